@@ -29,3 +29,19 @@ export interface LimitCall {
 export function checkLimits(_db: DatabaseSync, _call: LimitCall): DfError | null {
   return null;
 }
+
+/**
+ * `GET /api/v2/system/limit_cache` (live counters `[{id, key, max, attempts, remaining}]`) and
+ * `DELETE /api/v2/system/limit_cache[/{id}]` (reset). The core router sends `system/limit_cache`
+ * requests here; `id` is the path segment after `limit_cache`, if any.
+ */
+export function limitCacheResource(
+  _db: DatabaseSync,
+  _method: string,
+  _id: string | undefined,
+  _query: URLSearchParams,
+): Response {
+  return new Response(JSON.stringify({ resource: [] }), {
+    headers: { "Content-Type": "application/json" },
+  });
+}

@@ -141,7 +141,10 @@ function tryJson(s: string): unknown {
 }
 
 /** Replays every transcript in order against `baseUrl` and reports each file's match. */
-export async function replayAll(baseUrl: string, transcripts: Transcript[]): Promise<ReplayResult[]> {
+export async function replayAll(
+  baseUrl: string,
+  transcripts: Transcript[],
+): Promise<ReplayResult[]> {
   const secrets = new Map<string, string>();
   const origins = ["http://127.0.0.1:8080", baseUrl.replace(/\/$/, "")];
   const results: ReplayResult[] = [];
@@ -155,7 +158,9 @@ export async function replayAll(baseUrl: string, transcripts: Transcript[]): Pro
     const res = await fetch(baseUrl.replace(/\/$/, "") + substitute(t.target, secrets), {
       method,
       headers,
-      body: method === "GET" || method === "HEAD" || !t.body ? undefined : substitute(t.body, secrets),
+      body: method === "GET" || method === "HEAD" || !t.body
+        ? undefined
+        : substitute(t.body, secrets),
     });
     const text = await res.text();
     const realJson = tryJson(t.responseBody);

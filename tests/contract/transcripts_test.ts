@@ -12,7 +12,9 @@ Deno.test("the sandbox answers the real DreamFactory 7.0.0 transcripts as record
   try {
     const results = await replayAll(sb.url, transcripts);
     const unexpected = results.filter((r) => !r.ok && !(r.file in KNOWN_MISMATCHES));
-    const nowMatching = results.filter((r) => r.ok && r.file in KNOWN_MISMATCHES).map((r) => r.file);
+    const nowMatching = results.filter((r) => r.ok && r.file in KNOWN_MISMATCHES).map((r) =>
+      r.file
+    );
     const matched = results.filter((r) => r.ok).length;
     console.log(`contract: ${matched}/${results.length} transcripts match`);
     if (Deno.env.get("DFKIT_CONTRACT_REPORT")) {

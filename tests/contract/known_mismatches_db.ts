@@ -1,0 +1,1 @@
+export const KNOWN_DB_MISMATCHES: Record<string, string> = {};

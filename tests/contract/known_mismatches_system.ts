@@ -1,0 +1,1 @@
+export const KNOWN_SYSTEM_MISMATCHES: Record<string, string> = {};
