@@ -1,1 +1,206 @@
-export {};
+/**
+ * Readable results: record arrays returned by dfkit print as tidy tables in a terminal or the
+ * REPL (`Deno.customInspect`) and render as HTML tables in Jupyter (`Jupyter.display`). Long
+ * values are truncated in the view only; the data is untouched, and the arrays stay plain arrays
+ * (`Array.isArray`, `JSON.stringify`, deep equality all behave as usual).
+ *
+ * @module
+ */
+import type TableType from "cli-table3";
+
+// The table library takes tens of milliseconds to load; load it in the background so importing
+// dfkit stays fast. dfkit's own calls wait for it before returning records (see displayReady).
+let TableImpl: typeof TableType | undefined;
+const loading: Promise<void> = import("cli-table3").then(
+  (m) => {
+    TableImpl = m.default;
+  },
+  () => {
+    failed = true; // unavailable: records print as plain arrays
+  },
+);
+let failed = false;
+
+/**
+ * Resolves once the terminal table renderer is loaded (it loads in the background when dfkit is
+ * imported). dfkit awaits this before returning records, so its results always print as
+ * tables; await it yourself before printing `table(...)` views of your own data at start-up.
+ *
+ * @example
+ * ```ts
+ * import { displayReady, table } from "@dfkit/dfkit";
+ * await displayReady();
+ * console.log(table([{ id: 1 }]));
+ * ```
+ */
+export function displayReady(): Promise<void> {
+  return loading;
+}
+
+/** True once the table renderer has loaded (lets hot paths skip awaiting {@linkcode displayReady}). */
+export function isDisplayReady(): boolean {
+  return TableImpl !== undefined || failed;
+}
+
+const INSPECT = Symbol.for("Deno.customInspect");
+const JUPYTER = Symbol.for("Jupyter.display");
+
+/** Options of the table view. */
+export interface TableOptions {
+  /** Columns to show, in order (default: every key, in order of first appearance). */
+  columns?: string[];
+  /** Longest cell text before truncation with `…` (default 40). */
+  maxWidth?: number;
+  /** Most rows shown (default 50); the rest are counted in a footer. */
+  maxRows?: number;
+}
+
+/** An array of records that displays as a table. Still a plain `T[]`. */
+export type Records<T> = T[];
+
+// Values of these keys are hidden in the view (they are write-only or credentials).
+const HIDDEN_KEYS = new Set([
+  "password",
+  "security_answer",
+  "session_token",
+  "session_id",
+  "old_password",
+  "new_password",
+]);
+
+function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
+  if (explicit?.length) return explicit;
+  const seen = new Set<string>();
+  for (const row of rows) {
+    if (row && typeof row === "object" && !Array.isArray(row)) {
+      for (const k of Object.keys(row)) seen.add(k);
+    }
+  }
+  return seen.size ? [...seen] : ["value"];
+}
+
+function cellText(key: string, value: unknown, maxWidth: number): string {
+  let text: string;
+  if (value === undefined) text = "";
+  else if (value !== null && HIDDEN_KEYS.has(key)) text = "••••••";
+  else if (key === "api_key" && typeof value === "string" && value.length > 12) {
+    text = `${value.slice(0, 8)}…`;
+  } else if (value === null) text = "null";
+  else if (typeof value === "object") text = JSON.stringify(value);
+  else text = String(value);
+  text = text.replace(/\s+/g, " ");
+  return text.length > maxWidth ? `${text.slice(0, Math.max(1, maxWidth - 1))}…` : text;
+}
+
+function rowValues(row: unknown, columns: string[], maxWidth: number): string[] {
+  if (row && typeof row === "object" && !Array.isArray(row)) {
+    const r = row as Record<string, unknown>;
+    return columns.map((c) => cellText(c, r[c], maxWidth));
+  }
+  return [cellText("value", row, maxWidth)];
+}
+
+/** Renders records as a text table (box drawing characters). */
+function renderText(
+  rows: readonly unknown[],
+  options: TableOptions & { colors?: boolean } = {},
+): string {
+  if (!rows.length) return "(no records)";
+  if (!TableImpl) return Deno.inspect([...rows], { colors: options.colors });
+  const Table = TableImpl;
+  const maxWidth = options.maxWidth ?? 40;
+  const maxRows = options.maxRows ?? 50;
+  const columns = columnsOf(rows, options.columns);
+  const table = new Table({
+    head: columns,
+    style: options.colors ? { head: ["cyan"], border: ["grey"] } : { head: [], border: [] },
+  });
+  for (const row of rows.slice(0, maxRows)) table.push(rowValues(row, columns, maxWidth));
+  const more = rows.length > maxRows ? `\n… ${rows.length - maxRows} more rows` : "";
+  return `${table.toString()}${more}\n${rows.length} record${rows.length === 1 ? "" : "s"}`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+/** Renders records as an HTML table (every value escaped). */
+function renderHtml(rows: readonly unknown[], options: TableOptions = {}): string {
+  if (!rows.length) return "<p><em>(no records)</em></p>";
+  const maxWidth = options.maxWidth ?? 40;
+  const maxRows = options.maxRows ?? 50;
+  const columns = columnsOf(rows, options.columns);
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const body = rows.slice(0, maxRows).map((row) => {
+    const cells = rowValues(row, columns, maxWidth).map((v) => `<td>${escapeHtml(v)}</td>`);
+    return `<tr>${cells.join("")}</tr>`;
+  }).join("");
+  const more = rows.length > maxRows ? `… ${rows.length - maxRows} more rows, ` : "";
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>` +
+    `<p><small>${more}${rows.length} record${rows.length === 1 ? "" : "s"}</small></p>`;
+}
+
+/**
+ * Marks an array of records so it displays as a table in the terminal and in Jupyter. The
+ * array is returned as-is (same identity, still a plain array); the display hooks are
+ * non-enumerable, so equality checks and JSON are unaffected. dfkit does this to every record
+ * array it returns.
+ *
+ * @example
+ * ```ts
+ * import { asRecords } from "@dfkit/dfkit";
+ * const rows = asRecords([{ id: 1, name: "Ada" }, { id: 2, name: "Grace" }]);
+ * console.log(rows); // prints a table
+ * ```
+ */
+export function asRecords<T>(rows: T[], options: TableOptions = {}): Records<T> {
+  if (Object.isFrozen(rows)) rows = [...rows];
+  Object.defineProperty(rows, INSPECT, {
+    value: (_inspect: unknown, opts?: { colors?: boolean }) =>
+      renderText(rows, { ...options, colors: opts?.colors }),
+    enumerable: false,
+    configurable: true,
+  });
+  Object.defineProperty(rows, JUPYTER, {
+    value: () => ({
+      "text/html": renderHtml(rows, options),
+      "text/plain": renderText(rows, options),
+    }),
+    enumerable: false,
+    configurable: true,
+  });
+  return rows;
+}
+
+/** A table view of records, returned by {@linkcode table}. */
+export interface TableView {
+  /** The text table. */
+  toString(): string;
+  /** The HTML table. */
+  toHtml(): string;
+}
+
+/**
+ * An explicit table view of any records (dfkit's or your own): prints as a text table, displays
+ * as HTML in Jupyter, and `String(table(rows))` gives the text.
+ *
+ * @example
+ * ```ts
+ * import { table } from "@dfkit/dfkit";
+ * console.log(table([{ id: 1, email: "a@example.com" }], { columns: ["email"] }));
+ * ```
+ */
+export function table(records: readonly unknown[], options: TableOptions = {}): TableView {
+  const rows = [...records];
+  return {
+    toString: () => renderText(rows, options),
+    toHtml: () => renderHtml(rows, options),
+    [INSPECT]: (_inspect: unknown, opts?: { colors?: boolean }) =>
+      renderText(rows, { ...options, colors: opts?.colors }),
+    [JUPYTER]: () => ({
+      "text/html": renderHtml(rows, options),
+      "text/plain": renderText(rows, options),
+    }),
+  } as TableView;
+}

@@ -1,1 +1,352 @@
-export {};
+/**
+ * Errors thrown by dfkit: {@linkcode DreamFactoryError} for anything the server (or the network)
+ * refused, {@linkcode DreamFactoryBatchError} for multi-record calls that partly failed.
+ *
+ * DreamFactory answers errors as `{"error": {"code", "context", "message", "status_code"}}` with
+ * the message HTML-entity encoded; batch failures use `code: 1000` and list, per submitted index,
+ * the result or the error in `context.resource` and the failed indexes in `context.error`.
+ *
+ * @module
+ */
+import { decodeHTML } from "entities";
+
+const INSPECT = Symbol.for("Deno.customInspect");
+
+/** What a {@linkcode DreamFactoryError} is built from. */
+export interface DreamFactoryErrorInit {
+  /** HTTP status (0 when no response arrived: network failure or timeout). */
+  status: number;
+  /** DreamFactory's `code` (the HTTP status, 1000 for batch errors, a SQLSTATE string, or a
+   * dfkit code such as `"TIMEOUT"` / `"NETWORK"`). */
+  code: number | string;
+  /** The message, HTML entities already decoded. */
+  message: string;
+  /** DreamFactory's `context` (validation details, batch results, limit data) or null. */
+  context?: unknown;
+  /** The request's HTTP method. */
+  method: string;
+  /** The request's path and query, secrets redacted. */
+  path: string;
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/**
+ * An error answered by DreamFactory (or a failure to reach it). The message is the server's, with
+ * HTML entities decoded; `method` and `path` say which call failed (secrets redacted).
+ *
+ * @example
+ * ```ts
+ * import { connect, DreamFactoryError } from "@dfkit/dfkit";
+ * const df = await connect({ url: "http://127.0.0.1:8080", email: "a@b.c", password: "pw" });
+ * try {
+ *   await df.system.user.get(999);
+ * } catch (e) {
+ *   if (e instanceof DreamFactoryError && e.status === 404) console.log(e.message);
+ * }
+ * ```
+ */
+export class DreamFactoryError extends Error {
+  /** HTTP status (0 when no response arrived). */
+  readonly status: number;
+  /** DreamFactory's error code (HTTP status, 1000 for batches, SQLSTATE, or a dfkit code). */
+  readonly code: number | string;
+  /** DreamFactory's `context`, or null. */
+  readonly context: unknown;
+  /** HTTP method of the failed request. */
+  readonly method: string;
+  /** Path and query of the failed request, with secrets redacted. */
+  readonly path: string;
+
+  /** Builds an error; normally dfkit does this for you. */
+  constructor(init: DreamFactoryErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = "DreamFactoryError";
+    this.status = init.status;
+    this.code = init.code;
+    this.context = init.context ?? null;
+    this.method = init.method;
+    this.path = init.path;
+    this.#fixStack();
+  }
+
+  /** A one-line summary: status, method, path and message. */
+  get summary(): string {
+    const status = this.status ? `${this.status}` : `${this.code}`;
+    return `${status} on ${this.method} ${this.path}: ${this.message}`;
+  }
+
+  /** Rewrites the stack's first line so an uncaught error shows the failed call too. */
+  protected refreshStack(): void {
+    this.#fixStack();
+  }
+
+  #fixStack(): void {
+    if (typeof this.stack !== "string") return;
+    const lines = this.stack.split("\n");
+    const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
+    const frames = firstFrame >= 0 ? lines.slice(firstFrame) : [];
+    this.stack = [`${this.name}: ${this.detail()}`, ...frames].join("\n");
+  }
+
+  /** The text shown in stacks and inspection; subclasses add detail. */
+  protected detail(): string {
+    return this.summary;
+  }
+
+  /** A JSON-safe copy (never includes secrets). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      status: this.status,
+      code: this.code,
+      message: this.message,
+      context: this.context,
+      method: this.method,
+      path: this.path,
+    };
+  }
+
+  /** How `console.log` and `Deno.inspect` show the error. */
+  [INSPECT](): string {
+    return this.stack ?? `${this.name}: ${this.detail()}`;
+  }
+}
+
+/** One record of a batch that DreamFactory processed successfully. */
+export interface BatchSuccess<T = Record<string, unknown>> {
+  /** Position of the record in the submitted array. */
+  index: number;
+  /** What the server returned for it (at least its id). */
+  record: T;
+}
+
+/** One record of a batch that DreamFactory refused. */
+export interface BatchFailure {
+  /** Position of the record in the submitted array. */
+  index: number;
+  /** The server's error for that record. */
+  error: DreamFactoryError;
+}
+
+/**
+ * A multi-record call (create, update, replace, delete, or a read by ids) that did not fully
+ * succeed. Lists, per submitted index, which records succeeded (with what the server returned,
+ * e.g. their ids), which failed (with DreamFactory's message), which were never attempted (the
+ * server stops at the first failure unless `continue` is set), and whether the server rolled
+ * everything back (`rollback`).
+ *
+ * @example
+ * ```ts
+ * import { connect, DreamFactoryBatchError } from "@dfkit/dfkit";
+ * const df = await connect({ url: "http://127.0.0.1:8080", email: "a@b.c", password: "pw" });
+ * try {
+ *   await df.system.user.create([{ name: "A", email: "a@x.com" }, { name: "B", email: "bad" }], {
+ *     continue: true,
+ *   });
+ * } catch (e) {
+ *   if (e instanceof DreamFactoryBatchError) {
+ *     for (const f of e.failed) console.log(f.index, f.error.message);
+ *     console.log(e.succeeded.map((s) => s.record), e.rolledBack);
+ *   }
+ * }
+ * ```
+ */
+export class DreamFactoryBatchError<T = Record<string, unknown>> extends DreamFactoryError {
+  /** Records the server processed successfully (rolled back too if `rolledBack`). */
+  readonly succeeded: BatchSuccess<T>[];
+  /** Records the server refused, with its message for each. */
+  readonly failed: BatchFailure[];
+  /** Indexes that were submitted but never attempted (the server stopped at a failure). */
+  readonly skipped: number[];
+  /** True when the server undid every change of the batch (`rollback: true`). */
+  readonly rolledBack: boolean;
+
+  /** Builds a batch error; normally dfkit does this from the server's answer. */
+  constructor(
+    init: DreamFactoryErrorInit & {
+      succeeded: BatchSuccess<T>[];
+      failed: BatchFailure[];
+      skipped?: number[];
+      rolledBack: boolean;
+    },
+  ) {
+    super(init);
+    this.name = "DreamFactoryBatchError";
+    this.succeeded = init.succeeded;
+    this.failed = init.failed;
+    this.skipped = init.skipped ?? [];
+    this.rolledBack = init.rolledBack;
+    this.refreshStack();
+  }
+
+  /** Per-index summary, e.g. `#1 failed: Invalid data supplied...; #0 succeeded (id 4)`. */
+  protected override detail(): string {
+    if (!this.failed) return this.summary; // called by the base constructor before fields exist
+    const parts: string[] = [];
+    for (const f of this.failed) parts.push(`  #${f.index} failed: ${f.error.message}`);
+    for (const s of this.succeeded) {
+      const rec = s.record as Record<string, unknown> | null;
+      const id = rec && typeof rec === "object" && "id" in rec ? ` (id ${rec.id})` : "";
+      parts.push(`  #${s.index} ${this.rolledBack ? "rolled back" : "succeeded"}${id}`);
+    }
+    if (this.skipped.length) parts.push(`  not attempted: #${this.skipped.join(", #")}`);
+    return `${this.summary}\n${parts.join("\n")}`;
+  }
+
+  /** A JSON-safe copy with the per-index results. */
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      succeeded: this.succeeded,
+      failed: this.failed.map((f) => ({ index: f.index, error: f.error.toJSON() })),
+      skipped: this.skipped,
+      rolledBack: this.rolledBack,
+    };
+  }
+}
+
+/**
+ * Decodes the HTML entities DreamFactory puts in error messages (`&quot;` → `"`, `&amp;` → `&`,
+ * `&eacute;` → `é`).
+ *
+ * @example
+ * ```ts
+ * import { decodeEntities } from "@dfkit/dfkit";
+ * decodeEntities("Table &quot;x&quot; does not exist"); // 'Table "x" does not exist'
+ * ```
+ */
+export function decodeEntities(text: string): string {
+  return text.includes("&") ? decodeHTML(text) : text;
+}
+
+/** Where a failed call came from, for {@linkcode errorFromResponse}. */
+export interface FailedCall {
+  /** HTTP method. */
+  method: string;
+  /** Path and query with secrets redacted. */
+  path: string;
+  /** How many records were submitted (to list the ones a batch never attempted). */
+  submitted?: number;
+  /** Whether the caller asked for `rollback` (a failed rollback batch kept nothing). */
+  rollback?: boolean;
+  /** Applied to every message before it is stored (removes secrets echoed by the server). */
+  redact?: (text: string) => string;
+  /** Applied to `context` values (removes secret fields such as passwords and keys). */
+  redactValue?: (value: unknown) => unknown;
+}
+
+interface RawError {
+  code?: unknown;
+  context?: unknown;
+  message?: unknown;
+  status_code?: unknown;
+}
+
+function asRawError(value: unknown): RawError | null {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const v = value as Record<string, unknown>;
+    if ("message" in v && ("code" in v || "status_code" in v)) return v as RawError;
+  }
+  return null;
+}
+
+/**
+ * Turns a DreamFactory error response into a {@linkcode DreamFactoryError} (or a
+ * {@linkcode DreamFactoryBatchError} for `code: 1000`). Non-JSON bodies (a proxy's HTML page)
+ * become an error naming the status and the start of the body.
+ *
+ * @example
+ * ```ts
+ * import { errorFromResponse } from "@dfkit/dfkit";
+ * const err = errorFromResponse(404, {
+ *   error: { code: 404, context: null, message: "Record with identifier '9' not found." },
+ * }, { method: "GET", path: "/api/v2/system/user/9" });
+ * err.status; // 404
+ * ```
+ */
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  call: FailedCall,
+): DreamFactoryError {
+  const redact = call.redact ?? ((s: string) => s);
+  const envelope = body && typeof body === "object" ? (body as { error?: unknown }).error : null;
+  const raw = asRawError(envelope);
+  if (!raw) {
+    const text = typeof body === "string" ? body : body == null ? "" : JSON.stringify(body);
+    const snippet = text.replace(/\s+/g, " ").trim().slice(0, 200);
+    return new DreamFactoryError({
+      status,
+      code: status,
+      message: redact(`HTTP ${status}${snippet ? `: ${snippet}` : " with an empty body"}`),
+      method: call.method,
+      path: call.path,
+    });
+  }
+  const message = redact(decodeEntities(String(raw.message ?? "")));
+  const code = typeof raw.code === "number" || typeof raw.code === "string" ? raw.code : status;
+  const ctx = call.redactValue ? call.redactValue(raw.context ?? null) : raw.context ?? null;
+  if (code === 1000 && ctx && typeof ctx === "object" && Array.isArray((ctx as RawCtx).resource)) {
+    return batchError(status, message, ctx as RawCtx, call);
+  }
+  return new DreamFactoryError({
+    status,
+    code,
+    message,
+    context: ctx,
+    method: call.method,
+    path: call.path,
+  });
+}
+
+interface RawCtx {
+  error?: unknown;
+  resource: unknown[];
+}
+
+function batchError(
+  status: number,
+  message: string,
+  ctx: RawCtx,
+  call: FailedCall,
+): DreamFactoryBatchError {
+  const failedIdx = new Set(Array.isArray(ctx.error) ? ctx.error.map(Number) : []);
+  const succeeded: BatchSuccess[] = [];
+  const failed: BatchFailure[] = [];
+  ctx.resource.forEach((entry, index) => {
+    const raw = asRawError(entry);
+    if (failedIdx.has(index) || (raw && !failedIdx.size)) {
+      const inner = raw ?? { message: "Record failed (no detail from the server).", code: status };
+      const innerStatus = Number(inner.status_code ?? inner.code);
+      failed.push({
+        index,
+        error: new DreamFactoryError({
+          status: Number.isInteger(innerStatus) && innerStatus >= 100 ? innerStatus : status,
+          code: (inner.code as number | string) ?? status,
+          message: (call.redact ?? ((s: string) => s))(decodeEntities(String(inner.message))),
+          context: inner.context ?? null,
+          method: call.method,
+          path: call.path,
+        }),
+      });
+    } else {
+      succeeded.push({ index, record: (entry ?? {}) as Record<string, unknown> });
+    }
+  });
+  const skipped: number[] = [];
+  for (let i = ctx.resource.length; i < (call.submitted ?? 0); i++) skipped.push(i);
+  const rolledBack = /rolled back/i.test(message);
+  return new DreamFactoryBatchError({
+    status,
+    code: 1000,
+    message,
+    context: ctx,
+    method: call.method,
+    path: call.path,
+    succeeded,
+    failed,
+    skipped,
+    rolledBack,
+  });
+}

@@ -235,11 +235,14 @@ export function toBool(v: unknown): boolean {
 
 /**
  * Parses a request body as DreamFactory does for JSON: malformed JSON is silently an empty
- * payload (undefined), as is an empty body.
+ * payload (undefined), as is an empty body. Form-encoded bodies become an object of fields.
  */
 export async function readPayload(req: Request): Promise<unknown> {
   const text = await req.text();
   if (!text.trim()) return undefined;
+  if ((req.headers.get("content-type") ?? "").includes("x-www-form-urlencoded")) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
   try {
     return JSON.parse(text);
   } catch {

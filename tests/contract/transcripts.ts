@@ -111,6 +111,8 @@ export function normalise(value: unknown, origins: string[] = []): unknown {
     if (DATE_RE.test(value)) return "<date>";
     let s = value;
     for (const o of origins) s = s.split(o).join("<origin>");
+    // Dates embedded in messages (e.g. the values of an SQL insert) differ between servers too.
+    s = s.replace(/\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?Z?\b/g, "<date>");
     return s.replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, "<jwt>");
   }
   return value;
@@ -140,15 +142,54 @@ function tryJson(s: string): unknown {
   }
 }
 
-/** Replays every transcript in order against `baseUrl` and reports each file's match. */
+function jwtClaims(token: string): Record<string, unknown> | null {
+  try {
+    const part = token.split(".")[1];
+    const b64 = part.replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(b64 + "=".repeat((4 - b64.length % 4) % 4)));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Some transcripts carry an admin token from a login that was not recorded. Such a token can
+ * still be replaced: log the recorded server's first admin (user 1, whose credentials are
+ * known) into the sandbox and use that session instead.
+ */
+async function learnUnrecordedAdminTokens(
+  t: Transcript,
+  baseUrl: string,
+  secrets: Map<string, string>,
+  admin: { email: string; password: string },
+) {
+  const text = [t.target, t.body, ...t.headers.map(([, v]) => v)].join("\n");
+  for (const token of text.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g) ?? []) {
+    if (secrets.has(token) || jwtClaims(token)?.user_id !== 1) continue;
+    const res = await fetch(baseUrl.replace(/\/$/, "") + "/api/v2/system/admin/session", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(admin),
+    });
+    const body = await res.json();
+    if (typeof body.session_token === "string") secrets.set(token, body.session_token);
+  }
+}
+
+/**
+ * Replays every transcript in order against `baseUrl` and reports each file's match. `admin`
+ * is the recorded server's first admin (used only for tokens of unrecorded logins).
+ */
 export async function replayAll(
   baseUrl: string,
   transcripts: Transcript[],
+  admin = { email: "admin@example.com", password: "Passw0rd123" },
 ): Promise<ReplayResult[]> {
   const secrets = new Map<string, string>();
   const origins = ["http://127.0.0.1:8080", baseUrl.replace(/\/$/, "")];
   const results: ReplayResult[] = [];
   for (const t of transcripts) {
+    await learnUnrecordedAdminTokens(t, baseUrl, secrets, admin);
     const headers = new Headers();
     for (const [k, v] of t.headers) {
       if (["host", "content-length", "connection"].includes(k.toLowerCase())) continue;

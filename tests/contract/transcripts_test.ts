@@ -1,4 +1,4 @@
-import { assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { loadTranscripts, replayAll } from "./transcripts.ts";
 import { KNOWN_MISMATCHES } from "./known_mismatches.ts";

@@ -1,0 +1,585 @@
+/**
+ * Authentication: where connection settings come from (options, `DF_*` environment variables, a
+ * profiles file), admin and user sessions, API keys, and keeping the session token alive
+ * (refresh before expiry, single flight, fresh login as fallback).
+ *
+ * ## Profiles file
+ * JSON, looked up at `options.profilesFile`, else `$DFKIT_PROFILES`, else
+ * `~/.config/dfkit/profiles.json`, else `./dfkit.profiles.json`:
+ * ```json
+ * {
+ *   "default": "local",
+ *   "profiles": {
+ *     "local": { "url": "http://127.0.0.1:8080", "email": "admin@example.com",
+ *                "password": "env:DF_LOCAL_PASSWORD" },
+ *     "staging": { "url": "https://df.staging.example.com", "apiKey": "env:STAGING_DF_KEY",
+ *                  "email": "ops@example.com", "password": "env:STAGING_DF_PASSWORD", "admin": false }
+ *   }
+ * }
+ * ```
+ * Keys are those of {@linkcode ConnectOptions} (`url`, `email`, `password`, `admin`, `apiKey`,
+ * `sessionToken`, `timeout`, `retries`). Any string value may be `env:NAME`, read from the
+ * environment when the profile is used, so secrets need not be written in the file.
+ *
+ * @module
+ */
+import { DreamFactoryError } from "./errors.ts";
+import type { CredentialSource, ExchangeListener, Transport } from "./transport.ts";
+import { API_KEY_HEADER, SESSION_HEADER } from "./transport.ts";
+
+/** Options of `connect()`. Every field is optional: see the resolution order in `connect`. */
+export interface ConnectOptions {
+  /** Base URL of the DreamFactory instance, e.g. `http://127.0.0.1:8080` (no `/api/v2`). */
+  url?: string;
+  /** Login email. */
+  email?: string;
+  /** Login password. */
+  password?: string;
+  /** `true`: admin session (`/system/admin/session`); `false`: user session (`/user/session`).
+   * Default: admin, or user when an `apiKey` is given; the other endpoint is tried if the first
+   * refuses the credentials. */
+  admin?: boolean;
+  /** App API key, sent as `X-DreamFactory-API-Key` on every call. */
+  apiKey?: string;
+  /** An existing session token to reuse (validated on connect). */
+  sessionToken?: string;
+  /** Name of a profile in the profiles file. */
+  profile?: string;
+  /** Path of the profiles file (default: `$DFKIT_PROFILES`, `~/.config/dfkit/profiles.json`,
+   * `./dfkit.profiles.json`). */
+  profilesFile?: string;
+  /** Per-attempt timeout in milliseconds (default 30000; 0 or Infinity turns it off). */
+  timeout?: number;
+  /** Retries for safe cases (GET; 429/503 with `Retry-After`), default 2. */
+  retries?: number;
+  /** Seconds before expiry at which the token is refreshed (default: a quarter of the token's
+   * lifetime, at most 60). */
+  refreshBefore?: number;
+  /** Called with a redacted copy of every HTTP exchange (including the login). */
+  onExchange?: ExchangeListener;
+  /** The `fetch` implementation (default: the global one). */
+  fetch?: typeof fetch;
+  /** Variables to read instead of `Deno.env` (for `DF_*`, `DFKIT_PROFILES` and `env:` refs). */
+  env?: Record<string, string | undefined>;
+}
+
+/** The session as DreamFactory describes it, without the token. */
+export interface SessionInfo {
+  /** User id. */
+  id: number;
+  /** Display name. */
+  name?: string;
+  /** First name. */
+  first_name?: string | null;
+  /** Last name. */
+  last_name?: string | null;
+  /** Email. */
+  email?: string;
+  /** Whether the user is a sys-admin. */
+  is_sys_admin?: boolean;
+  /** Last login, `YYYY-MM-DD HH:MM:SS`. */
+  last_login_date?: string | null;
+  /** Server host name. */
+  host?: string;
+  /** Expiry reported by the server (`YYYY-MM-DD HH:MM:SS`, server time). */
+  token_expiry_date?: string;
+  /** Role name, when a role is in effect (user + app). */
+  role?: string;
+  /** Role id, when a role is in effect. */
+  role_id?: number;
+  /** When the current token expires (ISO 8601, from the token itself). */
+  expires_at?: string;
+  /** Any other field the server sent (never the token). */
+  [key: string]: unknown;
+}
+
+/** Settings after options, profile and environment are merged. */
+export interface ResolvedConnectOptions extends ConnectOptions {
+  /** Base URL (always known after resolution). */
+  url: string;
+}
+
+function readEnv(env: ConnectOptions["env"], name: string): string | undefined {
+  if (env) return env[name];
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env: behave as unset
+  }
+}
+
+/** Resolves `env:NAME` references in a profile value. */
+function deref(value: unknown, env: ConnectOptions["env"], where: string): unknown {
+  if (typeof value !== "string" || !value.startsWith("env:")) return value;
+  const name = value.slice(4);
+  const got = readEnv(env, name);
+  if (got === undefined) {
+    throw new Error(
+      `${where} refers to environment variable ${name}, which is not set. ` +
+        `Set it (export ${name}=...) or put the value in the profile.`,
+    );
+  }
+  return got;
+}
+
+async function readProfilesFile(opts: ConnectOptions): Promise<{ path: string; data: unknown }> {
+  const home = readEnv(opts.env, "HOME");
+  const candidates = opts.profilesFile ? [opts.profilesFile] : [
+    readEnv(opts.env, "DFKIT_PROFILES"),
+    home ? `${home}/.config/dfkit/profiles.json` : undefined,
+    "./dfkit.profiles.json",
+  ].filter((p): p is string => !!p);
+  for (const path of candidates) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound && !opts.profilesFile) continue;
+      throw new Error(`Could not read the dfkit profiles file ${path}: ${(err as Error).message}`);
+    }
+    try {
+      return { path, data: JSON.parse(text) };
+    } catch (err) {
+      throw new Error(
+        `The dfkit profiles file ${path} is not valid JSON: ${(err as Error).message}`,
+      );
+    }
+  }
+  throw new Error(
+    `No dfkit profiles file found (looked at ${candidates.join(", ")}). ` +
+      `Create one, e.g. {"profiles": {"staging": {"url": "...", "email": "...", "password": "env:VAR"}}}`,
+  );
+}
+
+const PROFILE_KEYS: Record<string, keyof ConnectOptions> = {
+  url: "url",
+  email: "email",
+  password: "password",
+  admin: "admin",
+  apiKey: "apiKey",
+  api_key: "apiKey",
+  sessionToken: "sessionToken",
+  session_token: "sessionToken",
+  timeout: "timeout",
+  retries: "retries",
+  refreshBefore: "refreshBefore",
+};
+
+/**
+ * Reads one profile from the profiles file (format in this module's docs), `env:` references
+ * resolved. Without a name, the file's `"default"` profile.
+ *
+ * @example
+ * ```ts
+ * import { loadProfile } from "@dfkit/dfkit";
+ * const staging = await loadProfile("staging"); // { url, email, password, ... }
+ * ```
+ */
+export async function loadProfile(name: string | undefined, opts: ConnectOptions = {}): Promise<
+  ConnectOptions
+> {
+  const { path, data } = await readProfilesFile(opts);
+  const root = (data ?? {}) as Record<string, unknown>;
+  const profiles = (root.profiles ?? root) as Record<string, unknown>;
+  const chosen = name ?? (typeof root.default === "string" ? root.default : undefined);
+  const names = Object.keys(profiles).filter((k) => k !== "default");
+  if (!chosen) {
+    throw new Error(`No profile named and no "default" in ${path}; profiles: ${names.join(", ")}`);
+  }
+  const raw = profiles[chosen];
+  if (!raw || typeof raw !== "object") {
+    throw new Error(
+      `Profile "${chosen}" not found in ${path}. Known profiles: ${names.join(", ") || "(none)"}`,
+    );
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const key = PROFILE_KEYS[k];
+    if (!key) {
+      throw new Error(
+        `Profile "${chosen}" in ${path} has an unknown key "${k}". Known keys: ${
+          Object.keys(PROFILE_KEYS).join(", ")
+        }`,
+      );
+    }
+    out[key] = deref(v, opts.env, `Profile "${chosen}" key "${k}"`);
+  }
+  return out as ConnectOptions;
+}
+
+/**
+ * Merges options, the named profile and the environment. Explicit options win over the profile;
+ * the environment (`DF_URL`, `DF_API_KEY`, `DF_EMAIL`, `DF_PASSWORD`, `DF_SESSION_TOKEN`,
+ * `DF_PROFILE`) is read only when neither a `url` nor a `profile` is given.
+ *
+ * @example
+ * ```ts
+ * import { resolveConnectOptions } from "@dfkit/dfkit";
+ * const opts = await resolveConnectOptions({ env: { DF_URL: "http://127.0.0.1:8080" } });
+ * opts.url; // "http://127.0.0.1:8080"
+ * ```
+ */
+export async function resolveConnectOptions(
+  options: ConnectOptions = {},
+): Promise<ResolvedConnectOptions> {
+  let base: ConnectOptions = {};
+  const profile = options.profile ?? (options.url ? undefined : readEnv(options.env, "DF_PROFILE"));
+  if (profile) {
+    base = await loadProfile(profile, options);
+  } else if (!options.url) {
+    const e = (n: string) => readEnv(options.env, n) || undefined;
+    base = {
+      url: e("DF_URL"),
+      apiKey: e("DF_API_KEY"),
+      email: e("DF_EMAIL"),
+      password: e("DF_PASSWORD"),
+      sessionToken: e("DF_SESSION_TOKEN"),
+    };
+  }
+  const merged: ConnectOptions = { ...base };
+  for (const [k, v] of Object.entries(options)) {
+    if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+  }
+  if (!merged.url) {
+    throw new Error(
+      "connect() needs a DreamFactory URL: pass { url }, set DF_URL (with DF_EMAIL/DF_PASSWORD, " +
+        'DF_API_KEY or DF_SESSION_TOKEN), or name a profile ({ profile: "staging" } or DF_PROFILE).',
+    );
+  }
+  try {
+    new URL(merged.url);
+  } catch {
+    throw new Error(`connect(): url ${JSON.stringify(merged.url)} is not a valid URL`);
+  }
+  if ((merged.email === undefined) !== (merged.password === undefined)) {
+    throw new Error(
+      `connect(): ${merged.email === undefined ? "email" : "password"} is missing; ` +
+        "give both email and password to log in, or neither.",
+    );
+  }
+  return merged as ResolvedConnectOptions;
+}
+
+interface JwtTimes {
+  exp?: number;
+  /** Issue time of this token (`nbf`, else `iat`; a refreshed token keeps its first `iat`). */
+  issued?: number;
+}
+
+function jwtTimes(token: string): JwtTimes {
+  const part = token.split(".")[1];
+  if (!part) return {};
+  try {
+    const json = atob(
+      part.replace(/-/g, "+").replace(/_/g, "/").padEnd(
+        part.length + ((4 - (part.length % 4)) % 4),
+        "=",
+      ),
+    );
+    const claims = JSON.parse(json) as Record<string, unknown>;
+    const num = (v: unknown) => (typeof v === "number" ? v : undefined);
+    return { exp: num(claims.exp), issued: num(claims.nbf) ?? num(claims.iat) };
+  } catch {
+    return {};
+  }
+}
+
+const ADMIN_SESSION = "system/admin/session";
+const USER_SESSION = "user/session";
+
+/**
+ * Holds the credentials of one client and keeps its session alive. Implements the transport's
+ * {@linkcode CredentialSource}; never exposes the token through inspection or JSON.
+ */
+export class AuthStore implements CredentialSource {
+  readonly #transport: Transport;
+  readonly #email?: string;
+  readonly #password?: string;
+  readonly #apiKey?: string;
+  readonly #refreshBefore?: number;
+  #admin?: boolean;
+  #token?: string;
+  #expiresAt?: number; // local clock, ms
+  #refreshAt?: number; // local clock, ms
+  #session?: SessionInfo;
+  #inflight?: Promise<void>;
+  #retired: string[] = []; // recent tokens, still redacted if the server echoes one
+  #refreshCount = 0;
+  #loginCount = 0;
+
+  constructor(transport: Transport, options: ResolvedConnectOptions) {
+    this.#transport = transport;
+    this.#email = options.email;
+    this.#password = options.password;
+    this.#apiKey = options.apiKey;
+    this.#admin = options.admin;
+    this.#token = options.sessionToken;
+    this.#refreshBefore = options.refreshBefore;
+  }
+
+  /** The session (no token), or undefined for API-key-only clients. */
+  get session(): SessionInfo | undefined {
+    return this.#session;
+  }
+
+  /** True when a session token is held. */
+  get hasToken(): boolean {
+    return this.#token !== undefined;
+  }
+
+  /** True when an API key is used. */
+  get hasApiKey(): boolean {
+    return this.#apiKey !== undefined;
+  }
+
+  /** Whether the session is an admin session (undefined when unknown). */
+  get admin(): boolean | undefined {
+    return this.#admin;
+  }
+
+  /** How many refreshes and logins happened (for diagnostics and tests). */
+  get stats(): { refreshes: number; logins: number } {
+    return { refreshes: this.#refreshCount, logins: this.#loginCount };
+  }
+
+  /** What kind of credentials this is, for display. */
+  describe(): string {
+    const who = this.#session?.email ? ` as ${this.#session.email}` : "";
+    if (this.#token) return `${this.#admin ? "admin" : "user"} session${who}`;
+    if (this.#apiKey) return "API key";
+    return "anonymous";
+  }
+
+  /** Sets up the session: logs in, or validates a given token. */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.#email !== undefined && this.#password !== undefined) {
+      await this.login(signal);
+    } else if (this.#token) {
+      await this.#adoptToken(signal);
+    }
+  }
+
+  #sessionPath(): string {
+    return this.#admin === false ? USER_SESSION : ADMIN_SESSION;
+  }
+
+  #keyHeaders(): Record<string, string> {
+    return this.#apiKey ? { [API_KEY_HEADER]: this.#apiKey } : {};
+  }
+
+  #store(body: unknown): void {
+    const payload = (body ?? {}) as Record<string, unknown>;
+    const token = payload.session_token ?? payload.session_id;
+    if (typeof token !== "string" || !token) {
+      throw new DreamFactoryError({
+        status: 200,
+        code: "NO_TOKEN",
+        message: "The server's session answer carried no session_token.",
+        method: "POST",
+        path: `/api/v2/${this.#sessionPath()}`,
+      });
+    }
+    this.#retire(this.#token);
+    this.#token = token;
+    const { exp, issued } = jwtTimes(token);
+    if (exp) {
+      this.#expiresAt = exp * 1000;
+      // Margin from the token's nominal lifetime: a quarter of it (at most a minute), but at
+      // least half of it up to a second, so a call never races the expiry on short lifetimes.
+      const lifetime = issued !== undefined ? (exp - issued) * 1000 : 0;
+      const before = this.#refreshBefore !== undefined
+        ? this.#refreshBefore * 1000
+        : Math.min(60_000, Math.max(lifetime / 4, Math.min(lifetime / 2, 1000)));
+      this.#refreshAt = this.#expiresAt - before;
+    } else {
+      this.#expiresAt = this.#refreshAt = undefined;
+    }
+    const info: SessionInfo = { id: Number(payload.id) };
+    for (const [k, v] of Object.entries(payload)) {
+      if (k !== "session_token" && k !== "session_id") info[k] = v;
+    }
+    if (this.#expiresAt) info.expires_at = new Date(this.#expiresAt).toISOString();
+    this.#session = Object.freeze(info);
+  }
+
+  /** Logs in with the stored email and password (admin or user endpoint). */
+  async login(signal?: AbortSignal): Promise<void> {
+    if (this.#email === undefined || this.#password === undefined) {
+      throw new Error("Cannot log in: this client was not given an email and password.");
+    }
+    const order = this.#admin === true
+      ? [true]
+      : this.#admin === false
+      ? [false]
+      : this.#apiKey
+      ? [false, true]
+      : [true, false];
+    let firstError: unknown;
+    for (const admin of order) {
+      try {
+        const res = await this.#transport.send("POST", admin ? ADMIN_SESSION : USER_SESSION, {
+          anonymous: true,
+          headers: this.#keyHeaders(),
+          body: { email: this.#email, password: this.#password },
+          signal,
+          retries: 0,
+        });
+        this.#admin = admin;
+        this.#loginCount++;
+        this.#store(res.body);
+        return;
+      } catch (err) {
+        firstError ??= err;
+        if (!(err instanceof DreamFactoryError && err.status === 401)) throw err;
+      }
+    }
+    throw firstError;
+  }
+
+  async #adoptToken(signal?: AbortSignal): Promise<void> {
+    const order = this.#admin === undefined ? [true, false] : [this.#admin];
+    let firstError: unknown;
+    for (const admin of order) {
+      try {
+        const res = await this.#transport.send("GET", admin ? ADMIN_SESSION : USER_SESSION, {
+          anonymous: true,
+          headers: { ...this.#keyHeaders(), [SESSION_HEADER]: this.#token! },
+          signal,
+        });
+        this.#admin = admin;
+        this.#store({ ...(res.body as object), session_token: this.#token });
+        return;
+      } catch (err) {
+        firstError ??= err;
+        if (!(err instanceof DreamFactoryError) || err.status === 0) throw err;
+      }
+    }
+    throw firstError;
+  }
+
+  /**
+   * Refreshes the token now (`PUT` on the session path). Concurrent callers share one refresh.
+   * If the server refuses (refresh window over, token blacklisted) and an email and password are
+   * known, logs in again instead.
+   */
+  refresh(signal?: AbortSignal): Promise<void> {
+    this.#inflight ??= this.#doRefresh(signal).finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #doRefresh(signal?: AbortSignal): Promise<void> {
+    const canLogin = this.#email !== undefined && this.#password !== undefined;
+    if (!this.#token) {
+      if (canLogin) return await this.login(signal);
+      throw new Error("Cannot refresh: this client has no session (API key only).");
+    }
+    try {
+      const res = await this.#transport.send("PUT", this.#sessionPath(), {
+        anonymous: true,
+        headers: { ...this.#keyHeaders(), [SESSION_HEADER]: this.#token },
+        signal,
+        retries: 0,
+      });
+      this.#refreshCount++;
+      this.#store(res.body);
+    } catch (err) {
+      if (!canLogin || !(err instanceof DreamFactoryError) || err.status === 0) {
+        if (err instanceof DreamFactoryError && !canLogin) {
+          throw new DreamFactoryError({
+            status: err.status,
+            code: err.code,
+            message: `${err.message} The session cannot be renewed: this client was given a ` +
+              "session token but no email and password to log in again.",
+            context: err.context,
+            method: err.method,
+            path: err.path,
+            cause: err,
+          });
+        }
+        throw err;
+      }
+      await this.login(signal);
+    }
+  }
+
+  /** Ends the session on the server and forgets the token. */
+  async logout(signal?: AbortSignal): Promise<void> {
+    const token = this.#token;
+    if (!token) return;
+    this.#retire(token);
+    this.#token = undefined;
+    this.#session = undefined;
+    this.#expiresAt = this.#refreshAt = undefined;
+    try {
+      await this.#transport.send("DELETE", this.#sessionPath(), {
+        anonymous: true,
+        headers: { ...this.#keyHeaders(), [SESSION_HEADER]: token },
+        signal,
+      });
+    } catch (err) {
+      // An expired or already blacklisted token is as logged out as it gets.
+      if (!(err instanceof DreamFactoryError && (err.status === 401 || err.status === 403))) {
+        throw err;
+      }
+    }
+  }
+
+  /** Headers for the next request, refreshing first when the token is about to expire. */
+  async authHeaders(): Promise<Record<string, string>> {
+    if (this.#token && this.#refreshAt !== undefined && Date.now() >= this.#refreshAt) {
+      await this.refresh();
+    } else if (this.#inflight) {
+      await this.#inflight;
+    }
+    const h = this.#keyHeaders();
+    if (this.#token) h[SESSION_HEADER] = this.#token;
+    return h;
+  }
+
+  /** The headers right now, or undefined when a refresh is due or running. */
+  currentHeaders(): Record<string, string> | undefined {
+    if (this.#inflight) return undefined;
+    if (this.#token && this.#refreshAt !== undefined && Date.now() >= this.#refreshAt) {
+      return undefined;
+    }
+    const h = this.#keyHeaders();
+    if (this.#token) h[SESSION_HEADER] = this.#token;
+    return h;
+  }
+
+  /** The server said the token expired: refresh once (shared), unless another call already did. */
+  async onExpired(failedToken: string | undefined): Promise<boolean> {
+    if (failedToken !== undefined && failedToken !== this.#token) return true;
+    const canLogin = this.#email !== undefined && this.#password !== undefined;
+    if (!this.#token && !canLogin) return false;
+    await this.refresh();
+    return true;
+  }
+
+  #retire(token: string | undefined): void {
+    if (!token) return;
+    this.#retired.push(token);
+    if (this.#retired.length > 8) this.#retired.shift();
+  }
+
+  /** Every secret this store knows, for redaction. */
+  secrets(): string[] {
+    const out: string[] = [...this.#retired];
+    if (this.#token) out.push(this.#token);
+    if (this.#apiKey) out.push(this.#apiKey);
+    if (this.#password) out.push(this.#password);
+    return out;
+  }
+
+  /** Never shows secrets. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `AuthStore { ${this.describe()} }`;
+  }
+
+  /** Never shows secrets. */
+  toJSON(): Record<string, unknown> {
+    return { auth: this.describe() };
+  }
+}

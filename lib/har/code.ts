@@ -1,0 +1,54 @@
+/**
+ * Printing JSON-like values as TypeScript literals, with holes for expressions (variables,
+ * environment lookups) that must not be quoted.
+ *
+ * @module
+ */
+
+/** A piece of code placed verbatim where a value would go. */
+export class Expr {
+  /** Creates an expression. */
+  constructor(readonly code: string) {}
+}
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** A JavaScript string literal (double quotes, JSON escapes). */
+export function str(s: string): string {
+  return JSON.stringify(s);
+}
+
+/**
+ * Prints a value as a TypeScript literal; arrays and objects that do not fit in `width` columns
+ * (counted from `indent`) are broken one item per line, the way `deno fmt` would.
+ */
+export function literal(value: unknown, indent = 0, width = 100): string {
+  const flat = flatLiteral(value);
+  if (flat.length + indent <= width) return flat;
+  const pad = "  ".repeat(indent / 2 + 1);
+  const end = "  ".repeat(indent / 2);
+  if (Array.isArray(value)) {
+    return `[\n${value.map((v) => pad + literal(v, indent + 2) + ",\n").join("")}${end}]`;
+  }
+  if (value && typeof value === "object" && !(value instanceof Expr)) {
+    const lines = Object.entries(value).map(([k, v]) => {
+      const key = IDENT.test(k) ? k : str(k);
+      return `${pad}${key}: ${literal(v, indent + 2, 100 - key.length - 3)},\n`;
+    });
+    return `{\n${lines.join("")}${end}}`;
+  }
+  return flat;
+}
+
+function flatLiteral(value: unknown): string {
+  if (value instanceof Expr) return value.code;
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return `[${value.map(flatLiteral).join(", ")}]`;
+  if (value && typeof value === "object") {
+    const parts = Object.entries(value).map(([k, v]) =>
+      `${IDENT.test(k) ? k : str(k)}: ${flatLiteral(v)}`
+    );
+    return parts.length ? `{ ${parts.join(", ")} }` : "{}";
+  }
+  return JSON.stringify(value);
+}

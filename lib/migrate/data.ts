@@ -1,0 +1,536 @@
+/**
+ * Copying rows between tables of two database services: pages are read in primary-key order
+ * (keyset pagination, so every page costs the same), written as batches with bounded
+ * concurrency (all-or-nothing each), checkpointed after every committed batch so a run can
+ * resume, and verified at the end by row count and a checksum of the copied columns.
+ *
+ * Like DreamFactory itself, a target whose primary key is auto-increment assigns its own keys
+ * (values sent for such a key are ignored). The copy then leaves the key out of the checksum,
+ * can report the source -> target key map (`keyMap`), and can translate foreign keys of a later
+ * table copy with it (`remap`), so related tables stay consistent.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { errorMessage, type MigrateClient, records } from "./client.ts";
+
+/** One side of a copy: a table of a database service. */
+export interface TableRef {
+  /** A connected client of the instance. */
+  df: MigrateClient;
+  /** Database service name. */
+  db: string;
+  /** Table name. */
+  table: string;
+}
+
+/** Progress of {@linkcode copyData}. */
+export interface CopyProgress {
+  /** Rows committed to the target (including rows of a resumed earlier run). */
+  rows: number;
+  /** Rows the source has in total. */
+  total: number;
+  /** Batches committed in this run. */
+  batches: number;
+}
+
+/** A primary-key value. */
+export type RowKey = string | number;
+
+/** Options of {@linkcode copyData}. */
+export interface CopyDataOptions {
+  /** Rows per page and per write request (default 1000). */
+  batchSize?: number;
+  /** Write requests in flight at once (default 4). */
+  concurrency?: number;
+  /** Columns to copy (default: every non-virtual column of the source). */
+  fields?: string[];
+  /**
+   * A checkpoint file: written after every committed batch, read at start to resume after the
+   * last committed batch, removed when the copy completes.
+   */
+  checkpoint?: string;
+  /** Verify row counts and the checksum at the end (default true). */
+  verify?: boolean;
+  /** Called after every committed batch. */
+  onProgress?: (p: CopyProgress) => void;
+  /** Stops the copy (the checkpoint keeps what was committed). */
+  signal?: AbortSignal;
+  /** Filled with source key -> target key when the target assigns its own keys. */
+  /** Filled with source key -> target key when the target assigns its own keys (rows of this run). */
+  keyMap?: Map<RowKey, RowKey>;
+  /** Column -> key map of a table copied before: foreign key values are translated with it. */
+  remap?: Record<string, Map<RowKey, RowKey>>;
+}
+
+/** Row counts and checksums of both sides. */
+export interface Verification {
+  /** True when counts and checksums match. */
+  ok: boolean;
+  /** Rows in the source. */
+  sourceCount: number;
+  /** Rows in the target. */
+  targetCount: number;
+  /** Checksum of the source rows (hex). */
+  sourceChecksum: string;
+  /** Checksum of the target rows (hex). */
+  targetChecksum: string;
+}
+
+/** Outcome of {@linkcode copyData}. */
+export interface CopyDataReport {
+  /** Rows copied by this run. */
+  rows: number;
+  /** Rows committed in total (earlier runs included). */
+  totalRows: number;
+  /** Batches committed by this run. */
+  batches: number;
+  /** True when the target kept the source's primary keys (false: it assigned its own). */
+  keysPreserved: boolean;
+  /** Primary key value the run resumed after, if it resumed. */
+  /** Primary key value the run resumed after, if it resumed. */
+  resumedAfter?: RowKey;
+  /** HTTP requests made (reads, writes and verification). */
+  requests: number;
+  /** Duration in seconds, verification included. */
+  seconds: number;
+  /** Seconds spent copying (until the last batch was committed). */
+  copySeconds: number;
+  /** Rows copied per second of copying (verification excluded). */
+  rowsPerSecond: number;
+  /** Counts and checksums, unless `verify: false`. */
+  verification?: Verification;
+}
+
+/** A committed batch beyond the contiguous prefix (recorded when a run stops). */
+interface AheadBatch {
+  after: RowKey | null;
+  last: RowKey;
+  rows: number;
+  hash: string;
+}
+
+interface Checkpoint {
+  format: "dfkit.copy-checkpoint/v1";
+  source: string;
+  target: string;
+  key: string;
+  /** Last primary key value of the last committed batch (all earlier batches committed). */
+  lastKey: RowKey | null;
+  rows: number;
+  /** Sum of row hashes of committed rows (mod 2^64), hex. */
+  checksum: string;
+  /** Batches after `lastKey` known to be committed (a graceful stop waits for them). */
+  ahead: AheadBatch[];
+}
+
+/** Raised when a copy stops; the checkpoint (if any) lets a re-run continue. */
+export class CopyDataError extends Error {
+  /** Builds the error. */
+  constructor(message: string, readonly rowsCommitted: number, readonly lastKey: unknown) {
+    super(message);
+    this.name = "CopyDataError";
+  }
+}
+
+const MOD = 1n << 64n;
+
+/** A row's 64-bit hash over the given columns; table checksums are sums of these (mod 2^64). */
+export function rowHash(row: Record<string, unknown>, fields: string[]): bigint {
+  const h = createHash("sha256");
+  h.update(JSON.stringify(fields.map((f) => row[f] ?? null)));
+  return h.digest().readBigUInt64BE(0);
+}
+
+function literal(v: RowKey): string {
+  return typeof v === "number" ? String(v) : `'${String(v).replace(/'/g, "''")}'`;
+}
+
+function describe(ref: TableRef): string {
+  return `${ref.df.url} ${ref.db}/${ref.table}`;
+}
+
+function tablePath(ref: TableRef): string {
+  return `${ref.db}/_table/${encodeURIComponent(ref.table)}`;
+}
+
+async function readCheckpoint(path: string): Promise<Checkpoint | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as Checkpoint;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new Error(`copyData: cannot read checkpoint ${path}: ${errorMessage(e)}`);
+  }
+}
+
+async function writeCheckpoint(path: string, cp: Checkpoint): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(cp, null, 2) + "\n");
+  await Deno.rename(tmp, path);
+}
+
+/** Streams a table in primary-key order, page by page (keyset pagination). */
+async function* pages(
+  ref: TableRef,
+  key: string,
+  fields: string[],
+  after: RowKey | null,
+  size: number,
+  count: () => void,
+  signal?: AbortSignal,
+): AsyncGenerator<Record<string, unknown>[]> {
+  let last = after;
+  while (true) {
+    signal?.throwIfAborted();
+    count();
+    const res = await ref.df.request("GET", tablePath(ref), {
+      query: {
+        fields: fields.join(","),
+        order: `${key} ASC`,
+        limit: size,
+        ...(last === null ? {} : { filter: `${key} > ${literal(last)}` }),
+      },
+      signal,
+    });
+    const rows = records(res);
+    if (!rows.length) return;
+    yield rows;
+    if (rows.length < size) return;
+    last = rows[rows.length - 1][key] as RowKey;
+  }
+}
+
+async function countRows(ref: TableRef, count: () => void): Promise<number> {
+  count();
+  const res = await ref.df.request("GET", tablePath(ref), { query: { count_only: true } });
+  const n = typeof res === "number"
+    ? res
+    : Number((res as { meta?: { count?: number } })?.meta?.count);
+  if (!Number.isFinite(n)) throw new Error(`copyData: cannot count rows of ${describe(ref)}`);
+  return n;
+}
+
+type FieldInfo = {
+  name: string;
+  is_virtual?: boolean;
+  is_aggregate?: boolean;
+  is_primary_key?: boolean;
+  auto_increment?: boolean;
+};
+
+/** The primary key, the copied columns and whether the key is auto-increment. */
+async function tableLayout(
+  ref: TableRef,
+  wanted: string[] | undefined,
+  count: () => void,
+): Promise<{ key: string; fields: string[]; autoKey: boolean }> {
+  count();
+  const schema = await ref.df.request(
+    "GET",
+    `${ref.db}/_schema/${encodeURIComponent(ref.table)}`,
+  ) as { primary_key?: string | string[]; field?: FieldInfo[] };
+  const all = schema.field ?? [];
+  const pk = Array.isArray(schema.primary_key)
+    ? schema.primary_key
+    : schema.primary_key
+    ? [schema.primary_key]
+    : all.filter((f) => f.is_primary_key).map((f) => f.name);
+  if (pk.length !== 1) {
+    throw new Error(
+      `copyData: ${describe(ref)} needs a single-column primary key to copy in order (found ${
+        pk.length ? pk.join(", ") : "none"
+      })`,
+    );
+  }
+  const key = pk[0];
+  const fields = [
+    ...(wanted ?? all.filter((f) => !f.is_virtual && !f.is_aggregate).map((f) => f.name)),
+  ];
+  if (!fields.includes(key)) fields.unshift(key);
+  const keyField = all.find((f) => f.name.toLowerCase() === key.toLowerCase());
+  return { key, fields, autoKey: Boolean(keyField?.auto_increment) };
+}
+
+/** Row count and checksum of a table's columns. */
+async function tableChecksum(
+  ref: TableRef,
+  key: string,
+  fields: string[],
+  hashed: string[],
+  batchSize: number,
+  count: () => void,
+  signal?: AbortSignal,
+): Promise<{ count: number; checksum: string }> {
+  let hash = 0n;
+  let n = 0;
+  for await (const rows of pages(ref, key, fields, null, batchSize, count, signal)) {
+    n += rows.length;
+    for (const r of rows) hash += rowHash(r, hashed);
+  }
+  return { count: n, checksum: (hash % MOD).toString(16) };
+}
+
+/**
+ * Compares two tables by row count and a checksum of the given columns (default: the source's
+ * non-virtual columns; the key is left out when the target assigns its own keys).
+ *
+ * @example
+ * ```ts
+ * import { connect, verifyCopy } from "@dfkit/dfkit";
+ *
+ * const a = await connect({ profile: "staging" });
+ * const b = await connect({ profile: "prod" });
+ * const v = await verifyCopy(
+ *   { df: a, db: "db", table: "contact" },
+ *   { df: b, db: "db", table: "contact" },
+ * );
+ * console.log(v.ok, v.sourceCount, v.targetCount);
+ * ```
+ */
+export async function verifyCopy(
+  source: TableRef,
+  target: TableRef,
+  options: { fields?: string[]; batchSize?: number; signal?: AbortSignal } = {},
+): Promise<Verification> {
+  const count = () => {};
+  const { key, fields } = await tableLayout(source, options.fields, count);
+  const { autoKey } = await tableLayout(target, fields, count);
+  const hashed = autoKey ? fields.filter((f) => f !== key) : fields;
+  const size = options.batchSize ?? 1000;
+  const [a, b] = await Promise.all([
+    tableChecksum(source, key, fields, hashed, size, count, options.signal),
+    tableChecksum(target, key, fields, hashed, size, count, options.signal),
+  ]);
+  return {
+    ok: a.count === b.count && a.checksum === b.checksum,
+    sourceCount: a.count,
+    targetCount: b.count,
+    sourceChecksum: a.checksum,
+    targetChecksum: b.checksum,
+  };
+}
+
+/**
+ * Copies the rows of a table to another (typically on another instance). Run
+ * {@linkcode copySchema} first so the target table exists. Keys are kept unless the target's key
+ * is auto-increment (DreamFactory ignores written values then): use `keyMap` and `remap` to keep
+ * foreign keys of related tables consistent.
+ *
+ * @example
+ * ```ts
+ * import { connect, copyData } from "@dfkit/dfkit";
+ *
+ * const src = await connect({ profile: "staging" });
+ * const dst = await connect({ profile: "prod" });
+ * const customers = new Map();
+ * await copyData(
+ *   { df: src, db: "db", table: "customer" },
+ *   { df: dst, db: "db", table: "customer" },
+ *   { keyMap: customers, checkpoint: "customer.ckpt.json" },
+ * );
+ * const r = await copyData(
+ *   { df: src, db: "db", table: "order" },
+ *   { df: dst, db: "db", table: "order" },
+ *   { remap: { customer_id: customers }, onProgress: (p) => console.log(`${p.rows}/${p.total}`) },
+ * );
+ * console.log(r.rowsPerSecond, r.verification?.ok);
+ * ```
+ */
+export async function copyData(
+  source: TableRef,
+  target: TableRef,
+  options: CopyDataOptions = {},
+): Promise<CopyDataReport> {
+  const started = performance.now();
+  const batchSize = options.batchSize ?? 1000;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  let requests = 0;
+  const count = () => requests++;
+
+  const { key, fields } = await tableLayout(source, options.fields, count);
+  const { autoKey } = await tableLayout(target, fields, count);
+  const hashed = autoKey ? fields.filter((f) => f !== key) : fields;
+  const remap = Object.entries(options.remap ?? {});
+
+  let cp: Checkpoint = {
+    format: "dfkit.copy-checkpoint/v1",
+    source: describe(source),
+    target: describe(target),
+    key,
+    lastKey: null,
+    rows: 0,
+    checksum: "0",
+    ahead: [],
+  };
+  let resumedAfter: RowKey | undefined;
+  let ahead: AheadBatch[] = [];
+  if (options.checkpoint) {
+    const saved = await readCheckpoint(options.checkpoint);
+    if (saved) {
+      if (saved.source !== cp.source || saved.target !== cp.target || saved.key !== key) {
+        throw new Error(
+          `copyData: checkpoint ${options.checkpoint} belongs to another copy (${saved.source} -> ${saved.target}); remove it or pass another path`,
+        );
+      }
+      cp = { ...saved, ahead: [] };
+      if (cp.lastKey !== null) resumedAfter = cp.lastKey;
+      if (autoKey) ahead = saved.ahead ?? [];
+      else if (cp.lastKey !== null) {
+        // Kept keys: whatever landed after the last committed batch is removed and copied again,
+        // which is right even if the previous run was killed with writes in flight.
+        count();
+        await target.df.request("DELETE", tablePath(target), {
+          query: { filter: `${key} > ${literal(cp.lastKey)}` },
+        });
+      }
+    }
+  }
+
+  const total = await countRows(source, count);
+  const rowsBefore = cp.rows;
+  let checksum = BigInt("0x" + (cp.checksum || "0"));
+  let batches = 0;
+
+  // Batches complete out of order; the checkpoint advances only over a contiguous prefix.
+  type Batch = { after: RowKey | null; last: RowKey; rows: number; hash: bigint; done: boolean };
+  const window: Batch[] = [];
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  let saving = Promise.resolve();
+
+  const save = () => {
+    if (!options.checkpoint) return;
+    const path = options.checkpoint;
+    const snap = { ...cp, ahead: [...cp.ahead] };
+    saving = saving.then(() => writeCheckpoint(path, snap));
+  };
+  const advance = () => {
+    let moved = false;
+    while (window.length && window[0].done) {
+      const b = window.shift()!;
+      cp.lastKey = b.last;
+      cp.rows += b.rows;
+      checksum = (checksum + b.hash) % MOD;
+      batches++;
+      moved = true;
+    }
+    if (!moved) return;
+    cp.checksum = checksum.toString(16);
+    save();
+    options.onProgress?.({ rows: cp.rows, total, batches });
+  };
+
+  try {
+    let after = cp.lastKey;
+    for await (const page of pages(source, key, fields, after, batchSize, count, options.signal)) {
+      if (failure) break;
+      const last = page[page.length - 1][key] as RowKey;
+      const batch: Batch = { after, last, rows: page.length, hash: 0n, done: false };
+      after = last;
+      window.push(batch);
+      const known = ahead.find((a) => a.after === batch.after && a.last === batch.last);
+      if (known) {
+        // Committed by the previous run after its last contiguous batch.
+        batch.hash = BigInt("0x" + known.hash);
+        batch.done = true;
+        advance();
+        continue;
+      }
+      const rows = page.map((r) => {
+        const row = { ...r };
+        for (const [column, map] of remap) {
+          const v = row[column];
+          if (v === null || v === undefined) continue;
+          const mapped = map.get(v as RowKey);
+          if (mapped === undefined) {
+            throw new Error(
+              `copyData: ${column} = ${JSON.stringify(v)} (row ${key} ${
+                JSON.stringify(r[key])
+              }) has no entry in the key map given for it`,
+            );
+          }
+          row[column] = mapped;
+        }
+        if (autoKey) delete row[key];
+        return row;
+      });
+      let hash = 0n;
+      for (const r of rows) hash += rowHash(r, hashed);
+      batch.hash = hash % MOD;
+      count();
+      const p: Promise<void> = target.df.request("POST", tablePath(target), {
+        body: { resource: rows },
+        query: { rollback: true },
+        signal: options.signal,
+      }).then((res) => {
+        if (options.keyMap) {
+          const created = records(res);
+          page.forEach((r, i) => {
+            const k = created[i]?.[key];
+            if (k !== undefined) options.keyMap!.set(r[key] as RowKey, k as RowKey);
+          });
+        }
+        batch.done = true;
+        advance();
+      }, (e) => {
+        failure ??= e;
+      }).finally(() => inflight.delete(p));
+      inflight.add(p);
+      // Bounded concurrency, which also bounds memory: read on only when a slot is free.
+      while (inflight.size >= concurrency) await Promise.race(inflight);
+    }
+  } catch (e) {
+    failure ??= e;
+  }
+  await Promise.allSettled([...inflight]);
+  if (failure) {
+    cp.ahead = window.filter((b) => b.done).map((b) => ({
+      after: b.after,
+      last: b.last,
+      rows: b.rows,
+      hash: b.hash.toString(16),
+    }));
+    save();
+    await saving;
+    throw new CopyDataError(
+      `copyData ${describe(source)} -> ${describe(target)} stopped: ${errorMessage(failure)}\n` +
+        `${cp.rows} row(s) committed up to ${key} ${JSON.stringify(cp.lastKey)}` +
+        (options.checkpoint
+          ? `; run again with checkpoint ${options.checkpoint} to resume from there.`
+          : "; pass a checkpoint file to be able to resume."),
+      cp.rows,
+      cp.lastKey,
+    );
+  }
+  await saving;
+  const copySeconds = (performance.now() - started) / 1000;
+
+  const report: CopyDataReport = {
+    rows: cp.rows - rowsBefore,
+    totalRows: cp.rows,
+    batches,
+    keysPreserved: !autoKey,
+    requests: 0,
+    seconds: 0,
+    copySeconds,
+    rowsPerSecond: 0,
+    ...(resumedAfter !== undefined ? { resumedAfter } : {}),
+  };
+  if (options.verify ?? true) {
+    const t = await tableChecksum(target, key, fields, hashed, batchSize, count, options.signal);
+    const sourceCount = await countRows(source, count);
+    const sourceChecksum = checksum.toString(16);
+    report.verification = {
+      ok: sourceCount === t.count && cp.rows === sourceCount && sourceChecksum === t.checksum,
+      sourceCount,
+      targetCount: t.count,
+      sourceChecksum,
+      targetChecksum: t.checksum,
+    };
+  }
+  if (options.checkpoint) await Deno.remove(options.checkpoint).catch(() => {});
+  report.requests = requests;
+  report.seconds = (performance.now() - started) / 1000;
+  report.rowsPerSecond = report.rows / Math.max(copySeconds, 1e-9);
+  return report;
+}

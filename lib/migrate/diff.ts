@@ -1,0 +1,192 @@
+/**
+ * Comparing snapshots (`diff`) and planning a target against a snapshot (`plan`): per object,
+ * create / update (with the changed fields) / delete / unchanged.
+ *
+ * @module
+ */
+import { fingerprint, jsonEqual } from "./canonical.ts";
+import { Io, type MigrateClient } from "./client.ts";
+import { attachDisplay } from "./render.ts";
+import { assertSnapshot, type LiveState, readLive } from "./snapshot.ts";
+import {
+  type Change,
+  type Diff,
+  type FieldChange,
+  type Json,
+  type JsonObject,
+  type Plan,
+  PLAN_FORMAT,
+  type Section,
+  SECTIONS,
+  type SnapshotDocument,
+  type Summary,
+} from "./types.ts";
+
+function isObject(v: unknown): v is JsonObject {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** The fields that differ between two versions of an object, nested objects by dotted path. */
+export function fieldChanges(from: JsonObject, to: JsonObject, prefix = ""): FieldChange[] {
+  const out: FieldChange[] = [];
+  const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+  for (const key of keys) {
+    const a = from[key], b = to[key];
+    if (jsonEqual(a, b)) continue;
+    const path = prefix + key;
+    if (isObject(a) && isObject(b)) out.push(...fieldChanges(a, b, path + "."));
+    else out.push({ path, from: a, to: b });
+  }
+  return out;
+}
+
+/** The top-level field names touched by a list of field changes. */
+export function changedTopFields(fields: FieldChange[] = []): Set<string> {
+  return new Set(fields.map((f) => f.path.split(".")[0]));
+}
+
+function summarize(changes: Change[]): Summary {
+  const s: Summary = { create: 0, update: 0, delete: 0, unchanged: 0 };
+  for (const c of changes) s[c.action]++;
+  return s;
+}
+
+function sectionsOf(from: SnapshotDocument, to: SnapshotDocument): Section[] {
+  const wanted = new Set([...from.sections, ...to.sections]);
+  return SECTIONS.filter((s) => wanted.has(s));
+}
+
+/**
+ * What it takes to turn snapshot `from` into snapshot `to`, object by object (objects only in
+ * `from` are deletes). The result renders as text (`renderDiffText`), JSON, and HTML in Jupyter.
+ *
+ * @example
+ * ```ts
+ * import { diff, readSnapshot, renderDiffText } from "@dfkit/dfkit";
+ *
+ * const d = diff(await readSnapshot("prod.json"), await readSnapshot("staging.json"));
+ * console.log(renderDiffText(d));
+ * ```
+ */
+export function diff(from: SnapshotDocument, to: SnapshotDocument): Diff {
+  assertSnapshot(from, "diff: 'from'");
+  assertSnapshot(to, "diff: 'to'");
+  const changes: Change[] = [];
+  for (const section of sectionsOf(from, to)) {
+    const a = from.objects[section] ?? {};
+    const b = to.objects[section] ?? {};
+    for (const name of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      if (!(name in a)) changes.push({ section, name, action: "create", to: b[name] });
+      else if (!(name in b)) changes.push({ section, name, action: "delete" });
+      else {
+        const fields = fieldChanges(a[name], b[name]);
+        changes.push(
+          fields.length
+            ? { section, name, action: "update", fields, to: b[name] }
+            : { section, name, action: "unchanged" },
+        );
+      }
+    }
+  }
+  return attachDisplay({ changes, summary: summarize(changes) });
+}
+
+/** Options of {@linkcode plan}. */
+export interface PlanOptions {
+  /** Delete target objects that the snapshot does not have (default false: leave them). */
+  prune?: boolean;
+}
+
+/** Builds a plan from a target's live state (shared by `plan` and `apply`). */
+export async function planFromLive(
+  state: LiveState,
+  desired: SnapshotDocument,
+  target: string,
+  prune: boolean,
+): Promise<Plan> {
+  const d = diff(state.doc, desired);
+  const unmanaged: string[] = [];
+  const changes = d.changes.filter((c) => {
+    if (c.action !== "delete" || prune) return true;
+    unmanaged.push(`${c.section}/${c.name}`);
+    return false;
+  });
+  return attachDisplay({
+    format: PLAN_FORMAT,
+    target,
+    fingerprint: await fingerprint(state.doc),
+    prune,
+    changes,
+    summary: summarize(changes),
+    unmanaged,
+    desired,
+  });
+}
+
+/** Scope of a live read matching a snapshot. */
+export function scopeOf(doc: SnapshotDocument) {
+  return { sections: doc.sections, exclude_services: doc.exclude_services ?? [] };
+}
+
+/**
+ * Plans a target against a snapshot: per object create / update (changed fields) / delete (only
+ * with `prune`) / unchanged, with a fingerprint of the target's current state so that `apply`
+ * can refuse the plan if the target changes in between.
+ *
+ * @example
+ * ```ts
+ * import { connect, plan, readSnapshot, renderDiffText } from "@dfkit/dfkit";
+ *
+ * const prod = await connect({ profile: "prod" });
+ * const p = await plan(prod, await readSnapshot("staging.json"), { prune: false });
+ * console.log(renderDiffText(p));
+ * ```
+ */
+export async function plan(
+  target: MigrateClient,
+  desired: SnapshotDocument,
+  options: PlanOptions = {},
+): Promise<Plan> {
+  assertSnapshot(desired);
+  const state = await readLive(new Io(target), scopeOf(desired));
+  return await planFromLive(state, desired, target.url, options.prune ?? false);
+}
+
+/** True when a diff or plan changes nothing. */
+export function isEmpty(d: Diff): boolean {
+  return d.changes.every((c) => c.action === "unchanged");
+}
+
+/** Result of {@linkcode drift}. */
+export interface DriftResult {
+  /** True when the live instance differs from the snapshot. */
+  drifted: boolean;
+  /** From the snapshot to the live instance: what changed there. */
+  diff: Diff;
+}
+
+/**
+ * Compares a live instance with a snapshot of it (in the snapshot's scope): `drifted` when any
+ * object was added, changed or removed since.
+ *
+ * @example
+ * ```ts
+ * import { connect, drift, readSnapshot } from "@dfkit/dfkit";
+ *
+ * const r = await drift(await connect({ profile: "prod" }), await readSnapshot("prod.json"));
+ * if (r.drifted) Deno.exit(2);
+ * ```
+ */
+export async function drift(df: MigrateClient, expected: SnapshotDocument): Promise<DriftResult> {
+  assertSnapshot(expected);
+  const state = await readLive(new Io(df), scopeOf(expected));
+  const d = diff(expected, state.doc);
+  return { drifted: !isEmpty(d), diff: d };
+}
+
+/** A JSON value of a field change, for messages. */
+export function describeValue(v: Json | undefined): string {
+  if (v === undefined) return "(absent)";
+  const s = JSON.stringify(v);
+  return s.length > 80 ? s.slice(0, 77) + "..." : s;
+}

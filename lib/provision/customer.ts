@@ -1,0 +1,78 @@
+/**
+ * The server side of a customer: reading its role, app and limit by name, and the few writes the
+ * recipes make. Every call goes through the dfkit client, so it is logged, redacted and retried
+ * like any other.
+ *
+ * @module
+ */
+import type { DreamFactory } from "../client.ts";
+import { f } from "../filter/mod.ts";
+import type {
+  App,
+  Limit,
+  Role,
+  RoleServiceAccess,
+  Service,
+  User,
+  UserAppRole,
+} from "../resources.ts";
+import { type CustomerNames, customerNames } from "./spec.ts";
+
+/** Relations read with the customer's role. */
+export const ROLE_RELATIONS = ["role_service_access_by_role_id", "user_to_app_to_role_by_role_id"];
+
+/** A customer's records as found on the server (any of them may be missing). */
+export interface CustomerState {
+  names: CustomerNames;
+  role: Role | null;
+  app: App | null;
+  /** The limit counting the customer's key (`per: "key"`). */
+  limit: Limit | null;
+  /** Every limit named for the customer: the key's and the per-user ones. */
+  limits: Limit[];
+}
+
+/** Reads the role (with its access rules and assignments), app and limit named for `key`. */
+export async function readCustomer(df: DreamFactory, key: string): Promise<CustomerState> {
+  const names = customerNames(key);
+  const userLimits = `${names.limit}:%`;
+  const [role, app, found] = await Promise.all([
+    df.system.role.filter(f`name = ${names.role}`).related(...ROLE_RELATIONS).first(),
+    df.system.app.filter(f`name = ${names.app}`).first(),
+    df.system.limit.filter(f`(name = ${names.limit}) or (name like ${userLimits})`),
+  ]);
+  // LIKE treats "_" in a key as a wildcard: keep exact prefixes only.
+  const limits = (found as Limit[]).filter((l) =>
+    l.name === names.limit || l.name.startsWith(`${names.limit}:`)
+  );
+  return {
+    names,
+    role: (role ?? null) as Role | null,
+    app: (app ?? null) as App | null,
+    limit: limits.find((l) => l.name === names.limit) ?? null,
+    limits,
+  };
+}
+
+/** Every service's id by name (lower-case), for access rules. */
+export async function serviceIds(df: DreamFactory): Promise<Map<string, number>> {
+  const services = (await df.system.service.fields("id", "name")) as Pick<Service, "id" | "name">[];
+  return new Map(services.map((s) => [s.name.toLowerCase(), s.id]));
+}
+
+/** A user by e-mail, with its app-role assignments, or null. */
+export async function findUser(df: DreamFactory, email: string): Promise<User | null> {
+  const user = await df.system.user.filter(f`email = ${email}`)
+    .related("user_to_app_to_role_by_user_id").first();
+  return (user ?? null) as User | null;
+}
+
+/** The access rules of a role as read from the server. */
+export function accessRows(role: Role | null): RoleServiceAccess[] {
+  return role?.role_service_access_by_role_id ?? [];
+}
+
+/** The user assignments of a role on one app. */
+export function appAssignments(role: Role | null, appId: number): UserAppRole[] {
+  return (role?.user_to_app_to_role_by_role_id ?? []).filter((a) => a.app_id === appId);
+}

@@ -1,0 +1,525 @@
+/**
+ * `provisionCustomer`: makes the server hold exactly what a {@linkcode CustomerSpec} describes
+ * (role with access rules, app with the API key, volume limit, user assignments), changing only
+ * what differs and undoing its own changes when a step fails.
+ *
+ * @module
+ */
+import type { DreamFactory } from "../client.ts";
+import type { App, Limit, Role, RoleServiceAccess, User } from "../resources.ts";
+import {
+  accessRows,
+  appAssignments,
+  type CustomerState,
+  findUser,
+  readCustomer,
+  serviceIds,
+} from "./customer.ts";
+import { StepRunner } from "./run.ts";
+import { generateApiKey, maskApiKey } from "./secret.ts";
+import {
+  customerDescription,
+  type CustomerSpec,
+  type LimitSpec,
+  type NormalizedRule,
+  normalizeSpec,
+  ProvisionSpecError,
+  type StoredFilter,
+  verbMask,
+} from "./spec.ts";
+
+/** Rules apply to API calls (bit 1), not to scripts. */
+const API_REQUESTOR = 1;
+
+/** What `provisionCustomer` returns. Only `apiKey` of the call that created the key is secret. */
+export interface ProvisionResult {
+  /** The customer's key. */
+  key: string;
+  /**
+   * The API key in full when this call created it (hand it to the customer now: it is never
+   * shown again), otherwise masked to its last four characters (`****0c00`).
+   */
+  apiKey: string;
+  /** True when this call created the API key. */
+  keyCreated: boolean;
+  /** False when everything already matched the spec (the call made no writes). */
+  changed: boolean;
+  /** What this call changed, in order (`"create role customer-acme-42"`, ...). */
+  changes: string[];
+  /** The role, with `role_service_access_by_role_id` and `user_to_app_to_role_by_role_id`. */
+  role: Role;
+  /** The app; its `api_key` is masked. */
+  app: App;
+  /** The limit counting the key (`per: "key"`), or null. */
+  limit: Limit | null;
+  /** Every limit of the customer (the key's, or one per user with `per: "user"`). */
+  limits: Limit[];
+  /** The customer's users (only when the spec lists users). */
+  users?: { id: number; email: string; created: boolean }[];
+}
+
+/** An access rule as stored in `role_service_access`, without ids. */
+type DesiredRow =
+  & Pick<
+    RoleServiceAccess,
+    "service_id" | "component" | "verb_mask" | "requestor_mask" | "filter_op"
+  >
+  & { filters: StoredFilter[] };
+
+function toDesiredRows(rules: NormalizedRule[], services: Map<string, number>): DesiredRow[] {
+  return rules.map((rule, i) => {
+    let serviceId: number | null = null;
+    if (rule.service !== "*") {
+      const id = services.get(rule.service);
+      if (id === undefined) {
+        throw new ProvisionSpecError(
+          `access[${i}].service`,
+          `no service named "${rule.service}"; existing services: ${
+            [...services.keys()].join(", ")
+          }`,
+        );
+      }
+      serviceId = id;
+    }
+    return {
+      service_id: serviceId,
+      component: rule.component,
+      verb_mask: verbMask(rule.verbs),
+      requestor_mask: API_REQUESTOR,
+      filters: rule.filters,
+      filter_op: rule.filterOp,
+    };
+  });
+}
+
+function filtersOf(row: { filters?: unknown }): StoredFilter[] {
+  let filters = row.filters;
+  if (typeof filters === "string") {
+    try {
+      filters = JSON.parse(filters);
+    } catch {
+      filters = [];
+    }
+  }
+  if (!Array.isArray(filters)) return [];
+  return filters.map((x: StoredFilter) => ({
+    name: x.name,
+    operator: String(x.operator).toUpperCase(),
+    value: x.value ?? null,
+  }));
+}
+
+function sameRow(a: RoleServiceAccess, b: DesiredRow): boolean {
+  return a.verb_mask === b.verb_mask && a.requestor_mask === b.requestor_mask &&
+    String(a.filter_op ?? "AND").toUpperCase() === b.filter_op &&
+    JSON.stringify(filtersOf(a)) === JSON.stringify(b.filters);
+}
+
+const rowId = (r: { service_id: number | null; component: string }) =>
+  `${r.service_id ?? "*"}|${r.component}`;
+
+/**
+ * The `role_service_access_by_role_id` payload that turns `current` into `desired`: changed rows
+ * updated in place, new rows added, surplus rows deleted (`role_id: null`). Empty when equal.
+ */
+export function accessPayload(
+  current: RoleServiceAccess[],
+  desired: DesiredRow[],
+): Partial<RoleServiceAccess>[] {
+  const payload: Partial<RoleServiceAccess>[] = [];
+  const unused = [...current];
+  for (const want of desired) {
+    const i = unused.findIndex((r) => rowId(r) === rowId(want));
+    if (i < 0) {
+      payload.push({ ...want });
+      continue;
+    }
+    const [have] = unused.splice(i, 1);
+    if (!sameRow(have, want)) payload.push({ id: have.id, ...want });
+  }
+  for (const extra of unused) payload.push({ id: extra.id, role_id: null });
+  return payload;
+}
+
+function rowsAsDesired(rows: RoleServiceAccess[]): DesiredRow[] {
+  return rows.map((r) => ({
+    service_id: r.service_id ?? null,
+    component: r.component,
+    verb_mask: r.verb_mask,
+    requestor_mask: r.requestor_mask,
+    filters: filtersOf(r),
+    filter_op: String(r.filter_op ?? "AND").toUpperCase(),
+  }));
+}
+
+/** The fields of `want` whose values differ in `have` (with the old values, for undo). */
+function differences<T extends object>(
+  have: T,
+  want: Partial<T>,
+): { patch: Partial<T>; old: Partial<T> } {
+  const patch: Partial<T> = {};
+  const old: Partial<T> = {};
+  for (const [k, v] of Object.entries(want) as [keyof T, T[keyof T]][]) {
+    const cur = have[k];
+    if (cur !== v && !(cur == null && v == null)) {
+      patch[k] = v;
+      old[k] = cur;
+    }
+  }
+  return { patch, old };
+}
+
+function fieldList(patch: object): string {
+  return Object.keys(patch).map((k) => k === "role_service_access_by_role_id" ? "access" : k).join(
+    ", ",
+  );
+}
+
+/**
+ * Creates or updates a customer: a role granting `access`, an app whose API key uses that role,
+ * a volume limit on the role (so it counts the key's calls), and optional user assignments, all
+ * named `customer-<key>`. Safe to repeat: a second call with the same spec makes no writes and
+ * returns `changed: false`; a changed spec updates only what differs (a plan change is a new
+ * `limit`). If a step fails, this call's own changes are undone and a `ProvisionError` names the
+ * step and the reason. Suspension (see `suspendCustomer`) is left as it is.
+ *
+ * Needs at least (a non-admin's role rules on service `system`): GET on `service`; GET, POST,
+ * PATCH, DELETE on `role/*`, `app/*` and `limit/*`; GET, POST, PATCH on `user/*` when `users`
+ * are given (tested in `tests/provision/provision_test.ts`).
+ *
+ * @example
+ * ```ts
+ * import { connect, provisionCustomer } from "@dfkit/dfkit";
+ * declare function sendToCustomer(apiKey: string): Promise<void>;
+ * const df = await connect();
+ * const acme = await provisionCustomer(df, {
+ *   key: "acme-42",
+ *   name: "Acme Inc.",
+ *   access: [{ service: "db", component: "_table/*", verbs: ["GET"] }],
+ *   limit: { rate: 1000, period: "day" },
+ * });
+ * if (acme.keyCreated) await sendToCustomer(acme.apiKey); // once; later calls show "****abcd"
+ * ```
+ */
+export async function provisionCustomer(
+  df: DreamFactory,
+  spec: CustomerSpec,
+): Promise<ProvisionResult> {
+  const want = normalizeSpec(spec);
+  const run = new StepRunner(want.key);
+  const [state, services] = await run.read("read customer", () =>
+    Promise.all([
+      readCustomer(df, want.key),
+      want.access.some((r) => r.service !== "*") ? serviceIds(df) : new Map<string, number>(),
+    ]));
+  const { names } = state;
+  run.secret(state.app?.api_key);
+  const rows = toDesiredRows(want.access, services);
+  const description = customerDescription(want.key, want.name);
+
+  // Role and its access rules.
+  let role: Role;
+  if (!state.role) {
+    role = await createOnce(run, `create role ${names.role}`, {
+      create: async () => {
+        const [created] = await df.system.role.create([{
+          name: names.role,
+          description,
+          is_active: true,
+          role_service_access_by_role_id: rows,
+        }]);
+        return created as Role;
+      },
+      find: async () => (await readCustomer(df, want.key)).role,
+      undo: { label: `deleted role ${names.role}`, run: (r) => df.system.role.ids(r.id).delete() },
+    });
+  } else {
+    role = state.role;
+    const before = state.role;
+    const { patch, old } = differences<Role>(before, { description });
+    const access = accessPayload(accessRows(before), rows);
+    if (access.length > 0) patch.role_service_access_by_role_id = access as RoleServiceAccess[];
+    if (Object.keys(patch).length > 0) {
+      await run.step(
+        `update role ${names.role} (${fieldList(patch)})`,
+        () => df.system.role.ids(before.id).update(patch),
+        {
+          label: `restored role ${names.role}`,
+          run: async () => {
+            const now = await readCustomer(df, want.key);
+            const revert: Partial<Role> = { ...old };
+            const back = accessPayload(accessRows(now.role), rowsAsDesired(accessRows(before)));
+            if (back.length > 0) {
+              revert.role_service_access_by_role_id = back as RoleServiceAccess[];
+            }
+            await df.system.role.ids(before.id).update(revert);
+          },
+        },
+      );
+    }
+  }
+
+  // App (the API key), using the role as its default role.
+  let createdKey: string | null = null;
+  let app: App;
+  if (!state.app) {
+    const apiKey = generateApiKey();
+    run.secret(apiKey);
+    app = await createOnce(run, `create app ${names.app}`, {
+      create: async () => {
+        const [created] = await df.system.app.create([{
+          name: names.app,
+          description,
+          type: 0,
+          role_id: role.id,
+          is_active: true,
+          api_key: apiKey,
+        }]);
+        return { ...created, api_key: apiKey } as App;
+      },
+      find: async () => (await readCustomer(df, want.key)).app,
+      // The app carrying our key is ours even when its creation's response was lost.
+      ours: (found) => found.api_key === apiKey,
+      undo: { label: `deleted app ${names.app}`, run: (a) => df.system.app.ids(a.id).delete() },
+    });
+    if (app.api_key === apiKey) createdKey = apiKey;
+    else run.secret(app.api_key);
+  } else {
+    app = state.app;
+    const current = state.app;
+    const { patch, old } = differences<App>(current, { description, role_id: role.id, type: 0 });
+    if (Object.keys(patch).length > 0) {
+      await run.step(
+        `update app ${names.app} (${fieldList(patch)})`,
+        () => df.system.app.ids(current.id).update(patch),
+        {
+          label: `restored app ${names.app}`,
+          run: () => df.system.app.ids(current.id).update(old),
+        },
+      );
+    }
+  }
+
+  // Users who log in with the customer's key.
+  let users: ProvisionResult["users"];
+  if (want.users !== undefined) {
+    users = await syncUsers(df, run, want.users, want.sendInvites, role, app.id);
+  }
+
+  // Volume limits: on the customer's role (per key) or on each user.
+  await syncLimits(df, run, state, desiredLimits(state, want.limit, role.id, users, description));
+
+  const changed = run.changes.length > 0;
+  const final = changed ? await run.read("read result", () => readCustomer(df, want.key)) : state;
+  const finalApp = final.app ?? app;
+  const result: ProvisionResult = {
+    key: want.key,
+    apiKey: createdKey ?? maskApiKey(finalApp.api_key),
+    keyCreated: createdKey !== null,
+    changed,
+    changes: run.changes.map((c) => run.mask(c)),
+    role: final.role ?? role,
+    app: { ...finalApp, api_key: maskApiKey(finalApp.api_key) },
+    limit: final.limit,
+    limits: final.limits,
+  };
+  if (users) result.users = users;
+  return result;
+}
+
+/**
+ * Runs a create step; if it fails but the record exists afterwards (a concurrent call for the same
+ * customer created it, or the response was lost), the record is adopted instead of failing. An
+ * adopted record is not ours to undo unless `ours` says so.
+ */
+async function createOnce<T>(
+  run: StepRunner,
+  name: string,
+  how: {
+    create: () => Promise<T>;
+    find: () => Promise<T | null>;
+    ours?: (found: T) => boolean;
+    undo: { label: string; run: (record: T) => Promise<unknown> };
+  },
+): Promise<T> {
+  const made = await run.step(name, async () => {
+    try {
+      return { record: await how.create(), mine: true };
+    } catch (e) {
+      const found = await how.find().catch(() => null);
+      if (!found) throw e;
+      return { record: found, mine: how.ours?.(found) ?? false };
+    }
+  }, {
+    label: how.undo.label,
+    run: ({ record, mine }) => mine ? how.undo.run(record) : Promise.resolve(),
+  });
+  if (!made.mine) run.changes[run.changes.length - 1] = `${name}: found, created concurrently`;
+  return made.record;
+}
+
+/** The limits a spec asks for, by name. */
+function desiredLimits(
+  state: CustomerState,
+  want: LimitSpec | null,
+  roleId: number,
+  users: { id: number; email: string }[] | undefined,
+  description: string,
+): Map<string, Partial<Limit>> {
+  const out = new Map<string, Partial<Limit>>();
+  if (!want) return out;
+  const base = { rate: want.rate, period: want.period, description, is_active: true };
+  if (want.per === "user") {
+    for (const u of users ?? []) {
+      const name = state.names.userLimit(u.email);
+      out.set(name, { ...base, name, type: "instance.user", user_id: u.id, role_id: null });
+    }
+  } else {
+    const name = state.names.limit;
+    out.set(name, { ...base, name, type: "instance.role", role_id: roleId, user_id: null });
+  }
+  return out;
+}
+
+/** Creates, updates and deletes the customer's limits so they match `desired`. */
+async function syncLimits(
+  df: DreamFactory,
+  run: StepRunner,
+  state: CustomerState,
+  desired: Map<string, Partial<Limit>>,
+): Promise<void> {
+  const existing = new Map(state.limits.map((l) => [l.name, l]));
+  for (const [name, want] of desired) {
+    const have = existing.get(name);
+    if (!have) {
+      await createOnce(run, `create limit ${name} (${want.rate}/${want.period})`, {
+        create: async () => (await df.system.limit.create([want]))[0] as Limit,
+        find: async () =>
+          (await readCustomer(df, state.names.key)).limits.find((l) => l.name === name) ?? null,
+        undo: { label: `deleted limit ${name}`, run: (l) => df.system.limit.ids(l.id).delete() },
+      });
+      continue;
+    }
+    const { patch, old } = differences<Limit>(have, want);
+    if (Object.keys(patch).length === 0) continue;
+    const what = "rate" in patch || "period" in patch
+      ? `${have.rate}/${have.period} -> ${want.rate}/${want.period}`
+      : fieldList(patch);
+    await run.step(
+      `update limit ${name} (${what})`,
+      () => df.system.limit.ids(have.id).update(patch),
+      { label: `restored limit ${name}`, run: () => df.system.limit.ids(have.id).update(old) },
+    );
+  }
+  for (const have of state.limits) {
+    if (desired.has(have.name)) continue;
+    await run.step(`delete limit ${have.name}`, () => df.system.limit.ids(have.id).delete(), {
+      label: `re-created limit ${have.name}`,
+      run: () =>
+        df.system.limit.create([{
+          type: have.type,
+          role_id: have.role_id,
+          user_id: have.user_id,
+          service_id: have.service_id,
+          endpoint: have.endpoint,
+          verb: have.verb,
+          rate: have.rate,
+          period: have.period,
+          name: have.name,
+          description: have.description,
+          is_active: have.is_active,
+        }]),
+    });
+  }
+}
+
+async function syncUsers(
+  df: DreamFactory,
+  run: StepRunner,
+  wanted: NonNullable<ReturnType<typeof normalizeSpec>["users"]>,
+  sendInvites: boolean,
+  role: Role,
+  appId: number,
+): Promise<{ id: number; email: string; created: boolean }[]> {
+  const out: { id: number; email: string; created: boolean }[] = [];
+  const keep = new Set<number>();
+  for (const u of wanted) {
+    let user = await run.read(`look up user ${u.email}`, () => findUser(df, u.email));
+    let created = false;
+    if (!user) {
+      const record = {
+        email: u.email,
+        name: u.name ?? u.email.split("@")[0],
+        first_name: u.first_name,
+        last_name: u.last_name,
+      };
+      user = await run.step(`create user ${u.email}`, async () => {
+        const body = await df.request("POST", "system/user", {
+          query: {
+            fields: "*",
+            related: "user_to_app_to_role_by_user_id",
+            send_invite: sendInvites || undefined,
+          },
+          body: { resource: [record] },
+        }) as { resource: User[] };
+        return body.resource[0];
+      }, { label: `deleted user ${u.email}`, run: (c) => df.system.user.ids(c.id).delete() });
+      created = true;
+    }
+    const userId = user.id;
+    keep.add(userId);
+    out.push({ id: userId, email: u.email, created });
+    const current = (user.user_to_app_to_role_by_user_id ?? []).find((a) => a.app_id === appId);
+    if (!current) {
+      await run.step(`assign user ${u.email}`, () =>
+        df.system.user.ids(userId).update({
+          user_to_app_to_role_by_user_id: [{ app_id: appId, role_id: role.id, user_id: userId }],
+        }), {
+        label: `unassigned user ${u.email}`,
+        run: async () => {
+          const now = await findUser(df, u.email);
+          const row = now?.user_to_app_to_role_by_user_id?.find((a) => a.app_id === appId);
+          if (row) await unassign(df, userId, row.id!);
+        },
+      });
+    } else if (current.role_id !== role.id) {
+      await run.step(
+        `reassign user ${u.email}`,
+        () => setAssignmentRole(df, userId, current.id!, role.id),
+        {
+          label: `restored assignment of ${u.email}`,
+          run: () => setAssignmentRole(df, userId, current.id!, current.role_id),
+        },
+      );
+    }
+  }
+  for (const a of appAssignments(role, appId)) {
+    if (a.user_id === undefined || keep.has(a.user_id)) continue;
+    const userId = a.user_id;
+    await run.step(`unassign user #${userId}`, () => unassign(df, userId, a.id!), {
+      label: `re-assigned user #${userId}`,
+      run: () =>
+        df.system.user.ids(userId).update({
+          user_to_app_to_role_by_user_id: [{ app_id: appId, role_id: role.id, user_id: userId }],
+        }),
+    });
+  }
+  return out;
+}
+
+function unassign(df: DreamFactory, userId: number, assignmentId: number): Promise<unknown> {
+  return df.system.user.ids(userId).update({
+    user_to_app_to_role_by_user_id: [{ id: assignmentId, user_id: null } as never],
+  });
+}
+
+function setAssignmentRole(
+  df: DreamFactory,
+  userId: number,
+  assignmentId: number,
+  roleId: number,
+): Promise<unknown> {
+  return df.system.user.ids(userId).update({
+    user_to_app_to_role_by_user_id: [{ id: assignmentId, role_id: roleId } as never],
+  });
+}

@@ -1,0 +1,701 @@
+/**
+ * The one query builder: immutable (every method returns a new builder), awaitable (awaiting
+ * reads every matching record, page by page, never stopping silently at the server's cap), and
+ * able to show the exact request it makes. Resources differ only by their descriptor.
+ *
+ * @module
+ */
+import { asRecords, displayReady, isDisplayReady, type Records } from "../display.ts";
+import type { ResourceDescriptor } from "../resources.ts";
+import {
+  type QueryValue,
+  renderCurl,
+  type RequestDescription,
+  type RequestOptions,
+  type TransportResponse,
+} from "../transport.ts";
+import { andFilters, type FilterInput, toFilterString, whereFilter } from "./filter.ts";
+import { type Page, recordsOf, totalOf } from "./response.ts";
+
+/** What a builder needs from the client: sending and describing calls. */
+export interface QueryContext {
+  /** Sends a call (auth, retries, errors handled). */
+  send(method: string, path: string, options: RequestOptions): Promise<TransportResponse>;
+  /** Describes a call exactly, with credential placeholders. */
+  describe(method: string, path: string, options: RequestOptions): RequestDescription;
+  /** Relationship names of a database table, when they can be read (cached by the client). */
+  tableRelationships?(service: string, table: string): Promise<string[] | undefined>;
+}
+
+/** A record id. */
+export type Id = string | number;
+
+/** Options of write calls. */
+export interface WriteOptions {
+  /** Fields to return for each written record (`"*"` for all; default: the id only). */
+  fields?: string | readonly string[];
+  /** Relationships to return with each record. */
+  related?: string | readonly string[];
+  /** Process every record even when some fail (failures still throw, listing each). */
+  continue?: boolean;
+  /** All or nothing: on any failure the server undoes the whole batch. */
+  rollback?: boolean;
+  /** Extra query parameters (e.g. `{ allow_related_delete: true }`). */
+  params?: Record<string, QueryValue>;
+  /** Aborts the call. */
+  signal?: AbortSignal;
+  /** Per-attempt timeout in ms. */
+  timeout?: number;
+}
+
+/** Options of `delete()`. */
+export interface DeleteOptions extends Omit<WriteOptions, "continue" | "rollback"> {
+  /** Delete EVERY record of the resource (DreamFactory's `force=true`); required when the
+   * builder has neither `.ids()` nor `.filter()`. */
+  force?: boolean;
+  /** Process every record even when some fail. */
+  continue?: boolean;
+  /** All or nothing. */
+  rollback?: boolean;
+}
+
+interface State {
+  readonly filter?: string;
+  readonly ids?: readonly Id[];
+  readonly fields?: readonly string[];
+  readonly related?: readonly string[];
+  readonly order?: readonly string[];
+  readonly limit?: number;
+  readonly offset?: number;
+  readonly pageSize?: number;
+  readonly params?: Readonly<Record<string, QueryValue>>;
+  readonly signal?: AbortSignal;
+  readonly timeout?: number;
+}
+
+/** Where a narrowed write goes. */
+interface Target {
+  query: Record<string, QueryValue>;
+  count?: number;
+  /** The ids, when the write is by ids. */
+  ids?: Id[];
+}
+
+function byIds(ids: Id[]): Target {
+  return { query: { ids: ids.map(String) }, count: ids.length, ids };
+}
+
+const ORDER_RE = /^[A-Za-z_][\w.]*(\s+(asc|desc))?(\s+nulls\s+(first|last))?$/i;
+// Longer id lists go in the body (writes) or in several requests (reads): URLs stay short.
+const MAX_IDS_PER_REQUEST = 100;
+const MAX_PAGES = 100_000;
+
+function list(value: string | readonly string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = (typeof value === "string" ? [value] : [...value])
+    .flatMap((v) => String(v).split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
+  return items;
+}
+
+function checkCount(method: string, n: number, min: number): number {
+  if (!Number.isInteger(n) || n < min) {
+    throw new TypeError(`.${method}(${n}): expected an integer >= ${min}`);
+  }
+  return n;
+}
+
+/**
+ * An immutable, awaitable query on one DreamFactory resource: a system resource
+ * (`df.system.user`) or a database table (`df.db("db").table("contact")`).
+ *
+ * @example
+ * ```ts
+ * import { connect, f } from "@dfkit/dfkit";
+ * const df = await connect({ url: "http://127.0.0.1:8080", email: "a@b.c", password: "pw" });
+ * const q = df.system.user.filter(f`email like ${"%@example.com"}`).fields("id", "email");
+ * const users = await q;              // every matching record
+ * const { records, count, more } = await q.limit(10).page();
+ * console.log(q.toCurl());
+ * ```
+ */
+export class Query<T = Record<string, unknown>>
+  implements PromiseLike<Records<T>>, AsyncIterable<T> {
+  readonly #ctx: QueryContext;
+  readonly #res: ResourceDescriptor;
+  readonly #s: State;
+
+  /** Builders come from the client (`df.system.*`, `df.db(name).table(t)`). */
+  constructor(ctx: QueryContext, resource: ResourceDescriptor, state: State = {}) {
+    this.#ctx = ctx;
+    this.#res = resource;
+    this.#s = state;
+  }
+
+  /** The resource this builder works on. */
+  get resource(): ResourceDescriptor {
+    return this.#res;
+  }
+
+  #with(patch: Partial<State>): Query<T> {
+    return new Query<T>(this.#ctx, this.#res, { ...this.#s, ...patch });
+  }
+
+  // ---------------------------------------------------------------- narrowing
+
+  /**
+   * Narrows by a filter: a string in DreamFactory's syntax (validated and canonicalised locally,
+   * so mistakes throw before any request) or an `` f`...` `` template. Several calls are ANDed.
+   */
+  filter(filter: FilterInput): Query<T> {
+    const text = toFilterString(filter);
+    return this.#with({ filter: this.#s.filter ? andFilters(this.#s.filter, text) : text });
+  }
+
+  /** Narrows by one comparison; the value is quoted safely (`where("name", "=", "O'Brien")`). */
+  where(field: string, op: string, value?: unknown): Query<T> {
+    return this.filter(whereFilter(field, op, value));
+  }
+
+  /** Narrows to records with these ids, returned in this order. Replaces earlier `.ids()`. */
+  ids(...ids: (Id | readonly Id[])[]): Query<T> {
+    const flat = ids.flat() as Id[];
+    for (const id of flat) {
+      if (
+        (typeof id !== "string" && typeof id !== "number") || String(id) === "" ||
+        String(id).includes(",")
+      ) {
+        throw new TypeError(`.ids(): invalid id ${JSON.stringify(id)} (ids may not contain ",")`);
+      }
+    }
+    return this.#with({ ids: flat });
+  }
+
+  /** Fields to return (`"*"` for all). Replaces earlier `.fields()`. */
+  fields(...names: string[]): Query<T> {
+    return this.#with({ fields: list(names) });
+  }
+
+  /** Relationships to include (names per DreamFactory's `<table>_by_<field>` rule). */
+  related(...names: string[]): Query<T> {
+    const rel = list(names) ?? [];
+    this.#checkRelated(rel);
+    return this.#with({ related: rel });
+  }
+
+  /** Sort order: `"name"`, `"name desc"`, several arguments for several keys. */
+  order(...specs: string[]): Query<T> {
+    const items = list(specs) ?? [];
+    for (const s of items) {
+      if (!ORDER_RE.test(s)) {
+        throw new TypeError(
+          `.order(${JSON.stringify(s)}): expected "field", "field asc" or "field desc"`,
+        );
+      }
+    }
+    return this.#with({ order: items });
+  }
+
+  /** At most `n` records in total (across pages). */
+  limit(n: number): Query<T> {
+    return this.#with({ limit: checkCount("limit", n, 1) });
+  }
+
+  /** Skip the first `n` matching records. */
+  offset(n: number): Query<T> {
+    return this.#with({ offset: checkCount("offset", n, 0) });
+  }
+
+  /** Records per request when reading everything (default: the server's maximum). */
+  pageSize(n: number): Query<T> {
+    return this.#with({ pageSize: checkCount("pageSize", n, 1) });
+  }
+
+  /** Extra query parameters sent with reads (e.g. `{ include_schema: true }`). */
+  params(params: Record<string, QueryValue>): Query<T> {
+    return this.#with({ params: { ...this.#s.params, ...params } });
+  }
+
+  /** Aborts this builder's calls with the signal. */
+  abortSignal(signal: AbortSignal): Query<T> {
+    return this.#with({ signal });
+  }
+
+  /** Per-attempt timeout in ms for this builder's calls. */
+  timeout(ms: number): Query<T> {
+    return this.#with({ timeout: checkCount("timeout", ms, 1) });
+  }
+
+  #checkRelated(names: readonly string[], known = this.#res.relationships): void {
+    if (!known) return;
+    for (const name of names) {
+      if (!known.includes(name)) {
+        const valid = known.length ? known.join(", ") : "(none)";
+        throw new TypeError(
+          `Unknown relationship "${name}" for ${this.#res.path}. Valid relationships: ${valid}` +
+            (this.#res.kind === "system"
+              ? `. (If your server has more, e.g. from an add-on, pass .params({ related: "${name}" }).)`
+              : ""),
+        );
+      }
+    }
+  }
+
+  /** Waits (only when needed) for the relationship check and the table renderer. */
+  #ready(related: readonly string[] | undefined): Promise<void> | void {
+    const needCheck = related?.length && this.#res.table && this.#ctx.tableRelationships;
+    if (!needCheck && isDisplayReady()) return;
+    return this.#checkTableRelated(related).then(displayReady);
+  }
+
+  /** Database tables silently ignore unknown relationship names, so check them against the
+   * table's schema (read once per client) before sending. */
+  async #checkTableRelated(names: readonly string[] | undefined): Promise<void> {
+    const t = this.#res.table;
+    if (!names?.length || !t || !this.#ctx.tableRelationships) return;
+    const known = await this.#ctx.tableRelationships(t.service, t.name);
+    if (known) this.#checkRelated(names.filter((n) => n !== "*"), known);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  #readQuery(extra: Record<string, QueryValue> = {}): Record<string, QueryValue> {
+    const s = this.#s;
+    return {
+      filter: s.filter,
+      ids: s.ids?.length ? s.ids.map(String) : undefined,
+      fields: s.fields?.length ? s.fields : undefined,
+      related: s.related?.length ? s.related : undefined,
+      order: s.order?.length ? s.order : undefined,
+      ...extra,
+      ...s.params,
+    };
+  }
+
+  #opts(query: Record<string, QueryValue>, more: Partial<RequestOptions> = {}): RequestOptions {
+    return { query, signal: this.#s.signal, timeout: this.#s.timeout, ...more };
+  }
+
+  #firstPageQuery(): Record<string, QueryValue> {
+    const s = this.#s;
+    if (s.ids?.length) return this.#readQuery();
+    const limit = s.pageSize !== undefined ? Math.min(s.pageSize, s.limit ?? Infinity) : s.limit;
+    return this.#readQuery({ limit, offset: s.offset, include_count: true });
+  }
+
+  /** The exact first request `await builder` sends (credentials as `$DF_...` placeholders). */
+  toRequest(): RequestDescription {
+    return this.#ctx.describe("GET", this.#res.path, this.#opts(this.#firstPageQuery()));
+  }
+
+  /** The first request as a shell-safe curl command (`$DF_SESSION_TOKEN`, `$DF_API_KEY`). */
+  toCurl(): string {
+    return renderCurl(this.toRequest());
+  }
+
+  /**
+   * Reads one page (`limit`, else `pageSize`, else the server's cap; from `offset`), with the
+   * total count and whether more remain. For the next page: `.offset(page.next!)`.
+   */
+  async page(): Promise<Page<T>> {
+    const s = this.#s;
+    const ready = this.#ready(s.related);
+    if (ready) await ready;
+    const offset = s.offset ?? 0;
+    const res = await this.#ctx.send(
+      "GET",
+      this.#res.path,
+      this.#opts(
+        this.#readQuery({ limit: s.limit ?? s.pageSize, offset: s.offset, include_count: true }),
+      ),
+    );
+    const records = asRecords(recordsOf<T>(res.body));
+    const count = totalOf(res.body);
+    const end = offset + records.length;
+    const more = count !== undefined ? end < count : false;
+    const page: Page<T> = { records, more };
+    if (count !== undefined) page.count = count;
+    if (more) page.next = end;
+    return page;
+  }
+
+  /** Walks every page of matching records (stops at `.limit()`). */
+  async *pages(): AsyncGenerator<Page<T>> {
+    const s = this.#s;
+    const ready = this.#ready(s.related);
+    if (ready) await ready;
+    if (s.ids?.length) {
+      for (let i = 0; i < s.ids.length; i += MAX_IDS_PER_REQUEST) {
+        const chunk = s.ids.slice(i, i + MAX_IDS_PER_REQUEST);
+        const res = await this.#ctx.send(
+          "GET",
+          this.#res.path,
+          this.#opts({ ...this.#readQuery(), ids: chunk.map(String) }, { submitted: chunk.length }),
+        );
+        const records = asRecords(recordsOf<T>(res.body));
+        const more = i + MAX_IDS_PER_REQUEST < s.ids.length;
+        yield more ? { records, more, next: i + MAX_IDS_PER_REQUEST } : { records, more };
+      }
+      return;
+    }
+    let offset = s.offset ?? 0;
+    let got = 0;
+    for (let n = 0; n < MAX_PAGES; n++) {
+      const remaining = s.limit === undefined ? undefined : s.limit - got;
+      if (remaining === 0) return;
+      const limit = s.pageSize !== undefined
+        ? Math.min(s.pageSize, remaining ?? Infinity)
+        : remaining;
+      const res = await this.#ctx.send(
+        "GET",
+        this.#res.path,
+        // The first request is exactly toRequest()'s (offset as the user set it, even 0).
+        this.#opts(this.#readQuery({
+          limit,
+          offset: n === 0 ? s.offset : offset,
+          include_count: true,
+        })),
+      );
+      const records = recordsOf<T>(res.body);
+      const count = totalOf(res.body);
+      // Advance by what arrived, not by what was asked: the server silently caps page sizes.
+      offset += records.length;
+      got += records.length;
+      const done = records.length === 0 || (count !== undefined && offset >= count) ||
+        (s.limit !== undefined && got >= s.limit);
+      const page: Page<T> = { records: asRecords(records), more: !done };
+      if (count !== undefined) page.count = count;
+      if (!done) page.next = offset;
+      if (records.length) yield page;
+      if (done) return;
+    }
+    throw new Error(
+      `Stopped after ${MAX_PAGES} pages of ${this.#res.path}: the server keeps ` +
+        "returning records past the reported count.",
+    );
+  }
+
+  /** Every matching record (all pages, up to `.limit()`). Same as `await builder`. */
+  async all(): Promise<Records<T>> {
+    const out: T[] = [];
+    for await (const page of this.pages()) {
+      for (const r of page.records) out.push(r);
+    }
+    return asRecords(out);
+  }
+
+  /** Awaiting a builder reads every matching record. */
+  then<R1 = Records<T>, R2 = never>(
+    onfulfilled?: ((value: Records<T>) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.all().then(onfulfilled, onrejected);
+  }
+
+  /** `for await (const record of builder)` walks every page. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for await (const page of this.pages()) yield* page.records;
+  }
+
+  /** Number of matching records (`count_only=true`; ignores limit and offset). */
+  async count(): Promise<number> {
+    const q = this.#readQuery({ count_only: true });
+    delete q.fields;
+    delete q.related;
+    delete q.order;
+    const res = await this.#ctx.send("GET", this.#res.path, this.#opts(q));
+    const n = typeof res.body === "number" ? res.body : Number(res.body ?? totalOf(res.body));
+    if (!Number.isFinite(n)) {
+      throw new Error(`count(): the server answered ${JSON.stringify(res.body)}, not a number`);
+    }
+    return n;
+  }
+
+  /** The first matching record, or undefined. */
+  async first(): Promise<T | undefined> {
+    const { records } = await this.#with({ limit: 1 }).page();
+    return records[0];
+  }
+
+  /** One record by id (fields and related apply); throws a 404 `DreamFactoryError` if absent. */
+  async get(id: Id): Promise<T> {
+    if ((typeof id !== "string" && typeof id !== "number") || String(id) === "") {
+      throw new TypeError(`.get(): invalid id ${JSON.stringify(id)}`);
+    }
+    await this.#checkTableRelated(this.#s.related);
+    const q = this.#readQuery();
+    delete q.filter;
+    delete q.ids;
+    delete q.order;
+    const res = await this.#ctx.send(
+      "GET",
+      `${this.#res.path}/${encodeURIComponent(String(id))}`,
+      this.#opts(q),
+    );
+    return res.body as T;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  #writeQuery(opts: WriteOptions | DeleteOptions, extra: Record<string, QueryValue> = {}) {
+    const related = list(opts.related);
+    if (related) this.#checkRelated(related);
+    if (opts.continue && opts.rollback && this.#res.kind === "table") {
+      throw new TypeError(
+        "continue and rollback cannot be combined on database tables (DreamFactory refuses it): " +
+          "choose continue (keep what succeeds) or rollback (all or nothing).",
+      );
+    }
+    return {
+      ...extra,
+      fields: list(opts.fields),
+      related,
+      continue: opts.continue || undefined,
+      rollback: opts.rollback || undefined,
+      ...opts.params,
+    };
+  }
+
+  async #send(method: string, opts: WriteOptions | DeleteOptions, request: RequestOptions) {
+    const ready = this.#ready(list(opts.related));
+    if (ready) await ready;
+    return await this.#ctx.send(method, this.#res.path, request);
+  }
+
+  #writeOpts(
+    opts: WriteOptions | DeleteOptions,
+    query: Record<string, QueryValue>,
+    more: Partial<RequestOptions> = {},
+  ): RequestOptions {
+    return {
+      query,
+      signal: opts.signal ?? this.#s.signal,
+      timeout: opts.timeout ?? this.#s.timeout,
+      rollback: opts.rollback,
+      ...more,
+    };
+  }
+
+  #checkWritable(what: string): void {
+    if (this.#res.readOnly) throw new TypeError(`${this.#res.path} is read-only: cannot ${what}`);
+  }
+
+  /**
+   * Creates one or more records (sent as `{"resource": [...]}`); returns what the server gives
+   * back for each (the id, or the `fields` asked for). A failure throws a
+   * `DreamFactoryBatchError` listing each record's outcome.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@dfkit/dfkit";
+   * const df = await connect();
+   * const [role] = await df.system.role.create({ name: "readers", is_active: true });
+   * const users = await df.system.user.create(
+   *   [{ name: "A", email: "a@x.com" }, { name: "B", email: "b@x.com" }],
+   *   { fields: ["id", "email"], rollback: true },
+   * );
+   * ```
+   */
+  async create(
+    records: Partial<T> | readonly Partial<T>[],
+    options: WriteOptions = {},
+  ): Promise<Records<T>> {
+    this.#checkWritable("create");
+    if (this.#s.ids?.length || this.#s.filter) {
+      throw new TypeError(".create() takes no .ids()/.filter(): call it on the resource itself");
+    }
+    const items = Array.isArray(records) ? [...records] : [records];
+    items.forEach((r, i) => {
+      if (!r || typeof r !== "object" || Array.isArray(r)) {
+        throw new TypeError(`.create(): record #${i} is not an object`);
+      }
+    });
+    if (!items.length) return asRecords([]);
+    const res = await this.#send(
+      "POST",
+      options,
+      this.#writeOpts(options, this.#writeQuery(options), {
+        body: { resource: items },
+        submitted: items.length,
+      }),
+    );
+    return asRecords(recordsOf<T>(res.body));
+  }
+
+  /**
+   * Partially updates records (PATCH). Either pass one patch and narrow the builder with
+   * `.ids()` or `.filter()`, or pass an array of records that each carry their id. System
+   * resources cannot be written by filter in DreamFactory, so there dfkit reads the matching
+   * ids first and updates by ids. Returns what the server gives back (ids, or `fields`).
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@dfkit/dfkit";
+   * const df = await connect();
+   * await df.system.role.ids(4).update({ description: "read only" });
+   * await df.system.user.update([{ id: 2, phone: "555" }, { id: 3, phone: "556" }]);
+   * await df.db("db").table("todo").where("done", "=", false).update({ done: true });
+   * ```
+   */
+  update(
+    patch: Partial<T> | readonly Partial<T>[],
+    options: WriteOptions = {},
+  ): Promise<Records<T>> {
+    return this.#modify("PATCH", patch, options);
+  }
+
+  /** Like {@linkcode update} but sent as PUT (DreamFactory treats PUT on records as a merge too). */
+  replace(
+    record: Partial<T> | readonly Partial<T>[],
+    options: WriteOptions = {},
+  ): Promise<Records<T>> {
+    return this.#modify("PUT", record, options);
+  }
+
+  async #modify(
+    method: "PATCH" | "PUT",
+    input: Partial<T> | readonly Partial<T>[],
+    options: WriteOptions,
+  ): Promise<Records<T>> {
+    this.#checkWritable("update");
+    const verb = method === "PATCH" ? "update" : "replace";
+    const idf = this.#res.idField;
+    if (Array.isArray(input)) {
+      if (this.#s.ids?.length || this.#s.filter) {
+        throw new TypeError(
+          `.${verb}([...]) with records carrying ids takes no .ids()/.filter(); ` +
+            `pass one patch object to apply it to the narrowed records instead.`,
+        );
+      }
+      input.forEach((r, i) => {
+        const rec = r as Record<string, unknown> | null;
+        if (!rec || typeof rec !== "object" || rec[idf] === undefined || rec[idf] === null) {
+          throw new TypeError(`.${verb}(): record #${i} has no "${idf}"; every record needs one`);
+        }
+      });
+      if (!input.length) return asRecords([]);
+      return await this.#write(method, options, {}, { resource: [...input] }, input.length);
+    }
+    if (!input || typeof input !== "object") {
+      throw new TypeError(`.${verb}(): expected a record object or an array of records`);
+    }
+    const target = await this.#target(verb, options, input as Record<string, unknown>);
+    if (target === null) return asRecords([]);
+    if (target.ids && target.ids.length > MAX_IDS_PER_REQUEST) {
+      // Too many ids for a URL: send one record per id instead (same meaning, same order).
+      const records = target.ids.map((id) => ({ ...input, [idf]: id }));
+      return await this.#write(method, options, {}, { resource: records }, records.length);
+    }
+    return await this.#write(method, options, target.query, { resource: [input] }, target.count);
+  }
+
+  /**
+   * Deletes the narrowed records (`.ids()`, or `.filter()`; on system resources the filter's
+   * ids are read first); returns their ids (or `fields`). Without narrowing it refuses, unless
+   * `{ force: true }` asks to empty the whole resource.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@dfkit/dfkit";
+   * const df = await connect();
+   * await df.system.user.ids(3).delete();
+   * await df.db("db").table("todo").where("done", "=", true).delete();
+   * ```
+   */
+  async delete(options: DeleteOptions = {}): Promise<Records<T>> {
+    this.#checkWritable("delete");
+    const s = this.#s;
+    if (!s.ids?.length && !s.filter) {
+      if (!options.force) {
+        throw new TypeError(
+          `.delete() on ${this.#res.path} without .ids() or .filter() would delete every ` +
+            "record; narrow the builder, or pass { force: true } to really empty it.",
+        );
+      }
+      const res = await this.#send(
+        "DELETE",
+        options,
+        this.#writeOpts(options, this.#writeQuery(options, { force: true })),
+      );
+      return asRecords(recordsOf<T>(res.body));
+    }
+    const target = await this.#target("delete", options);
+    if (target === null) return asRecords([]);
+    if (target.ids && target.ids.length > MAX_IDS_PER_REQUEST) {
+      // Too many ids for a URL: DreamFactory also takes the records to delete in the body.
+      const idf = this.#res.idField;
+      const records = target.ids.map((id) => ({ [idf]: id }));
+      return await this.#write("DELETE", options, {}, { resource: records }, records.length);
+    }
+    return await this.#write("DELETE", options, target.query, undefined, target.count);
+  }
+
+  /** Where a narrowed write goes: ids, a filter (tables), or ids resolved from the filter. */
+  async #target(
+    verb: string,
+    options: WriteOptions,
+    record?: Record<string, unknown>,
+  ): Promise<Target | null> {
+    const s = this.#s;
+    if ((s.limit !== undefined || s.offset !== undefined) && !s.ids?.length) {
+      throw new TypeError(
+        `.${verb}() ignores .limit()/.offset() on the server and would touch every match; ` +
+          `select the records first (e.g. .ids(...(await q).map((r) => r.id))).`,
+      );
+    }
+    if (s.ids?.length) {
+      if (s.filter) {
+        throw new TypeError(`.${verb}(): use either .ids() or .filter(), not both`);
+      }
+      return byIds([...s.ids]);
+    }
+    if (s.filter) {
+      if (this.#res.kind === "table") return { query: { filter: s.filter } };
+      // System resources do not support writes by filter: resolve the ids first.
+      const idf = this.#res.idField;
+      const rows = await this.#with({
+        fields: [idf],
+        related: undefined,
+        order: undefined,
+        signal: options.signal ?? this.#s.signal,
+      }).all();
+      const ids = rows.map((r) => (r as Record<string, unknown>)[idf] as Id);
+      return ids.length ? byIds(ids) : null;
+    }
+    const id = record?.[this.#res.idField];
+    if (id !== undefined && id !== null) return { query: {}, count: 1 };
+    throw new TypeError(
+      `.${verb}() needs to know which records: narrow with .ids(...) or .filter(...), ` +
+        `or include "${this.#res.idField}" in the record.`,
+    );
+  }
+
+  async #write(
+    method: string,
+    options: WriteOptions | DeleteOptions,
+    target: Record<string, QueryValue>,
+    body: unknown,
+    submitted?: number,
+  ): Promise<Records<T>> {
+    const res = await this.#send(
+      method,
+      options,
+      this.#writeOpts(options, this.#writeQuery(options, target), { body, submitted }),
+    );
+    return asRecords(recordsOf<T>(res.body));
+  }
+
+  // ---------------------------------------------------------------- display
+
+  /** Shows the request, never the client or its credentials. */
+  [Symbol.for("Deno.customInspect")](): string {
+    const r = this.toRequest();
+    return `Query<${this.#res.name}> ${r.method} ${r.url}`;
+  }
+
+  /** The request this builder makes (no secrets). */
+  toJSON(): RequestDescription {
+    return this.toRequest();
+  }
+}

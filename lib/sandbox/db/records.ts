@@ -1,0 +1,782 @@
+/**
+ * `/api/v2/{service}/_table[/{table}[/{id}]]`: DreamFactory's record API on a SQLite database.
+ * Reads are bounded pages read by statement iteration; writes go record by record through the
+ * batch rules; every value is bound; the role's row filters narrow reads, updates and deletes and
+ * are checked against written rows.
+ *
+ * @module
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { DfError, json, NO_RECORDS_MESSAGE, recordsOf, toBool, toDfError, wrap } from "../http.ts";
+import type { AccessGrant, RequestContext } from "../types.ts";
+import { type BatchMode, batchMode, runBatch } from "./batch.ts";
+import { type Catalog, type TableInfo, tableToJson } from "./catalog.ts";
+import { writeParents, writeRelated } from "./related_write.ts";
+import {
+  attachRelated,
+  countSql,
+  forEachRow,
+  parseFields,
+  parseGroup,
+  parseOrder,
+  type RelatedRequest,
+  type SelectItem,
+  type SelectSpec,
+  selectSql,
+  typedRow,
+  withRelationKeys,
+} from "./select.ts";
+import { all, q, run, scalar } from "./sql.ts";
+import { isIntegerType, nowTimestamp, type SqlValue, toSqlValue } from "./types.ts";
+import { and, clientFilter, idWhere, roleFilter, type Where } from "./where.ts";
+
+/** What the record resource needs from its service. */
+export interface DbEnv {
+  db: DatabaseSync;
+  catalog: Catalog;
+  serviceId: number;
+  serviceName: string;
+  maxRecords: number;
+}
+
+/** DreamFactory's message when a role's row filters reject a write. */
+export const DENIED_FIELDS = "Denied access to some of the requested fields.";
+
+const VERB_BITS: Record<string, number> = { GET: 1, POST: 2, PUT: 4, PATCH: 8, DELETE: 16 };
+
+/** The verbs of a mask, in DreamFactory's order. */
+export function maskVerbs(mask: number): string[] {
+  return Object.entries(VERB_BITS).filter(([, b]) => (mask & b) !== 0).map(([v]) => v);
+}
+
+/** Per-request view of one table: options, access, filters. */
+class TableRequest {
+  readonly env: DbEnv;
+  readonly ctx: RequestContext;
+  readonly table: TableInfo;
+  readonly grant: AccessGrant | null;
+  readonly role: Where;
+
+  constructor(env: DbEnv, ctx: RequestContext, table: TableInfo, id?: string) {
+    this.env = env;
+    this.ctx = ctx;
+    this.table = table;
+    // The rule that matched the request's own component carries the row filters in effect.
+    this.grant = ctx.access(
+      id !== undefined ? `_table/${table.name}/${id}` : `_table/${table.name}`,
+    );
+    this.role = roleFilter(table, this.grant, ctx.lookups);
+  }
+
+  /** An option; an empty value counts as absent, as PHP's `empty()` does in DreamFactory. */
+  opt(name: string, ...aliases: string[]): string | undefined {
+    const v = this.ctx.option(name, ...aliases);
+    return v === undefined || v === null || String(v).trim() === "" ? undefined : String(v);
+  }
+
+  flag(name: string, ...aliases: string[]): boolean {
+    return this.ctx.flag(name, ...aliases);
+  }
+
+  get db(): DatabaseSync {
+    return this.env.db;
+  }
+
+  /** Filter `params` from the body (object) or the query string (JSON). */
+  params(): Record<string, unknown> {
+    const p = this.ctx.payload as Record<string, unknown> | undefined;
+    if (
+      p && typeof p === "object" && !Array.isArray(p) && p.params && typeof p.params === "object"
+    ) {
+      return p.params as Record<string, unknown>;
+    }
+    const raw = this.ctx.url.searchParams.get("params");
+    if (raw) {
+      try {
+        const v = JSON.parse(raw);
+        if (v && typeof v === "object") return v as Record<string, unknown>;
+      } catch { /* not JSON: no params */ }
+    }
+    return {};
+  }
+
+  /** The client filter ANDed with the role's filters. */
+  where(): Where {
+    const filter = this.opt("filter", "where");
+    return and(clientFilter(this.table, filter, this.params(), this.ctx.lookups), this.role);
+  }
+
+  /** Identifying fields: `id_field` when given, else the primary key. */
+  idFields(): string[] {
+    const raw = this.opt("id_field");
+    if (raw) {
+      return raw.split(",").map((s) => s.trim()).filter(Boolean).map((n) => {
+        const f = this.table.byName.get(n.toLowerCase());
+        if (!f) throw new DfError(400, `Invalid id field requested: ${n}`);
+        return f.name;
+      });
+    }
+    if (this.table.primaryKey.length === 0) {
+      throw new DfError(500, "Identifying field(s) could not be determined.");
+    }
+    return this.table.primaryKey;
+  }
+
+  /** The `ids` option as a list of strings (comma list or a body array). */
+  ids(): string[] | null {
+    const p = this.ctx.payload as Record<string, unknown> | undefined;
+    if (p && typeof p === "object" && !Array.isArray(p) && Array.isArray(p.ids)) {
+      return (p.ids as unknown[]).map(String);
+    }
+    const raw = this.opt("ids");
+    if (raw === undefined || raw.trim() === "") return null;
+    return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  }
+
+  related(): RelatedRequest[] {
+    const raw = this.opt("related") ?? "";
+    const names = raw.trim() === "*"
+      ? this.table.related.map((r) => r.name)
+      : raw.split(",").map((s) => s.trim()).filter(Boolean);
+    // Relations flagged always_fetch in the schema come back without being asked for.
+    for (const rel of this.table.related) {
+      if (rel.alwaysFetch && !names.some((n) => n.toLowerCase() === rel.name.toLowerCase())) {
+        names.push(rel.name);
+      }
+    }
+    const out: RelatedRequest[] = [];
+    for (const name of names) {
+      // Unknown relation names are ignored on db tables, as DreamFactory does.
+      const rel = this.table.related.find((r) => r.name.toLowerCase() === name.toLowerCase());
+      if (!rel) continue;
+      const limit = this.opt(`${name}.limit`, `${name}_limit`);
+      out.push({
+        rel,
+        fields: this.opt(`${name}.fields`, `${name}_fields`),
+        limit: limit !== undefined ? Number.parseInt(limit, 10) || undefined : undefined,
+        order: this.opt(`${name}.order`, `${name}_order`),
+        group: this.opt(`${name}.group`, `${name}_group`),
+      });
+    }
+    return out;
+  }
+
+  batch(): BatchMode {
+    return batchMode(this.flag("continue"), this.flag("rollback"));
+  }
+
+  /** Whether a write response needs more than the identifying fields. */
+  wantsFullOutput(): boolean {
+    return this.opt("fields", "select") !== undefined || this.related().length > 0;
+  }
+
+  /** The typed output of one row, by rowid: id fields only unless `fields`/`related` ask more. */
+  output(rowid: number, idFields: string[]): Record<string, unknown> {
+    const items: SelectItem[] = this.wantsFullOutput()
+      ? parseFields(this.table, this.opt("fields", "select"))
+      : idFields.map((n) => {
+        const f = this.table.byName.get(n.toLowerCase())!;
+        return { sql: q(f.name), key: f.name, type: f.type };
+      });
+    const related = this.related();
+    const withKeys = withRelationKeys(this.table, items, related);
+    const { sql, params } = selectSql({
+      table: this.table,
+      items: withKeys,
+      where: { sql: "rowid = ?", params: [rowid] },
+    });
+    const raw = all(this.db, sql, params)[0];
+    if (!raw) return {};
+    const row = typedRow(withKeys, raw);
+    attachRelated(this.db, this.env.catalog, this.table, row, related, this.env.maxRecords);
+    return row;
+  }
+
+  /** Rowid of the row identified by `id` (URL or ids list) within the role's rows, or 404. */
+  rowidOf(idFields: string[], id: string): number {
+    const values = idFields.length > 1 ? id.split(",") : [id];
+    const w = and(idWhere(this.table, idFields, values), this.role);
+    const rowid = scalar(
+      this.db,
+      `SELECT rowid FROM ${q(this.table.name)} WHERE ${w.sql} LIMIT 1`,
+      w.params,
+    );
+    if (rowid === undefined) throw new DfError(404, `Record with identifier '${id}' not found.`);
+    return Number(rowid);
+  }
+
+  /** Rowid of a record carrying its identifying fields. */
+  rowidOfRecord(idFields: string[], record: Record<string, unknown>): number {
+    const values = idFields.map((f) => valueOf(record, f));
+    if (values.some((v) => v === undefined || v === null)) {
+      throw new DfError(400, `Required id field(s) not found in record: ${idFields.join(", ")}`);
+    }
+    return this.rowidOf(idFields, values.map(String).join(","));
+  }
+
+  /** Fails (403) when a written row no longer satisfies the role's row filters. */
+  checkRole(rowids: number[]): void {
+    if (this.role.sql === "1" || rowids.length === 0) return;
+    const n = scalar(
+      this.db,
+      `SELECT COUNT(*) FROM ${
+        q(this.table.name)
+      } WHERE rowid IN (SELECT value FROM json_each(?)) AND NOT (${this.role.sql})`,
+      [JSON.stringify(rowids), ...this.role.params],
+    );
+    if (Number(n) > 0) throw new DfError(403, DENIED_FIELDS);
+  }
+
+  // ---- writes -----------------------------------------------------------------------------
+
+  insert(record: unknown): number {
+    const rec = writeParents(this.env, this.table, asRecord(record), this.writeOptions());
+    const parsed = parseRecord(this.table, rec, false, this.ctx.session.userId);
+    const cols = [...parsed.values.keys()];
+    const sql = cols.length > 0
+      ? `insert into ${q(this.table.name)} (${cols.map(q).join(", ")}) values (${
+        cols.map(() => "?").join(", ")
+      })`
+      : `insert into ${q(this.table.name)} default values`;
+    const { lastInsertRowid } = run(this.db, sql, [...parsed.values.values()]);
+    this.checkRole([lastInsertRowid]);
+    if (parsed.related.length > 0) {
+      writeRelated(this.env, this.table, lastInsertRowid, parsed.related, this.writeOptions());
+    }
+    return lastInsertRowid;
+  }
+
+  update(rowid: number, record: unknown, idFields: string[]): void {
+    const rec = writeParents(this.env, this.table, asRecord(record), this.writeOptions());
+    const parsed = parseRecord(this.table, rec, true, this.ctx.session.userId, idFields);
+    if (parsed.values.size > 0) {
+      const cols = [...parsed.values.keys()];
+      run(
+        this.db,
+        `update ${q(this.table.name)} set ${
+          cols.map((c) => `${q(c)} = ?`).join(", ")
+        } where rowid = ?`,
+        [...parsed.values.values(), rowid],
+      );
+      this.checkRole([rowid]);
+    }
+    if (parsed.related.length > 0) {
+      writeRelated(this.env, this.table, rowid, parsed.related, this.writeOptions());
+    }
+  }
+
+  writeOptions() {
+    return {
+      allowRelatedDelete: this.flag("allow_related_delete"),
+      userId: this.ctx.session.userId,
+    };
+  }
+
+  delete(rowid: number): void {
+    run(this.db, `delete from ${q(this.table.name)} where rowid = ?`, [rowid]);
+  }
+
+  /**
+   * Records the rowids matching the request's filter (within the role's rows) in a temporary
+   * table, so that filter-wide updates and deletes never hold the matches in memory. Returns the
+   * match count.
+   */
+  matchToTemp(): number {
+    const w = this.where();
+    this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${MATCH} (r INTEGER PRIMARY KEY)`);
+    run(this.db, `DELETE FROM ${MATCH}`);
+    return run(
+      this.db,
+      `INSERT INTO ${MATCH} (r) SELECT rowid FROM ${q(this.table.name)}${
+        w.sql === "1" ? "" : ` WHERE ${w.sql}`
+      }`,
+      w.params,
+    ).changes;
+  }
+
+  /** The first `maxRecords` matched rowids (what a response shows). */
+  matchedPage(): number[] {
+    return all(this.db, `SELECT r FROM ${MATCH} ORDER BY r LIMIT ?`, [this.env.maxRecords]).map(
+      (row) => Number(row.r),
+    );
+  }
+
+  /** Fails (403) when a matched row no longer satisfies the role's row filters. */
+  checkRoleMatched(): void {
+    if (this.role.sql === "1") return;
+    const n = scalar(
+      this.db,
+      `SELECT COUNT(*) FROM ${
+        q(this.table.name)
+      } WHERE rowid IN (SELECT r FROM ${MATCH}) AND NOT (${this.role.sql})`,
+      this.role.params,
+    );
+    if (Number(n) > 0) throw new DfError(403, DENIED_FIELDS);
+  }
+}
+
+/** Temporary table of the rowids a filter-wide update or delete works on. */
+const MATCH = `temp."_dfkit_match"`;
+
+function valueOf(record: Record<string, unknown>, field: string): unknown {
+  if (field in record) return record[field];
+  const lower = field.toLowerCase();
+  for (const [k, v] of Object.entries(record)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+function hasKey(record: Record<string, unknown>, field: string): boolean {
+  if (field in record) return true;
+  const lower = field.toLowerCase();
+  return Object.keys(record).some((k) => k.toLowerCase() === lower);
+}
+
+function asRecord(record: unknown): Record<string, unknown> {
+  if (!record || typeof record !== "object" || Array.isArray(record)) {
+    throw new DfError(400, "No valid fields were found in record.");
+  }
+  return record as Record<string, unknown>;
+}
+
+/** A record parsed for writing: column values and related payloads. */
+export interface ParsedRecord {
+  values: Map<string, SqlValue>;
+  related: { name: string; value: unknown }[];
+}
+
+/**
+ * DreamFactory's `parseRecord`: walks the table's fields in order, fills automatic fields,
+ * drops auto-increment values and unknown keys, enforces NOT NULL and required fields.
+ */
+export function parseRecord(
+  table: TableInfo,
+  record: Record<string, unknown>,
+  forUpdate: boolean,
+  userId: number | null,
+  skip: string[] = [],
+): ParsedRecord {
+  const values = new Map<string, SqlValue>();
+  let given = 0;
+  for (const f of table.fields) {
+    switch (f.type) {
+      case "timestamp_on_create":
+        if (!forUpdate) values.set(f.name, nowTimestamp());
+        continue;
+      case "timestamp_on_update":
+        values.set(f.name, nowTimestamp());
+        continue;
+      case "user_id_on_create":
+        if (!forUpdate && userId !== null) values.set(f.name, userId);
+        continue;
+      case "user_id_on_update":
+        if (userId !== null) values.set(f.name, userId);
+        continue;
+    }
+    if (!hasKey(record, f.name)) {
+      if (!forUpdate && !f.allowNull && f.default === null && !f.autoIncrement) {
+        throw new DfError(400, `Required field '${f.name}' can not be NULL.`);
+      }
+      continue;
+    }
+    if (f.autoIncrement || skip.includes(f.name)) continue;
+    let value = valueOf(record, f.name);
+    if (
+      Array.isArray(value) && value.length === 0 && !["json", "jsonb", "array"].includes(f.type)
+    ) {
+      value = null;
+    }
+    if (value === null && !f.allowNull) {
+      throw new DfError(400, `Field '${f.name}' can not be NULL.`);
+    }
+    if (value && typeof value === "object" && !Array.isArray(value) && "expression" in value) {
+      throw new DfError(
+        400,
+        `Field '${f.name}': SQL expressions are not supported by the sandbox; send a plain value.`,
+      );
+    }
+    values.set(f.name, toSqlValue(f.type, f.name, value));
+    given++;
+  }
+  const related: { name: string; value: unknown }[] = [];
+  for (const rel of table.related) {
+    if (hasKey(record, rel.name)) {
+      related.push({ name: rel.name, value: valueOf(record, rel.name) });
+    }
+  }
+  if (given === 0 && related.length === 0) {
+    if (forUpdate || values.size === 0) {
+      throw new DfError(400, "No valid fields were found in record.");
+    }
+  }
+  return { values, related };
+}
+
+/** Typed identifier object of a row, from the values just written. */
+function idOutput(
+  table: TableInfo,
+  idFields: string[],
+  rowid: number,
+  db: DatabaseSync,
+): Record<string, unknown> {
+  if (
+    idFields.length === 1 && table.primaryKey.length === 1 && idFields[0] === table.primaryKey[0]
+  ) {
+    const f = table.byName.get(idFields[0].toLowerCase())!;
+    if (f.autoIncrement && isIntegerType(f.type)) return { [f.name]: rowid };
+  }
+  const items = idFields.map((n) => {
+    const f = table.byName.get(n.toLowerCase())!;
+    return { sql: q(f.name), key: f.name, type: f.type };
+  });
+  const { sql, params } = selectSql({ table, items, where: { sql: "rowid = ?", params: [rowid] } });
+  const raw = all(db, sql, params)[0];
+  return raw ? typedRow(items, raw) : {};
+}
+
+/** Answers one `_table` request. */
+export function handleTable(
+  env: DbEnv,
+  ctx: RequestContext,
+  tableName: string,
+  id: string | undefined,
+): Response {
+  const table = env.catalog.describe(tableName);
+  if (!table) throw new DfError(404, `Table "${tableName}" does not exist in the database.`);
+  const r = new TableRequest(env, ctx, table, id);
+  switch (ctx.method) {
+    case "GET":
+      return id !== undefined ? getOne(r, id) : getMany(r);
+    case "POST":
+      if (id !== undefined) {
+        throw new DfError(400, "Create record by identifier not currently supported.");
+      }
+      return post(r);
+    case "PUT":
+    case "PATCH":
+      return id !== undefined ? patchOne(r, id) : patchMany(r);
+    case "DELETE":
+      return id !== undefined ? deleteOne(r, id) : deleteMany(r);
+  }
+  throw new DfError(405, `The method '${ctx.method}' is not allowed for this resource.`);
+}
+
+function getOne(r: TableRequest, id: string): Response {
+  const rowid = r.rowidOf(r.idFields(), id);
+  const out = r.opt("fields", "select") === undefined && r.related().length === 0
+    ? fullRow(r, rowid)
+    : r.output(rowid, r.idFields());
+  return json(out);
+}
+
+function fullRow(r: TableRequest, rowid: number): Record<string, unknown> {
+  const items = parseFields(r.table, undefined);
+  const { sql, params } = selectSql({
+    table: r.table,
+    items,
+    where: { sql: "rowid = ?", params: [rowid] },
+  });
+  const raw = all(r.db, sql, params)[0];
+  return raw ? typedRow(items, raw) : {};
+}
+
+function readIds(r: TableRequest, ids: string[]): Response {
+  const idFields = r.idFields();
+  const items = parseFields(r.table, r.opt("fields", "select"));
+  const related = r.related();
+  const withKeys = withRelationKeys(r.table, items, related);
+  const results: unknown[] = [];
+  const failed: number[] = [];
+  ids.forEach((id, i) => {
+    try {
+      const rowid = r.rowidOf(idFields, id);
+      const { sql, params } = selectSql({
+        table: r.table,
+        items: withKeys,
+        where: { sql: "rowid = ?", params: [rowid] },
+      });
+      const row = typedRow(withKeys, all(r.db, sql, params)[0]);
+      attachRelated(r.db, r.env.catalog, r.table, row, related, r.env.maxRecords);
+      results.push(row);
+    } catch (e) {
+      failed.push(i);
+      results.push(toDfError(e).toBatchEntry());
+    }
+  });
+  if (failed.length > 0) {
+    throw new DfError(400, "Batch Error: Not all requested records could be retrieved.", {
+      code: 1000,
+      context: { error: failed, resource: results },
+    });
+  }
+  return json(wrap(results));
+}
+
+function getMany(r: TableRequest): Response {
+  const ids = r.ids();
+  if (ids) return readIds(r, ids);
+  const payload = r.ctx.payload as Record<string, unknown> | undefined;
+  if (payload && typeof payload === "object") {
+    const records = Array.isArray(payload)
+      ? payload
+      : Array.isArray(payload.resource)
+      ? payload.resource as unknown[]
+      : null;
+    if (records && records.length > 0 && r.opt("filter", "where") === undefined) {
+      const idFields = r.idFields();
+      return readIds(
+        r,
+        records.map((rec) => idFields.map((f) => String(valueOf(asRecord(rec), f))).join(",")),
+      );
+    }
+  }
+  const max = r.env.maxRecords;
+  const limitRaw = Number.parseInt(r.opt("limit", "top") ?? "", 10);
+  let limit = Number.isFinite(limitRaw) ? limitRaw : 0;
+  let needLimit = false;
+  if (limit < 1 || limit > max) {
+    limit = max;
+    needLimit = true;
+  }
+  const offsetRaw = Number.parseInt(r.opt("offset", "skip") ?? "", 10);
+  const offset = Number.isFinite(offsetRaw) && offsetRaw > 0 ? offsetRaw : 0;
+  const asList = r.flag("as_list");
+  const idFields = asList ? r.idFields() : [];
+  const items = asList
+    ? idFields.map((n) => {
+      const f = r.table.byName.get(n.toLowerCase())!;
+      return { sql: q(f.name), key: f.name, type: f.type };
+    })
+    : parseFields(r.table, r.opt("fields", "select"));
+  const spec: SelectSpec = {
+    table: r.table,
+    items,
+    where: r.where(),
+    order: parseOrder(r.table, r.opt("order", "sort", "order_by"), items),
+    group: parseGroup(r.table, r.opt("group", "group_by")),
+    limit,
+    offset,
+  };
+  if (r.flag("count_only")) {
+    const c = countSql(spec);
+    return json(Number(scalar(r.db, c.sql, c.params)));
+  }
+  const includeCount = r.flag("include_count");
+  const meta: Record<string, unknown> = {};
+  if (includeCount || needLimit) {
+    const c = countSql(spec);
+    const count = Number(scalar(r.db, c.sql, c.params));
+    if (includeCount || count > max) meta.count = count;
+    if (count - offset > limit) meta.next = offset + limit;
+  }
+  if (r.flag("include_schema")) {
+    meta.schema = tableToJson(r.table, r.env.serviceId, r.grant?.verbMask ?? 0);
+  }
+  // Rows are serialised as they are read, so only the JSON text of one page is ever held.
+  const parts: string[] = [];
+  forEachRow(r.db, r.env.catalog, spec, asList ? [] : r.related(), max, (row) => {
+    if (asList) {
+      const vals = idFields.map((f) => row[f]);
+      parts.push(JSON.stringify(vals.length === 1 ? vals[0] : `(${vals.join(",")})`));
+    } else parts.push(JSON.stringify(row));
+  });
+  const metaText = Object.keys(meta).length > 0 ? `,"meta":${JSON.stringify(meta)}` : "";
+  return new Response(`{"resource":[${parts.join(",")}]${metaText}}`, {
+    status: 200,
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-cache, private" },
+  });
+}
+
+function post(r: TableRequest): Response {
+  const records = recordsOf(r.ctx.payload);
+  const mode = r.batch();
+  const idFields = r.wantsFullOutput() ? [] : r.idFields();
+  const out = runBatch(r.db, records, "created", mode, (rec) => {
+    const rowid = r.insert(rec);
+    return r.wantsFullOutput()
+      ? r.output(rowid, idFields)
+      : idOutput(r.table, idFields, rowid, r.db);
+  });
+  return json(wrap(out));
+}
+
+function respondRow(r: TableRequest, rowid: number, idFields: string[]): Record<string, unknown> {
+  return r.wantsFullOutput() ? r.output(rowid, idFields) : idOutput(r.table, idFields, rowid, r.db);
+}
+
+function patchOne(r: TableRequest, id: string): Response {
+  const idFields = r.idFields();
+  const payload = r.ctx.payload;
+  if (!payload || typeof payload !== "object" || Array.isArray(payload)) {
+    throw new DfError(400, NO_RECORDS_MESSAGE);
+  }
+  const result = runSingle(r, () => {
+    const rowid = r.rowidOf(idFields, id);
+    r.update(rowid, payload, idFields);
+    return respondRow(r, rowid, idFields);
+  });
+  return json(result);
+}
+
+/** Runs a by-id write atomically, returning the inner error directly (no batch wrapper). */
+function runSingle<T>(r: TableRequest, fn: () => T): T {
+  r.db.exec("SAVEPOINT single_write");
+  try {
+    const out = fn();
+    r.db.exec("RELEASE single_write");
+    return out;
+  } catch (e) {
+    r.db.exec("ROLLBACK TO single_write");
+    r.db.exec("RELEASE single_write");
+    throw e;
+  }
+}
+
+function patchMany(r: TableRequest): Response {
+  const ids = r.ids();
+  const mode = r.batch();
+  if (ids) {
+    const records = recordsOf(r.ctx.payload);
+    const idFields = r.idFields();
+    const out = runBatch(r.db, ids, "updated", mode, (id) => {
+      const rowid = r.rowidOf(idFields, id);
+      r.update(rowid, records[0], idFields);
+      return respondRow(r, rowid, idFields);
+    });
+    return json(wrap(out));
+  }
+  const records = recordsOf(r.ctx.payload);
+  if (r.opt("filter", "where") !== undefined) {
+    const idFields = r.wantsFullOutput() ? [] : r.idFields();
+    const page = runSingle(r, () => {
+      if (r.matchToTemp() === 0) return [];
+      const parsed = parseRecord(r.table, asRecord(records[0]), true, r.ctx.session.userId);
+      if (parsed.values.size > 0) {
+        const cols = [...parsed.values.keys()];
+        run(
+          r.db,
+          `update ${q(r.table.name)} set ${
+            cols.map((c) => `${q(c)} = ?`).join(", ")
+          } where rowid IN (SELECT r FROM ${MATCH})`,
+          [...parsed.values.values()],
+        );
+        r.checkRoleMatched();
+      }
+      return r.matchedPage();
+    });
+    const out = page.map((rowid) => respondRow(r, rowid, idFields));
+    return json(wrap(out));
+  }
+  const idFields = r.idFields();
+  const out = runBatch(r.db, records, "updated", mode, (rec) => {
+    const rowid = r.rowidOfRecord(idFields, asRecord(rec));
+    r.update(rowid, rec, idFields);
+    return respondRow(r, rowid, idFields);
+  });
+  return json(wrap(out));
+}
+
+function deleteOne(r: TableRequest, id: string): Response {
+  const idFields = r.idFields();
+  const out = runSingle(r, () => {
+    const rowid = r.rowidOf(idFields, id);
+    const result = respondRow(r, rowid, idFields);
+    r.delete(rowid);
+    return result;
+  });
+  return json(out);
+}
+
+function deleteMany(r: TableRequest): Response {
+  const ids = r.ids();
+  const mode = r.batch();
+  if (ids) {
+    const idFields = r.idFields();
+    const out = runBatch(r.db, ids, "deleted", mode, (id) => {
+      const rowid = r.rowidOf(idFields, id);
+      const result = respondRow(r, rowid, idFields);
+      r.delete(rowid);
+      return result;
+    });
+    return json(wrap(out));
+  }
+  if (r.opt("filter", "where") !== undefined) {
+    const idFields = r.wantsFullOutput() ? [] : r.idFields();
+    const out = runSingle(r, () => {
+      if (r.matchToTemp() === 0) return [];
+      const result = r.matchedPage().map((rowid) => respondRow(r, rowid, idFields));
+      run(r.db, `delete from ${q(r.table.name)} where rowid IN (SELECT r FROM ${MATCH})`);
+      return result;
+    });
+    return json(wrap(out));
+  }
+  const payload = r.ctx.payload;
+  let records: Record<string, unknown>[] | null = null;
+  try {
+    records = recordsOf(payload);
+  } catch {
+    records = null;
+  }
+  if (records && records.length > 0) {
+    const idFields = r.idFields();
+    const out = runBatch(r.db, records, "deleted", mode, (rec) => {
+      const rowid = r.rowidOfRecord(idFields, asRecord(rec));
+      const result = respondRow(r, rowid, idFields);
+      r.delete(rowid);
+      return result;
+    });
+    return json(wrap(out));
+  }
+  if (r.flag("force")) {
+    runSingle(r, () => {
+      if (r.role.sql !== "1") {
+        run(r.db, `delete from ${q(r.table.name)} where ${r.role.sql}`, r.role.params);
+      } else {
+        run(r.db, `delete from ${q(r.table.name)}`);
+        const seq = scalar(
+          r.db,
+          `SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_sequence'`,
+        );
+        if (Number(seq) > 0) {
+          run(r.db, `delete from sqlite_sequence where name = ?`, [r.table.name]);
+        }
+      }
+    });
+    return json({ success: true });
+  }
+  throw new DfError(400, "No filter or records given for delete request.");
+}
+
+/** `GET _table`: the tables the caller may read (names, or details with `fields=*`). */
+export function listTables(env: DbEnv, ctx: RequestContext): Response {
+  if (ctx.method !== "GET") {
+    throw new DfError(400, `The method '${ctx.method}' is not supported on '_table'.`);
+  }
+  const names = env.catalog.tableNames().filter((n) => readable(ctx, `_table/${n}`));
+  if (toBool(ctx.option("as_list"))) return json(wrap(names));
+  const fields = ctx.option("fields", "select");
+  if (!fields) return json(wrap(names.map((name) => ({ name }))));
+  const wanted = fields.trim() === "*"
+    ? null
+    : new Set(fields.split(",").map((s) => s.trim().toLowerCase()));
+  const list = names.map((name) => {
+    const t = env.catalog.describe(name)!;
+    const full: Record<string, unknown> = {
+      name: t.name,
+      label: t.label,
+      description: t.description,
+      native: [],
+      plural: t.plural,
+      is_view: t.isView,
+      access: maskVerbs(ctx.access(`_table/${name}`)?.verbMask ?? 0),
+    };
+    if (!wanted) return full;
+    return Object.fromEntries(Object.entries(full).filter(([k]) => wanted.has(k)));
+  });
+  return json(wrap(list));
+}
+
+/** Whether the caller may GET a component of this service. */
+export function readable(ctx: RequestContext, component: string): boolean {
+  const g = ctx.access(component);
+  return !!g && (g.verbMask & 1) !== 0;
+}

@@ -1,0 +1,684 @@
+/**
+ * `/api/v2/{service}/_schema`: listing, describing, creating, altering and dropping tables and
+ * fields with DreamFactory's field definitions. SQLite cannot alter columns in place, so changes
+ * beyond plain column additions rebuild the table (create, copy, drop, rename) with foreign keys
+ * paused, as SQLite's documentation prescribes.
+ *
+ * @module
+ */
+import { DfError, json, toBool, wrap } from "../http.ts";
+import type { RequestContext } from "../types.ts";
+import {
+  type FieldInfo,
+  fieldToJson,
+  META_TABLE,
+  relationToJson,
+  type TableInfo,
+  tableToJson,
+} from "./catalog.ts";
+import { type DbEnv, readable } from "./records.ts";
+import { clearStatements, q, scalar } from "./sql.ts";
+import { declaredType, normaliseType } from "./types.ts";
+
+/** A field definition ready for DDL. */
+interface FieldSpec {
+  name: string;
+  type: string;
+  dbType: string;
+  allowNull: boolean;
+  /** undefined: no default. */
+  default: unknown;
+  isPrimaryKey: boolean;
+  autoIncrement: boolean;
+  isUnique: boolean;
+  isIndex: boolean;
+  refTable: string | null;
+  refField: string | null;
+  refOnDelete: string | null;
+  refOnUpdate: string | null;
+  meta: Record<string, unknown>;
+}
+
+type Def = Record<string, unknown>;
+
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const REF_ACTIONS = new Set(["CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"]);
+/** DF types SQLite's declared type cannot carry; kept in the side table. */
+const META_TYPES = new Set([
+  "timestamp_on_create",
+  "timestamp_on_update",
+  "user_id",
+  "user_id_on_create",
+  "user_id_on_update",
+  "json",
+  "jsonb",
+  "uuid",
+  "timeuuid",
+  "array",
+  "object",
+  "money",
+  "mediumtext",
+  "longtext",
+  "timetz",
+  "datetimetz",
+  "timestamptz",
+]);
+const META_KEYS = ["label", "description", "alias", "picklist", "validation", "db_function"];
+
+function checkName(name: unknown, what: string): string {
+  const s = typeof name === "string" ? name.trim() : "";
+  if (!s) throw new DfError(400, `${what} name can not be empty.`);
+  if (!NAME_RE.test(s) || s.length > 64) {
+    throw new DfError(
+      400,
+      `Invalid ${what.toLowerCase()} name '${s}': use letters, digits and underscores (at most 64, not starting with a digit).`,
+    );
+  }
+  if (s.toLowerCase().startsWith("sqlite_") || s.toLowerCase() === META_TABLE) {
+    throw new DfError(400, `The ${what.toLowerCase()} name '${s}' is reserved.`);
+  }
+  return s;
+}
+
+function boolOf(v: unknown, fallback: boolean): boolean {
+  return v === undefined || v === null ? fallback : toBool(v);
+}
+
+function numOf(v: unknown): number | null {
+  if (v === undefined || v === null || v === "") return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+function refAction(v: unknown, field: string): string | null {
+  if (v === undefined || v === null || v === "") return null;
+  const a = String(v).trim().toUpperCase().replace(/\s+/g, " ");
+  if (!REF_ACTIONS.has(a)) {
+    throw new DfError(
+      400,
+      `Invalid referential action '${String(v)}' for field '${field}'. Use one of: ${
+        [...REF_ACTIONS].join(", ")
+      }.`,
+    );
+  }
+  return a;
+}
+
+/** Builds a spec from a request definition, over an existing spec when altering. */
+function specFromDef(
+  env: DbEnv,
+  def: Def,
+  base: FieldSpec | null,
+  batchTables: string[],
+): FieldSpec {
+  const name = checkName(def.name, "Field");
+  const has = (k: string) => k in def;
+  let type = base?.type ?? "";
+  if (has("type") && def.type !== null && def.type !== "") type = normaliseType(def.type, name);
+  else if (!base && !has("db_type")) {
+    throw new DfError(400, `Field '${name}' needs a 'type' (e.g. string, integer, id, reference).`);
+  }
+  const length = has("length") ? numOf(def.length) : null;
+  const precision = has("precision") ? numOf(def.precision) : null;
+  const scale = has("scale") ? numOf(def.scale) : null;
+  let dbType: string;
+  if (has("db_type") && typeof def.db_type === "string" && def.db_type.trim()) {
+    const d = def.db_type.trim().toLowerCase();
+    if (!/^[a-z][a-z ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?$/.test(d)) {
+      throw new DfError(400, `Invalid db_type '${def.db_type}' for field '${name}'.`);
+    }
+    dbType = d;
+    if (!type) type = "string";
+  } else if (base && !has("type") && !has("length") && !has("precision") && !has("scale")) {
+    dbType = base.dbType;
+  } else {
+    dbType = declaredType(type, {
+      length,
+      precision,
+      scale,
+      fixed: boolOf(def.fixed_length, false),
+    });
+  }
+  const isId = type === "id";
+  const isUserType = type.startsWith("user_id");
+  let refTable = base?.refTable ?? null;
+  let refField = base?.refField ?? null;
+  if (has("ref_table")) {
+    refTable = def.ref_table ? String(def.ref_table) : null;
+    if (refTable) {
+      const real = env.catalog.resolve(refTable) ??
+        batchTables.find((t) => t.toLowerCase() === refTable!.toLowerCase());
+      if (!real) {
+        throw new DfError(
+          400,
+          `Field '${name}' references table '${refTable}', which does not exist.`,
+        );
+      }
+      refTable = real;
+    }
+  }
+  if (has("ref_field")) refField = def.ref_field ? String(def.ref_field) : null;
+  if (refTable && !refField) {
+    refField = env.catalog.describe(refTable)?.primaryKey[0] ?? "id";
+  }
+  if (type === "reference" && !refTable) {
+    throw new DfError(400, `Field '${name}' of type reference needs 'ref_table'.`);
+  }
+  if (refField) checkName(refField, "Field");
+  const meta: Record<string, unknown> = { ...(base?.meta ?? {}) };
+  for (const k of META_KEYS) if (has(k)) meta[k] = def[k];
+  if (META_TYPES.has(type)) meta.type = type;
+  else delete meta.type;
+  const spec: FieldSpec = {
+    name,
+    type,
+    dbType,
+    allowNull: isId ? false : boolOf(def.allow_null, base?.allowNull ?? isUserType),
+    default: has("default") ? (def.default === null ? undefined : def.default) : base?.default,
+    isPrimaryKey: isId || boolOf(def.is_primary_key, base?.isPrimaryKey ?? false),
+    autoIncrement: isId || boolOf(def.auto_increment, base?.autoIncrement ?? false),
+    isUnique: boolOf(def.is_unique, base?.isUnique ?? false),
+    isIndex: boolOf(def.is_index, base?.isIndex ?? false),
+    refTable,
+    refField,
+    refOnDelete: has("ref_on_delete")
+      ? refAction(def.ref_on_delete, name)
+      : base?.refOnDelete ?? null,
+    refOnUpdate: has("ref_on_update")
+      ? refAction(def.ref_on_update, name)
+      : base?.refOnUpdate ?? null,
+    meta,
+  };
+  if (spec.default !== undefined) defaultLiteral(spec.default, name);
+  return spec;
+}
+
+/** The spec of an existing column, so that a rebuild re-creates it unchanged. */
+function specFromInfo(env: DbEnv, table: string, f: FieldInfo): FieldSpec {
+  const stored = env.catalog.meta(table, f.name);
+  return {
+    name: f.name,
+    type: f.type,
+    dbType: f.dbType,
+    allowNull: f.allowNull,
+    default: f.default === null ? undefined : f.default,
+    isPrimaryKey: f.isPrimaryKey,
+    autoIncrement: f.autoIncrement,
+    isUnique: f.isUnique,
+    isIndex: f.isIndex,
+    refTable: f.refTable,
+    refField: f.refField,
+    refOnDelete: f.refOnDelete === "NO ACTION" ? null : f.refOnDelete,
+    refOnUpdate: f.refOnUpdate === "NO ACTION" ? null : f.refOnUpdate,
+    meta: stored,
+  };
+}
+
+/** A default value as a SQL literal (DDL cannot take bound values; strings are escaped). */
+function defaultLiteral(v: unknown, field: string): string {
+  if (typeof v === "boolean") return v ? "1" : "0";
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  if (typeof v === "string") {
+    if (v.includes("\0")) {
+      throw new DfError(400, `Default of field '${field}' contains a NUL byte.`);
+    }
+    return `'${v.replace(/'/g, "''")}'`;
+  }
+  if (v && typeof v === "object") return defaultLiteral(JSON.stringify(v), field);
+  throw new DfError(400, `Invalid default value for field '${field}'.`);
+}
+
+function columnDdl(s: FieldSpec, compositePk: boolean): string {
+  let sql = `${q(s.name)} ${s.dbType}`;
+  if (s.isPrimaryKey && !compositePk) {
+    sql += " NOT NULL PRIMARY KEY";
+    if (s.autoIncrement && s.dbType === "integer") sql += " AUTOINCREMENT";
+  } else if (!s.allowNull) sql += " NOT NULL";
+  if (s.default !== undefined) sql += ` DEFAULT ${defaultLiteral(s.default, s.name)}`;
+  if (s.isUnique && !s.isPrimaryKey) sql += " UNIQUE";
+  if (s.refTable) {
+    sql += ` REFERENCES ${q(s.refTable)} (${q(s.refField ?? "id")})`;
+    if (s.refOnDelete) sql += ` ON DELETE ${s.refOnDelete}`;
+    if (s.refOnUpdate) sql += ` ON UPDATE ${s.refOnUpdate}`;
+  }
+  return sql;
+}
+
+function createSql(name: string, specs: FieldSpec[]): string {
+  const pks = specs.filter((s) => s.isPrimaryKey);
+  const composite = pks.length > 1;
+  const cols = specs.map((s) => columnDdl(s, composite));
+  if (composite) cols.push(`PRIMARY KEY (${pks.map((s) => q(s.name)).join(", ")})`);
+  return `CREATE TABLE ${q(name)} (${cols.join(", ")})`;
+}
+
+function indexSql(table: string, s: FieldSpec): string {
+  return `CREATE INDEX IF NOT EXISTS ${q(`${table}_${s.name}_index`)} ON ${q(table)} (${
+    q(s.name)
+  })`;
+}
+
+function saveFieldMeta(env: DbEnv, table: string, s: FieldSpec): void {
+  env.catalog.dropMeta(table, s.name);
+  const meta = Object.fromEntries(Object.entries(s.meta).filter(([, v]) => v !== undefined));
+  if (Object.keys(meta).length > 0) env.catalog.setMeta(table, s.name, meta);
+}
+
+function saveTableMeta(env: DbEnv, table: string, def: Def): void {
+  const meta: Record<string, unknown> = {};
+  for (const k of ["label", "plural", "description", "alias"]) if (k in def) meta[k] = def[k];
+  if (Object.keys(meta).length > 0) env.catalog.setMeta(table, "", meta);
+  if (!Array.isArray(def.related)) return;
+  // Relationships come from foreign keys; a definition may only dress them (label, alias,
+  // description, always_fetch).
+  env.catalog.invalidate();
+  const known = env.catalog.describe(table)?.related ?? [];
+  for (const r of def.related as Def[]) {
+    const rel = known.find((k) => k.name.toLowerCase() === String(r?.name ?? "").toLowerCase());
+    if (!rel) {
+      throw new DfError(
+        400,
+        `Relationship '${
+          String(r?.name)
+        }' does not exist on table '${table}': relationships are derived from foreign keys (virtual relationships are not supported).`,
+      );
+    }
+    const m: Record<string, unknown> = {};
+    for (const k of ["label", "alias", "description"]) if (k in r) m[k] = r[k];
+    if ("always_fetch" in r) m.always_fetch = toBool(r.always_fetch);
+    env.catalog.setMeta(table, `@${rel.name}`, m);
+  }
+}
+
+function fieldDefs(def: Def): Def[] {
+  const f = def.field ?? def.fields;
+  if (f === undefined || f === null) return [];
+  if (!Array.isArray(f)) {
+    throw new DfError(400, `Table '${String(def.name)}': 'field' must be an array.`);
+  }
+  return f.map((x) => {
+    if (!x || typeof x !== "object") {
+      throw new DfError(400, `Table '${String(def.name)}': each field must be an object.`);
+    }
+    return x as Def;
+  });
+}
+
+/** Runs DDL for one table change atomically, foreign keys paused for rebuilds. */
+function ddl(env: DbEnv, rebuild: boolean, fn: () => void): void {
+  const db = env.db;
+  if (rebuild) {
+    db.exec("PRAGMA foreign_keys = OFF");
+    // Inside a transaction the pragma is a no-op, and dropping the old table would then cascade.
+    const fk = db.prepare("PRAGMA foreign_keys").get() as Record<string, unknown> | undefined;
+    if (db.isTransaction || Number(fk?.foreign_keys) !== 0) {
+      db.exec("PRAGMA foreign_keys = ON");
+      throw new DfError(500, "Schema changes can not run inside an open transaction.");
+    }
+  }
+  db.exec("BEGIN");
+  try {
+    fn();
+    if (rebuild) {
+      const bad = db.prepare("PRAGMA foreign_key_check").all();
+      if (bad.length > 0) {
+        throw new DfError(400, "The change would leave rows violating a foreign key constraint.");
+      }
+    }
+    db.exec("COMMIT");
+  } catch (e) {
+    db.exec("ROLLBACK");
+    throw ddlError(e);
+  } finally {
+    if (rebuild) db.exec("PRAGMA foreign_keys = ON");
+    env.catalog.invalidate();
+    clearStatements(db);
+  }
+}
+
+function ddlError(e: unknown): DfError {
+  if (e instanceof DfError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new DfError(500, msg);
+}
+
+function createTable(env: DbEnv, def: Def, batchTables: string[]): string {
+  const name = checkName(def.name, "Table");
+  const defs = fieldDefs(def);
+  if (defs.length === 0) {
+    throw new DfError(400, `Table '${name}' needs at least one field in 'field'.`);
+  }
+  const specs: FieldSpec[] = [];
+  for (const d of defs) {
+    const s = specFromDef(env, d, null, [...batchTables, name]);
+    if (specs.some((x) => x.name.toLowerCase() === s.name.toLowerCase())) {
+      throw new DfError(400, `Field '${s.name}' is defined twice in table '${name}'.`);
+    }
+    specs.push(s);
+  }
+  ddl(env, false, () => {
+    env.db.exec(createSql(name, specs));
+    for (const s of specs) if (s.isIndex) env.db.exec(indexSql(name, s));
+    for (const s of specs) saveFieldMeta(env, name, s);
+    saveTableMeta(env, name, def);
+  });
+  return name;
+}
+
+/** Adds/alters fields of an existing table; with `replace`, unlisted fields are dropped. */
+function alterTable(env: DbEnv, table: TableInfo, def: Def, replace: boolean): void {
+  const defs = fieldDefs(def);
+  const current = table.fields.map((f) => specFromInfo(env, table.name, f));
+  const next = [...current];
+  const added: FieldSpec[] = [];
+  let structural = false;
+  for (const d of defs) {
+    const name = typeof d.name === "string" ? d.name : "";
+    const i = next.findIndex((s) => s.name.toLowerCase() === name.toLowerCase());
+    if (i >= 0) {
+      const s = specFromDef(env, d, next[i], []);
+      s.name = next[i].name;
+      if (ddlChanged(next[i], s)) structural = true;
+      next[i] = s;
+    } else {
+      const s = specFromDef(env, d, null, []);
+      next.push(s);
+      added.push(s);
+    }
+  }
+  let kept = next;
+  if (replace) {
+    const listed = new Set(defs.map((d) => String(d.name ?? "").toLowerCase()));
+    kept = next.filter((s) => listed.has(s.name.toLowerCase()));
+    if (kept.length !== next.length) structural = true;
+    if (kept.length === 0) {
+      throw new DfError(400, `Table '${table.name}' can not lose all its fields.`);
+    }
+  }
+  const simpleAdd = (s: FieldSpec) =>
+    !s.isPrimaryKey && !s.isUnique && (s.allowNull || s.default !== undefined) &&
+    (!s.refTable || s.default === undefined);
+  if (!structural && added.every(simpleAdd)) {
+    ddl(env, false, () => {
+      for (const s of added) {
+        env.db.exec(`ALTER TABLE ${q(table.name)} ADD COLUMN ${columnDdl(s, false)}`);
+        if (s.isIndex) env.db.exec(indexSql(table.name, s));
+      }
+      for (const s of kept) saveFieldMeta(env, table.name, s);
+      saveTableMeta(env, table.name, def);
+    });
+    return;
+  }
+  rebuildTable(env, table, kept, added, def);
+}
+
+function ddlChanged(a: FieldSpec, b: FieldSpec): boolean {
+  const pick = (s: FieldSpec) =>
+    JSON.stringify([
+      s.dbType,
+      s.allowNull,
+      s.default,
+      s.isPrimaryKey,
+      s.autoIncrement,
+      s.isUnique,
+      s.isIndex,
+      s.refTable,
+      s.refField,
+      s.refOnDelete,
+      s.refOnUpdate,
+    ]);
+  return pick(a) !== pick(b);
+}
+
+function rebuildTable(
+  env: DbEnv,
+  table: TableInfo,
+  specs: FieldSpec[],
+  added: FieldSpec[],
+  def: Def,
+): void {
+  const rows = Number(scalar(env.db, `SELECT COUNT(*) FROM ${q(table.name)}`));
+  if (rows > 0) {
+    const bad = added.find((s) => !s.allowNull && s.default === undefined && !s.autoIncrement);
+    if (bad) {
+      throw new DfError(
+        400,
+        `Field '${bad.name}' can not be added as NOT NULL without a default to table '${table.name}', which has rows; give it a 'default' or 'allow_null': true.`,
+      );
+    }
+  }
+  const tmp = `${table.name}__dfkit_rebuild`;
+  const copied = specs.filter((s) => table.byName.has(s.name.toLowerCase()));
+  ddl(env, true, () => {
+    env.db.exec(createSql(tmp, specs));
+    if (copied.length > 0) {
+      const cols = copied.map((s) => q(s.name)).join(", ");
+      // Existing NULLs of a column that became NOT NULL take its default.
+      const values = copied.map((s) =>
+        !s.allowNull && s.default !== undefined
+          ? `COALESCE(${q(s.name)}, ${defaultLiteral(s.default, s.name)})`
+          : q(s.name)
+      ).join(", ");
+      try {
+        env.db.exec(`INSERT INTO ${q(tmp)} (${cols}) SELECT ${values} FROM ${q(table.name)}`);
+      } catch (e) {
+        const m = /NOT NULL constraint failed: [^.]+\.(.+)$/.exec(String((e as Error).message));
+        if (m) {
+          throw new DfError(
+            400,
+            `Field '${
+              m[1]
+            }' has NULL values in table '${table.name}'; give it a 'default' or keep 'allow_null': true.`,
+          );
+        }
+        throw e;
+      }
+    }
+    env.db.exec(`DROP TABLE ${q(table.name)}`);
+    env.db.exec(`ALTER TABLE ${q(tmp)} RENAME TO ${q(table.name)}`);
+    for (const s of specs) if (s.isIndex) env.db.exec(indexSql(table.name, s));
+    // Table and relationship metadata stay; metadata of dropped fields goes.
+    for (const f of table.fields) {
+      if (!specs.some((s) => s.name === f.name)) env.catalog.dropMeta(table.name, f.name);
+    }
+    for (const s of specs) saveFieldMeta(env, table.name, s);
+    saveTableMeta(env, table.name, def);
+  });
+}
+
+function dropTable(env: DbEnv, name: string): void {
+  const real = env.catalog.resolve(name);
+  if (!real) throw new DfError(404, `Table "${name}" does not exist in the database.`);
+  ddl(env, false, () => {
+    env.db.exec(`DROP TABLE ${q(real)}`);
+    env.catalog.dropMeta(real);
+  });
+}
+
+function dropField(env: DbEnv, table: TableInfo, field: string): void {
+  const f = table.byName.get(field.toLowerCase());
+  if (!f) return; // DreamFactory answers success for a missing field.
+  const specs = table.fields.filter((x) => x !== f).map((x) => specFromInfo(env, table.name, x));
+  if (specs.length === 0) {
+    throw new DfError(400, `Table '${table.name}' can not lose all its fields.`);
+  }
+  const tableDef = { ...env.catalog.meta(table.name) };
+  rebuildTable(env, table, specs, [], tableDef);
+}
+
+/** Applies one table definition: create, or merge into the existing table. */
+function applyTable(
+  env: DbEnv,
+  def: Def,
+  mode: "create" | "patch" | "put",
+  checkExist: boolean,
+  batchTables: string[],
+): string {
+  const name = checkName(def.name, "Table");
+  const existing = env.catalog.describe(name);
+  if (!existing) return createTable(env, def, batchTables);
+  if (mode === "create" && checkExist) {
+    throw new DfError(500, `A table with name '${name}' already exist in the database.`);
+  }
+  alterTable(env, existing, def, mode === "put");
+  return existing.name;
+}
+
+function tableDefs(payload: unknown): Def[] {
+  if (Array.isArray(payload)) return payload as Def[];
+  if (payload && typeof payload === "object") {
+    const p = payload as Def;
+    if (Array.isArray(p.resource)) return p.resource as Def[];
+    if (Array.isArray(p.table)) return p.table as Def[];
+    if (typeof p.name === "string") return [p];
+  }
+  throw new DfError(
+    400,
+    `No table definitions in request. Send {"resource":[{"name":"t","field":[...]}]}.`,
+  );
+}
+
+function schemaOut(env: DbEnv, ctx: RequestContext, name: string, full: boolean): unknown {
+  if (!full) return { name };
+  const t = env.catalog.describe(name)!;
+  return tableToJson(t, env.serviceId, ctx.access(`_schema/${t.name}`)?.verbMask ?? 0);
+}
+
+function mustTable(env: DbEnv, name: string): TableInfo {
+  const t = env.catalog.describe(name);
+  if (!t) throw new DfError(404, `Table "${name}" does not exist in the database.`);
+  return t;
+}
+
+/** Answers one `_schema` request; `parts` are the path segments after `_schema`. */
+export function handleSchema(env: DbEnv, ctx: RequestContext, parts: string[]): Response {
+  const [tableName, sub, item] = parts;
+  const fieldsOpt = ctx.option("fields", "select");
+  const full = fieldsOpt !== undefined && fieldsOpt.trim() !== "";
+  if (tableName === undefined) return schemaRoot(env, ctx, full);
+  if (sub === undefined) return schemaTable(env, ctx, tableName, full);
+  const table = mustTable(env, tableName);
+  if (sub === "_field") return schemaField(env, ctx, table, item);
+  if (sub === "_related") {
+    if (ctx.method !== "GET") {
+      throw new DfError(400, "Virtual relationships are not supported by the sandbox.");
+    }
+    if (item === undefined) {
+      return json(wrap(table.related.map((r) => relationToJson(r, env.serviceId))));
+    }
+    const rel = table.related.find((r) => r.name.toLowerCase() === item.toLowerCase());
+    if (!rel) throw new DfError(404, `Relationship '${item}' not found in table '${table.name}'.`);
+    return json(relationToJson(rel, env.serviceId));
+  }
+  throw new DfError(404, `Resource '${sub}' not found for table '${table.name}'.`);
+}
+
+function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
+  const batchNames = (defs: Def[]) => defs.map((d) => String(d.name ?? ""));
+  switch (ctx.method) {
+    case "GET": {
+      const idsRaw = ctx.option("ids");
+      const names = idsRaw
+        ? idsRaw.split(",").map((s) => s.trim()).filter(Boolean).map((n) => mustTable(env, n).name)
+        : env.catalog.tableNames();
+      const visible = names.filter((n) => readable(ctx, `_schema/${n}`));
+      if (toBool(ctx.option("as_list"))) return json(wrap(visible));
+      return json(wrap(visible.map((n) => schemaOut(env, ctx, n, full || !!idsRaw))));
+    }
+    case "POST":
+    case "PATCH":
+    case "PUT": {
+      const defs = tableDefs(ctx.payload);
+      const mode = ctx.method === "POST" ? "create" : ctx.method === "PUT" ? "put" : "patch";
+      const checkExist = ctx.flag("check_exist");
+      const names = batchNames(defs);
+      if (defs.length === 1) {
+        const name = applyTable(env, defs[0], mode, checkExist, names);
+        return json(wrap([schemaOut(env, ctx, name, full)]));
+      }
+      const out = defs.map((d) => {
+        try {
+          return schemaOut(env, ctx, applyTable(env, d, mode, checkExist, names), full);
+        } catch (e) {
+          const err = e instanceof DfError ? e : ddlError(e);
+          return { error: { message: err.message, code: err.status } };
+        }
+      });
+      return json(wrap(out));
+    }
+    case "DELETE": {
+      const idsRaw = ctx.option("ids");
+      let names: string[];
+      if (idsRaw) names = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
+      else {
+        names = tableDefs(ctx.payload).map((d) => String(d.name ?? ""));
+      }
+      const out = names.map((n) => {
+        const real = mustTable(env, n).name;
+        dropTable(env, real);
+        return { name: real };
+      });
+      return json(wrap(out));
+    }
+  }
+  throw new DfError(405, `The method '${ctx.method}' is not allowed on '_schema'.`);
+}
+
+function schemaTable(env: DbEnv, ctx: RequestContext, name: string, full: boolean): Response {
+  switch (ctx.method) {
+    case "GET": {
+      const t = mustTable(env, name);
+      return json(tableToJson(t, env.serviceId, ctx.access(`_schema/${t.name}`)?.verbMask ?? 0));
+    }
+    case "POST":
+    case "PATCH":
+    case "PUT": {
+      const payload =
+        (ctx.payload && typeof ctx.payload === "object" && !Array.isArray(ctx.payload))
+          ? ctx.payload as Def
+          : {};
+      const def: Def = { ...payload, name: (payload.name as string) ?? name };
+      if (String(def.name).toLowerCase() !== name.toLowerCase()) def.name = name;
+      const mode = ctx.method === "POST" ? "create" : ctx.method === "PUT" ? "put" : "patch";
+      const real = applyTable(env, def, mode, ctx.flag("check_exist"), [name]);
+      return json(schemaOut(env, ctx, real, full));
+    }
+    case "DELETE":
+      dropTable(env, name);
+      return json({ success: true });
+  }
+  throw new DfError(405, `The method '${ctx.method}' is not allowed on '_schema/${name}'.`);
+}
+
+function schemaField(
+  env: DbEnv,
+  ctx: RequestContext,
+  table: TableInfo,
+  field: string | undefined,
+): Response {
+  if (ctx.method === "GET") {
+    if (field === undefined) return json(wrap(table.fields.map(fieldToJson)));
+    const f = table.byName.get(field.toLowerCase());
+    if (!f) throw new DfError(404, `Field '${field}' not found in table '${table.name}'.`);
+    return json(fieldToJson(f));
+  }
+  if (ctx.method === "DELETE") {
+    if (field === undefined) throw new DfError(400, "No field given for delete request.");
+    dropField(env, table, field);
+    return json({ success: true });
+  }
+  let defs: Def[];
+  if (field !== undefined) {
+    const p = ctx.payload && typeof ctx.payload === "object" && !Array.isArray(ctx.payload)
+      ? ctx.payload as Def
+      : {};
+    defs = [{ ...p, name: field }];
+  } else defs = tableDefs(ctx.payload);
+  alterTable(env, table, { field: defs }, false);
+  const after = mustTable(env, table.name);
+  const out = defs.map((d) => {
+    const f = after.byName.get(String(d.name).toLowerCase());
+    return f ? fieldToJson(f) : { name: d.name };
+  });
+  return json(field !== undefined ? out[0] : wrap(out));
+}

@@ -1,0 +1,308 @@
+/**
+ * The read side of `_table`: parsing `fields`, `order`, `group` against a table's schema
+ * (identifiers are only ever taken from the schema, never from the request), running bounded
+ * SELECTs through statement iteration, typing values, and fetching `related` records.
+ *
+ * @module
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { DfError } from "../http.ts";
+import type { Catalog, RelationInfo, TableInfo } from "./catalog.ts";
+import { iterate, q } from "./sql.ts";
+import { fromSqlValue, type SqlValue } from "./types.ts";
+import { and, type Where } from "./where.ts";
+
+/** One output column: its SQL expression, its key in the JSON record and its DF type. */
+export interface SelectItem {
+  sql: string;
+  key: string;
+  type: string;
+}
+
+const TEXT_TYPES = new Set([
+  "string",
+  "text",
+  "mediumtext",
+  "longtext",
+  "json",
+  "jsonb",
+  "uuid",
+  "timeuuid",
+  "array",
+  "object",
+]);
+
+/**
+ * The select expression of a column. SQLite hands text back only up to its first NUL byte, so
+ * text values holding one are read as a blob and decoded, to come back byte for byte.
+ */
+export function columnSql(f: { name: string; type: string }): string {
+  const c = q(f.name);
+  return TEXT_TYPES.has(f.type)
+    ? `CASE WHEN instr(${c}, char(0)) > 0 THEN CAST(${c} AS BLOB) ELSE ${c} END`
+    : c;
+}
+
+const AGGREGATE_RE = /^(sum|count|avg|min|max)\s*\(\s*(\*|[^()]+?)\s*\)$/i;
+const AGGREGATE_ALIAS_RE = /^(sum|count|avg|min|max)_(.+)$/i;
+
+/** Parses `fields` (`*`, a comma list, aggregates when grouping) into select items. */
+export function parseFields(table: TableInfo, fields: string | undefined): SelectItem[] {
+  const raw = (fields ?? "").trim();
+  if (raw === "" || raw === "*") {
+    return table.fields.map((f) => ({ sql: columnSql(f), key: f.name, type: f.type }));
+  }
+  const out: SelectItem[] = [];
+  for (const part of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    if (part === "*") {
+      for (const f of table.fields) out.push({ sql: columnSql(f), key: f.name, type: f.type });
+      continue;
+    }
+    const f = table.byName.get(part.toLowerCase());
+    if (f) {
+      out.push({ sql: columnSql(f), key: f.name, type: f.type });
+      continue;
+    }
+    const agg = AGGREGATE_RE.exec(part) ?? aggregateAlias(part);
+    if (agg) {
+      const fn = agg[1].toUpperCase();
+      const arg = agg[2];
+      if (arg === "*" || arg.toUpperCase() === "ALL") {
+        if (fn !== "COUNT") throw new DfError(400, `Invalid field requested: ${part}`);
+        out.push({ sql: "COUNT(*)", key: part, type: "integer" });
+        continue;
+      }
+      const col = table.byName.get(arg.toLowerCase());
+      if (!col) throw new DfError(400, `Invalid field requested: ${part}`);
+      const type = fn === "COUNT" ? "integer" : fn === "AVG" ? "double" : col.type;
+      out.push({ sql: `${fn}(${q(col.name)})`, key: part, type });
+      continue;
+    }
+    throw new DfError(400, `Invalid field requested: ${part}`);
+  }
+  return out;
+}
+
+function aggregateAlias(part: string): RegExpExecArray | null {
+  const m = AGGREGATE_ALIAS_RE.exec(part);
+  if (!m) return null;
+  // `COUNT_ALL` and `SUM_price` name the same aggregates as `COUNT(*)` and `SUM(price)`.
+  const arg = m[2].toUpperCase() === "ALL" ? "*" : m[2];
+  return Object.assign([part, m[1], arg], { index: 0, input: part }) as unknown as RegExpExecArray;
+}
+
+/** DreamFactory's message for an order clause it refuses. */
+const BAD_ORDER = "Invalid order by clause in request.";
+
+/**
+ * Parses `order` (`col [asc|desc] [nulls first|last]`, comma separated) into SQL. Only columns of
+ * the table (or aggregates being selected) are accepted, so nothing else reaches the SQL.
+ */
+export function parseOrder(
+  table: TableInfo,
+  order: string | undefined,
+  items: SelectItem[] = [],
+): string {
+  const raw = (order ?? "").trim();
+  if (raw === "") return "";
+  if (raw.includes(";")) throw new DfError(400, BAD_ORDER);
+  if (/sleep\(/i.test(raw)) throw new DfError(400, "Use of the sleep() function not supported.");
+  const parts: string[] = [];
+  for (const part of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(.+?)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?$/i.exec(part);
+    if (!m) throw new DfError(400, BAD_ORDER);
+    const name = m[1].trim();
+    const f = table.byName.get(name.toLowerCase());
+    let expr: string;
+    if (f) expr = q(f.name);
+    else {
+      const item = items.find((i) => i.key.toLowerCase() === name.toLowerCase());
+      if (!item) {
+        throw new DfError(
+          400,
+          `${BAD_ORDER.slice(0, -1)}: '${name}' is not a field of table '${table.name}'.`,
+        );
+      }
+      expr = item.sql;
+    }
+    let sql = `${expr} ${(m[2] ?? "asc").toUpperCase()}`;
+    if (m[3]) sql += ` NULLS ${m[3].toUpperCase()}`;
+    parts.push(sql);
+  }
+  return parts.join(", ");
+}
+
+/** Parses `group` (a comma list of fields) into SQL. */
+export function parseGroup(table: TableInfo, group: string | undefined): string {
+  const raw = (group ?? "").trim();
+  if (raw === "") return "";
+  if (raw.includes(";")) throw new DfError(400, "Invalid group by clause in request.");
+  return raw.split(",").map((s) => s.trim()).filter(Boolean).map((name) => {
+    const f = table.byName.get(name.toLowerCase());
+    if (!f) {
+      throw new DfError(
+        400,
+        `Invalid group by clause in request: '${name}' is not a field of table '${table.name}'.`,
+      );
+    }
+    return q(f.name);
+  }).join(", ");
+}
+
+/** A `related` request: which relation, with its own fields/limit/order. */
+export interface RelatedRequest {
+  rel: RelationInfo;
+  fields?: string;
+  limit?: number;
+  order?: string;
+  group?: string;
+}
+
+/** Everything a bounded SELECT needs. */
+export interface SelectSpec {
+  table: TableInfo;
+  items: SelectItem[];
+  where: Where;
+  order?: string;
+  group?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** Builds the SELECT statement and its bound values. */
+export function selectSql(spec: SelectSpec): { sql: string; params: SqlValue[] } {
+  const cols = spec.items.map((item, i) => `${item.sql} AS "c${i}"`).join(", ");
+  let sql = `SELECT ${cols} FROM ${q(spec.table.name)}`;
+  const params = [...spec.where.params];
+  if (spec.where.sql !== "1") sql += ` WHERE ${spec.where.sql}`;
+  if (spec.group) sql += ` GROUP BY ${spec.group}`;
+  if (spec.order) sql += ` ORDER BY ${spec.order}`;
+  if (spec.limit !== undefined) {
+    sql += ` LIMIT ? OFFSET ?`;
+    params.push(spec.limit, spec.offset ?? 0);
+  }
+  return { sql, params };
+}
+
+/** Builds the COUNT statement matching a SELECT (ignoring limit/offset/order). */
+export function countSql(spec: SelectSpec): { sql: string; params: SqlValue[] } {
+  const where = spec.where.sql !== "1" ? ` WHERE ${spec.where.sql}` : "";
+  const sql = spec.group
+    ? `SELECT COUNT(*) FROM (SELECT 1 FROM ${q(spec.table.name)}${where} GROUP BY ${spec.group})`
+    : `SELECT COUNT(*) FROM ${q(spec.table.name)}${where}`;
+  return { sql, params: [...spec.where.params] };
+}
+
+/** Converts one raw row into the typed JSON record. */
+export function typedRow(
+  items: SelectItem[],
+  raw: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  items.forEach((item, i) => {
+    out[item.key] = fromSqlValue(item.type, raw[`c${i}`]);
+  });
+  return out;
+}
+
+/**
+ * Reads rows of a SELECT one at a time (statement iteration), typed and with related records
+ * attached, and hands each to `each`. Memory stays bounded by one row plus its relations.
+ */
+export function forEachRow(
+  db: DatabaseSync,
+  catalog: Catalog,
+  spec: SelectSpec,
+  related: RelatedRequest[],
+  maxRecords: number,
+  each: (row: Record<string, unknown>) => void,
+): void {
+  const items = withRelationKeys(spec.table, spec.items, related);
+  const { sql, params } = selectSql({ ...spec, items });
+  for (const raw of iterate(db, sql, params)) {
+    const row = typedRow(items, raw);
+    attachRelated(db, catalog, spec.table, row, related, maxRecords);
+    each(row);
+  }
+}
+
+/** Adds the local key columns relations need (DreamFactory returns them too). */
+export function withRelationKeys(
+  table: TableInfo,
+  items: SelectItem[],
+  related: RelatedRequest[],
+): SelectItem[] {
+  const out = [...items];
+  for (const r of related) {
+    const f = table.byName.get(r.rel.field.toLowerCase());
+    if (f && !out.some((i) => i.key === f.name)) {
+      out.push({ sql: q(f.name), key: f.name, type: f.type });
+    }
+  }
+  return out;
+}
+
+/** Fetches each requested relation for one typed row and sets it on the row. */
+export function attachRelated(
+  db: DatabaseSync,
+  catalog: Catalog,
+  table: TableInfo,
+  row: Record<string, unknown>,
+  related: RelatedRequest[],
+  maxRecords: number,
+): void {
+  for (const r of related) {
+    const rel = r.rel;
+    const single = rel.type === "belongs_to" || rel.type === "has_one";
+    const target = catalog.describe(rel.refTable);
+    const local = table.byName.get(rel.field.toLowerCase());
+    const value = local ? row[local.name] : undefined;
+    if (!target || value === null || value === undefined) {
+      row[rel.name] = single ? null : [];
+      continue;
+    }
+    let items = parseFields(target, r.fields);
+    const keyField = target.byName.get(rel.refField.toLowerCase());
+    if (keyField && rel.type !== "many_many" && !items.some((i) => i.key === keyField.name)) {
+      items = [...items, { sql: q(keyField.name), key: keyField.name, type: keyField.type }];
+    }
+    let where: Where;
+    const bound = typeof value === "boolean" ? (value ? 1 : 0) : value as SqlValue;
+    if (rel.type === "many_many") {
+      const junction = catalog.describe(rel.junctionTable!);
+      if (!junction || !keyField) {
+        row[rel.name] = [];
+        continue;
+      }
+      where = {
+        sql: `${q(keyField.name)} IN (SELECT ${q(rel.junctionRefField!)} FROM ${
+          q(junction.name)
+        } WHERE ${q(rel.junctionField!)} = ?)`,
+        params: [bound],
+      };
+    } else {
+      if (!keyField) {
+        row[rel.name] = single ? null : [];
+        continue;
+      }
+      where = { sql: `${q(keyField.name)} = ?`, params: [bound] };
+    }
+    const limit = single ? 1 : Math.min(
+      r.limit && r.limit > 0 ? r.limit : maxRecords,
+      maxRecords,
+    );
+    const spec: SelectSpec = {
+      table: target,
+      items,
+      where: and(where),
+      order: parseOrder(target, r.order, items),
+      group: parseGroup(target, r.group),
+      limit,
+      offset: 0,
+    };
+    const { sql, params } = selectSql(spec);
+    const rows: Record<string, unknown>[] = [];
+    for (const raw of iterate(db, sql, params)) rows.push(typedRow(items, raw));
+    row[rel.name] = single ? (rows[0] ?? null) : rows;
+  }
+}

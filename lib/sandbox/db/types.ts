@@ -1,0 +1,287 @@
+/**
+ * DreamFactory's simple field-type vocabulary mapped onto SQLite: the column declaration written
+ * for each DF type, the DF type read back from a declaration, and the conversion of values on the
+ * way in (request JSON -> bound SQLite value) and out (SQLite value -> typed JSON).
+ *
+ * @module
+ */
+import { DfError } from "../http.ts";
+
+/** Types stored as SQLite integers and answered as JSON numbers. */
+const INTEGER_TYPES = new Set([
+  "id",
+  "reference",
+  "user_id",
+  "user_id_on_create",
+  "user_id_on_update",
+  "tinyint",
+  "smallint",
+  "mediumint",
+  "integer",
+  "bigint",
+  "smallid",
+  "mediumid",
+  "bigid",
+]);
+/** Types answered as JSON numbers with a fraction. */
+const FLOAT_TYPES = new Set(["decimal", "double", "float", "money"]);
+
+/** Write aliases DreamFactory accepts for `type`. */
+const TYPE_ALIASES: Record<string, string> = { pk: "id", fk: "reference" };
+
+/** Every DF simple type the sandbox accepts when creating or altering a field. */
+export const DF_TYPES = new Set([
+  ...INTEGER_TYPES,
+  ...FLOAT_TYPES,
+  "boolean",
+  "string",
+  "text",
+  "mediumtext",
+  "longtext",
+  "binary",
+  "date",
+  "time",
+  "timetz",
+  "datetime",
+  "datetimetz",
+  "timestamp",
+  "timestamptz",
+  "timestamp_on_create",
+  "timestamp_on_update",
+  "json",
+  "jsonb",
+  "uuid",
+  "timeuuid",
+  "array",
+  "object",
+]);
+
+/** Normalises a requested DF type (`pk` -> `id`), or throws a 400 naming the field. */
+export function normaliseType(type: unknown, field: string): string {
+  const t = String(type ?? "").trim().toLowerCase();
+  const resolved = TYPE_ALIASES[t] ?? t;
+  if (!DF_TYPES.has(resolved)) {
+    throw new DfError(
+      400,
+      `Invalid schema type '${String(type)}' for field '${field}'. Use one of: ${
+        [...DF_TYPES].sort().join(", ")
+      }.`,
+    );
+  }
+  return resolved;
+}
+
+/** Declared SQLite type (DreamFactory's `db_type`) for a DF type. */
+export function declaredType(
+  type: string,
+  opts: {
+    length?: number | null;
+    precision?: number | null;
+    scale?: number | null;
+    fixed?: boolean;
+  },
+): string {
+  switch (type) {
+    case "id":
+    case "reference":
+    case "user_id":
+    case "user_id_on_create":
+    case "user_id_on_update":
+    case "integer":
+    case "smallid":
+    case "mediumid":
+    case "bigid":
+      return "integer";
+    case "tinyint":
+    case "smallint":
+    case "mediumint":
+    case "bigint":
+      return type;
+    case "boolean":
+      return "tinyint(1)";
+    case "string": {
+      const len = opts.length && opts.length > 0 ? Math.trunc(opts.length) : 255;
+      return `${opts.fixed ? "char" : "varchar"}(${len})`;
+    }
+    case "uuid":
+    case "timeuuid":
+      return "varchar(36)";
+    case "text":
+    case "mediumtext":
+    case "longtext":
+    case "json":
+    case "jsonb":
+    case "array":
+    case "object":
+      return "text";
+    case "binary":
+      return "blob";
+    case "decimal":
+    case "money": {
+      const p = opts.precision ?? opts.length ?? (type === "money" ? 19 : 10);
+      const s = opts.scale ?? (type === "money" ? 4 : 0);
+      return `decimal(${Math.trunc(Number(p))},${Math.trunc(Number(s))})`;
+    }
+    case "float":
+      return "float";
+    case "double":
+      return "double";
+    case "date":
+      return "date";
+    case "time":
+    case "timetz":
+      return "time";
+    case "datetime":
+    case "datetimetz":
+      return "datetime";
+    case "timestamp":
+    case "timestamptz":
+    case "timestamp_on_create":
+    case "timestamp_on_update":
+      return "timestamp";
+  }
+  return "text";
+}
+
+/** Size details parsed from a declared type: `varchar(64)` -> length 64. */
+export interface DeclaredInfo {
+  type: string;
+  length: number | null;
+  precision: number | null;
+  scale: number | null;
+}
+
+/** The DF type read back from a SQLite declared type (metadata may refine it afterwards). */
+export function typeFromDeclared(declared: string): DeclaredInfo {
+  const d = declared.trim().toLowerCase();
+  const m = /^([a-z ]+?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?$/.exec(d);
+  const base = m ? m[1].trim() : d;
+  const a = m?.[2] !== undefined ? Number(m[2]) : null;
+  const b = m?.[3] !== undefined ? Number(m[3]) : null;
+  const info = (type: string, length: number | null = null, precision = null, scale = null) => ({
+    type,
+    length,
+    precision,
+    scale,
+  } as DeclaredInfo);
+  if (base === "tinyint" && a === 1) return info("boolean", 1);
+  if (base === "boolean" || base === "bool") return info("boolean", 1);
+  if (["tinyint", "smallint", "mediumint", "bigint"].includes(base)) return info(base);
+  if (base.includes("int")) return info("integer");
+  if (base.includes("char") || base === "string") return info("string", a ?? null);
+  if (base.includes("text") || base.includes("clob")) return info("text");
+  if (base.includes("blob") || base.includes("binary")) return info("binary");
+  if (base === "decimal" || base === "numeric") {
+    return { type: "decimal", length: null, precision: a, scale: b ?? (a !== null ? 0 : null) };
+  }
+  if (base.includes("double")) return info("double");
+  if (base.includes("real") || base.includes("float")) return info("float");
+  if (base === "date") return info("date");
+  if (base === "time") return info("time");
+  if (base === "datetime") return info("datetime");
+  if (base === "timestamp") return info("timestamp");
+  if (base === "") return info("string");
+  return info("string");
+}
+
+/** True for DF types that hold integers. */
+export function isIntegerType(type: string): boolean {
+  return INTEGER_TYPES.has(type);
+}
+
+/** The current time the way DreamFactory stores `timestamp_on_create`/`_update` on SQLite. */
+export function nowTimestamp(): string {
+  return new Date().toISOString().slice(0, 19).replace("T", " ");
+}
+
+/** A value SQLite can bind. */
+export type SqlValue = string | number | bigint | null | Uint8Array;
+
+const NUMERIC_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/** Converts one request value for a column of DF type `type` into a bound value (or a 400). */
+export function toSqlValue(type: string, field: string, value: unknown): SqlValue {
+  if (value === null || value === undefined) return null;
+  if (type === "boolean") {
+    if (typeof value === "boolean") return value ? 1 : 0;
+    if (typeof value === "number") return value !== 0 ? 1 : 0;
+    if (typeof value === "string") {
+      const v = value.trim().toLowerCase();
+      return ["true", "1", "yes", "on", "y", "t"].includes(v) ? 1 : 0;
+    }
+    throw new DfError(400, `Field '${field}' must be a valid boolean.`);
+  }
+  if (INTEGER_TYPES.has(type)) {
+    if (typeof value === "boolean") return value ? 1 : 0;
+    if (typeof value === "number" && Number.isFinite(value)) return Math.trunc(value);
+    if (typeof value === "string" && NUMERIC_RE.test(value)) return Math.trunc(Number(value));
+    throw new DfError(400, `Field '${field}' must be a valid integer.`);
+  }
+  if (FLOAT_TYPES.has(type)) {
+    if (typeof value === "boolean") return value ? 1 : 0;
+    if (typeof value === "number" && Number.isFinite(value)) return value;
+    if (typeof value === "string" && NUMERIC_RE.test(value)) return Number(value);
+    throw new DfError(400, `Field '${field}' must be a valid number.`);
+  }
+  if (type === "binary") {
+    if (typeof value !== "string") {
+      throw new DfError(400, `Field '${field}' must be a base64 string.`);
+    }
+    try {
+      return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
+    } catch {
+      throw new DfError(400, `Field '${field}' must be a base64 string.`);
+    }
+  }
+  if (typeof value === "object") {
+    if (["json", "jsonb", "array", "object", "text", "mediumtext", "longtext"].includes(type)) {
+      return JSON.stringify(value);
+    }
+    throw new DfError(400, `Field '${field}' can not take an object or array value.`);
+  }
+  if (typeof value === "boolean") return value ? "1" : "0";
+  return String(value);
+}
+
+/** Converts a value read from SQLite into the JSON DreamFactory answers for that DF type. */
+export function fromSqlValue(type: string, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Uint8Array && type !== "binary") value = new TextDecoder().decode(value);
+  if (type === "boolean") {
+    if (typeof value === "number" || typeof value === "bigint") return Number(value) !== 0;
+    if (typeof value === "string") return ["1", "true", "t", "yes", "y", "on"].includes(value);
+    return Boolean(value);
+  }
+  if (INTEGER_TYPES.has(type) || FLOAT_TYPES.has(type)) {
+    if (typeof value === "bigint") {
+      return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+        ? Number(value)
+        : value.toString();
+    }
+    if (typeof value === "string" && NUMERIC_RE.test(value)) return Number(value);
+    return value;
+  }
+  if (value instanceof Uint8Array) {
+    let s = "";
+    for (let i = 0; i < value.length; i += 0x8000) {
+      s += String.fromCharCode(...value.subarray(i, i + 0x8000));
+    }
+    return btoa(s);
+  }
+  if (typeof value === "bigint") return value.toString();
+  return value;
+}
+
+/** Title-cases a name the way DreamFactory builds labels: `first_name` -> `First Name`. */
+export function labelize(name: string): string {
+  return name.split(/[_\s]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join(
+    " ",
+  );
+}
+
+/** A plural label the way DreamFactory's inflector does for simple English nouns. */
+export function pluralize(label: string): string {
+  if (/[^aeiou]y$/i.test(label)) return label.slice(0, -1) + "ies";
+  if (/(s|x|z|ch|sh)$/i.test(label)) return label + "es";
+  return label + "s";
+}

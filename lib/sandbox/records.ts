@@ -1,0 +1,648 @@
+/**
+ * The generic engine behind every system resource: list/get/create/update/delete of rows of a
+ * system table, with DreamFactory's options (`ids`, `filter`, `fields`, `related`, `order`,
+ * `limit`, `offset`, `include_count`, `count_only`, `continue`, `rollback`), batch errors, and
+ * reading and writing relationships. Resources differ only by their {@link ResourceDescriptor}.
+ *
+ * @module
+ */
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import { compileDreamFactoryFilter, FilterError, replaceLookups } from "../filter/mod.ts";
+import { batchError, type BatchVerb, DfError, json, recordsOf, sqlDateTime, wrap } from "./http.ts";
+import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
+import { stmt } from "./statements.ts";
+import {
+  columnOf,
+  dfType,
+  formatRow,
+  hasColumn,
+  readValue,
+  type Rec,
+  type Row,
+  writeValue,
+} from "./columns.ts";
+import { writeRelation } from "./relations.ts";
+import { tableSchema } from "./table_schema.ts";
+
+export type { Rec, Row } from "./columns.ts";
+
+/** What a resource hook may know about the call. */
+export interface CallContext {
+  db: DatabaseSync;
+  /** The logged-in user's id (for `created_by_id`), or null. */
+  userId: number | null;
+  /** Reads a query option (then a top-level body field). */
+  option(name: string, ...aliases: string[]): string | undefined;
+  /** Reads a boolean option. */
+  flag(name: string, ...aliases: string[]): boolean;
+  /** Record cap of one request. */
+  maxRecords: number;
+  /** Lookup values for filters. */
+  lookups: Record<string, string>;
+  /** Base URL of the sandbox (for computed URLs). */
+  origin: string;
+  /** Side effects in the rest of the sandbox. */
+  hooks: SandboxHooks;
+}
+
+/** What system resources may ask of the running sandbox. */
+export interface SandboxHooks {
+  /** Revokes every session token of these users. */
+  revokeUsers(userIds: number[]): void;
+  /** A service row was created, changed or deleted: (re)build or close its handler. */
+  serviceChanged(id: number): void;
+}
+
+/** How one system resource maps onto a table, and what is special about it. */
+export interface ResourceDescriptor {
+  /** Path segment under `system/` (or the user service). */
+  name: string;
+  table: TableDef;
+  /** Rows this resource may see (`is_sys_admin = 0` for users). */
+  scope?: { where: string; values: SQLInputValue[] };
+  /** Columns the client may not write (besides the key and audit stamps). */
+  readOnly?: string[];
+  /** Columns of the table this resource never shows (beyond the table's own hidden ones). */
+  hidden?: string[];
+  /** Names of attributes `present` always adds (accepted in `fields`). */
+  appendedNames?: string[];
+  /** Adjusts every output record (appended attributes, masks); `all` is true for `fields=*`. */
+  present?: (row: Row, out: Rec, ctx: CallContext, all: boolean) => void;
+  /** Fields a new record must carry (400 "Invalid data supplied. The x field is required."). */
+  required?: string[];
+  /** Checks a whole write request before any record is written (not a batch error). */
+  validateAll?: (records: Rec[], ctx: CallContext) => void;
+  /** Answers requests the generic engine does not (return null to fall through). */
+  intercept?: (
+    engine: RecordEngine,
+    ctx: CallContext,
+    method: string,
+    id: string | undefined,
+    payload: unknown,
+  ) => Response | null;
+  /** Validates and converts an incoming record before insert (throw DfError for a bad one). */
+  beforeCreate?: (rec: Rec, ctx: CallContext) => Rec;
+  /** Validates and converts incoming changes before update. */
+  beforeUpdate?: (rec: Rec, old: Row, ctx: CallContext) => Rec;
+  /** Refuses a delete (throw DfError) or cleans up before it. */
+  beforeDelete?: (old: Row, ctx: CallContext) => void;
+  /** Side effects after a committed-to-be write (token revocation, service handlers...). */
+  afterWrite?: (
+    op: "create" | "update" | "delete",
+    row: Row,
+    old: Row | null,
+    ctx: CallContext,
+  ) => void;
+  /** Translates a SQL error on insert/update into DreamFactory's message for this resource. */
+  sqlError?: (e: Error, op: "create" | "update", sql: string) => DfError | null;
+  /** True when the resource cannot be written (service_type). */
+  readOnlyResource?: boolean;
+}
+
+const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Parses `fields`: null means every column. */
+function parseFields(v: string | undefined): string[] | null {
+  if (v === undefined || v.trim() === "" || v.trim() === "*") return null;
+  return v.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** A SQL error in the shape DreamFactory forwards from PDO (500, short envelope). */
+function pdoError(e: unknown, sql: string, values: SQLInputValue[]): DfError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const constraint = /constraint/i.test(msg);
+  const state = constraint ? "23000" : "HY000";
+  const shown = values.map((v) => (v === null ? "?" : String(v)));
+  let i = 0;
+  const rendered = sql.replace(/\?/g, () => shown[i++] ?? "?");
+  const prefix = constraint ? "Integrity constraint violation: 19" : "General error: 1";
+  return new DfError(500, `SQLSTATE[${state}]: ${prefix} ${msg} (SQL: ${rendered})`, {
+    code: state,
+    short: true,
+  });
+}
+
+/** The engine for one resource. */
+export class RecordEngine {
+  constructor(readonly desc: ResourceDescriptor) {}
+
+  get t(): TableDef {
+    return this.desc.table;
+  }
+
+  get pk(): string {
+    return this.t.pk;
+  }
+
+  private scopeSql(): { sql: string; values: SQLInputValue[] } {
+    return this.desc.scope
+      ? { sql: this.desc.scope.where, values: this.desc.scope.values }
+      : { sql: "1", values: [] };
+  }
+
+  /** Finds one row by key inside the resource's scope. */
+  find(db: DatabaseSync, id: unknown): Row | undefined {
+    const s = this.scopeSql();
+    return stmt(db, `SELECT * FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ? AND (${s.sql})`)
+      .get(this.keyValue(id), ...s.values) as Row | undefined;
+  }
+
+  private keyValue(id: unknown): SQLInputValue {
+    const c = columnOf(this.t, this.pk)!;
+    if (c.kind === "id") {
+      const n = Number(id);
+      return Number.isFinite(n) ? n : String(id);
+    }
+    return String(id);
+  }
+
+  private notFound(id: unknown): DfError {
+    return new DfError(404, `Record with identifier '${id}' not found.`);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  private filterSql(ctx: CallContext): { sql: string; values: SQLInputValue[] } {
+    const filter = ctx.option("filter");
+    if (filter === undefined || filter.trim() === "") return { sql: "1", values: [] };
+    const params = (() => {
+      const raw = ctx.option("params");
+      if (!raw) return {};
+      try {
+        return typeof raw === "string" ? JSON.parse(raw) : raw;
+      } catch {
+        return {};
+      }
+    })() as Record<string, unknown>;
+    if (/:user_id\b/.test(filter) && !(":user_id" in params) && !("user_id" in params)) {
+      params[":user_id"] = ctx.userId;
+    }
+    const columns = this.t.columns.map((c) => ({ name: c.name, type: dfType(c) }));
+    try {
+      const out = compileDreamFactoryFilter(replaceLookups(filter, ctx.lookups), columns, {
+        mode: "system",
+        params,
+        lookups: ctx.lookups,
+      });
+      if (!out) return { sql: "1", values: [] };
+      return { sql: out.sql, values: out.params as SQLInputValue[] };
+    } catch (e) {
+      if (e instanceof FilterError) {
+        throw new DfError(e.status, e.message, e.short || e.sqlError ? { short: true } : {});
+      }
+      throw e;
+    }
+  }
+
+  private orderSql(ctx: CallContext): string {
+    const raw = ctx.option("order", "sort", "order_by");
+    if (!raw || !raw.trim()) return `${q(this.pk)} ASC`;
+    return raw.split(",").map((part) => {
+      const [col, dir = "asc", ...rest] = part.trim().split(/\s+/);
+      const c = this.t.columns.find((x) => x.name.toLowerCase() === col.toLowerCase());
+      if (!c || rest.length || !/^(asc|desc)$/i.test(dir)) {
+        throw new DfError(500, `SQLSTATE[HY000]: General error: 1 no such column: ${col}`, {
+          code: "HY000",
+          short: true,
+        });
+      }
+      return `${q(c.name)} ${dir.toUpperCase()}`;
+    }).join(", ");
+  }
+
+  private relationsRequested(ctx: CallContext): RelationDef[] {
+    const raw = ctx.option("related");
+    if (!raw || !raw.trim()) return [];
+    return raw.split(",").map((s) => s.trim()).filter(Boolean).map((name) => {
+      const rel = this.t.relations.find((r) => r.name === name);
+      if (!rel) throw new DfError(400, `Unknown relationship: ${name}`);
+      return rel;
+    });
+  }
+
+  /** Builds the JSON view of rows: fields, appended attributes, relations. */
+  view(ctx: CallContext, rows: Row[], fields: string[] | null, rels: RelationDef[]): Rec[] {
+    if (fields) {
+      for (const f of fields) {
+        if (!hasColumn(this.t, f) && !this.desc.appendedNames?.includes(f)) {
+          throw new DfError(500, `SQLSTATE[HY000]: General error: 1 no such column: ${f}`, {
+            code: "HY000",
+            short: true,
+          });
+        }
+      }
+    }
+    const set = fields ? new Set(fields) : null;
+    const relatedMaps = rels.map((rel) => this.related(ctx.db, rel, rows));
+    return rows.map((row) => {
+      const out = formatRow(this.t, row, set, this.desc.hidden);
+      this.desc.present?.(row, out, ctx, !fields);
+      rels.forEach((rel, i) => {
+        const many = rel.type === "has_many" || rel.type === "many_many";
+        out[rel.name] = relatedMaps[i].get(row[rel.field]) ?? (many ? [] : null);
+      });
+      return out;
+    });
+  }
+
+  /** The related records of many rows in one query, keyed by the rows' `rel.field` value. */
+  private related(db: DatabaseSync, rel: RelationDef, rows: Row[]): Map<unknown, unknown> {
+    const target = tableDef(rel.table);
+    const keys = [
+      ...new Set(rows.map((r) => r[rel.field]).filter((k) => k !== null && k !== undefined)),
+    ];
+    const out = new Map<unknown, unknown>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500) as SQLInputValue[];
+      const marks = chunk.map(() => "?").join(",");
+      if (rel.type !== "many_many") {
+        const found = stmt(
+          db,
+          `SELECT * FROM ${q(target.name)} WHERE ${q(rel.refField)} IN (${marks}) ORDER BY ${
+            q(target.pk)
+          }`,
+        ).all(...chunk) as Row[];
+        for (const r of found) {
+          const k = r[rel.refField];
+          if (rel.type === "has_many") {
+            const list = (out.get(k) as Rec[] | undefined) ?? [];
+            list.push(formatRow(target, r));
+            out.set(k, list);
+          } else if (!out.has(k)) out.set(k, formatRow(target, r));
+        }
+        continue;
+      }
+      const j = rel.junction!;
+      const found = stmt(
+        db,
+        `SELECT DISTINCT j.${q(j.field)} AS "__owner", t.* FROM ${q(target.name)} t JOIN ${
+          q(j.table)
+        } j ON j.${q(j.refField)} = t.${q(rel.refField)} WHERE j.${q(j.field)} IN (${marks})
+         ORDER BY t.${q(target.pk)}`,
+      ).all(...chunk) as Row[];
+      for (const r of found) {
+        const list = (out.get(r.__owner) as Rec[] | undefined) ?? [];
+        list.push(formatRow(target, r));
+        out.set(r.__owner, list);
+      }
+    }
+    return out;
+  }
+
+  /** `GET /r` (with or without `ids`). */
+  list(ctx: CallContext, idsFromRecords?: string): Response {
+    const fields = parseFields(ctx.option("fields"));
+    const rels = this.relationsRequested(ctx);
+    const idsRaw = ctx.option("ids") ?? idsFromRecords;
+    if (idsRaw !== undefined && idsRaw.trim() !== "") {
+      const ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
+      const entries: unknown[] = [];
+      const failed: number[] = [];
+      const cont = ctx.flag("continue");
+      for (const [i, id] of ids.entries()) {
+        const row = this.find(ctx.db, id);
+        if (!row) {
+          failed.push(i);
+          entries.push(this.notFound(id).toBatchEntry());
+          if (!cont) break;
+        } else entries.push(this.view(ctx, [row], fields, rels)[0]);
+      }
+      if (failed.length) throw batchError("retrieved", failed, entries);
+      return json(wrap(entries));
+    }
+    const s = this.scopeSql();
+    const f = this.filterSql(ctx);
+    const where = `(${s.sql}) AND (${f.sql})`;
+    const values = [...s.values, ...f.values];
+    if (ctx.flag("count_only")) {
+      const n = stmt(ctx.db, `SELECT COUNT(*) AS n FROM ${q(this.t.name)} WHERE ${where}`)
+        .get(...values) as { n: number };
+      return json(Number(n.n));
+    }
+    const order = this.orderSql(ctx);
+    let limit = Number(ctx.option("limit") ?? "");
+    if (!Number.isInteger(limit) || limit < 1 || limit > ctx.maxRecords) limit = ctx.maxRecords;
+    let offset = Number(ctx.option("offset", "skip") ?? "");
+    if (!Number.isInteger(offset) || offset < 0) offset = 0;
+    const rows = stmt(
+      ctx.db,
+      `SELECT * FROM ${q(this.t.name)} WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`,
+    ).all(...values, limit, offset) as Row[];
+    if (ctx.flag("as_list")) {
+      const idField = ctx.option("id_field") ?? this.pk;
+      const col = this.t.columns.find((c) => c.name === idField) ?? columnOf(this.t, this.pk)!;
+      return json(wrap(rows.map((r) => readValue(col, r[col.name]))));
+    }
+    const list = this.view(ctx, rows, fields, rels);
+    const meta: Rec = {};
+    if (ctx.flag("include_count")) {
+      const n = stmt(ctx.db, `SELECT COUNT(*) AS n FROM ${q(this.t.name)} WHERE ${where}`)
+        .get(...values) as { n: number };
+      meta.count = Number(n.n);
+    }
+    if (ctx.flag("include_schema")) meta.schema = tableSchema(this.t);
+    if (!Object.keys(meta).length && ctx.option("wrap") !== undefined && !ctx.flag("wrap")) {
+      return json(list);
+    }
+    return json(wrap(list, Object.keys(meta).length ? meta : undefined));
+  }
+
+  /** `GET /r/{id}`. */
+  get(ctx: CallContext, id: string): Response {
+    const row = this.find(ctx.db, id);
+    if (!row) throw this.notFound(id);
+    return json(
+      this.view(ctx, [row], parseFields(ctx.option("fields")), this.relationsRequested(ctx))[0],
+    );
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /** The view returned after a write: `{pk}` unless `fields`/`related` widen it. */
+  private writeView(ctx: CallContext, row: Row): Rec {
+    const fieldsRaw = ctx.option("fields");
+    const relsRaw = ctx.option("related");
+    const fields = parseFields(fieldsRaw);
+    const onlyPk = fieldsRaw === undefined || fieldsRaw.trim() === "" ||
+      (fields?.length === 1 && fields[0] === this.pk);
+    if (onlyPk && (!relsRaw || !relsRaw.trim())) {
+      return { [this.pk]: readValue(columnOf(this.t, this.pk)!, row[this.pk]) };
+    }
+    return this.view(
+      ctx,
+      [row],
+      fields ?? (fieldsRaw?.trim() === "*" ? null : [this.pk]),
+      this.relationsRequested(ctx),
+    )[0];
+  }
+
+  private columnsFor(rec: Rec, forCreate: boolean): Record<string, SQLInputValue> {
+    const out: Record<string, SQLInputValue> = {};
+    const ro = new Set([
+      "created_date",
+      "last_modified_date",
+      "created_by_id",
+      "last_modified_by_id",
+    ]);
+    for (const c of this.t.columns) {
+      if (c.kind === "id" || ro.has(c.name)) continue;
+      if (!(c.name in rec)) continue;
+      if (!forCreate && c.name === this.pk) continue;
+      out[c.name] = writeValue(c, rec[c.name]);
+    }
+    return out;
+  }
+
+  private relationPayloads(rec: Rec): [RelationDef, unknown][] {
+    return this.t.relations.filter((r) => r.name in rec).map((r) => [r, rec[r.name]]);
+  }
+
+  private insertRow(ctx: CallContext, rec: Rec): Row {
+    const cols = this.columnsFor(rec, true);
+    const now = sqlDateTime();
+    if (hasColumn(this.t, "created_by_id") && ctx.userId !== null) cols.created_by_id = ctx.userId;
+    if (hasColumn(this.t, "last_modified_date")) cols.last_modified_date = now;
+    if (hasColumn(this.t, "created_date")) cols.created_date = now;
+    const keys = Object.keys(cols);
+    const sql = keys.length
+      ? `insert into ${q(this.t.name)} (${keys.map(q).join(", ")}) values (${
+        keys.map(() => "?").join(", ")
+      })`
+      : `insert into ${q(this.t.name)} default values`;
+    const values = keys.map((k) => cols[k]);
+    let key: unknown;
+    try {
+      const res = stmt(ctx.db, sql).run(...values);
+      key = this.pk === "id" ? Number(res.lastInsertRowid) : cols[this.pk];
+    } catch (e) {
+      throw this.desc.sqlError?.(e as Error, "create", sql) ?? pdoError(e, sql, values);
+    }
+    return stmt(ctx.db, `SELECT * FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ?`).get(
+      key as SQLInputValue,
+    ) as Row;
+  }
+
+  private updateRow(ctx: CallContext, old: Row, rec: Rec): Row {
+    const cols = this.columnsFor(rec, false);
+    if (hasColumn(this.t, "last_modified_date")) cols.last_modified_date = sqlDateTime();
+    if (hasColumn(this.t, "last_modified_by_id") && ctx.userId !== null) {
+      cols.last_modified_by_id = ctx.userId;
+    }
+    const keys = Object.keys(cols);
+    if (keys.length) {
+      const sql = `update ${q(this.t.name)} set ${
+        keys.map((k) => `${q(k)} = ?`).join(", ")
+      } where ${q(this.pk)} = ?`;
+      const values = [...keys.map((k) => cols[k]), old[this.pk] as SQLInputValue];
+      try {
+        stmt(ctx.db, sql).run(...values);
+      } catch (e) {
+        throw this.desc.sqlError?.(e as Error, "update", sql) ?? pdoError(e, sql, values);
+      }
+    }
+    return stmt(ctx.db, `SELECT * FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ?`).get(
+      old[this.pk] as SQLInputValue,
+    ) as Row;
+  }
+
+  private stripReadOnly(input: Rec): Rec {
+    const out = { ...input };
+    for (const k of this.desc.readOnly ?? []) delete out[k];
+    return out;
+  }
+
+  /** Creates one record with its children; returns the stored row. */
+  createOne(ctx: CallContext, input: Rec): Row {
+    if (!input || typeof input !== "object" || Array.isArray(input)) {
+      throw new DfError(400, "Invalid record: each record must be a JSON object.");
+    }
+    for (const f of this.desc.required ?? []) {
+      if (input[f] === undefined || input[f] === null || input[f] === "") {
+        const m = `The ${f.replace(/_/g, " ")} field is required.`;
+        throw new DfError(400, `Invalid data supplied. ${m}`, { context: { [f]: [m] } });
+      }
+    }
+    const clean = this.stripReadOnly(input);
+    const rec = this.desc.beforeCreate ? this.desc.beforeCreate(clean, ctx) : clean;
+    const row = this.insertRow(ctx, rec);
+    for (const [rel, value] of this.relationPayloads(rec)) {
+      writeRelation(ctx, rel, row, value, true);
+    }
+    this.desc.afterWrite?.("create", row, null, ctx);
+    return row;
+  }
+
+  /** Updates one record (partial) with its children; returns the stored row. */
+  updateOne(ctx: CallContext, id: unknown, input: Rec): Row {
+    const old = this.find(ctx.db, id);
+    if (!old) throw this.notFound(id);
+    if (!input || typeof input !== "object" || Array.isArray(input)) {
+      throw new DfError(400, "Invalid record: each record must be a JSON object.");
+    }
+    const clean = this.stripReadOnly(input);
+    const rec = this.desc.beforeUpdate ? this.desc.beforeUpdate(clean, old, ctx) : clean;
+    const row = this.updateRow(ctx, old, rec);
+    for (const [rel, value] of this.relationPayloads(rec)) {
+      writeRelation(ctx, rel, row, value, false);
+    }
+    this.desc.afterWrite?.("update", row, old, ctx);
+    return row;
+  }
+
+  /** Deletes one record; returns its view from before the delete. */
+  deleteOne(ctx: CallContext, id: unknown): Rec {
+    const old = this.find(ctx.db, id);
+    if (!old) throw this.notFound(id);
+    this.desc.beforeDelete?.(old, ctx);
+    const view = this.writeView(ctx, old);
+    stmt(ctx.db, `DELETE FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ?`).run(
+      old[this.pk] as SQLInputValue,
+    );
+    this.desc.afterWrite?.("delete", old, old, ctx);
+    return view;
+  }
+
+  /**
+   * Runs `op` on each item with DreamFactory's batch semantics: stop at the first failure
+   * (earlier ones stay), `continue` (all run), `rollback` (one transaction, undone on failure).
+   */
+  batch<T>(ctx: CallContext, verb: BatchVerb, items: T[], op: (item: T, i: number) => Rec): Rec[] {
+    const rollback = ctx.flag("rollback");
+    const cont = ctx.flag("continue") && !rollback;
+    const entries: unknown[] = [];
+    const failed: number[] = [];
+    const db = ctx.db;
+    db.exec(rollback ? "BEGIN" : "SAVEPOINT batch");
+    try {
+      for (const [i, item] of items.entries()) {
+        db.exec("SAVEPOINT rec");
+        try {
+          entries.push(op(item, i));
+          db.exec("RELEASE rec");
+        } catch (e) {
+          db.exec("ROLLBACK TO rec");
+          db.exec("RELEASE rec");
+          failed.push(i);
+          entries.push(
+            e instanceof DfError ? e.toBatchEntry() : new DfError(500, String(e)).toBatchEntry(),
+          );
+          if (!cont) break;
+        }
+      }
+    } catch (e) {
+      db.exec(rollback ? "ROLLBACK" : "ROLLBACK TO batch");
+      if (!rollback) db.exec("RELEASE batch");
+      throw e;
+    }
+    if (failed.length && rollback) {
+      db.exec("ROLLBACK");
+      throw batchError(verb, failed, entries, true);
+    }
+    db.exec(rollback ? "COMMIT" : "RELEASE batch");
+    if (failed.length) throw batchError(verb, failed, entries);
+    return entries as Rec[];
+  }
+
+  /** Runs a single by-id write atomically (children included). */
+  private atomic<T>(db: DatabaseSync, fn: () => T): T {
+    db.exec("SAVEPOINT one");
+    try {
+      const out = fn();
+      db.exec("RELEASE one");
+      return out;
+    } catch (e) {
+      db.exec("ROLLBACK TO one");
+      db.exec("RELEASE one");
+      throw e;
+    }
+  }
+
+  /** Answers one request on this resource (`id` is the path segment after the resource). */
+  handle(ctx: CallContext, method: string, id: string | undefined, payload: unknown): Response {
+    const special = this.desc.intercept?.(this, ctx, method, id, payload);
+    if (special) return special;
+    if (method === "GET") {
+      if (id !== undefined) return this.get(ctx, id);
+      // GET (usually tunnelled through POST) with records in the body selects those records.
+      const records = Array.isArray(payload) ? payload : (payload as Rec | undefined)?.resource;
+      const keys = Array.isArray(records)
+        ? records.map((r) => (r && typeof r === "object" ? (r as Rec)[this.pk] : r))
+          .filter((k) => k !== undefined && k !== null).join(",")
+        : undefined;
+      return this.list(ctx, keys || undefined);
+    }
+    if (this.desc.readOnlyResource) {
+      throw new DfError(405, `${method} requests are not supported on this resource.`);
+    }
+    if (method === "POST") {
+      if (id !== undefined) {
+        throw new DfError(400, "Create record by identifier not currently supported.");
+      }
+      const records = recordsOf(payload);
+      this.desc.validateAll?.(records, ctx);
+      const out = this.batch(
+        ctx,
+        "created",
+        records,
+        (r) => this.writeView(ctx, this.createOne(ctx, r)),
+      );
+      return json(wrap(out), 201);
+    }
+    if (method === "PATCH" || method === "PUT") {
+      if (id !== undefined) {
+        const rec = payload && typeof payload === "object" && !Array.isArray(payload)
+          ? payload as Rec
+          : {};
+        return json(this.atomic(ctx.db, () => this.writeView(ctx, this.updateOne(ctx, id, rec))));
+      }
+      const records = recordsOf(payload);
+      const idsRaw = ctx.option("ids");
+      if (idsRaw !== undefined && idsRaw.trim() !== "") {
+        const ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
+        const change = records[0] ?? {};
+        return json(
+          wrap(
+            this.batch(
+              ctx,
+              "updated",
+              ids,
+              (i) => this.writeView(ctx, this.updateOne(ctx, i, change)),
+            ),
+          ),
+        );
+      }
+      return json(wrap(this.batch(ctx, "updated", records, (r) => {
+        const key = r?.[this.pk];
+        if (key === undefined || key === null || key === "") {
+          throw new DfError(
+            400,
+            `Identifying field "${this.pk}" can not be empty for update request . `,
+          );
+        }
+        return this.writeView(ctx, this.updateOne(ctx, key, r));
+      })));
+    }
+    if (method === "DELETE") {
+      if (id !== undefined) return json(this.atomic(ctx.db, () => this.deleteOne(ctx, id)));
+      const idsRaw = ctx.option("ids");
+      let ids: unknown[] | null = null;
+      if (idsRaw !== undefined && idsRaw.trim() !== "") {
+        ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
+      } else if (payload !== undefined) {
+        const records = recordsOf(payload);
+        ids = records.map((r) => (r && typeof r === "object" ? r[this.pk] : r));
+      }
+      if (!ids) {
+        if (ctx.option("filter")) {
+          throw new DfError(
+            500,
+            "Delete by filter is not supported on system resources; pass ids or records.",
+          );
+        }
+        throw new DfError(400, "No filter or records given for delete request.");
+      }
+      return json(wrap(this.batch(ctx, "deleted", ids, (i) => this.deleteOne(ctx, i))));
+    }
+    throw new DfError(405, `${method} requests are not supported on this resource.`);
+  }
+}

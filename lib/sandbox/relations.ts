@@ -1,0 +1,197 @@
+/**
+ * Writing relationships of system records in the same request as their parent (§7.3 of the
+ * reference): has_many children created, updated, moved or deleted (foreign key null), has_one
+ * replaced or removed, and the rules of the child tables (user-to-app-to-role uniqueness,
+ * role access defaults).
+ *
+ * @module
+ */
+import type { SQLInputValue } from "node:sqlite";
+import { DfError, sqlDateTime } from "./http.ts";
+import { hasColumn, type Rec, type Row, writeValue } from "./columns.ts";
+import type { CallContext } from "./records.ts";
+import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
+import { stmt } from "./statements.ts";
+
+const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * Writes the value of a relationship key of a parent record (§7.3): has_many children with an
+ * id are updated (or deleted when their foreign key is null), without an id created; has_one
+ * null deletes the child; many_many is not writable at create.
+ */
+export function writeRelation(
+  ctx: CallContext,
+  rel: RelationDef,
+  parent: Row,
+  value: unknown,
+  creating: boolean,
+) {
+  const target = tableDef(rel.table);
+  const parentKey = parent[rel.field] as SQLInputValue;
+  if (rel.type === "belongs_to") return; // foreign keys are written as columns
+  if (rel.type === "many_many") {
+    if (creating && !(Array.isArray(value) && value.length === 0)) {
+      throw new DfError(
+        501,
+        `Creating related record of relation type 'many_many' is not supported.`,
+      );
+    }
+    return;
+  }
+  const now = sqlDateTime();
+  const childCols = (child: Rec) => {
+    const out: Record<string, SQLInputValue> = {};
+    for (const c of target.columns) {
+      if (c.kind === "id" || !(c.name in child)) continue;
+      if (
+        ["created_date", "last_modified_date", "created_by_id", "last_modified_by_id"].includes(
+          c.name,
+        )
+      ) continue;
+      out[c.name] = writeValue(c, child[c.name]);
+    }
+    return out;
+  };
+  const insertChild = (child: Rec) => {
+    const cols = { ...childCols(child), [rel.refField]: parentKey };
+    validateChild(ctx, target, cols, null);
+    if (hasColumn(target, "created_date")) cols.created_date = now;
+    if (hasColumn(target, "last_modified_date")) cols.last_modified_date = now;
+    const keys = Object.keys(cols);
+    stmt(
+      ctx.db,
+      `INSERT INTO ${q(target.name)} (${keys.map(q).join(",")}) VALUES (${
+        keys.map(() => "?").join(",")
+      })`,
+    ).run(...keys.map((k) => cols[k]));
+  };
+  if (rel.type === "has_one") {
+    const existing = stmt(ctx.db, `SELECT * FROM ${q(target.name)} WHERE ${q(rel.refField)} = ?`)
+      .get(parentKey) as Row | undefined;
+    if (
+      value === null ||
+      (typeof value === "object" && !Array.isArray(value) && !Object.keys(value as Rec).length)
+    ) {
+      if (existing) {
+        stmt(ctx.db, `DELETE FROM ${q(target.name)} WHERE ${q(target.pk)} = ?`).run(
+          existing[target.pk] as SQLInputValue,
+        );
+      }
+      return;
+    }
+    if (typeof value !== "object" || Array.isArray(value)) {
+      throw new DfError(400, `Relationship '${rel.name}' expects an object.`);
+    }
+    if (existing) {
+      const cols = childCols(value as Rec);
+      delete cols[rel.refField];
+      if (hasColumn(target, "last_modified_date")) cols.last_modified_date = now;
+      const keys = Object.keys(cols);
+      if (keys.length) {
+        stmt(
+          ctx.db,
+          `UPDATE ${q(target.name)} SET ${keys.map((k) => `${q(k)} = ?`).join(",")} WHERE ${
+            q(target.pk)
+          } = ?`,
+        )
+          .run(...keys.map((k) => cols[k]), existing[target.pk] as SQLInputValue);
+      }
+    } else insertChild(value as Rec);
+    return;
+  }
+  if (value === null || value === undefined) return;
+  if (!Array.isArray(value)) {
+    throw new DfError(400, `Relationship '${rel.name}' expects an array of records.`);
+  }
+  for (const child of value as Rec[]) {
+    if (!child || typeof child !== "object") continue;
+    const childId = child[target.pk];
+    if (childId !== undefined && childId !== null && childId !== "") {
+      const existing = stmt(ctx.db, `SELECT * FROM ${q(target.name)} WHERE ${q(target.pk)} = ?`)
+        .get(childId as SQLInputValue) as Row | undefined;
+      if (!existing) throw new DfError(404, `Record with identifier '${childId}' not found.`);
+      if (rel.refField in child && child[rel.refField] === null) {
+        stmt(ctx.db, `DELETE FROM ${q(target.name)} WHERE ${q(target.pk)} = ?`).run(
+          childId as SQLInputValue,
+        );
+        continue;
+      }
+      const cols = childCols(child);
+      validateChild(
+        ctx,
+        target,
+        { ...existing, ...cols } as Record<string, SQLInputValue>,
+        existing,
+      );
+      if (hasColumn(target, "last_modified_date")) cols.last_modified_date = now;
+      const keys = Object.keys(cols);
+      if (keys.length) {
+        stmt(
+          ctx.db,
+          `UPDATE ${q(target.name)} SET ${keys.map((k) => `${q(k)} = ?`).join(",")} WHERE ${
+            q(target.pk)
+          } = ?`,
+        )
+          .run(...keys.map((k) => cols[k]), childId as SQLInputValue);
+      }
+      continue;
+    }
+    if (target.name === "lookup" && typeof child.name === "string") {
+      const same = stmt(ctx.db, `SELECT id FROM lookup WHERE ${q(rel.refField)} = ? AND name = ?`)
+        .get(parentKey, child.name) as Row | undefined;
+      if (same) {
+        const cols = childCols(child);
+        const keys = Object.keys(cols).filter((k) => k !== rel.refField);
+        if (keys.length) {
+          stmt(
+            ctx.db,
+            `UPDATE lookup SET ${
+              keys.map((k) => `${q(k)} = ?`).join(",")
+            }, last_modified_date = ? WHERE id = ?`,
+          )
+            .run(...keys.map((k) => cols[k]), now, same.id as SQLInputValue);
+        }
+        continue;
+      }
+    }
+    insertChild(child);
+  }
+}
+
+/** Rules of child rows written through relationships. */
+function validateChild(
+  ctx: CallContext,
+  target: TableDef,
+  cols: Record<string, SQLInputValue>,
+  existing: Row | null,
+) {
+  if (target.name === "user_to_app_to_role") {
+    for (const k of ["user_id", "app_id", "role_id"]) {
+      if (cols[k] === undefined || cols[k] === null) {
+        throw new DfError(
+          400,
+          `Invalid data supplied. The ${k.replace("_", " ")} field is required.`,
+          {
+            context: { [k]: [`The ${k.replace("_", " ")} field is required.`] },
+          },
+        );
+      }
+    }
+    const dup = stmt(
+      ctx.db,
+      `SELECT id FROM user_to_app_to_role WHERE user_id = ? AND app_id = ? AND id IS NOT ?`,
+    ).get(cols.user_id, cols.app_id, (existing?.id ?? null) as SQLInputValue);
+    if (dup) {
+      throw new DfError(
+        400,
+        "Multiple user-to-app-to-role assignment. You can only have a single user-to-app-to-role assignment.",
+      );
+    }
+  }
+  if (target.name === "role_service_access") {
+    if (cols.filters === undefined && !existing) cols.filters = "[]";
+    if (cols.component === undefined && !existing) cols.component = "";
+    if (typeof cols.filter_op === "string") cols.filter_op = cols.filter_op.toUpperCase();
+  }
+}

@@ -1,0 +1,527 @@
+/**
+ * Who is calling and the session endpoints: resolving the API key and session token of a
+ * request into a {@link SessionInfo} (with DreamFactory's token errors), login/refresh/logout
+ * at `system/admin/session` and `user/session`, and the profile, password and registration
+ * endpoints of the user service and its admin twin.
+ *
+ * @module
+ */
+import type { DatabaseSync } from "node:sqlite";
+import {
+  blacklist,
+  decodeToken,
+  hashPassword,
+  isBlacklisted,
+  issueToken,
+  subjectOf,
+  type TokenClaims,
+  verifyPassword,
+} from "./auth.ts";
+import { DfError, json, sqlDateTime } from "./http.ts";
+import { type LoadedRole, loadRole } from "./rbac.ts";
+import type { SessionInfo } from "./types.ts";
+import { stmt } from "./statements.ts";
+
+type Row = Record<string, unknown>;
+
+/** What the session code needs from the running sandbox. */
+export interface AuthState {
+  db: DatabaseSync;
+  secret: string;
+  /** Token lifetime, seconds. */
+  jwtTtl: number;
+  /** Refresh window from issue time, seconds. */
+  jwtRefreshTtl: number;
+  /** Host name reported in session payloads. */
+  host: string;
+}
+
+/** The resolved caller of one request. */
+export interface Caller {
+  session: SessionInfo;
+  /** The session token as sent (validated unless `tokenUnchecked`). */
+  token?: string;
+  claims?: TokenClaims;
+  user?: Row;
+  apiKey?: string;
+  app?: Row;
+  role: LoadedRole | null;
+}
+
+const SESSION_PATHS = ["/api/v2/user/session", "/api/v2/system/admin/session"];
+
+/** True for the literal session paths whose POST ignores tokens and PUT skips validation. */
+export function isSessionPath(pathname: string): boolean {
+  return SESSION_PATHS.includes(pathname.replace(/\/+$/, ""));
+}
+
+/** The user's role for an app: the user-to-app-to-role assignment, else the app's default. */
+export function roleIdFor(
+  db: DatabaseSync,
+  userId: number | null,
+  app: Row | undefined,
+): number | null {
+  if (!app) return null;
+  if (userId !== null) {
+    const r = stmt(db, `SELECT role_id FROM user_to_app_to_role WHERE user_id = ? AND app_id = ?`)
+      .get(userId, Number(app.id)) as { role_id: number } | undefined;
+    if (r) return Number(r.role_id);
+  }
+  return app.role_id === null || app.role_id === undefined ? null : Number(app.role_id);
+}
+
+/** Checks a session token fully (signature, expiry, blacklist, user) and returns its user. */
+export function authenticateToken(
+  state: AuthState,
+  token: string,
+): { claims: TokenClaims; user: Row } {
+  const claims = decodeToken(token, state.secret);
+  const now = Math.floor(Date.now() / 1000);
+  if (claims.exp <= now) {
+    throw new DfError(
+      401,
+      "Token has expired: Session expired. Please refresh your token (if still within refresh window) or re-login.",
+    );
+  }
+  if (isBlacklisted(state.db, claims.jti)) {
+    throw new DfError(403, "The token has been blacklisted: Session terminated. Please re-login.");
+  }
+  const user = stmt(state.db, `SELECT * FROM user WHERE id = ?`).get(claims.user_id) as
+    | Row
+    | undefined;
+  if (!user || subjectOf(String(user.email)) !== claims.sub) {
+    throw new DfError(401, "Invalid token: User verification failed.");
+  }
+  if (!user.is_active) throw new DfError(403, "User is not active.");
+  return { claims, user };
+}
+
+/** Builds the caller of a request from its (already extracted) credentials. */
+export function resolveCaller(
+  state: AuthState,
+  creds: { token?: string; apiKey?: string; basic?: { email: string; password: string } },
+  checkToken: boolean,
+): Caller {
+  let user: Row | undefined;
+  let claims: TokenClaims | undefined;
+  if (creds.token && checkToken) {
+    ({ claims, user } = authenticateToken(state, creds.token));
+  } else if (!creds.token && creds.basic) {
+    const u = stmt(state.db, `SELECT * FROM user WHERE email = ? AND is_active = 1`).get(
+      creds.basic.email,
+    ) as Row | undefined;
+    if (!u || !verifyPassword(creds.basic.password, u.password)) {
+      throw new DfError(401, "Invalid credentials supplied.");
+    }
+    user = u;
+  }
+  let app: Row | undefined;
+  if (creds.apiKey) {
+    app = stmt(state.db, `SELECT * FROM app WHERE api_key = ?`).get(creds.apiKey) as
+      | Row
+      | undefined;
+    if (app && !app.is_active) throw new DfError(403, "App is not active.");
+  }
+  const userId = user ? Number(user.id) : null;
+  const assignments = userId === null ? 0 : Number(
+    (stmt(state.db, `SELECT COUNT(*) AS n FROM user_to_app_to_role WHERE user_id = ?`).get(
+      userId,
+    ) as {
+      n: number;
+    }).n,
+  );
+  const isSysAdmin = !!user?.is_sys_admin && assignments === 0;
+  const roleId = isSysAdmin ? null : roleIdFor(state.db, userId, app);
+  const role = roleId === null ? null : loadRole(state.db, roleId);
+  return {
+    session: {
+      userId,
+      user: user ? publicUser(user) : null,
+      isSysAdmin,
+      appId: app ? Number(app.id) : null,
+      roleId: role ? role.id : null,
+      roleName: role ? role.name : null,
+    },
+    token: creds.token,
+    claims,
+    user,
+    apiKey: creds.apiKey,
+    app,
+    role,
+  };
+}
+
+function publicUser(u: Row): Row {
+  return {
+    id: Number(u.id),
+    name: u.name,
+    first_name: u.first_name,
+    last_name: u.last_name,
+    email: u.email,
+    username: u.username,
+    is_sys_admin: !!u.is_sys_admin,
+    is_active: !!u.is_active,
+  };
+}
+
+function payload(
+  state: AuthState,
+  user: Row,
+  token: string,
+  role: LoadedRole | null,
+  exp?: number,
+): Row {
+  const out: Row = {
+    session_token: token,
+    session_id: token,
+    id: Number(user.id),
+    name: user.name,
+    first_name: user.first_name,
+    last_name: user.last_name,
+    email: user.email,
+    is_sys_admin: !!user.is_sys_admin,
+    last_login_date: user.last_login_date ?? null,
+    host: state.host,
+    // Login and refresh report the new token's expiry; GET reports now + TTL, as DreamFactory.
+    token_expiry_date: sqlDateTime(new Date(exp ? exp * 1000 : Date.now() + state.jwtTtl * 1000)),
+  };
+  if (role) {
+    out.role = role.name;
+    out.role_id = role.id;
+  }
+  return out;
+}
+
+function field(body: unknown, name: string): unknown {
+  return body && typeof body === "object" ? (body as Row)[name] : undefined;
+}
+
+/**
+ * `system/admin/session` (`admin: true`) and `user/session`: POST login, GET current session,
+ * PUT refresh, DELETE logout.
+ */
+export function sessionResource(
+  state: AuthState,
+  admin: boolean,
+  method: string,
+  body: unknown,
+  caller: Caller,
+  iss: string,
+): Response {
+  const db = state.db;
+  if (method === "POST") {
+    const email = field(body, "email");
+    const password = field(body, "password");
+    if (email === undefined || email === null || email === "") {
+      throw new DfError(400, "Login request is missing required email.");
+    }
+    if (password === undefined || password === null || password === "") {
+      throw new DfError(400, "Login request is missing required password.");
+    }
+    const user = stmt(
+      db,
+      `SELECT * FROM user WHERE email = ? AND is_sys_admin = ? AND is_active = 1`,
+    ).get(String(email), admin ? 1 : 0) as Row | undefined;
+    if (!user || !verifyPassword(String(password), user.password)) {
+      throw new DfError(401, "Invalid credentials supplied.");
+    }
+    const roleId = roleIdFor(db, Number(user.id), caller.app);
+    const role = roleId === null ? null : loadRole(db, roleId);
+    if (role && !role.isActive) throw new DfError(403, "Role is not active.");
+    const now = sqlDateTime();
+    stmt(
+      db,
+      `UPDATE user SET last_login_date = ?, last_modified_date = ?, confirm_code = NULL WHERE id = ?`,
+    ).run(now, now, Number(user.id));
+    user.last_login_date = now;
+    const { token, claims: issued } = issueToken(
+      db,
+      state.secret,
+      { id: Number(user.id), email: String(user.email) },
+      state.jwtTtl,
+      iss,
+    );
+    const isAdmin = !!user.is_sys_admin &&
+      !stmt(db, `SELECT 1 FROM user_to_app_to_role WHERE user_id = ?`).get(Number(user.id));
+    return json(payload(state, user, token, isAdmin ? null : role, issued.exp));
+  }
+  if (method === "GET") {
+    if (!caller.user || !caller.token) {
+      if (admin) throw new DfError(404, "No user session found.");
+      throw new DfError(401, "There is no valid session for the current request.");
+    }
+    if (admin && !caller.user.is_sys_admin) {
+      throw new DfError(401, "You are not authorized to perform this action.");
+    }
+    return json(payload(state, caller.user, caller.token, caller.role));
+  }
+  if (method === "PUT" || method === "PATCH") {
+    if (!caller.token) throw new DfError(401, "Token refresh failed. A token is required");
+    let claims: TokenClaims;
+    try {
+      claims = decodeToken(caller.token, state.secret);
+    } catch (e) {
+      throw new DfError(
+        401,
+        `Token refresh failed. ${(e as Error).message.replace(/^Invalid token: /, "")}`,
+      );
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (isBlacklisted(db, claims.jti)) {
+      throw new DfError(401, "Token refresh failed. The token has been blacklisted");
+    }
+    if (claims.iat + state.jwtRefreshTtl < now) {
+      throw new DfError(
+        401,
+        "Token refresh failed. Token has expired and can no longer be refreshed",
+      );
+    }
+    const user = stmt(db, `SELECT * FROM user WHERE id = ?`).get(claims.user_id) as
+      | Row
+      | undefined;
+    if (!user || subjectOf(String(user.email)) !== claims.sub) {
+      throw new DfError(401, "Token refresh failed. User verification failed.");
+    }
+    if (!user.is_active) throw new DfError(403, "User is not active.");
+    blacklist(db, claims.jti, claims.iat + state.jwtRefreshTtl);
+    const { token, claims: fresh } = issueToken(
+      db,
+      state.secret,
+      { id: Number(user.id), email: String(user.email) },
+      state.jwtTtl,
+      iss,
+      claims.iat,
+    );
+    const roleId = roleIdFor(db, Number(user.id), caller.app);
+    const isAdmin = !!user.is_sys_admin &&
+      !stmt(db, `SELECT 1 FROM user_to_app_to_role WHERE user_id = ?`).get(Number(user.id));
+    return json(
+      payload(
+        state,
+        user,
+        token,
+        isAdmin || roleId === null ? null : loadRole(db, roleId),
+        fresh.exp,
+      ),
+    );
+  }
+  if (method === "DELETE") {
+    if (caller.token) {
+      try {
+        const claims = decodeToken(caller.token, state.secret);
+        blacklist(db, claims.jti, claims.iat + state.jwtRefreshTtl);
+      } catch { /* an unreadable token is simply gone */ }
+    }
+    return json({ success: true });
+  }
+  throw new DfError(405, `${method} is not supported on the session resource.`);
+}
+
+const PROFILE_FIELDS = [
+  "username",
+  "first_name",
+  "last_name",
+  "name",
+  "email",
+  "phone",
+  "security_question",
+  "default_app_id",
+];
+
+/** `user/profile` and `system/admin/profile`: GET and POST/PUT/PATCH of the caller's profile. */
+export function profileResource(
+  state: AuthState,
+  method: string,
+  body: unknown,
+  caller: Caller,
+  iss: string,
+): Response {
+  const user = caller.user;
+  if (!user) throw new DfError(401, "There is no valid session for the current request.");
+  if (method === "GET") {
+    const out: Row = {};
+    for (const f of PROFILE_FIELDS) {
+      out[f] = f === "default_app_id" && user[f] !== null ? Number(user[f]) : user[f] ?? null;
+    }
+    out.oauth_provider = "";
+    out.adldap = "";
+    return json(out);
+  }
+  if (!["POST", "PUT", "PATCH"].includes(method)) {
+    throw new DfError(405, `${method} is not supported on the profile resource.`);
+  }
+  const b = (body && typeof body === "object" ? body : {}) as Row;
+  const changes: Row = {};
+  for (const f of PROFILE_FIELDS) if (f in b) changes[f] = b[f];
+  if (Object.keys(b).includes("security_answer") && typeof b.security_answer === "string") {
+    changes.security_answer = hashPassword(b.security_answer);
+  }
+  const emailChanged = "email" in changes && changes.email !== user.email;
+  if (emailChanged && !verifyPassword(String(b.current_password ?? ""), user.password)) {
+    throw new DfError(
+      400,
+      "Password is required to change the email address: send current_password.",
+    );
+  }
+  const keys = Object.keys(changes);
+  if (keys.length) {
+    stmt(
+      state.db,
+      `UPDATE user SET ${
+        keys.map((k) => `"${k}" = ?`).join(", ")
+      }, last_modified_date = ? WHERE id = ?`,
+    ).run(...keys.map((k) => changes[k] as string), sqlDateTime(), Number(user.id));
+  }
+  if (emailChanged) {
+    const { token } = issueToken(
+      state.db,
+      state.secret,
+      { id: Number(user.id), email: String(changes.email) },
+      state.jwtTtl,
+      iss,
+    );
+    return json({ success: true, session_token: token });
+  }
+  return json({ success: true });
+}
+
+/** `user/password` and `system/admin/password`: change own password, or reset by answer. */
+export function passwordResource(
+  state: AuthState,
+  admin: boolean,
+  method: string,
+  body: unknown,
+  caller: Caller,
+  login: boolean,
+  reset: boolean,
+  iss: string,
+  revokeUsers: (ids: number[]) => void,
+): Response {
+  if (!["POST", "PUT", "PATCH"].includes(method)) {
+    throw new DfError(405, `${method} is not supported on the password resource.`);
+  }
+  const b = (body && typeof body === "object" ? body : {}) as Row;
+  const db = state.db;
+  let user: Row | undefined;
+  if (reset || b.security_answer !== undefined || b.code !== undefined) {
+    const email = b.email ?? b.username;
+    if (!email) throw new DfError(400, "Missing required email for password reset.");
+    user = stmt(db, `SELECT * FROM user WHERE email = ?`).get(String(email)) as Row | undefined;
+    if (!user) throw new DfError(404, "The supplied email was not found in the system.");
+  } else {
+    user = caller.user;
+    if (!user) throw new DfError(401, "There is no valid session for the current request.");
+  }
+  if (!!user.is_sys_admin !== admin) {
+    throw new DfError(
+      401,
+      `You are not authorized to reset/change password for the account ${user.email}`,
+    );
+  }
+  if (reset) {
+    if (user.security_question) return json({ security_question: user.security_question });
+    throw new DfError(
+      503,
+      "Password reset by email is not available in the dfkit sandbox (it sends no email). Set a security question and answer, or have an admin set the password.",
+    );
+  }
+  const next = b.new_password;
+  if (typeof next !== "string" || next === "") {
+    throw new DfError(400, "Missing required new_password.");
+  }
+  if (b.security_answer !== undefined) {
+    if (!verifyPassword(String(b.security_answer), user.security_answer)) {
+      throw new DfError(400, "The security answer supplied does not match.");
+    }
+  } else if (b.code !== undefined) {
+    if (!user.confirm_code || user.confirm_code === "y" || b.code !== user.confirm_code) {
+      throw new DfError(400, "Invalid confirmation code.");
+    }
+  } else if (!verifyPassword(String(b.old_password ?? ""), user.password)) {
+    throw new DfError(400, "The password supplied does not match.");
+  }
+  stmt(db, `UPDATE user SET password = ?, confirm_code = 'y', last_modified_date = ? WHERE id = ?`)
+    .run(hashPassword(next), sqlDateTime(), Number(user.id));
+  revokeUsers([Number(user.id)]);
+  if (login) {
+    const { token } = issueToken(
+      db,
+      state.secret,
+      { id: Number(user.id), email: String(user.email) },
+      state.jwtTtl,
+      iss,
+    );
+    return json({ success: true, session_token: token });
+  }
+  return json({ success: true });
+}
+
+/** `user/register`: open registration, when the user service's config allows it. */
+export function registerResource(
+  state: AuthState,
+  method: string,
+  body: unknown,
+  login: boolean,
+  iss: string,
+): Response {
+  if (!["POST", "PUT", "PATCH"].includes(method)) {
+    throw new DfError(405, `${method} is not supported on the register resource.`);
+  }
+  const db = state.db;
+  const svc = stmt(db, `SELECT config FROM service WHERE name = 'user'`).get() as Row | undefined;
+  let config: Row = {};
+  try {
+    config = JSON.parse(String(svc?.config ?? "{}")) ?? {};
+  } catch { /* none */ }
+  if (!config.allow_open_registration) throw new DfError(403, "Open Registration is not enabled.");
+  const b = (body && typeof body === "object" ? body : {}) as Row;
+  const errors: Record<string, string[]> = {};
+  const password = b.password ?? b.new_password;
+  if (typeof b.email !== "string" || !/^[^@\s]+@[^@\s]+$/.test(b.email)) {
+    errors.email = ["The email must be a valid email address."];
+  } else if (stmt(db, `SELECT 1 FROM user WHERE email = ?`).get(b.email)) {
+    errors.email = ["The email has already been taken."];
+  }
+  if (typeof password !== "string" || password === "") {
+    errors.password = ["The password field is required."];
+  } else if (b.password_confirmation !== undefined && b.password_confirmation !== password) {
+    errors.password = ["The password confirmation does not match."];
+  }
+  if (Object.keys(errors).length) throw new DfError(400, "Validation failed", { context: errors });
+  const now = sqlDateTime();
+  const name = b.name ??
+    ([b.first_name, b.last_name].filter(Boolean).join(" ") || String(b.email).split("@")[0]);
+  const res = stmt(
+    db,
+    `INSERT INTO user (name, first_name, last_name, email, username, phone, password, is_active, confirm_code, created_date, last_modified_date)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'y', ?, ?)`,
+  ).run(
+    String(name),
+    (b.first_name ?? null) as string | null,
+    (b.last_name ?? null) as string | null,
+    String(b.email),
+    String(b.username ?? b.email),
+    (b.phone ?? null) as string | null,
+    hashPassword(String(password)),
+    now,
+    now,
+  );
+  const roleId = config.open_reg_role_id;
+  if (roleId) {
+    for (const app of stmt(db, `SELECT id FROM app`).all() as Row[]) {
+      stmt(db, `INSERT INTO user_to_app_to_role (user_id, app_id, role_id) VALUES (?, ?, ?)`)
+        .run(Number(res.lastInsertRowid), Number(app.id), Number(roleId));
+    }
+  }
+  if (login) {
+    const { token } = issueToken(
+      db,
+      state.secret,
+      { id: Number(res.lastInsertRowid), email: String(b.email) },
+      state.jwtTtl,
+      iss,
+    );
+    return json({ success: true, session_token: token });
+  }
+  return json({ success: true });
+}

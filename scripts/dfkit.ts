@@ -1,0 +1,820 @@
+#!/usr/bin/env -S deno run --no-prompt --allow-net --allow-env --allow-read --allow-write --allow-sys=hostname
+/**
+ * `dfkit`: the DreamFactory command line.
+ *
+ * ```sh
+ * deno task dfkit --help
+ * deno task dfkit get system/user --filter "email like '%@x.com'" --fields id,email --limit 10
+ * ```
+ *
+ * Permissions (exactly what `deno task dfkit` passes):
+ * - `--allow-net`: the DreamFactory instance (any host you point it at) and `sandbox` listening.
+ * - `--allow-env`: `DF_*` settings, `HOME` for the profiles file, terminal detection.
+ * - `--allow-read`: the profiles file, `--file` inputs, snapshots and HAR files.
+ * - `--allow-write`: `login --save` (profiles file), the sandbox's `--data` file, command outputs.
+ * - `--allow-sys=hostname`: `sandbox` reports the host name in sessions, as DreamFactory does.
+ * - `--no-prompt`: anything else fails at once instead of waiting at a permission prompt.
+ *
+ * Exit codes: 0 success, 1 a DreamFactory, network or other runtime error, 2 bad usage
+ * (unknown option, missing argument, missing credentials), 3 a batch that partly failed.
+ *
+ * Passwords come from `DF_PASSWORD` or a hidden prompt, never from the command line.
+ *
+ * @module
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+// @ts-types="npm:@types/cli-progress@^3.11.6"
+import cliProgress from "cli-progress";
+import {
+  connect,
+  type ConnectOptions,
+  DreamFactoryBatchError,
+  DreamFactoryError,
+  FilterError,
+  FilterSyntaxError,
+  loadProfile,
+  renderCurl,
+  startSandbox,
+  table,
+} from "../mod.ts";
+import { DEFAULT_ADMIN } from "../lib/sandbox/mod.ts";
+import { harCommand } from "./har.ts";
+import { migrateCommand } from "./migrate.ts";
+import { provisionCommand } from "./provision.ts";
+
+/** Command trees of the recipes, mounted as subcommands; `connects`: it talks to an instance. */
+const RECIPE_COMMANDS: { make: () => Command; connects: boolean }[] = [
+  { make: migrateCommand, connects: true },
+  { make: provisionCommand, connects: true },
+  { make: harCommand, connects: false }, // converts a HAR file offline
+];
+
+/** A command-line mistake (exit code 2), reported with what to do instead. */
+export class UsageError extends Error {
+  /** Builds a usage error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Exit codes of every dfkit command. */
+export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3 } as const;
+
+/** Options every command accepts (declared on the program, shown in every `--help`). */
+export interface GlobalOptions {
+  profile?: string;
+  url?: string;
+  email?: string;
+  user?: boolean;
+  json?: boolean;
+  showSecrets?: boolean;
+}
+
+type Client = Awaited<ReturnType<typeof connect>>;
+type AnyRecord = Record<string, unknown>;
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a password without echo from the terminal (`@inquirer/password`). */
+export async function promptPassword(message = "Password"): Promise<string> {
+  if (!Deno.stdin.isTerminal()) {
+    throw new UsageError(
+      "A password is needed and there is no terminal to ask on: set DF_PASSWORD " +
+        "(passwords are never taken from the command line).",
+    );
+  }
+  const { default: password } = await import("@inquirer/password");
+  return await password({ message, mask: "*" });
+}
+
+/**
+ * Connection settings from the global options and the environment. `--profile` (or
+ * `DF_PROFILE`) reads the profiles file; otherwise `--url`/`DF_URL` with `--email`/`DF_EMAIL` and
+ * `DF_PASSWORD` (prompted for when missing), `DF_API_KEY` or `DF_SESSION_TOKEN`.
+ */
+export async function connectOptions(opts: GlobalOptions): Promise<ConnectOptions> {
+  const admin = opts.user ? false : undefined;
+  if (opts.profile) {
+    const profile = await loadProfile(opts.profile);
+    if (profile.email && !profile.password && !profile.sessionToken && !profile.apiKey) {
+      profile.password = env("DF_PASSWORD") ??
+        await promptPassword(`Password for ${profile.email} (profile ${opts.profile})`);
+    }
+    return admin === undefined ? profile : { ...profile, admin };
+  }
+  const url = opts.url ?? env("DF_URL");
+  if (!url) {
+    throw new UsageError(
+      "No DreamFactory instance given: pass --url URL or --profile NAME, or set DF_URL " +
+        "(start one with `dfkit sandbox`).",
+    );
+  }
+  const email = opts.email ?? env("DF_EMAIL");
+  const apiKey = env("DF_API_KEY");
+  const sessionToken = env("DF_SESSION_TOKEN");
+  let password = env("DF_PASSWORD");
+  if (email && !password && !sessionToken) password = await promptPassword(`Password for ${email}`);
+  if (!email && !apiKey && !sessionToken) {
+    throw new UsageError(
+      `No credentials for ${url}: pass --email (password from DF_PASSWORD or a prompt), ` +
+        "or set DF_API_KEY or DF_SESSION_TOKEN.",
+    );
+  }
+  return { url, email, password, apiKey, sessionToken, admin };
+}
+
+/**
+ * Connects with the global options (see {@linkcode connectOptions}). `reused` is true when an
+ * existing session token was given, which the command must not end.
+ */
+export async function connectFrom(opts: GlobalOptions): Promise<{ df: Client; reused: boolean }> {
+  const options = await connectOptions(opts);
+  return { df: await connect(options), reused: !!options.sessionToken };
+}
+
+const SECRET_FIELDS = new Set([
+  "password",
+  "session_token",
+  "session_id",
+  "api_key",
+  "security_answer",
+]);
+
+/** Masks secret fields in data about to be printed as JSON (unless `--show-secrets`). */
+export function maskSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskSecrets);
+  if (value && typeof value === "object") {
+    const out: AnyRecord = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = SECRET_FIELDS.has(k) && typeof v === "string" && v ? "[REDACTED]" : maskSecrets(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Prints a result: JSON with `--json`, else a table (records) or key/value lines. */
+export function printResult(value: unknown, opts: GlobalOptions): void {
+  if (opts.json) {
+    console.log(JSON.stringify(opts.showSecrets ? value : maskSecrets(value), null, 2));
+    return;
+  }
+  if (Array.isArray(value)) console.log(String(table(value)));
+  else if (value && typeof value === "object") console.log(String(table([value])));
+  else console.log(String(value));
+}
+
+/**
+ * A progress bar on stderr for long work; silent when stderr is not a terminal (CI, pipes) so
+ * output stays clean.
+ */
+export function progressBar(label: string, total: number): {
+  tick(n?: number): void;
+  stop(): void;
+} {
+  if (!Deno.stderr.isTerminal() || total <= 0) return { tick() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {value}/{total} {eta_formatted}`, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return { tick: (n = 1) => bar.increment(n), stop: () => bar.stop() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource paths: `system/<resource>[/<id>]`, `<service>/_table/<table>[/<id>]`,
+// `<service>/_schema[/<table>]`; anything else goes through `df.request` as-is.
+
+/** What a resource path names. */
+export type Target =
+  | { kind: "system"; resource: string; id?: string }
+  | { kind: "table"; service: string; table: string; id?: string }
+  | { kind: "schema"; service: string; table?: string }
+  | { kind: "raw"; path: string };
+
+/** Parses a resource path as used by `get`, `create`, `update`, `delete` and `curl`. */
+export function parseTarget(path: string): Target {
+  const clean = path.replace(/^\/+|\/+$/g, "").replace(/^api\/v2\//, "");
+  if (!clean) throw new UsageError("Empty resource path: try system/user or db/_table/contact.");
+  const parts = clean.split("/");
+  if (parts[0] === "system" && parts.length >= 2 && parts.length <= 3) {
+    return { kind: "system", resource: parts[1], id: parts[2] };
+  }
+  if (parts[1] === "_table" && parts.length >= 3 && parts.length <= 4) {
+    return { kind: "table", service: parts[0], table: parts[2], id: parts[3] };
+  }
+  if (parts[1] === "_schema" && parts.length <= 3) {
+    return { kind: "schema", service: parts[0], table: parts[2] };
+  }
+  return { kind: "raw", path: clean };
+}
+
+interface QueryOptions {
+  filter?: string;
+  fields?: string;
+  related?: string;
+  order?: string;
+  limit?: number;
+  offset?: number;
+  ids?: string;
+  count?: boolean;
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyQuery = any; // the builder type differs per resource; the CLI drives it generically
+
+function builderFor(df: Client, target: Target): AnyQuery | undefined {
+  if (target.kind === "system") {
+    const q = (df.system as unknown as Record<string, AnyQuery>)[target.resource];
+    return q && typeof q.filter === "function" ? q : undefined;
+  }
+  if (target.kind === "table") return df.db(target.service).table(target.table);
+  return undefined;
+}
+
+function splitList(text: string | undefined): string[] | undefined {
+  return text ? text.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
+}
+
+function applyQuery(q: AnyQuery, o: QueryOptions, id?: string): AnyQuery {
+  if (id !== undefined) q = q.ids(id);
+  if (o.ids) q = q.ids(...splitList(o.ids)!);
+  if (o.filter) q = q.filter(o.filter);
+  if (o.fields) q = q.fields(...splitList(o.fields)!);
+  if (o.related) q = q.related(...splitList(o.related)!);
+  if (o.order) q = q.order(o.order);
+  if (o.limit !== undefined) q = q.limit(o.limit);
+  if (o.offset !== undefined) q = q.offset(o.offset);
+  return q;
+}
+
+function rawQuery(o: QueryOptions): Record<string, string | number | boolean | undefined> {
+  return {
+    filter: o.filter,
+    fields: o.fields,
+    related: o.related,
+    order: o.order,
+    limit: o.limit,
+    offset: o.offset,
+    ids: o.ids,
+    count_only: o.count || undefined,
+  };
+}
+
+function intOption(name: string, min = 0) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${name} must be a whole number >= ${min}.`);
+    }
+    return n;
+  };
+}
+
+function addQueryOptions(cmd: Command, what: "read" | "write"): Command {
+  cmd
+    .option("--filter <expr>", "DreamFactory filter, e.g. \"(email like '%@x.com') and (id > 1)\"")
+    .option("--ids <list>", "comma-separated ids");
+  if (what === "read") {
+    cmd
+      .option("--fields <list>", "comma-separated fields to return (default: all)")
+      .option("--related <list>", "comma-separated relationships to include")
+      .option("--order <spec>", 'order, e.g. "name desc"')
+      .option("--limit <n>", "most records to return", intOption("--limit", 1))
+      .option("--offset <n>", "records to skip", intOption("--offset"))
+      .option("--count", "print only the number of matching records");
+  }
+  return cmd;
+}
+
+/** Reads record data from `--data JSON`, `--file PATH` or stdin (`--file -`). */
+export async function readData(o: { data?: string; file?: string }): Promise<unknown> {
+  let text: string;
+  let where: string;
+  if (o.data !== undefined) {
+    text = o.data;
+    where = "--data";
+  } else if (o.file !== undefined) {
+    where = o.file === "-" ? "stdin" : o.file;
+    text = o.file === "-"
+      ? await new Response(Deno.stdin.readable).text()
+      : await Deno.readTextFile(o.file);
+  } else {
+    throw new UsageError(
+      "No record data: pass --data '{...}' or --file records.json (- for stdin).",
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${where} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function asRecordList(data: unknown): AnyRecord[] {
+  const list = Array.isArray(data)
+    ? data
+    : data && typeof data === "object" && Array.isArray((data as AnyRecord).resource)
+    ? (data as { resource: unknown[] }).resource
+    : [data];
+  list.forEach((r, i) => {
+    if (!r || typeof r !== "object" || Array.isArray(r)) {
+      throw new UsageError(`Record #${i} is not a JSON object; records look like {"name": "x"}.`);
+    }
+  });
+  return list as AnyRecord[];
+}
+
+function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+async function withClient<T>(cmd: Command, work: (df: Client) => Promise<T>): Promise<T> {
+  const { df, reused } = await connectFrom(globals(cmd));
+  try {
+    return await work(df);
+  } finally {
+    // A session made for this one command is ended; a reused token (env/profile) is kept.
+    if (!reused) await df.logout().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+async function getAction(path: string, o: QueryOptions, cmd: Command): Promise<void> {
+  const target = parseTarget(path);
+  await withClient(cmd, async (df) => {
+    if (target.kind === "schema") {
+      const schema = df.db(target.service).schema;
+      const result = target.table ? await schema.get(target.table) : await schema.list();
+      printResult(
+        Array.isArray(result) ? result.map((name: string) => ({ name })) : result,
+        globals(cmd),
+      );
+      return;
+    }
+    const q = builderFor(df, target);
+    if (!q || target.kind === "raw") {
+      const rawPath = target.kind === "raw" ? target.path : path.replace(/^\/+|\/+$/g, "");
+      printResult(await df.request("GET", rawPath, { query: rawQuery(o) }), globals(cmd));
+      return;
+    }
+    if (target.id !== undefined && !o.ids && !o.filter && !o.count) {
+      // One record by id: a 404 when absent (fields and related apply).
+      printResult(await applyQuery(q, o).get(target.id), globals(cmd));
+      return;
+    }
+    const query = applyQuery(q, o, target.id);
+    if (o.count) {
+      const n = await query.count();
+      printResult(globals(cmd).json ? { count: n } : n, globals(cmd));
+      return;
+    }
+    printResult(await collect(query, o.limit), globals(cmd));
+  });
+}
+
+/** Walks every page of a query, with a progress bar when more than one page is needed. */
+async function collect(query: AnyQuery, limit?: number): Promise<unknown[]> {
+  const records: unknown[] = [];
+  let bar: ReturnType<typeof progressBar> | undefined;
+  try {
+    for await (const page of query.pages()) {
+      records.push(...page.records);
+      if (!bar && page.more) {
+        bar = progressBar("Reading", Math.min(page.count ?? 0, limit ?? Infinity));
+        bar.tick(records.length);
+      } else bar?.tick(page.records.length);
+    }
+  } finally {
+    bar?.stop();
+  }
+  return records;
+}
+
+interface WriteOptions {
+  data?: string;
+  file?: string;
+  fields?: string;
+  continue?: boolean;
+  rollback?: boolean;
+  chunk?: number;
+  filter?: string;
+  ids?: string;
+}
+
+function writeOptions(o: WriteOptions) {
+  return { fields: o.fields, continue: o.continue, rollback: o.rollback };
+}
+
+async function createAction(path: string, o: WriteOptions, cmd: Command): Promise<void> {
+  const target = parseTarget(path);
+  const records = asRecordList(await readData(o));
+  await withClient(cmd, async (df) => {
+    const q = builderFor(df, target);
+    if (!q) {
+      const rawPath = target.kind === "raw" ? target.path : path;
+      printResult(await df.request("POST", rawPath, { body: { resource: records } }), globals(cmd));
+      return;
+    }
+    const chunk = o.chunk ?? records.length;
+    const created: unknown[] = [];
+    const bar = progressBar("Creating", records.length > chunk ? records.length : 0);
+    try {
+      for (let i = 0; i < records.length; i += chunk) {
+        const part = records.slice(i, i + chunk);
+        try {
+          created.push(...await q.create(part, writeOptions(o)));
+        } catch (e) {
+          if (e instanceof DreamFactoryBatchError && i > 0) {
+            console.error(`Records before #${i} were created in earlier chunks.`);
+          }
+          throw e;
+        }
+        bar.tick(part.length);
+      }
+    } finally {
+      bar.stop();
+    }
+    printResult(created, globals(cmd));
+  });
+}
+
+async function updateAction(path: string, o: WriteOptions, cmd: Command): Promise<void> {
+  const target = parseTarget(path);
+  const data = await readData(o);
+  await withClient(cmd, async (df) => {
+    const q = builderFor(df, target);
+    if (!q) {
+      const rawPath = target.kind === "raw" ? target.path : path;
+      printResult(await df.request("PATCH", rawPath, { body: data }), globals(cmd));
+      return;
+    }
+    const id = "id" in target ? target.id : undefined;
+    if (id !== undefined || o.ids || o.filter) {
+      if (Array.isArray(data)) {
+        throw new UsageError(
+          "With an id, --ids or --filter, --data must be one object of changes.",
+        );
+      }
+      const scoped = applyQuery(q, { ids: o.ids, filter: o.filter }, id);
+      printResult(await scoped.update(data, writeOptions(o)), globals(cmd));
+    } else {
+      const records = asRecordList(data);
+      const missing = records.findIndex((r) => r.id === undefined);
+      if (missing >= 0) {
+        throw new UsageError(
+          `Record #${missing} has no "id": give each record its id, or name the records with ` +
+            "an id in the path, --ids or --filter.",
+        );
+      }
+      printResult(await q.update(records, writeOptions(o)), globals(cmd));
+    }
+  });
+}
+
+async function deleteAction(path: string, o: WriteOptions, cmd: Command): Promise<void> {
+  const target = parseTarget(path);
+  await withClient(cmd, async (df) => {
+    const q = builderFor(df, target);
+    const id = "id" in target ? target.id : undefined;
+    if (!q) {
+      const rawPath = target.kind === "raw" ? target.path : path;
+      printResult(await df.request("DELETE", rawPath, { query: rawQuery(o) }), globals(cmd));
+      return;
+    }
+    if (id === undefined && !o.ids && !o.filter) {
+      throw new UsageError(
+        "Refusing to delete without a scope: name the record (system/role/4), or pass --ids or --filter.",
+      );
+    }
+    printResult(await applyQuery(q, { ids: o.ids, filter: o.filter }, id).delete(), globals(cmd));
+  });
+}
+
+async function curlAction(
+  method: string,
+  path: string,
+  o: QueryOptions & WriteOptions,
+  cmd: Command,
+): Promise<void> {
+  const verb = method.toUpperCase();
+  if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(verb)) {
+    throw new UsageError(`Unknown method "${method}": use get, post, put, patch or delete.`);
+  }
+  const target = parseTarget(path);
+  await withClient(cmd, async (df) => {
+    const q = builderFor(df, target);
+    if (verb === "GET" && q) {
+      console.log(applyQuery(q, o, "id" in target ? target.id : undefined).toCurl());
+      return;
+    }
+    const body = o.data !== undefined || o.file !== undefined ? await readData(o) : undefined;
+    const wrapped = verb === "POST" && body !== undefined && !(body as AnyRecord)?.resource
+      ? { resource: asRecordList(body) }
+      : body;
+    const rawPath = target.kind === "raw" ? target.path : path.replace(/^\/+|\/+$/g, "");
+    console.log(renderCurl(df.describe(verb, rawPath, { query: rawQuery(o), body: wrapped })));
+  });
+}
+
+async function loginAction(o: { save?: string }, cmd: Command): Promise<void> {
+  const g = globals(cmd);
+  const { df } = await connectFrom(g);
+  const session = df.session;
+  await df.logout().catch(() => {});
+  if (o.save) {
+    // The profile keeps no secret: the password is read from DF_PASSWORD when it is used.
+    const path = await saveProfile(o.save, {
+      url: df.url,
+      ...(session?.email ? { email: session.email } : {}),
+      ...(g.user ? { admin: false } : {}),
+      password: "env:DF_PASSWORD",
+    });
+    if (!g.json) console.error(`Saved profile "${o.save}" in ${path} (password: env:DF_PASSWORD).`);
+  }
+  printResult(g.json ? { url: df.url, ...session } : [{ url: df.url, ...pick(session) }], g);
+}
+
+function pick(session: unknown): AnyRecord {
+  const s = (session ?? {}) as AnyRecord;
+  return {
+    id: s.id,
+    email: s.email,
+    name: s.name,
+    is_sys_admin: s.is_sys_admin,
+    role: s.role ?? null,
+    expires_at: s.expires_at ?? s.token_expiry_date,
+  };
+}
+
+/** Adds or replaces a profile in the profiles file (`$DFKIT_PROFILES` or the default path). */
+async function saveProfile(name: string, entry: AnyRecord): Promise<string> {
+  const home = env("HOME");
+  const path = env("DFKIT_PROFILES") ??
+    (home ? `${home}/.config/dfkit/profiles.json` : "./dfkit.profiles.json");
+  let data: { default?: string; profiles: Record<string, AnyRecord> } = { profiles: {} };
+  try {
+    data = JSON.parse(await Deno.readTextFile(path));
+    data.profiles ??= {};
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  data.profiles[name] = entry;
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(path, JSON.stringify(data, null, 2) + "\n", { mode: 0o600 });
+  return path;
+}
+
+async function whoamiAction(_o: unknown, cmd: Command): Promise<void> {
+  await withClient(cmd, async (df) => {
+    const g = globals(cmd);
+    if (!df.session) {
+      printResult(
+        g.json ? { url: df.url, auth: "API key only" } : [{ url: df.url, auth: "API key only" }],
+        g,
+      );
+      return;
+    }
+    // Ask the server (not the local copy) who this token belongs to; drop the token it echoes.
+    const path = df.session.is_sys_admin ? "system/admin/session" : "user/session";
+    const { session_token: _t, session_id: _i, ...session } = await df.request<AnyRecord>(
+      "GET",
+      path,
+    );
+    printResult(g.json ? { url: df.url, ...session } : [{ url: df.url, ...pick(session) }], g);
+  });
+}
+
+interface SandboxCliOptions {
+  port: number;
+  host: string;
+  data?: string;
+  adminEmail?: string;
+  jwtTtl?: number;
+  maxRecords?: number;
+}
+
+async function sandboxAction(o: SandboxCliOptions, cmd: Command): Promise<void> {
+  const password = env("DF_SANDBOX_PASSWORD");
+  const admin = o.adminEmail || password
+    ? { email: o.adminEmail ?? DEFAULT_ADMIN.email, password: password ?? DEFAULT_ADMIN.password }
+    : undefined;
+  const sb = await startSandbox({
+    port: o.port,
+    host: o.host,
+    data: o.data,
+    admin,
+    jwtTtl: o.jwtTtl,
+    maxRecords: o.maxRecords,
+  });
+  const g = globals(cmd);
+  // The default password is public (DreamFactory's docs use it); a chosen one is never printed.
+  const passwordNote = password
+    ? "(from DF_SANDBOX_PASSWORD)"
+    : `${DEFAULT_ADMIN.password} (the default)`;
+  if (g.json) {
+    console.log(JSON.stringify({ url: sb.url, email: sb.admin.email, data: o.data ?? null }));
+  } else {
+    console.log(`DreamFactory sandbox listening on ${sb.url}`);
+    console.log(`  admin:    ${sb.admin.email}  password: ${passwordNote}`);
+    console.log(`  storage:  ${o.data ?? "in memory (gone on exit)"}`);
+    console.log(`  try:      DF_URL=${sb.url} DF_EMAIL=${sb.admin.email} dfkit whoami`);
+    console.log("Press Ctrl-C to stop.");
+  }
+  await new Promise<void>((resolve) => {
+    Deno.addSignalListener("SIGINT", resolve);
+    Deno.addSignalListener("SIGTERM", resolve);
+  });
+  await sb.close();
+  if (!g.json) console.log("Sandbox stopped.");
+}
+
+/** Builds the `dfkit` program (exported for tests and embedding). */
+export function buildProgram(): Command {
+  const program = new Command("dfkit")
+    .description("Script DreamFactory from the command line: query, change, migrate, provision.")
+    .version("0.1.0")
+    .addOption(
+      new Option("--profile <name>", "profile from the dfkit profiles file").env("DF_PROFILE"),
+    )
+    .option("--url <url>", "DreamFactory base URL (default: $DF_URL)")
+    .option(
+      "--email <email>",
+      "login email (default: $DF_EMAIL); password from $DF_PASSWORD or a prompt",
+    )
+    .option("--user", "log in as a user (/api/v2/user/session) instead of an admin")
+    .option("--json", "print JSON instead of tables")
+    .option("--show-secrets", "with --json: do not mask api_key and other secret fields")
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      `
+Resource paths: system/<resource>[/<id>], <service>/_table/<table>[/<id>], <service>/_schema[/<table>]
+Environment: DF_URL, DF_EMAIL, DF_PASSWORD, DF_API_KEY, DF_SESSION_TOKEN, DF_PROFILE, DFKIT_PROFILES
+Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
+    );
+
+  program.command("login")
+    .description("log in (admin, or --user), show the session; --save NAME stores a profile")
+    .option("--save <profile>", "save url and email as a profile (password stays in DF_PASSWORD)")
+    .action(loginAction);
+
+  program.command("whoami")
+    .description("show who the current credentials belong to")
+    .action(whoamiAction);
+
+  addQueryOptions(
+    program.command("get")
+      .description("read records: get system/user --filter ... --fields id,email --limit 10")
+      .argument(
+        "<path>",
+        "resource path, e.g. system/user, system/role/4, db/_table/contact, db/_schema",
+      ),
+    "read",
+  ).action(getAction);
+
+  const withData = (cmd: Command) =>
+    cmd
+      .option("--data <json>", 'record(s) as JSON: an object, an array, or {"resource": [...]}')
+      .option("--file <path>", "read record JSON from a file (- for stdin)")
+      .option("--fields <list>", "fields to return for each written record")
+      .option("--continue", "keep going past a failing record (DreamFactory's continue=true)")
+      .option("--rollback", "undo the whole batch if any record fails (rollback=true)");
+
+  withData(
+    program.command("create")
+      .description('create records: create system/role --data \'{"name":"support"}\'')
+      .argument("<path>", "resource path, e.g. system/role or db/_table/contact"),
+  ).option(
+    "--chunk <n>",
+    "send records in batches of n (with a progress bar)",
+    intOption("--chunk", 1),
+  )
+    .action(createAction);
+
+  addQueryOptions(
+    withData(
+      program.command("update")
+        .description("PATCH records: by id in the path, --ids, --filter, or records carrying ids")
+        .argument("<path>", "resource path, e.g. system/role/4 or db/_table/contact"),
+    ),
+    "write",
+  ).action(updateAction);
+
+  addQueryOptions(
+    program.command("delete")
+      .description("delete records named by id in the path, --ids or --filter")
+      .argument("<path>", "resource path, e.g. system/role/4 or db/_table/contact"),
+    "write",
+  ).action(deleteAction);
+
+  addQueryOptions(
+    program.command("curl")
+      .description("print the exact HTTP call as curl (secrets as $DF_SESSION_TOKEN / $DF_API_KEY)")
+      .argument("<method>", "get, post, put, patch or delete")
+      .argument("<path>", "resource path, e.g. system/user")
+      .option("--data <json>", "request body as JSON")
+      .option("--file <path>", "read the request body from a file (- for stdin)"),
+    "read",
+  ).action(curlAction);
+
+  program.command("sandbox")
+    .description("run an embedded DreamFactory-compatible sandbox until Ctrl-C")
+    .option("--port <n>", "port to listen on (0 = any free port)", intOption("--port"), 8080)
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--data <file>", "SQLite file to keep data in (default: memory)")
+    .option("--admin-email <email>", "first admin's email (password from $DF_SANDBOX_PASSWORD)")
+    .option("--jwt-ttl <seconds>", "session token lifetime (default 86400)", intOption("--jwt-ttl"))
+    .option("--max-records <n>", "most records per request", intOption("--max-records", 1))
+    .action(sandboxAction);
+
+  const connecting = new Set<Command>();
+  for (const { make, connects } of RECIPE_COMMANDS) {
+    const sub = make();
+    if (connects) connecting.add(sub);
+    program.addCommand(sub);
+  }
+  // Recipe commands connect from the DF_* variables (like `connect()`): hand them the global
+  // connection options that way, and ask for a missing password here, once.
+  program.hook("preAction", async (_program, action) => {
+    let top: Command | null = action;
+    while (top?.parent && top.parent !== program) top = top.parent;
+    if (!top || !connecting.has(top)) return;
+    const g = globals(action);
+    if (g.url) Deno.env.set("DF_URL", g.url);
+    if (g.email) Deno.env.set("DF_EMAIL", g.email);
+    if (
+      !g.profile && env("DF_URL") && env("DF_EMAIL") && !env("DF_PASSWORD") &&
+      !env("DF_SESSION_TOKEN")
+    ) {
+      Deno.env.set("DF_PASSWORD", await promptPassword(`Password for ${env("DF_EMAIL")}`));
+    }
+  });
+
+  // Every command, mounted ones included: help shows the global options, and usage errors
+  // throw (mapped to exit code 2 by reportError) instead of exiting the process.
+  const configure = (cmd: Command) => {
+    cmd.exitOverride().configureHelp({ showGlobalOptions: true });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
+  return program;
+}
+
+/** Maps an error to a message on stderr and an exit code. */
+export function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return EXIT.ok;
+    if (e.code === "commander.help") return EXIT.ok;
+    return EXIT.usage; // commander already printed the message
+  }
+  if (e instanceof UsageError || e instanceof FilterSyntaxError || e instanceof FilterError) {
+    console.error(`error: ${e.message}`);
+    return EXIT.usage;
+  }
+  if (e instanceof DreamFactoryBatchError) {
+    console.error(`error: batch partly failed: ${e.summary}`);
+    for (const f of e.failed) console.error(`  #${f.index} failed: ${f.error.message}`);
+    for (const s of e.succeeded) {
+      const id = (s.record as AnyRecord | null)?.id;
+      console.error(
+        `  #${s.index} ${e.rolledBack ? "rolled back" : "succeeded"}${
+          id !== undefined ? ` (id ${id})` : ""
+        }`,
+      );
+    }
+    if (e.skipped.length) console.error(`  not attempted: #${e.skipped.join(", #")}`);
+    return EXIT.partial;
+  }
+  if (e instanceof DreamFactoryError) {
+    console.error(`error: ${e.summary}`);
+    return EXIT.error;
+  }
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  return EXIT.error;
+}
+
+/** Runs the CLI with the given arguments and returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(args, { from: "user" });
+    return Deno.exitCode; // mounted recipe commands report failures through Deno.exitCode
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

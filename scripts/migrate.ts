@@ -1,0 +1,393 @@
+/**
+ * `migrate`: promote DreamFactory configuration between environments, check drift, copy
+ * database schemas and data (the recipes in `lib/migrate/`).
+ *
+ * ```sh
+ * deno run --allow-net --allow-env --allow-read --allow-write scripts/migrate.ts \
+ *   snapshot --profile staging -o staging.json          # or --split -o snapshot/
+ * ... plan  --profile prod --snapshot staging.json -o prod.plan.json
+ * ... apply --profile prod --plan prod.plan.json         # or --snapshot staging.json
+ * ... drift --profile prod --snapshot prod.json          # exit 0 match, 2 drifted, 1 error
+ * ... copy-schema --from staging --to prod --source-db db --target-db db [--tables a,b]
+ * ... copy-data --from staging --to prod --source-db db --target-db db --table contact \
+ *       --checkpoint contact.ckpt.json
+ * ```
+ *
+ * Environments: `--profile NAME` (`--from`/`--to` for copies) reads the dfkit profiles file;
+ * without it `DF_URL` with `DF_EMAIL`/`DF_PASSWORD`, `DF_SESSION_TOKEN` or `DF_API_KEY` are used.
+ * Secrets of a snapshot are `env:NAME` references: `apply` reads those variables.
+ *
+ * Narrowest Deno permissions: `--allow-net=<your instances' host:port>` (the DreamFactory
+ * instances only), `--allow-env` (`DF_*` connection settings, the `env:` secrets of the snapshot,
+ * `HOME`/`DFKIT_PROFILES` for the profiles file), `--allow-read=<snapshot, plan, checkpoint files,
+ * profiles file>`, `--allow-write=<snapshot/plan output, checkpoint file>` (not needed by `plan`
+ * without `-o`, `drift`, `copy-schema`, or `copy-data` without `--checkpoint`).
+ *
+ * Exit codes: 0 success (drift: no drift), 2 drift found, 1 any error.
+ *
+ * @module
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+// @ts-types="npm:@types/cli-progress@^3.11.6"
+import cliProgress from "cli-progress";
+import { connect } from "../lib/client.ts";
+import {
+  apply,
+  ApplyError,
+  canonicalJson,
+  copyData,
+  copySchema,
+  drift,
+  type Plan,
+  plan,
+  PLAN_FORMAT,
+  readSnapshot,
+  renderDiffText,
+  type Section,
+  SECTIONS,
+  snapshot,
+  writeSnapshot,
+} from "../lib/migrate/mod.ts";
+
+interface Globals {
+  json?: boolean;
+  profile?: string;
+}
+
+type Client = Awaited<ReturnType<typeof connect>>;
+
+/** Exit codes of the migrate commands. */
+export const MIGRATE_EXIT = { ok: 0, error: 1, drifted: 2 } as const;
+
+function envVar(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function open(profile: string | undefined): Promise<Client> {
+  return await connect(profile ? { profile } : {});
+}
+
+async function close(df: Client | undefined, profile: string | undefined) {
+  // A session made for this command is ended; a reused token is kept.
+  if (df && !envVar("DF_SESSION_TOKEN") && !profile) await df.logout().catch(() => {});
+}
+
+function list(value: string): string[] {
+  return value.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function sections(value: string): Section[] {
+  const out = list(value);
+  for (const s of out) {
+    if (!SECTIONS.includes(s as Section)) {
+      throw new InvalidArgumentError(`"${s}" is not a section: use ${SECTIONS.join(", ")}`);
+    }
+  }
+  return out as Section[];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  }
+  return n;
+}
+
+function out(g: Globals, json: unknown, text: string) {
+  console.log(g.json ? JSON.stringify(json, null, 2) : text);
+}
+
+/** A progress bar on stderr when it is a terminal and output is not JSON; otherwise nothing. */
+function progressBar(g: Globals, label: string) {
+  if (g.json || !Deno.stderr.isTerminal()) {
+    return { update: (_v: number, _t: number) => {}, stop: () => {} };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {value}/{total} {percentage}% | {eta_formatted} left`,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update: (value: number, total: number) => {
+      if (!started) {
+        bar.start(total, value);
+        started = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(value);
+      }
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+/** Runs an action, printing errors and setting the exit code (1), apply failures with their report. */
+async function run(cmd: Command, body: (g: Globals) => Promise<number | void>): Promise<void> {
+  const g = cmd.optsWithGlobals() as Globals;
+  try {
+    const code = await body(g);
+    Deno.exitCode = code ?? MIGRATE_EXIT.ok;
+  } catch (e) {
+    if (e instanceof ApplyError && g.json) console.log(JSON.stringify(e.report, null, 2));
+    console.error(e instanceof Error ? `error: ${e.message}` : `error: ${String(e)}`);
+    Deno.exitCode = MIGRATE_EXIT.error;
+  }
+}
+
+async function readPlan(path: string): Promise<Plan> {
+  const p = JSON.parse(await Deno.readTextFile(path)) as Plan;
+  if (p?.format !== PLAN_FORMAT) {
+    throw new Error(`${path} is not a dfkit plan (format ${PLAN_FORMAT})`);
+  }
+  return p;
+}
+
+/**
+ * The `migrate` command tree (`snapshot`, `plan`, `apply`, `drift`, `copy-schema`, `copy-data`),
+ * for mounting in the dfkit CLI or running on its own.
+ *
+ * @example
+ * ```ts
+ * import { Command } from "commander";
+ * import { migrateCommand } from "./migrate.ts";
+ * const cli = new Command("dfkit").addCommand(migrateCommand());
+ * await cli.parseAsync(Deno.args, { from: "user" });
+ * ```
+ */
+export function migrateCommand(): Command {
+  const root = new Command("migrate")
+    .description("promote configuration between environments; drift check; schema and data copy")
+    .option("--json", "print results as JSON")
+    .option("--profile <name>", "connection profile (default: DF_* environment variables)");
+
+  root.command("snapshot")
+    .description("write the instance's configuration as a portable snapshot (names, no secrets)")
+    .option("-o, --out <path>", "file to write (folder with --split); default stdout")
+    .option("--split", "write a folder with one file per object")
+    .option("--users", "include users (passwords as optional env: references)")
+    .option("--admins", "include admins")
+    .addOption(
+      new Option("--sections <list>", `sections to read (${SECTIONS.join(",")})`).argParser(
+        sections,
+      ),
+    )
+    .option("--exclude-service <names>", "services to leave out, comma separated", list)
+    .action((o, cmd: Command) =>
+      run(cmd, async (g) => {
+        const df = await open(g.profile);
+        try {
+          const doc = await snapshot(df, {
+            users: o.users,
+            admins: o.admins,
+            sections: o.sections,
+            excludeServices: o.excludeService,
+          });
+          if (o.split && !o.out) throw new Error("--split needs --out <folder>");
+          if (o.out) await writeSnapshot(doc, o.out, { split: o.split });
+          else await Deno.stdout.write(new TextEncoder().encode(canonicalJson(doc)));
+          if (o.out) {
+            const counts = Object.entries(doc.objects).map(([s, v]) =>
+              `${Object.keys(v ?? {}).length} ${s}`
+            );
+            const summary = { path: o.out, split: Boolean(o.split), objects: counts };
+            if (g.json) console.log(JSON.stringify(summary));
+            else console.error(`Wrote ${o.out}: ${counts.join(", ")}`);
+          }
+        } finally {
+          await close(df, g.profile);
+        }
+      })
+    );
+
+  root.command("plan")
+    .description("compare the instance with a snapshot: what apply would create/update/delete")
+    .requiredOption("--snapshot <path>", "snapshot file or --split folder (the desired state)")
+    .option("--prune", "delete objects the snapshot does not have")
+    .option("-o, --out <file>", "save the plan for apply")
+    .option("--all", "also list unchanged objects")
+    .action((o, cmd: Command) =>
+      run(cmd, async (g) => {
+        const df = await open(g.profile);
+        try {
+          const p = await plan(df, await readSnapshot(o.snapshot), { prune: o.prune });
+          if (o.out) await Deno.writeTextFile(o.out, JSON.stringify(p, null, 2) + "\n");
+          out(g, p, renderDiffText(p, { all: o.all }));
+        } finally {
+          await close(df, g.profile);
+        }
+      })
+    );
+
+  root.command("apply")
+    .description("make the instance match a plan (or a snapshot); safe to re-run")
+    .option("--plan <file>", "plan saved by `plan -o` (refused if the instance changed since)")
+    .option("--snapshot <path>", "plan and apply a snapshot in one go")
+    .option("--prune", "with --snapshot: delete objects the snapshot does not have")
+    .option("--dry-run", "check references and secrets, change nothing")
+    .option("--force", "apply a stale plan (re-planned against the current state)")
+    .action((o, cmd: Command) =>
+      run(cmd, async (g) => {
+        if (!o.plan === !o.snapshot) {
+          throw new Error("give exactly one of --plan <file> or --snapshot <path>");
+        }
+        const input = o.plan ? await readPlan(o.plan) : await readSnapshot(o.snapshot);
+        const df = await open(g.profile);
+        const bar = progressBar(g, "apply");
+        try {
+          const report = await apply(df, input, {
+            dryRun: o.dryRun,
+            force: o.force,
+            prune: o.prune,
+            onProgress: (p) => bar.update(p.done, p.total),
+          });
+          bar.stop();
+          const lines = report.done.map((d) => `  ${d.action} ${d.section}/${d.name}`);
+          out(
+            g,
+            report,
+            [
+              ...(report.note ? [report.note] : []),
+              `${
+                report.dryRun ? "Would apply" : "Applied"
+              } ${report.done.length} change(s) with ${report.writeRequests} write request(s) (${report.requests} in total).`,
+              ...lines,
+            ].join("\n"),
+          );
+        } finally {
+          bar.stop();
+          await close(df, g.profile);
+        }
+      })
+    );
+
+  root.command("drift")
+    .description("check the instance against a snapshot of it: exit 0 match, 2 drifted, 1 error")
+    .requiredOption("--snapshot <path>", "the expected state (snapshot file or folder)")
+    .action((o, cmd: Command) =>
+      run(cmd, async (g) => {
+        const df = await open(g.profile);
+        try {
+          const r = await drift(df, await readSnapshot(o.snapshot));
+          out(
+            g,
+            r,
+            r.drifted
+              ? `Drift from ${o.snapshot} (snapshot -> live):\n${renderDiffText(r.diff)}`
+              : `No drift from ${o.snapshot}.`,
+          );
+          return r.drifted ? MIGRATE_EXIT.drifted : MIGRATE_EXIT.ok;
+        } finally {
+          await close(df, g.profile);
+        }
+      })
+    );
+
+  root.command("copy-schema")
+    .description(
+      "create missing tables and fields on the target database (FK order; drops only with --prune)",
+    )
+    .option("--from <profile>", "source profile (default: --profile / DF_* variables)")
+    .option("--to <profile>", "target profile (default: --profile / DF_* variables)")
+    .requiredOption("--source-db <service>", "source database service")
+    .requiredOption("--target-db <service>", "target database service")
+    .option("--tables <list>", "tables to copy, comma separated (default all)", list)
+    .option("--prune", "drop target fields (and tables, without --tables) the source lacks")
+    .option("--dry-run", "report, change nothing")
+    .action((o, cmd: Command) =>
+      run(cmd, async (g) => {
+        const src = await open(o.from ?? g.profile);
+        const dst = await open(o.to ?? g.profile);
+        try {
+          const r = await copySchema(src, o.sourceDb, dst, o.targetDb, o.tables, {
+            prune: o.prune,
+            dryRun: o.dryRun,
+          });
+          const lines = [
+            `${o.dryRun ? "Would create" : "Created"} tables: ${
+              r.createdTables.join(", ") || "none"
+            }`,
+            ...Object.entries(r.addedFields).map(([t, f]) => `Added to ${t}: ${f.join(", ")}`),
+            ...Object.entries(r.droppedFields).map(([t, f]) =>
+              `Dropped from ${t}: ${f.join(", ")}`
+            ),
+            ...(r.droppedTables.length ? [`Dropped tables: ${r.droppedTables.join(", ")}`] : []),
+            ...Object.entries(r.differing).map(([t, d]) =>
+              `Differs (left as is) in ${t}: ${d.map((x) => x.field).join(", ")}`
+            ),
+          ];
+          out(g, r, lines.join("\n"));
+        } finally {
+          await close(src, o.from ?? g.profile);
+          await close(dst, o.to ?? g.profile);
+        }
+      })
+    );
+
+  root.command("copy-data")
+    .description("copy a table's rows (batched, concurrent, resumable, verified)")
+    .option("--from <profile>", "source profile (default: --profile / DF_* variables)")
+    .option("--to <profile>", "target profile (default: --profile / DF_* variables)")
+    .requiredOption("--source-db <service>", "source database service")
+    .requiredOption("--target-db <service>", "target database service")
+    .requiredOption("--table <name>", "table to copy")
+    .option("--target-table <name>", "target table (default: same name)")
+    .option("--batch-size <n>", "rows per page and per write", positiveInt, 1000)
+    .option("--concurrency <n>", "writes in flight", positiveInt, 4)
+    .option("--checkpoint <file>", "resume file: written per committed batch, removed when done")
+    .option("--no-verify", "skip the row count and checksum verification")
+    .action((o, cmd: Command) =>
+      run(cmd, async (g) => {
+        const src = await open(o.from ?? g.profile);
+        const dst = await open(o.to ?? g.profile);
+        const bar = progressBar(g, o.table);
+        try {
+          const r = await copyData(
+            { df: src, db: o.sourceDb, table: o.table },
+            { df: dst, db: o.targetDb, table: o.targetTable ?? o.table },
+            {
+              batchSize: o.batchSize,
+              concurrency: o.concurrency,
+              checkpoint: o.checkpoint,
+              verify: o.verify,
+              onProgress: (p) => bar.update(p.rows, p.total),
+            },
+          );
+          bar.stop();
+          const v = r.verification;
+          out(
+            g,
+            r,
+            [
+              `Copied ${r.rows} row(s) in ${r.batches} batch(es), ${r.seconds.toFixed(1)} s (${
+                Math.round(r.rowsPerSecond)
+              } rows/s)` +
+              (r.resumedAfter !== undefined ? `, resumed after ${r.resumedAfter}` : ""),
+              v
+                ? `Verification ${
+                  v.ok ? "OK" : "FAILED"
+                }: ${v.sourceCount} source / ${v.targetCount} target rows, checksum ${v.sourceChecksum} / ${v.targetChecksum}`
+                : "Verification skipped.",
+            ].join("\n"),
+          );
+          return v && !v.ok ? MIGRATE_EXIT.error : MIGRATE_EXIT.ok;
+        } finally {
+          bar.stop();
+          await close(src, o.from ?? g.profile);
+          await close(dst, o.to ?? g.profile);
+        }
+      })
+    );
+  return root;
+}
+
+if (import.meta.main) {
+  await migrateCommand().parseAsync(Deno.args, { from: "user" });
+}

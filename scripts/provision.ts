@@ -1,0 +1,245 @@
+/**
+ * `provision`: customer provisioning from the shell (the recipe in `lib/provision/`).
+ *
+ * ```sh
+ * deno run -A scripts/provision.ts provision acme-42 --name "Acme Inc." \
+ *   --access 'db:_table/*:GET' --limit 1000/day
+ * deno run -A scripts/provision.ts rotate-key acme-42 --json
+ * deno run -A scripts/provision.ts suspend acme-42
+ * deno run -A scripts/provision.ts resume acme-42
+ * deno run -A scripts/provision.ts deprovision acme-42
+ * ```
+ *
+ * Connects like `connect()`: `DF_URL` with `DF_EMAIL`/`DF_PASSWORD` (or `DF_SESSION_TOKEN`), or
+ * `--profile NAME`. The narrowest account is a non-admin user (logged in with the API key of an
+ * app whose role has these rules on service `system`): GET on `service`; GET, POST, PATCH,
+ * DELETE on `role/*`, `app/*` and `limit/*`; GET, POST, PATCH on `user/*` when `--user` is used.
+ * A sys-admin needs nothing more. (`role/*` also covers `role` itself.)
+ *
+ * The API key is printed once, by the command that creates it (`provision` of a new customer,
+ * `rotate-key`); every other output shows it masked (`****0c00`).
+ *
+ * @module
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { connect } from "../lib/client.ts";
+import {
+  type AccessRule,
+  type AccessVerb,
+  type CustomerSpec,
+  deprovisionCustomer,
+  getCustomer,
+  type LimitPeriod,
+  provisionCustomer,
+  ProvisionSpecError,
+  resumeCustomer,
+  rotateKey,
+  suspendCustomer,
+} from "../lib/provision/mod.ts";
+
+interface GlobalOptions {
+  json?: boolean;
+  profile?: string;
+}
+
+interface ProvisionOptions {
+  spec?: string;
+  name?: string;
+  access?: AccessRule[];
+  limit?: { rate: number; period: LimitPeriod } | false;
+  limitPer?: "key" | "user";
+  user?: string[];
+  sendInvites?: boolean;
+}
+
+/** `service[:component]:VERBS`, e.g. `db:_table/*:GET,POST` or `db:GET` (whole service). */
+function parseAccess(value: string, previous: AccessRule[] = []): AccessRule[] {
+  const parts = value.split(":");
+  if (parts.length < 2) {
+    throw new InvalidArgumentError(
+      `"${value}": use service[:component]:VERBS, e.g. db:_table/*:GET,POST`,
+    );
+  }
+  const service = parts[0];
+  const verbs = parts[parts.length - 1].split(",").map((v) =>
+    v.trim().toUpperCase()
+  ) as AccessVerb[];
+  const component = parts.length > 2 ? parts.slice(1, -1).join(":") : "*";
+  return [...previous, { service, component, verbs }];
+}
+
+/** `RATE/PERIOD`, e.g. `1000/day`, `50/minute`, `100000/30-day`. */
+function parseLimit(value: string): { rate: number; period: LimitPeriod } {
+  const m = /^(\d+)\/(minute|hour|day|7-day|30-day)$/.exec(value.trim());
+  if (!m) {
+    throw new InvalidArgumentError(
+      `"${value}": use RATE/PERIOD with PERIOD minute, hour, day, 7-day or 30-day (e.g. 1000/day)`,
+    );
+  }
+  return { rate: Number(m[1]), period: m[2] as LimitPeriod };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+async function readSpecFile(path: string): Promise<Partial<CustomerSpec>> {
+  const text = path === "-"
+    ? await new Response(Deno.stdin.readable).text()
+    : await Deno.readTextFile(path);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--spec ${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Builds the spec: the `--spec` file first, then the flags on top. */
+async function buildSpec(key: string, o: ProvisionOptions): Promise<CustomerSpec> {
+  const base = o.spec ? await readSpecFile(o.spec) : {};
+  const spec: CustomerSpec = { ...base, key, access: o.access ?? base.access ?? [] };
+  if (o.name !== undefined) spec.name = o.name;
+  if (o.limit === false) spec.limit = null;
+  else if (o.limit) spec.limit = o.limit;
+  if (o.limitPer && spec.limit) spec.limit = { ...spec.limit, per: o.limitPer };
+  if (o.user) spec.users = o.user.map((email) => ({ email }));
+  if (o.sendInvites) spec.sendInvites = true;
+  return spec;
+}
+
+function print(global: GlobalOptions, value: unknown, lines: string[]): void {
+  if (global.json) console.log(JSON.stringify(value, null, 2));
+  else console.log(lines.join("\n"));
+}
+
+/** Connects, runs `body`, logs out; errors become a message on stderr and exit code 1 (2: bad input). */
+async function withClient(
+  command: Command,
+  body: (df: Awaited<ReturnType<typeof connect>>, global: GlobalOptions) => Promise<void>,
+): Promise<void> {
+  const global = command.optsWithGlobals() as GlobalOptions;
+  let df: Awaited<ReturnType<typeof connect>> | undefined;
+  try {
+    df = await connect(global.profile ? { profile: global.profile } : undefined);
+    await body(df, global);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (global.json) {
+      console.error(JSON.stringify({ error: { name: (e as Error)?.name, message } }));
+    } else console.error(`error: ${message}`);
+    Deno.exitCode = e instanceof ProvisionSpecError ? 2 : 1;
+  } finally {
+    await df?.logout().catch(() => {});
+  }
+}
+
+/**
+ * The `provision` command tree (`provision`, `rotate-key`, `suspend`, `resume`, `deprovision`,
+ * `status`), for mounting in the dfkit CLI or running on its own.
+ *
+ * @example
+ * ```ts
+ * import { Command } from "commander";
+ * import { provisionCommand } from "./provision.ts";
+ * const cli = new Command("dfkit").addCommand(provisionCommand());
+ * await cli.parseAsync(Deno.args, { from: "user" });
+ * ```
+ */
+export function provisionCommand(): Command {
+  const root = new Command("customer")
+    .description("provision customers: role, API key and volume limit (idempotent by key)")
+    .option("--json", "print results as JSON")
+    .option("--profile <name>", "connection profile (default: DF_* environment variables)");
+
+  root.command("provision")
+    .description("create or update a customer so it matches the spec (repeat-safe)")
+    .argument("<key>", "customer key, e.g. acme-42 (names role, app and limit customer-<key>)")
+    .option("--spec <file>", "JSON CustomerSpec (- for stdin); flags below override it")
+    .option("--name <name>", "display name")
+    .option(
+      "--access <rule>",
+      "service[:component]:VERBS, repeatable (db:_table/*:GET)",
+      parseAccess,
+    )
+    .addOption(
+      new Option("--limit <rate/period>", "volume limit per key, e.g. 1000/day").argParser(
+        parseLimit,
+      ),
+    )
+    .option("--no-limit", "no volume limit (removes an existing one)")
+    .addOption(
+      new Option("--limit-per <what>", "count per API key, or per listed user").choices([
+        "key",
+        "user",
+      ]),
+    )
+    .option("--user <email>", "user who logs in with the key, repeatable", collect)
+    .option("--send-invites", "e-mail an invitation to users created now")
+    .action((key: string, opts: ProvisionOptions, cmd: Command) =>
+      withClient(cmd, async (df, g) => {
+        const result = await provisionCustomer(df, await buildSpec(key, opts));
+        const lines = [`customer ${key}: ${result.changed ? "updated" : "unchanged"}`];
+        if (result.keyCreated) {
+          lines[0] = `customer ${key}: created`;
+          lines.push(`  API key: ${result.apiKey}  (shown only now: hand it to the customer)`);
+        } else lines.push(`  API key: ${result.apiKey}`);
+        for (const c of result.changes) lines.push(`  - ${c}`);
+        print(g, result, lines);
+      })
+    );
+
+  root.command("rotate-key")
+    .description("issue a new API key; the old one stops working at once")
+    .argument("<key>", "customer key")
+    .action((key: string, _o: unknown, cmd: Command) =>
+      withClient(cmd, async (df, g) => {
+        const apiKey = await rotateKey(df, key);
+        print(g, { key, apiKey }, [
+          `customer ${key}: new API key ${apiKey}  (shown only now; the old key is refused)`,
+        ]);
+      })
+    );
+
+  for (
+    const [name, run, text] of [
+      ["suspend", suspendCustomer, "deactivate the customer's app and role (reversible)"],
+      ["resume", resumeCustomer, "re-activate a suspended customer"],
+      ["deprovision", deprovisionCustomer, "remove the customer's limit, app and role"],
+    ] as const
+  ) {
+    root.command(name)
+      .description(text)
+      .argument("<key>", "customer key")
+      .action((key: string, _o: unknown, cmd: Command) =>
+        withClient(cmd, async (df, g) => {
+          const result = await run(df, key);
+          print(g, result, [
+            `customer ${key}: ${result.changed ? `${name} done` : "nothing to do"}`,
+            ...result.changes.map((c) => `  - ${c}`),
+          ]);
+        })
+      );
+  }
+
+  root.command("status")
+    .description("show a customer (key masked)")
+    .argument("<key>", "customer key")
+    .action((key: string, _o: unknown, cmd: Command) =>
+      withClient(cmd, async (df, g) => {
+        const s = await getCustomer(df, key);
+        const limit = s.limit ? `${s.limit.rate}/${s.limit.period}` : "none";
+        print(g, s, [
+          !s.exists
+            ? `customer ${key}: not provisioned`
+            : `customer ${key}: ${
+              s.active ? "active" : "suspended"
+            }, key ${s.apiKey}, limit ${limit}`,
+        ]);
+      })
+    );
+  return root;
+}
+
+if (import.meta.main) {
+  await provisionCommand().name("provision").parseAsync(Deno.args, { from: "user" });
+}

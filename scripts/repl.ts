@@ -1,0 +1,83 @@
+/**
+ * REPL preload: `deno task repl` runs `deno repl --eval-file=scripts/repl.ts`, which connects and
+ * leaves these globals ready:
+ *
+ * - `df`: the connected client (`df.session`, `df.request(...)`, `df.logout()`)
+ * - `system`: `df.system` (builders on users, roles, apps, services, limits, ...)
+ * - `db`: `df.db("db")` (tables and schema of the `db` service)
+ * - `dfkit`: the whole module; and `f`, `table`, `connect`, `startSandbox`, the error classes
+ *
+ * Connection: `DF_URL` (with `DF_EMAIL`/`DF_PASSWORD`, `DF_API_KEY` or `DF_SESSION_TOKEN`) or
+ * `DF_PROFILE`; when neither is set, a fresh in-memory sandbox is started with a small `contact`
+ * table to play with.
+ *
+ * Permissions (exactly what `deno task repl` passes): `--allow-net` (the instance; the sandbox
+ * listens on 127.0.0.1), `--allow-env` (`DF_*`, `HOME`), `--allow-read` (profiles file, local
+ * modules), `--allow-write` (`writeSnapshot` and similar recipes from the prompt),
+ * `--allow-sys=hostname` (the sandbox reports the host name in sessions, as DreamFactory does).
+ *
+ * Imports use the package's own name (`@dfkit/dfkit`): the REPL resolves an eval file's relative
+ * imports against the working directory, not the file, while the package name resolves from
+ * `deno.json` wherever the task runs.
+ *
+ * @module
+ */
+import * as dfkit from "@dfkit/dfkit";
+
+const { connect, startSandbox } = dfkit;
+
+function setting(name: string): string | undefined {
+  return Deno.env.get(name) || undefined;
+}
+
+/** Creates the sample `contact` table of a fresh sandbox. */
+async function seedSandbox(df: dfkit.DreamFactory): Promise<void> {
+  await df.db("db").schema.create([{
+    name: "contact",
+    field: [
+      { name: "id", type: "id" },
+      { name: "name", type: "string", length: 80, allow_null: false },
+      { name: "email", type: "string", length: 120 },
+      { name: "city", type: "string", length: 60 },
+    ],
+  }]);
+  await df.db("db").table("contact").create([
+    { name: "Ada Lovelace", email: "ada@example.com", city: "London" },
+    { name: "Grace Hopper", email: "grace@example.com", city: "New York" },
+    { name: "Alan Turing", email: "alan@example.com", city: "Manchester" },
+  ]);
+}
+
+const useInstance = setting("DF_URL") || setting("DF_PROFILE");
+const sandbox = useInstance ? undefined : await startSandbox({ port: 0 });
+const df = sandbox ? await connect({ url: sandbox.url, ...sandbox.admin }) : await connect();
+if (sandbox) await seedSandbox(df);
+const system = df.system;
+const db = df.db("db");
+
+Object.assign(globalThis, {
+  dfkit,
+  df,
+  system,
+  db,
+  sandbox,
+  f: dfkit.f,
+  table: dfkit.table,
+  connect,
+  startSandbox,
+  DreamFactoryError: dfkit.DreamFactoryError,
+  DreamFactoryBatchError: dfkit.DreamFactoryBatchError,
+});
+
+const who = df.session?.email ?? "API key";
+const where = sandbox ? `a fresh sandbox at ${df.url} (in memory)` : df.url;
+console.log(`dfkit REPL: connected to ${where} as ${who}
+
+  df        the client      df.session · await df.request("GET", "system/environment")
+  system    df.system       await system.user.fields("id", "email", "name").limit(5)
+                            await system.role.filter(f\`name like \${"cust%"}\`)
+  db        df.db("db")     await db.schema.list() · await db.table("contact").order("name")
+  also      dfkit (the module), f, table, connect, startSandbox, DreamFactoryError
+
+  Results print as tables; console.log(builder.toCurl()) shows the exact call ($DF_SESSION_TOKEN).
+  Secrets never print. Leave with close() or Ctrl-D.`);

@@ -1,0 +1,200 @@
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
+import { startSandbox } from "../../lib/sandbox/mod.ts";
+import { connect, DreamFactoryError, type HttpExchange } from "./dfkit.ts";
+import { setup } from "./helpers.ts";
+
+const USER_PASSWORD = "UserPassw0rd-long-enough";
+
+async function rawLogin(url: string, email: string, password: string): Promise<string> {
+  const res = await fetch(`${url}/api/v2/system/admin/session`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = await res.json();
+  assertEquals(res.status, 200, JSON.stringify(body));
+  return body.session_token;
+}
+
+Deno.test("connect({url, email, password}) opens an admin session", async () => {
+  await using fx = await setup();
+  const { df, exchanges, sb } = fx;
+  const login = exchanges[0];
+  assertEquals(login.method, "POST");
+  assert(login.url.endsWith("/api/v2/system/admin/session"));
+  assertEquals(login.status, 200);
+  assert(!Number.isNaN(Date.parse(login.startedAt)));
+  assert(login.timings.total >= login.timings.wait && login.timings.wait >= 0);
+  assertEquals(JSON.parse(login.requestBody!), { email: sb.admin.email, password: "[REDACTED]" });
+  assertEquals(JSON.parse(login.responseBody).session_token, "[REDACTED]");
+  assertEquals(JSON.parse(login.responseBody).email, sb.admin.email);
+  assert(login.responseHeaders["content-type"]?.includes("json"));
+  assertEquals(df.url, sb.url.replace(/\/+$/, ""));
+  assertEquals(df.session?.email, sb.admin.email);
+  assertEquals(df.session?.is_sys_admin, true);
+  assertEquals(df.session?.id, 1);
+  assert(!("session_token" in df.session!), "session info must not carry the token");
+  assert(typeof df.session?.expires_at === "string");
+  // the token goes in the DreamFactory header
+  const roles = await df.system.role;
+  assertEquals(roles, []);
+  const get = exchanges.at(-1)!;
+  assertEquals(get.requestHeaders["X-DreamFactory-Session-Token"], "[REDACTED]");
+});
+
+Deno.test("connect with admin:false (or an apiKey) opens a user session", async () => {
+  await using fx = await setup();
+  const { df, sb } = fx;
+  await df.system.user.create({ name: "Jo", email: "jo@example.com", password: USER_PASSWORD });
+  const seen: HttpExchange[] = [];
+  const user = await connect({
+    url: sb.url,
+    email: "jo@example.com",
+    password: USER_PASSWORD,
+    admin: false,
+    onExchange: (ex) => seen.push(ex),
+  });
+  assert(seen[0].url.endsWith("/api/v2/user/session"));
+  assertEquals(user.session?.email, "jo@example.com");
+  assertEquals(user.session?.is_sys_admin, false);
+  // an admin without `admin` given but with an apiKey: user endpoint refuses, admin endpoint works
+  const [app] = await df.system.app.fields("api_key").filter("name = admin");
+  const seen2: HttpExchange[] = [];
+  const admin = await connect({
+    url: sb.url,
+    ...sb.admin,
+    apiKey: app.api_key,
+    onExchange: (ex) => seen2.push(ex),
+  });
+  assertEquals(seen2.map((e) => new URL(e.url).pathname), [
+    "/api/v2/user/session",
+    "/api/v2/system/admin/session",
+  ]);
+  assertEquals(admin.session?.is_sys_admin, true);
+  await user.logout();
+});
+
+Deno.test("connect({url, apiKey}) makes key-only calls with the API key header", async () => {
+  await using fx = await setup();
+  const { df, sb } = fx;
+  await df.db("db").schema.create({
+    name: "pet",
+    field: [{ name: "id", type: "id" }, { name: "name", type: "string" }],
+  });
+  await df.db("db").table("pet").create([{ name: "Rex" }, { name: "Tom" }]);
+  const [service] = await df.system.service.filter("name = db").fields("id");
+  const [role] = await df.system.role.create({
+    name: "pets-reader",
+    is_active: true,
+    role_service_access_by_role_id: [{
+      service_id: service.id,
+      component: "_table/pet",
+      verb_mask: 1,
+      requestor_mask: 1,
+    }],
+  });
+  const [app] = await df.system.app.create(
+    { name: "petshop", type: 0, is_active: true, role_id: role.id },
+    { fields: ["id", "api_key"] },
+  );
+  const seen: HttpExchange[] = [];
+  const keyOnly = await connect({
+    url: sb.url,
+    apiKey: app.api_key,
+    onExchange: (e) => seen.push(e),
+  });
+  assertEquals(seen.length, 0, "no login for key-only clients");
+  assertEquals(keyOnly.session, undefined);
+  const pets = await keyOnly.db("db").table<{ name: string }>("pet").order("name");
+  assertEquals(pets.map((p) => p.name), ["Rex", "Tom"]);
+  assertEquals(seen[0].requestHeaders["X-DreamFactory-API-Key"], "[REDACTED]");
+  assert(!("X-DreamFactory-Session-Token" in seen[0].requestHeaders));
+  assertEquals(
+    keyOnly.db("db").table("pet").toRequest().headers["X-DreamFactory-API-Key"],
+    "$DF_API_KEY",
+  );
+});
+
+Deno.test("connect({url, sessionToken}) reuses and validates a session", async () => {
+  const sb = await startSandbox({ port: 0 });
+  try {
+    const token = await rawLogin(sb.url, sb.admin.email, sb.admin.password);
+    const df = await connect({ url: sb.url, sessionToken: token });
+    assertEquals(df.session?.email, sb.admin.email);
+    assertEquals(await df.system.admin.fields("email").then((r) => r.map((a) => a.email)), [
+      sb.admin.email,
+    ]);
+    const err = await assertRejects(
+      () => connect({ url: sb.url, sessionToken: "abc.def.ghi" }),
+      DreamFactoryError,
+    );
+    assertEquals(err.status, 401);
+    assert(!err.message.includes("abc.def.ghi"), `token echoed in: ${err.message}`);
+  } finally {
+    await sb.close();
+  }
+});
+
+Deno.test("connect() with no options reads DF_URL, DF_EMAIL, DF_PASSWORD", async () => {
+  const sb = await startSandbox({ port: 0 });
+  try {
+    const env = { DF_URL: sb.url, DF_EMAIL: sb.admin.email, DF_PASSWORD: sb.admin.password };
+    const df = await connect({ env });
+    assertEquals(df.session?.email, sb.admin.email);
+    const token = await rawLogin(sb.url, sb.admin.email, sb.admin.password);
+    const df2 = await connect({ env: { DF_URL: sb.url, DF_SESSION_TOKEN: token } });
+    assertEquals(df2.session?.id, 1);
+    const err = await assertRejects(() => connect({ env: {} }), Error);
+    assertStringIncludes(err.message, "DF_URL");
+  } finally {
+    await sb.close();
+  }
+});
+
+Deno.test("connect({profile}) reads the profiles file, resolving env: secrets", async () => {
+  const sb = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/profiles.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        default: "local",
+        profiles: {
+          local: { url: sb.url, email: sb.admin.email, password: "env:TEST_DF_PW" },
+          broken: { url: sb.url, email: sb.admin.email, password: "env:NOT_SET_ANYWHERE" },
+        },
+      }),
+    );
+    const env = { TEST_DF_PW: sb.admin.password, DFKIT_PROFILES: file };
+    const df = await connect({ profile: "local", env });
+    assertEquals(df.session?.email, sb.admin.email);
+    const viaDefault = await connect({ env: { ...env, DF_PROFILE: "local" } });
+    assertEquals(viaDefault.session?.is_sys_admin, true);
+    const missing = await assertRejects(() => connect({ profile: "nope", env }), Error);
+    assertStringIncludes(missing.message, "local, broken");
+    const unset = await assertRejects(() => connect({ profile: "broken", env }), Error);
+    assertStringIncludes(unset.message, "NOT_SET_ANYWHERE");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await sb.close();
+  }
+});
+
+Deno.test("bad credentials throw a 401 DreamFactoryError without the password", async () => {
+  const sb = await startSandbox({ port: 0 });
+  try {
+    const err = await assertRejects(
+      () => connect({ url: sb.url, email: sb.admin.email, password: "wrong-secret-pw" }),
+      DreamFactoryError,
+    );
+    assertEquals(err.status, 401);
+    assertEquals(err.message, "Invalid credentials supplied.");
+    assertEquals(err.method, "POST");
+    for (const text of [err.message, err.stack ?? "", Deno.inspect(err), JSON.stringify(err)]) {
+      assert(!text.includes("wrong-secret-pw"));
+    }
+  } finally {
+    await sb.close();
+  }
+});

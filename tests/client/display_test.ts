@@ -1,0 +1,45 @@
+import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { asRecords, displayReady, table } from "./dfkit.ts";
+import { setup } from "./helpers.ts";
+
+type Bundle = Record<string, string>;
+const jupyter = (v: unknown) =>
+  (v as Record<symbol, () => Bundle>)[Symbol.for("Jupyter.display")]();
+
+Deno.test("record arrays from dfkit print as tables and stay plain arrays", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  const long = "x".repeat(120);
+  await df.system.role.create([{ name: "alpha", description: long }, { name: "<b>beta</b>" }]);
+  const roles = await df.system.role.fields("id", "name", "description");
+  assert(Array.isArray(roles));
+  assertEquals(JSON.parse(JSON.stringify(roles))[0].description, long, "data untouched");
+  assertEquals(Object.keys(roles), ["0", "1"]);
+  const text = Deno.inspect(roles);
+  assertStringIncludes(text, "┌");
+  assertStringIncludes(text, "description");
+  assertStringIncludes(text, "alpha");
+  assertStringIncludes(text, "…");
+  assert(!text.includes(long), "long values truncated in the view");
+  assertStringIncludes(text, "2 records");
+  const html = jupyter(roles)["text/html"];
+  assertStringIncludes(html, "<table>");
+  assertStringIncludes(html, "&lt;b&gt;beta&lt;/b&gt;");
+  assert(!html.includes("<b>beta"), "values are escaped");
+  const page = await df.system.role.limit(1).page();
+  assertStringIncludes(Deno.inspect(page.records), "1 record");
+});
+
+Deno.test("table() displays any records, hiding write-only secrets in the view", async () => {
+  await displayReady();
+  const rows = [{ id: 1, email: "a@x.com", password: "hunter2-secret" }, { id: 2, extra: true }];
+  const view = table(rows);
+  const text = String(view);
+  assertStringIncludes(text, "extra");
+  assert(!text.includes("hunter2-secret"));
+  assertStringIncludes(jupyter(view)["text/html"], "<th>email</th>");
+  assertEquals(String(table([])), "(no records)");
+  assertStringIncludes(String(table(rows, { columns: ["email"] })), "a@x.com");
+  const many = asRecords(Array.from({ length: 60 }, (_, i) => ({ i })));
+  assertStringIncludes(Deno.inspect(many), "10 more rows");
+});

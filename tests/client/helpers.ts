@@ -1,0 +1,57 @@
+/** Shared setup for client tests: a real sandbox over real HTTP, and exchange capture. */
+import { type Sandbox, type SandboxOptions, startSandbox } from "../../lib/sandbox/mod.ts";
+import {
+  connect,
+  type ConnectOptions,
+  type DreamFactory,
+  type HttpExchange,
+} from "../../lib/client.ts";
+
+/** A sandbox plus an admin client that records every exchange. */
+export interface Fixture {
+  sb: Sandbox;
+  df: DreamFactory;
+  exchanges: HttpExchange[];
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Starts a sandbox and connects as its admin. `await using fx = await setup()`. */
+export async function setup(
+  sandbox: SandboxOptions = {},
+  client: ConnectOptions = {},
+): Promise<Fixture> {
+  const sb = await startSandbox({ port: 0, ...sandbox });
+  const exchanges: HttpExchange[] = [];
+  try {
+    const df = await connect({
+      url: sb.url,
+      ...sb.admin,
+      onExchange: (ex) => exchanges.push(ex),
+      ...client,
+    });
+    return {
+      sb,
+      df,
+      exchanges,
+      async [Symbol.asyncDispose]() {
+        await sb.close();
+      },
+    };
+  } catch (err) {
+    await sb.close();
+    throw err;
+  }
+}
+
+/** Creates `n` users named `<prefix>NN` with emails `<prefix>NN@example.com`; returns ids. */
+export async function makeUsers(df: DreamFactory, n: number, prefix = "u"): Promise<number[]> {
+  const records = Array.from({ length: n }, (_, i) => {
+    const tag = `${prefix}${String(i).padStart(2, "0")}`;
+    return { name: tag, email: `${tag}@example.com` };
+  });
+  const created = await df.system.user.create(records);
+  return created.map((r) => r.id);
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

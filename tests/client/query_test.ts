@@ -1,0 +1,264 @@
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "./assert.ts";
+import { DreamFactoryError, f, FilterSyntaxError } from "./dfkit.ts";
+import { makeUsers, setup } from "./helpers.ts";
+
+Deno.test("builders are immutable and show the exact request they make", async () => {
+  await using fx = await setup();
+  const { df, sb } = fx;
+  const base = df.system.user;
+  const q = base.filter("email like '%@example.com'").fields("id", "email");
+  assertEquals(base.toRequest().url, `${df.url}/api/v2/system/user?include_count=true`);
+  const req = q.toRequest();
+  assertEquals(req.method, "GET");
+  const url = new URL(req.url);
+  assertEquals(url.origin + url.pathname, `${sb.url.replace(/\/$/, "")}/api/v2/system/user`);
+  assertEquals([...url.searchParams.keys()], ["filter", "fields", "include_count"]);
+  assertEquals(url.searchParams.get("fields"), "id,email");
+  assertStringIncludes(url.searchParams.get("filter")!, "email like");
+  assertStringIncludes(req.url, "fields=id,email");
+  assertEquals(req.headers["X-DreamFactory-Session-Token"], "$DF_SESSION_TOKEN");
+  const curl = q.toCurl();
+  assertStringIncludes(curl, `-H "X-DreamFactory-Session-Token: $DF_SESSION_TOKEN"`);
+  assert(Deno.inspect(q).startsWith("Query<user> GET "));
+  // every narrowing method returns a new builder
+  const q2 = q.order("name desc").limit(5).offset(2).related("user_to_app_to_role_by_user_id");
+  assert(q2 !== q);
+  assertEquals(q.toRequest().url, req.url);
+  assertEquals(
+    [...new URL(q2.toRequest().url).searchParams.keys()],
+    ["filter", "fields", "related", "order", "limit", "offset", "include_count"],
+  );
+});
+
+Deno.test("toCurl() output runs in a shell and returns the same records", async () => {
+  await using fx = await setup();
+  const { df, sb } = fx;
+  await df.system.user.create([
+    { name: "O'Brien", email: "obrien@example.com" },
+    { name: "Plain", email: "plain@example.com" },
+  ]);
+  const res = await fetch(`${sb.url}/api/v2/system/admin/session`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(sb.admin),
+  });
+  const token = (await res.json()).session_token;
+  const q = df.system.user.where("email", "=", "obrien@example.com").fields("id", "name");
+  const out = await new Deno.Command("bash", {
+    args: ["-c", q.toCurl()],
+    env: { DF_SESSION_TOKEN: token },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  const body = JSON.parse(text);
+  assertEquals(body.resource.map((r: { name: string }) => r.name), ["O'Brien"]);
+  assertEquals((await q).map((r) => r.name), ["O'Brien"]);
+});
+
+Deno.test("filter mistakes throw locally, before any request, naming the fix", async () => {
+  await using fx = await setup();
+  const { df, exchanges } = fx;
+  const before = exchanges.length;
+  const unparenthesised = assertThrows(
+    () => df.system.user.filter("id = 1 and name = 2 or email = 3"),
+    FilterSyntaxError,
+  );
+  assertStringIncludes(unparenthesised.message, "(");
+  assertThrows(() => df.system.user.filter("name = 'unterminated"), FilterSyntaxError);
+  assertThrows(() => df.system.user.filter("id ge 3"), FilterSyntaxError);
+  assertThrows(() => df.system.user.filter("(id = 1"), FilterSyntaxError);
+  assertThrows(() => df.system.user.where("id", "~", 3), Error);
+  assertEquals(exchanges.length, before, "no request may be sent for a bad filter");
+  // an AND chain is sent the way DreamFactory parses it, and matches
+  const ids = await makeUsers(df, 3);
+  const rows = await df.system.user.filter(`id >= ${ids[1]} and name like 'u%'`).fields("id");
+  assertEquals(rows.map((r) => r.id), ids.slice(1));
+});
+
+Deno.test("hostile values in where() and f`` match exactly or are refused locally", async () => {
+  await using fx = await setup();
+  const { df, exchanges } = fx;
+  const hostile = [
+    "O'Brien",
+    "Robert'); DROP TABLE user;--",
+    "50% off",
+    "under_score",
+    "a=b",
+    "x) or (1=1",
+    '"double"',
+    "back\\slash",
+    "and",
+    "comma, here",
+    "<b>tag</b>",
+    "ünïcødé",
+  ];
+  const created = await df.system.user.create(
+    hostile.map((name, i) => ({ name, email: `h${i}@example.com` })),
+    { fields: ["id", "name"] },
+  );
+  assertEquals(created.map((r) => r.name), hostile);
+  const total = await df.system.user.count();
+  for (const [i, value] of hostile.entries()) {
+    for (
+      const build of [
+        () => df.system.user.where("name", "=", value),
+        () => df.system.user.filter(f`name = ${value}`),
+      ]
+    ) {
+      const sent = exchanges.length;
+      let q;
+      try {
+        q = build();
+      } catch (err) {
+        assert(err instanceof FilterSyntaxError || err instanceof TypeError, String(err));
+        assertEquals(exchanges.length, sent);
+        continue;
+      }
+      const rows = await q.fields("id", "name");
+      assertEquals(rows.map((r) => r.name), [value], `value ${JSON.stringify(value)}`);
+      assertEquals(rows[0].id, created[i].id);
+    }
+  }
+  assertEquals(await df.system.user.count(), total, "no hostile value changed anything");
+});
+
+Deno.test("await reads every record past the server cap; limit spans pages", async () => {
+  await using fx = await setup({ maxRecords: 5 });
+  const { df, exchanges } = fx;
+  const ids = await makeUsers(df, 12);
+  exchanges.length = 0;
+  const all = await df.system.user.fields("id");
+  assertEquals(all.map((r) => r.id), ids);
+  assert(exchanges.length >= 3, "three pages of at most 5");
+  exchanges.length = 0;
+  const seven = await df.system.user.fields("id").limit(7);
+  assertEquals(seven.map((r) => r.id), ids.slice(0, 7));
+  assertEquals(exchanges.map((e) => new URL(e.url).searchParams.get("limit")), ["7", "2"]);
+  assertEquals((await df.system.user.fields("id").offset(10)).map((r) => r.id), ids.slice(10));
+  const small = await df.system.user.fields("id").pageSize(4).limit(9);
+  assertEquals(small.map((r) => r.id), ids.slice(0, 9));
+  const seen: number[] = [];
+  for await (const u of df.system.user.fields("id")) seen.push(u.id);
+  assertEquals(seen, ids);
+});
+
+Deno.test("page(), count(), first(), get(), ids()", async () => {
+  await using fx = await setup({ maxRecords: 5 });
+  const { df } = fx;
+  const ids = await makeUsers(df, 12);
+  const p1 = await df.system.user.fields("id").limit(5).page();
+  assertEquals(p1.records.map((r) => r.id), ids.slice(0, 5));
+  assertEquals({ count: p1.count, more: p1.more, next: p1.next }, {
+    count: 12,
+    more: true,
+    next: 5,
+  });
+  const last = await df.system.user.fields("id").offset(10).limit(5).page();
+  assertEquals({ n: last.records.length, more: last.more, next: last.next }, {
+    n: 2,
+    more: false,
+    next: undefined,
+  });
+  assertEquals(await df.system.user.count(), 12);
+  assertEquals(await df.system.user.where("name", "like", "u0%").count(), 10);
+  // DreamFactory matches nobody with `is_active = true` on system tables; dfkit sends `= 1`
+  assertEquals(await df.system.user.filter("is_active = true").count(), 12);
+  assertEquals(await df.system.user.where("is_active", "=", true).count(), 12);
+  assertEquals((await df.system.user.order("name desc").first())?.name, "u11");
+  assertEquals(await df.system.user.where("name", "=", "nobody").first(), undefined);
+  const one = await df.system.user.fields("id", "email").get(ids[3]);
+  assertEquals(one.email, "u03@example.com");
+  const err = await assertRejects(() => df.system.user.get(99999), DreamFactoryError);
+  assertEquals([err.status, err.method, err.path], [404, "GET", "/api/v2/system/user/99999"]);
+  const picked = await df.system.user.ids(ids[4], ids[1]).fields("id");
+  assertEquals(picked.map((r) => r.id), [ids[4], ids[1]]);
+});
+
+Deno.test("database tables: typed rows, pagination past the cap, relationships checked", async () => {
+  await using fx = await setup({ maxRecords: 5 });
+  const { df } = fx;
+  const db = df.db("db");
+  await db.schema.create([
+    {
+      name: "contact",
+      field: [{ name: "id", type: "id" }, { name: "name", type: "string" }, {
+        name: "active",
+        type: "boolean",
+        default: true,
+      }],
+    },
+    {
+      name: "note",
+      field: [
+        { name: "id", type: "id" },
+        { name: "contact_id", type: "reference", ref_table: "contact", ref_field: "id" },
+        { name: "body", type: "text" },
+      ],
+    },
+  ]);
+  assertEquals((await db.schema.list()).sort(), ["contact", "note"]);
+  const described = await db.schema.get("contact");
+  assertEquals(described.field?.map((c) => c.name), ["id", "name", "active"]);
+  interface Contact {
+    id: number;
+    name: string;
+    active: boolean;
+    note_by_contact_id?: { body: string }[];
+  }
+  const contacts = db.table<Contact>("contact");
+  const made = await contacts.create(
+    Array.from({ length: 11 }, (_, i) => ({ name: `c${i}`, active: i % 2 === 0 })),
+  );
+  assertEquals(made.length, 11);
+  const all = await contacts.order("id");
+  assertEquals(all.length, 11);
+  const names: string[] = all.map((c) => c.name);
+  assertEquals(names[10], "c10");
+  assertEquals(await contacts.where("active", "=", true).count(), 6);
+  await db.table("note").create({ contact_id: made[0].id, body: "hello" });
+  const withNotes = await contacts.ids(made[0].id).related("note_by_contact_id");
+  assertEquals(withNotes[0].note_by_contact_id?.[0].body, "hello");
+  const bad = await assertRejects(
+    () => contacts.related("notes").limit(1).page(),
+    TypeError,
+  );
+  assertStringIncludes(bad.message, "note_by_contact_id");
+});
+
+Deno.test("unknown relationships on system resources list the valid ones", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  const err = assertThrows(() => df.system.user.related("role_by_role_id"), TypeError);
+  assertStringIncludes(err.message, "user_to_app_to_role_by_user_id");
+  const users = await df.system.user.related("user_to_app_to_role_by_user_id");
+  assertEquals(users, []);
+});
+
+Deno.test("toRequest() is exactly the first request await sends", async () => {
+  await using fx = await setup({ maxRecords: 5 });
+  const { df, exchanges } = fx;
+  const ids = await makeUsers(df, 7);
+  for (
+    const q of [
+      df.system.user,
+      df.system.user.offset(0),
+      df.system.user.where("name", "like", "u%").fields("id").order("id desc").limit(6),
+      df.system.user.pageSize(3).offset(2),
+      df.system.user.ids(ids[2], ids[0]).fields("id", "name"),
+    ]
+  ) {
+    exchanges.length = 0;
+    await q;
+    const req = q.toRequest();
+    assertEquals([exchanges[0].method, exchanges[0].url], [req.method, req.url]);
+    assertEquals(exchanges[0].requestHeaders.Accept, req.headers.Accept);
+  }
+});

@@ -1,0 +1,125 @@
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
+import { connect, DreamFactoryError, type HttpExchange } from "./dfkit.ts";
+import { setup } from "./helpers.ts";
+
+/** A real local HTTP server whose answers are scripted per request (for retry behaviour). */
+function scripted(answers: (() => Response | Promise<Response>)[]) {
+  let i = 0;
+  const hits: string[] = [];
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req) => {
+    hits.push(req.method);
+    const answer = answers[Math.min(i++, answers.length - 1)];
+    return answer();
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    hits,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) => () =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+const busy = (retryAfter?: string) =>
+  json(
+    503,
+    { error: { code: 503, context: null, message: "Busy &amp; tired", status_code: 503 } },
+    retryAfter === undefined ? {} : { "Retry-After": retryAfter },
+  );
+
+Deno.test("GET is retried on 503 with backoff; the exchanges show each attempt", async () => {
+  await using srv = scripted([busy("0"), busy(), json(200, { resource: [{ id: 1 }] })]);
+  const seen: HttpExchange[] = [];
+  const df = await connect({
+    url: srv.url,
+    apiKey: "k".repeat(64),
+    onExchange: (e) => seen.push(e),
+  });
+  assertEquals(await df.request("GET", "db/_table/x"), { resource: [{ id: 1 }] });
+  assertEquals(seen.map((e) => [e.status, e.attempt]), [[503, 1], [503, 2], [200, 3]]);
+});
+
+Deno.test("POST is retried only on 429/503 carrying Retry-After", async () => {
+  {
+    await using srv = scripted([busy(), json(200, {})]);
+    const df = await connect({ url: srv.url, apiKey: "k".repeat(64) });
+    const err = await assertRejects(
+      () => df.request("POST", "db/_table/x", { body: {} }),
+      DreamFactoryError,
+    );
+    assertEquals([err.status, err.message, err.method], [503, "Busy & tired", "POST"]);
+    assertEquals(srv.hits.length, 1);
+  }
+  {
+    await using srv = scripted([
+      json(429, { error: { code: 429, message: "API limit(s) exceeded. " } }, {
+        "Retry-After": "0",
+      }),
+      json(200, { resource: [] }),
+    ]);
+    const df = await connect({ url: srv.url, apiKey: "k".repeat(64) });
+    assertEquals(await df.request("POST", "db/_table/x", { body: { resource: [] } }), {
+      resource: [],
+    });
+    assertEquals(srv.hits.length, 2);
+  }
+  {
+    // a Retry-After longer than the client will wait: fail now, with the server's message
+    await using srv = scripted([
+      json(429, { error: { code: 429, message: "API limit(s) exceeded. " } }, {
+        "Retry-After": "3600",
+      }),
+    ]);
+    const df = await connect({ url: srv.url, apiKey: "k".repeat(64) });
+    const err = await assertRejects(() => df.request("GET", "db/_table/x"), DreamFactoryError);
+    assertEquals(err.status, 429);
+    assertEquals(srv.hits.length, 1);
+  }
+});
+
+Deno.test("timeouts and AbortSignal apply to every call", async () => {
+  await using srv = scripted([async () => {
+    await new Promise((r) => setTimeout(r, 400));
+    return new Response("{}", { headers: { "Content-Type": "application/json" } });
+  }]);
+  const df = await connect({ url: srv.url, apiKey: "k".repeat(64), retries: 0, timeout: 100 });
+  const err = await assertRejects(() => df.request("GET", "system/role"), DreamFactoryError);
+  assertEquals([err.status, err.code], [0, "TIMEOUT"]);
+  const ctl = new AbortController();
+  const p = df.system.role.abortSignal(ctl.signal).timeout(5000).count();
+  ctl.abort(new Error("stop now"));
+  await assertRejects(() => p, Error, "stop now");
+  await new Promise((r) => setTimeout(r, 450)); // let the slow answers drain
+});
+
+Deno.test("errors carry status, code, decoded message, method and redacted path", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  const err = await assertRejects(() => df.db("db").table("nosuch"), DreamFactoryError);
+  assertEquals(err.status, 404);
+  assertEquals(err.code, 404);
+  assertEquals(err.message, 'Table "nosuch" does not exist in the database.');
+  assertEquals(err.method, "GET");
+  assertEquals(err.path, "/api/v2/db/_table/nosuch?include_count=true");
+  assertStringIncludes(err.stack!, "404 on GET /api/v2/db/_table/nosuch");
+  const e2 = await assertRejects(
+    () => df.request("GET", "system/nosuch", { query: { api_key: "very-secret-key-123" } }),
+    DreamFactoryError,
+  );
+  assert(!e2.path.includes("very-secret-key-123"), e2.path);
+  assertStringIncludes(e2.path, "api_key=[REDACTED]");
+  assertEquals(JSON.parse(JSON.stringify(e2)).status, e2.status);
+});
+
+Deno.test("a non-JSON error body still gives a readable error", async () => {
+  await using srv = scripted([() => new Response("<html>Bad gateway</html>", { status: 502 })]);
+  const df = await connect({ url: srv.url, apiKey: "k".repeat(64), retries: 0 });
+  const err = await assertRejects(() => df.request("GET", "system/role"), DreamFactoryError);
+  assertEquals(err.status, 502);
+  assertStringIncludes(err.message, "Bad gateway");
+});

@@ -1,0 +1,87 @@
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { Command } from "commander";
+import { harCommand } from "../../scripts/har.ts";
+import { entry, harOf } from "./har_helpers.ts";
+
+const SCRIPT = new URL("../../scripts/har.ts", import.meta.url).pathname;
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+const TOKEN = "eyJhbGciOiJIUzI1NiJ9.cli-token.sig";
+
+async function run(args: string[], perms: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--config", CONFIG, "--no-prompt", ...perms, SCRIPT, ...args],
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("har CLI converts a file with read-only access to it, and writes -o outputs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/console.har`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify(harOf(
+        entry("POST", "http://df.local/api/v2/system/role", {
+          headers: { "X-DreamFactory-Session-Token": TOKEN },
+          body: { resource: [{ name: "r" }] },
+          status: 201,
+          response: { resource: [{ id: 3 }] },
+        }),
+        entry("POST", "http://df.local/api/v2/db/_table/todo", {
+          body: { resource: [{ title: "x" }] },
+        }),
+      )),
+    );
+    const printed = await run([file, "--system-only", "--import", "@dfkit/dfkit"], [
+      `--allow-read=${file}`,
+    ]);
+    assertEquals(printed.code, 0, printed.stderr);
+    assert(printed.stdout.includes(`await df.system.role.create({ name: "r" });`), printed.stdout);
+    assert(!printed.stdout.includes("todo"), "--system-only keeps only system calls");
+    assert(!printed.stdout.includes(TOKEN));
+
+    const out = `${dir}/replay.ipynb`;
+    const written = await run([file, "--notebook", "-o", out], [
+      `--allow-read=${file}`,
+      `--allow-write=${out}`,
+    ]);
+    assertEquals(written.code, 0, written.stderr);
+    const nb = JSON.parse(await Deno.readTextFile(out));
+    assertEquals(nb.metadata.kernelspec.name, "deno");
+    assertEquals(nb.cells.length, 5); // intro, setup, 2 calls, logout
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("har CLI reports a malformed entry by index with exit code 1", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/bad.har`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ log: { entries: [entry("GET", "http://df.local/api/v2/system"), {}] } }),
+    );
+    const r = await run([file], [`--allow-read=${file}`]);
+    assertEquals(r.code, 1);
+    assert(r.stderr.includes(`HAR entry #1: "request" is missing or not an object`), r.stderr);
+    const missing = await run([`${dir}/nope.har`], [`--allow-read=${dir}`]);
+    assertEquals(missing.code, 1);
+    assert(missing.stderr.includes("cannot read"), missing.stderr);
+    const usage = await run([], []);
+    assertEquals(usage.code, 2, usage.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("harCommand mounts under another commander program", () => {
+  const program = new Command("dfkit").addCommand(harCommand());
+  const har = program.commands.find((c) => c.name() === "har");
+  assert(har);
+  assertEquals(
+    har.options.map((o) => o.long).sort(),
+    ["--all", "--import", "--notebook", "--out", "--profile", "--system-only"],
+  );
+});

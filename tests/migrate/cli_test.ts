@@ -1,0 +1,180 @@
+/**
+ * `scripts/migrate.ts` as a CI job runs it: snapshot to a file, plan as JSON, apply, and drift
+ * with its exit codes (0 match, 2 drifted, 1 error).
+ */
+import assert from "node:assert/strict";
+import { connect } from "../../lib/client.ts";
+import { startSandbox } from "../../lib/sandbox/mod.ts";
+
+const SCRIPT = new URL("../../scripts/migrate.ts", import.meta.url).pathname;
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+
+async function cli(env: Record<string, string>, ...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--config", CONFIG, "-A", SCRIPT, ...args],
+    env: { DF_PROFILE: "", DF_SESSION_TOKEN: "", DF_API_KEY: "", NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("migrate CLI: snapshot, plan --json, apply, drift exit codes", async () => {
+  const staging = await startSandbox({ port: 0 });
+  const prod = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir();
+  const as = (sb: typeof staging) => ({
+    DF_URL: sb.url,
+    DF_EMAIL: sb.admin.email,
+    DF_PASSWORD: sb.admin.password,
+  });
+  try {
+    const df = await connect({ url: staging.url, ...staging.admin });
+    await df.request("POST", "system/role", {
+      body: { resource: [{ name: "reader", description: "r", is_active: true }] },
+    });
+    await df.logout();
+
+    const snap = await cli(as(staging), "snapshot", "-o", `${dir}/staging.json`);
+    assert.equal(snap.code, 0, snap.stderr);
+    assert.match(snap.stderr, /Wrote .*staging\.json/);
+
+    const planned = await cli(
+      as(prod),
+      "--json",
+      "plan",
+      "--snapshot",
+      `${dir}/staging.json`,
+      "-o",
+      `${dir}/p.json`,
+    );
+    assert.equal(planned.code, 0, planned.stderr);
+    const plan = JSON.parse(planned.stdout);
+    assert.deepEqual(
+      plan.changes.filter((c: { action: string }) => c.action === "create").map((
+        c: { name: string },
+      ) => c.name),
+      ["reader"],
+    );
+
+    const applied = await cli(as(prod), "apply", "--plan", `${dir}/p.json`);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /Applied 1 change\(s\) with 1 write request/);
+
+    assert.equal((await cli(as(prod), "snapshot", "-o", `${dir}/prod.json`)).code, 0);
+    const clean = await cli(as(prod), "drift", "--snapshot", `${dir}/prod.json`);
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.match(clean.stdout, /No drift/);
+
+    const pdf = await connect({ url: prod.url, ...prod.admin });
+    await pdf.request("POST", "system/lookup", { body: { resource: [{ name: "x", value: "1" }] } });
+    await pdf.logout();
+    const drifted = await cli(as(prod), "drift", "--snapshot", `${dir}/prod.json`);
+    assert.equal(drifted.code, 2, drifted.stderr);
+    assert.match(drifted.stdout, /\+ lookups\/x/);
+
+    const broken = await cli(as(prod), "drift", "--snapshot", `${dir}/missing.json`);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /error: .*missing\.json/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await staging.close();
+    await prod.close();
+  }
+});
+
+Deno.test("migrate CLI: copy-schema and copy-data between two profiles", async () => {
+  const a = await startSandbox({ port: 0 });
+  const b = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const profiles = `${dir}/profiles.json`;
+    await Deno.writeTextFile(
+      profiles,
+      JSON.stringify({
+        profiles: {
+          staging: { url: a.url, email: a.admin.email, password: "env:TEST_PW" },
+          prod: { url: b.url, email: b.admin.email, password: "env:TEST_PW" },
+        },
+      }),
+    );
+    const env = { DFKIT_PROFILES: profiles, TEST_PW: a.admin.password, DF_URL: "" };
+    const df = await connect({ url: a.url, ...a.admin });
+    await df.request("POST", "db/_schema", {
+      body: {
+        resource: [{
+          name: "note",
+          field: [{ name: "id", type: "id" }, { name: "body", type: "text", allow_null: true }],
+        }],
+      },
+    });
+    await df.request("POST", "db/_table/note", {
+      body: { resource: Array.from({ length: 45 }, (_, i) => ({ body: `note ${i}` })) },
+    });
+    await df.logout();
+
+    const schema = await cli(
+      env,
+      "copy-schema",
+      "--from",
+      "staging",
+      "--to",
+      "prod",
+      "--source-db",
+      "db",
+      "--target-db",
+      "db",
+    );
+    assert.equal(schema.code, 0, schema.stderr);
+    assert.match(schema.stdout, /Created tables: note/);
+
+    const data = await cli(
+      env,
+      "--json",
+      "copy-data",
+      "--from",
+      "staging",
+      "--to",
+      "prod",
+      "--source-db",
+      "db",
+      "--target-db",
+      "db",
+      "--table",
+      "note",
+      "--batch-size",
+      "10",
+      "--checkpoint",
+      `${dir}/note.ckpt`,
+    );
+    assert.equal(data.code, 0, data.stderr);
+    const report = JSON.parse(data.stdout);
+    assert.equal(report.rows, 45);
+    assert.equal(report.batches, 5);
+    assert.equal(report.verification.ok, true);
+
+    const bad = await cli(
+      env,
+      "copy-data",
+      "--from",
+      "staging",
+      "--to",
+      "prod",
+      "--source-db",
+      "db",
+      "--target-db",
+      "db",
+      "--table",
+      "note",
+      "--batch-size",
+      "0",
+    );
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not a positive integer/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await a.close();
+    await b.close();
+  }
+});

@@ -1,0 +1,294 @@
+/**
+ * Schema and data copy between database services of two live sandboxes: FK order, idempotent
+ * schema copy, batched concurrent data copy with verification, resume after an interruption.
+ */
+import assert from "node:assert/strict";
+import { connect, type DreamFactory } from "../../lib/client.ts";
+import { startSandbox } from "../../lib/sandbox/mod.ts";
+import {
+  copyData,
+  CopyDataError,
+  copySchema,
+  type TableRef,
+  verifyCopy,
+} from "../../lib/migrate/mod.ts";
+
+type Rec = Record<string, unknown>;
+
+async function seed(df: DreamFactory, rows: number) {
+  await df.request("POST", "db/_schema", {
+    body: {
+      resource: [
+        {
+          name: "order_line",
+          field: [
+            { name: "id", type: "id" },
+            {
+              name: "order_id",
+              type: "reference",
+              ref_table: "purchase",
+              ref_field: "id",
+              allow_null: false,
+            },
+            { name: "sku", type: "string", length: 32 },
+            { name: "qty", type: "integer" },
+          ],
+        },
+        {
+          name: "customer",
+          label: "Customer",
+          field: [
+            { name: "id", type: "id" },
+            { name: "name", type: "string", length: 100, allow_null: false },
+            { name: "vip", type: "boolean", default: false },
+            { name: "balance", type: "double" },
+          ],
+        },
+        {
+          name: "purchase",
+          field: [
+            { name: "id", type: "id" },
+            { name: "customer_id", type: "reference", ref_table: "customer", ref_field: "id" },
+            { name: "note", type: "text", allow_null: true },
+          ],
+        },
+      ],
+    },
+  });
+  const customers: Rec[] = [];
+  for (let i = 1; i <= rows; i++) {
+    customers.push({ id: i, name: `Customer ${i} 'quoted'`, vip: i % 3 === 0, balance: i * 1.5 });
+  }
+  await df.request("POST", "db/_table/customer", { body: { resource: customers } });
+  await df.request("POST", "db/_table/purchase", {
+    body: {
+      resource: [{ id: 1, customer_id: rows, note: "first" }, {
+        id: 2,
+        customer_id: rows,
+        note: null,
+      }],
+    },
+  });
+}
+
+Deno.test("copySchema creates tables in foreign-key order, adds missing fields, never drops", async () => {
+  const a = await startSandbox({ port: 0 });
+  const b = await startSandbox({ port: 0 });
+  const src = await connect({ url: a.url, ...a.admin });
+  const dst = await connect({ url: b.url, ...b.admin });
+  try {
+    await seed(src, 3);
+    // The target already has `customer`, without `balance`, and an extra column.
+    await dst.request("POST", "db/_schema", {
+      body: {
+        resource: [{
+          name: "customer",
+          field: [{ name: "id", type: "id" }, { name: "name", type: "string", length: 100 }, {
+            name: "legacy",
+            type: "string",
+          }],
+        }],
+      },
+    });
+    const dry = await copySchema(src, "db", dst, "db", undefined, { dryRun: true });
+    assert.deepEqual(dry.createdTables, ["purchase", "order_line"]);
+    assert.deepEqual(dry.addedFields, { customer: ["vip", "balance"] });
+    assert.deepEqual(await dst.db("db").schema.list(), ["customer"]);
+
+    const r = await copySchema(src, "db", dst, "db");
+    assert.deepEqual(r.createdTables, ["purchase", "order_line"]);
+    assert.deepEqual(r.droppedFields, {});
+    const line = await dst.db("db").schema.get("order_line");
+    const fk = (line.field as Rec[]).find((f) => f.name === "order_id")!;
+    assert.equal(fk.ref_table, "purchase");
+    const customer = await dst.db("db").schema.get("customer");
+    assert.deepEqual((customer.field as Rec[]).map((f) => f.name).sort(), [
+      "balance",
+      "id",
+      "legacy",
+      "name",
+      "vip",
+    ]);
+    // Idempotent: a second copy has nothing to do.
+    const again = await copySchema(src, "db", dst, "db");
+    assert.deepEqual([again.createdTables, again.addedFields], [[], {}]);
+    // prune drops what the source lacks.
+    const pruned = await copySchema(src, "db", dst, "db", ["customer"], { prune: true });
+    assert.deepEqual(pruned.droppedFields, { customer: ["legacy"] });
+    await assert.rejects(copySchema(src, "db", dst, "db", ["nope"]), /nope not found in source/);
+  } finally {
+    await src.logout();
+    await dst.logout();
+    await a.close();
+    await b.close();
+  }
+});
+
+async function interruptedCopy(from: TableRef, to: TableRef, checkpoint: string, atRows: number) {
+  const stop = new AbortController();
+  await assert.rejects(
+    copyData(from, to, {
+      batchSize: 20,
+      concurrency: 3,
+      checkpoint,
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (p.rows >= atRows) stop.abort();
+      },
+    }),
+    (e: unknown) => e instanceof CopyDataError && /resume from there/.test(e.message),
+  );
+  return JSON.parse(await Deno.readTextFile(checkpoint));
+}
+
+Deno.test("copyData streams batches concurrently, verifies, and resumes after an interruption", async () => {
+  const a = await startSandbox({ port: 0 });
+  const b = await startSandbox({ port: 0 });
+  const src = await connect({ url: a.url, ...a.admin });
+  const dst = await connect({ url: b.url, ...b.admin });
+  const dir = await Deno.makeTempDir();
+  try {
+    await seed(src, 250);
+    // Source keys start at 11, so the target's own auto-increment keys differ from them.
+    await src.request("DELETE", "db/_table/customer", { query: { filter: "id <= 10" } });
+    await copySchema(src, "db", dst, "db");
+    const from = { df: src, db: "db", table: "customer" };
+    const to = { df: dst, db: "db", table: "customer" };
+    const checkpoint = `${dir}/customer.ckpt.json`;
+
+    const saved = await interruptedCopy(from, to, checkpoint, 60);
+    assert.ok(saved.rows >= 60 && saved.rows % 20 === 0, JSON.stringify(saved));
+    assert.equal(saved.lastKey, saved.rows + 10);
+
+    const progress: number[] = [];
+    const r = await copyData(from, to, {
+      batchSize: 20,
+      concurrency: 3,
+      checkpoint,
+      onProgress: (p) => void progress.push(p.rows),
+    });
+    assert.equal(r.resumedAfter, saved.lastKey);
+    assert.equal(r.keysPreserved, false);
+    assert.equal(r.totalRows, 240);
+    assert.deepEqual(progress, [...progress].sort((x, y) => x - y));
+    assert.equal(progress.at(-1), 240);
+    assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
+    assert.equal(r.verification?.targetCount, 240);
+    await assert.rejects(Deno.stat(checkpoint), Deno.errors.NotFound);
+    const rows = await dst.request<{ resource: Rec[] }>("GET", "db/_table/customer", {
+      query: { filter: "balance = 148.5" },
+    });
+    assert.deepEqual(rows.resource.map(({ id: _, ...rest }) => rest), [
+      { name: "Customer 99 'quoted'", vip: true, balance: 148.5 },
+    ]);
+
+    // The checksum catches a difference the row count does not.
+    assert.equal((await verifyCopy(from, to)).ok, true);
+    await dst.request("PATCH", `db/_table/customer/${rows.resource[0].id}`, {
+      body: { name: "x" },
+    });
+    const v = await verifyCopy(from, to);
+    assert.equal(v.ok, false);
+    assert.equal(v.sourceCount, v.targetCount);
+    assert.notEqual(v.sourceChecksum, v.targetChecksum);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await src.logout();
+    await dst.logout();
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("copyData keeps non-auto keys, resumes by re-copying what followed the checkpoint", async () => {
+  const a = await startSandbox({ port: 0 });
+  const b = await startSandbox({ port: 0 });
+  const src = await connect({ url: a.url, ...a.admin });
+  const dst = await connect({ url: b.url, ...b.admin });
+  const dir = await Deno.makeTempDir();
+  try {
+    await src.request("POST", "db/_schema", {
+      body: {
+        resource: [{
+          name: "product",
+          field: [
+            { name: "sku", type: "string", length: 20, is_primary_key: true, allow_null: false },
+            { name: "title", type: "string", allow_null: true },
+          ],
+        }],
+      },
+    });
+    const products = Array.from({ length: 150 }, (_, i) => ({
+      sku: `P-${String(i).padStart(4, "0")}`,
+      title: i % 10 ? `Product ${i}` : null,
+    }));
+    await src.request("POST", "db/_table/product", { body: { resource: products } });
+    await copySchema(src, "db", dst, "db", ["product"]);
+    const from = { df: src, db: "db", table: "product" };
+    const to = { df: dst, db: "db", table: "product" };
+    const saved = await interruptedCopy(from, to, `${dir}/p.json`, 40);
+    assert.match(saved.lastKey, /^P-\d{4}$/);
+    const r = await copyData(from, to, {
+      batchSize: 20,
+      concurrency: 3,
+      checkpoint: `${dir}/p.json`,
+    });
+    assert.equal(r.keysPreserved, true);
+    assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
+    assert.deepEqual(await dst.request("GET", "db/_table/product/P-0010"), {
+      sku: "P-0010",
+      title: null,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await src.logout();
+    await dst.logout();
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("copyData translates foreign keys with the key map of the parent table", async () => {
+  const a = await startSandbox({ port: 0 });
+  const b = await startSandbox({ port: 0 });
+  const src = await connect({ url: a.url, ...a.admin });
+  const dst = await connect({ url: b.url, ...b.admin });
+  try {
+    await seed(src, 5);
+    await src.request("DELETE", "db/_table/customer", { query: { filter: "id = 1" } });
+    await copySchema(src, "db", dst, "db");
+    await dst.request("POST", "db/_table/customer", {
+      body: { resource: [1, 2, 3].map((i) => ({ name: `prod ${i}`, balance: 0 })) },
+    });
+    const customers = new Map<string | number, string | number>();
+    await copyData({ df: src, db: "db", table: "customer" }, {
+      df: dst,
+      db: "db",
+      table: "customer",
+    }, {
+      keyMap: customers,
+      verify: false,
+    });
+    assert.equal(customers.size, 4);
+    assert.equal(customers.get(5), 7);
+    await copyData({ df: src, db: "db", table: "purchase" }, {
+      df: dst,
+      db: "db",
+      table: "purchase",
+    }, {
+      remap: { customer_id: customers },
+    });
+    const purchase = await dst.request<{ resource: Rec[] }>("GET", "db/_table/purchase", {
+      query: { related: "customer_by_customer_id" },
+    });
+    assert.deepEqual(
+      purchase.resource.map((p) => (p.customer_by_customer_id as Rec).name),
+      ["Customer 5 'quoted'", "Customer 5 'quoted'"],
+    );
+  } finally {
+    await src.logout();
+    await dst.logout();
+    await a.close();
+    await b.close();
+  }
+});

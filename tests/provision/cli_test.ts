@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { startSandbox } from "../../lib/sandbox/mod.ts";
+
+const script = new URL("../../scripts/provision.ts", import.meta.url).pathname;
+
+let admin = { email: "", password: "" };
+
+async function cli(url: string, ...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    env: { DF_URL: url, DF_EMAIL: admin.email, DF_PASSWORD: admin.password },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("provision script: --json provision prints the key once; later commands mask it", async () => {
+  const sb = await startSandbox({ port: 0 });
+  admin = sb.admin;
+  try {
+    const made = await cli(
+      sb.url,
+      "--json",
+      "provision",
+      "acme-42",
+      "--name",
+      "Acme Inc.",
+      "--access",
+      "db:_table/*:GET",
+      "--limit",
+      "1000/day",
+    );
+    assert.equal(made.code, 0, made.stderr);
+    const result = JSON.parse(made.stdout);
+    assert.equal(result.keyCreated, true);
+    const key: string = result.apiKey;
+    assert.match(key, /^[0-9a-f]{64}$/);
+    assert.equal(made.stdout.split(key).length - 1, 1);
+
+    const again = await cli(
+      sb.url,
+      "provision",
+      "acme-42",
+      "--access",
+      "db:_table/*:GET",
+      "--limit",
+      "1000/day",
+      "--name",
+      "Acme Inc.",
+    );
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /customer acme-42: unchanged/);
+    assert.match(again.stdout, new RegExp(`API key: \\*\\*\\*\\*${key.slice(-4)}`));
+
+    const suspended = await cli(sb.url, "suspend", "acme-42");
+    assert.match(suspended.stdout, /suspend done/);
+    const status = await cli(sb.url, "--json", "status", "acme-42");
+    assert.equal(JSON.parse(status.stdout).active, false);
+    const resumed = await cli(sb.url, "resume", "acme-42");
+    assert.match(resumed.stdout, /resume done/);
+
+    const rotated = await cli(sb.url, "--json", "rotate-key", "acme-42");
+    const newKey = JSON.parse(rotated.stdout).apiKey;
+    assert.notEqual(newKey, key);
+
+    const bad = await cli(sb.url, "provision", "acme-42", "--access", "db:_table/*:FETCH");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /access\[0\]\.verbs\[0\]: "FETCH" is not a verb/);
+
+    const gone = await cli(sb.url, "deprovision", "acme-42");
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.match(gone.stdout, /deprovision done/);
+    for (const out of [again, suspended, status, resumed, bad, gone]) {
+      assert.ok(!(out.stdout + out.stderr).includes(key));
+      assert.ok(!(out.stdout + out.stderr).includes(newKey));
+    }
+  } finally {
+    await sb.close();
+  }
+});

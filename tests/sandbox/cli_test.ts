@@ -1,0 +1,69 @@
+import { equal, match, ok } from "node:assert/strict";
+
+const SCRIPT = new URL("../../scripts/sandbox.ts", import.meta.url).pathname;
+
+Deno.test("deno task sandbox: prints URL and credentials, serves, stops cleanly on Ctrl-C", async () => {
+  const dir = await Deno.makeTempDir();
+  // The task's own permissions (no --allow-sys): the sandbox must not need more.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      SCRIPT,
+      "--port",
+      "0",
+      "--data",
+      `${dir}/cli.sqlite`,
+      "--admin-email",
+      "cli@example.com",
+      "--admin-password",
+      "Cl1Secret!",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("Ctrl-C")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const url = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\/api\/v2/)?.[1];
+    ok(url, out);
+    match(out, /cli@example\.com \/ Cl1Secret!/);
+    const res = await fetch(`${url}/api/v2/system/admin/session`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email: "cli@example.com", password: "Cl1Secret!" }),
+    });
+    equal(res.status, 200);
+    await res.body?.cancel();
+    child.kill("SIGINT");
+    const rest = await reader.read();
+    void rest;
+    reader.releaseLock();
+    const status = await child.status;
+    equal(status.code, 0);
+    await child.stderr.cancel();
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already stopped */ }
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task sandbox: bad arguments are a usage error naming the option", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-read", "--allow-write", SCRIPT, "--port", "abc"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  equal(out.code, 2);
+  match(new TextDecoder().decode(out.stderr), /--port must be a whole number, got 'abc'/);
+});

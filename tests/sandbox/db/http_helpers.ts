@@ -1,0 +1,60 @@
+/**
+ * Real-HTTP helpers for the database-service tests: a sandbox with an admin session, and a
+ * `call` that sends JSON with the given credentials and returns status and parsed body.
+ *
+ * @module
+ */
+import { startSandbox } from "../../../lib/sandbox/mod.ts";
+
+/** The answer of one HTTP call. */
+export interface HttpResult {
+  status: number;
+  body: unknown;
+}
+
+/** Credentials sent with a call. */
+export interface Creds {
+  token?: string;
+  apiKey?: string;
+}
+
+/** A running sandbox with an admin token. */
+export interface TestSandbox {
+  url: string;
+  admin: Creds;
+  call(method: string, path: string, body?: unknown, creds?: Creds): Promise<HttpResult>;
+  close(): Promise<void>;
+}
+
+/** Starts a sandbox on a free port and logs the admin in. */
+export async function sandbox(
+  opts: { maxRecords?: number; data?: string } = {},
+): Promise<TestSandbox> {
+  const sb = await startSandbox({ port: 0, ...opts });
+  const base = sb.url.replace(/\/$/, "");
+  const call = async (method: string, path: string, body?: unknown, creds: Creds = {}) => {
+    const headers = new Headers({ "Content-Type": "application/json" });
+    if (creds.token) headers.set("X-DreamFactory-Session-Token", creds.token);
+    if (creds.apiKey) headers.set("X-DreamFactory-API-Key", creds.apiKey);
+    const res = await fetch(`${base}/api/v2/${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch { /* not JSON */ }
+    return { status: res.status, body: parsed };
+  };
+  const login = await call("POST", "system/admin/session", sb.admin);
+  if (login.status !== 200) throw new Error(`admin login failed: ${JSON.stringify(login.body)}`);
+  const admin = { token: (login.body as { session_token: string }).session_token };
+  return {
+    url: base,
+    admin,
+    call: (m, p, b, c = admin) => call(m, p, b, c),
+    close: () => sb.close(),
+  };
+}

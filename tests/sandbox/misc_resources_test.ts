@@ -1,0 +1,81 @@
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { call, messageOf, withSandbox } from "./_helpers.ts";
+
+Deno.test("cors rules answer preflights and decorate responses; without one OPTIONS is 405", async () => {
+  await withSandbox(async (sb, token) => {
+    const before = await fetch(`${sb.url}/api/v2/system/role`, {
+      method: "OPTIONS",
+      headers: { Origin: "http://app.test", "Access-Control-Request-Method": "GET" },
+    });
+    equal(before.status, 405);
+    await before.body?.cancel();
+    await call(sb, "POST", "system/cors", {
+      token,
+      body: [{
+        path: "api/v2/*",
+        origin: "http://app.test",
+        method: ["GET", "POST"],
+        enabled: true,
+      }],
+    });
+    const pre = await fetch(`${sb.url}/api/v2/system/role`, {
+      method: "OPTIONS",
+      headers: { Origin: "http://app.test", "Access-Control-Request-Method": "GET" },
+    });
+    equal(pre.status, 200);
+    equal(pre.headers.get("access-control-allow-origin"), "http://app.test");
+    equal(pre.headers.get("access-control-allow-methods"), "GET, POST");
+    await pre.body?.cancel();
+    const other = await call(sb, "GET", "system/role", {
+      token,
+      headers: { Origin: "http://elsewhere.test" },
+    });
+    equal(other.headers.get("access-control-allow-origin"), null);
+  });
+});
+
+Deno.test("event_script: POST by name upserts (201 then 200)", async () => {
+  await withSandbox(async (sb, token) => {
+    const name = "db._table.todo.get.pre_process";
+    const first = await call(sb, "POST", `system/event_script/${name}`, {
+      token,
+      body: { type: "nodejs", content: "1", is_active: true },
+    });
+    equal(first.status, 201, JSON.stringify(first.body));
+    equal(first.body.name, name);
+    const second = await call(sb, "POST", `system/event_script/${name}`, {
+      token,
+      body: { content: "2" },
+    });
+    equal(second.status, 200);
+    equal(second.body.content, "2");
+    const bad = await call(sb, "POST", "system/event_script/x", { token, body: { type: "cobol" } });
+    equal(bad.status, 400);
+  });
+});
+
+Deno.test("cache, constant, event and environment answer as DreamFactory does", async () => {
+  await withSandbox(async (sb, token) => {
+    deepStrictEqual((await call(sb, "GET", "system/cache", { token })).body, {
+      resource: [{ name: "system" }, { name: "db" }, { name: "user" }],
+    });
+    deepStrictEqual((await call(sb, "DELETE", "system/cache", { token })).body, { success: true });
+    deepStrictEqual((await call(sb, "DELETE", "system/cache/db", { token })).body, {
+      success: true,
+    });
+    equal((await call(sb, "DELETE", "system/cache/nosuch", { token })).status, 404);
+    deepStrictEqual((await call(sb, "GET", "system/constant", { token })).body, { resource: [] });
+    const env = await call(sb, "GET", "system/environment", { token });
+    ok(env.body.platform && env.body.client && env.body.config, "sessions see platform details");
+    deepStrictEqual(env.body.apps.map((a: { name: string }) => a.name), [
+      "admin",
+      "api_docs",
+      "file_manager",
+    ]);
+    const post = await call(sb, "POST", "system/environment", { token, body: {} });
+    equal(post.status, 405);
+    const unknownUser = await call(sb, "GET", "user/nosuch", { token });
+    equal(unknownUser.status, 404);
+    equal(messageOf(unknownUser), "Resource 'nosuch' not found for service 'user'.");
+  });
+});

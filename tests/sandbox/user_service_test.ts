@@ -1,0 +1,126 @@
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { call, messageOf, withSandbox } from "./_helpers.ts";
+
+Deno.test("user service: registration is off by default, then open when configured", async () => {
+  await withSandbox(async (sb, token) => {
+    const closed = await call(sb, "POST", "user/register", {
+      body: { email: "new@x.com", password: "Secret123!" },
+    });
+    equal(closed.status, 403);
+    equal(messageOf(closed), "Open Registration is not enabled.");
+    const svc = await call(sb, "PATCH", "system/service/3", {
+      token,
+      body: { config: { allow_open_registration: true } },
+    });
+    equal(svc.status, 200, JSON.stringify(svc.body));
+    const bad = await call(sb, "POST", "user/register", { body: { email: "nope" } });
+    equal(bad.status, 400);
+    equal(messageOf(bad), "Validation failed");
+    ok(bad.body.error.context.email && bad.body.error.context.password);
+    const reg = await call(sb, "POST", "user/register?login=true", {
+      body: { email: "new@x.com", password: "Secret123!", first_name: "Neo" },
+    });
+    equal(reg.status, 200);
+    equal(reg.body.success, true);
+    const profile = await call(sb, "GET", "user/profile", { token: reg.body.session_token });
+    equal(profile.body.email, "new@x.com");
+    equal(profile.body.first_name, "Neo");
+  });
+});
+
+Deno.test("profiles: GET and POST the caller's own profile; email changes need the password", async () => {
+  await withSandbox(async (sb, token) => {
+    await call(sb, "POST", "system/user", {
+      token,
+      body: [{ name: "Pat", email: "pat@x.com", password: "Secret123!" }],
+    });
+    const t = (await call(sb, "POST", "user/session", {
+      body: { email: "pat@x.com", password: "Secret123!" },
+    })).body.session_token;
+    deepStrictEqual(
+      (await call(sb, "POST", "user/profile", { token: t, body: { phone: "123" } })).body,
+      { success: true },
+    );
+    equal((await call(sb, "GET", "user/profile", { token: t })).body.phone, "123");
+    const noPw = await call(sb, "POST", "user/profile", { token: t, body: { email: "p2@x.com" } });
+    equal(noPw.status, 400);
+    const moved = await call(sb, "POST", "user/profile", {
+      token: t,
+      body: { email: "p2@x.com", current_password: "Secret123!" },
+    });
+    ok(moved.body.session_token, "a fresh token comes back when the email changes");
+    equal(
+      (await call(sb, "GET", "user/profile", { token: moved.body.session_token })).body.email,
+      "p2@x.com",
+    );
+    const admin = await call(sb, "GET", "system/admin/profile", { token });
+    equal(admin.body.email, "admin@example.com");
+    const none = await call(sb, "GET", "user/profile");
+    equal(none.status, 401);
+  });
+});
+
+Deno.test("admin/user guards and password endpoints keep to their kind", async () => {
+  await withSandbox(async (sb, token) => {
+    const u = (await call(sb, "POST", "system/user", {
+      token,
+      body: [{ name: "Pat", email: "pat@x.com", password: "Secret123!" }],
+    })).body.resource[0];
+    const viaUser = await call(sb, "PATCH", "system/user/1", { token, body: { phone: "1" } });
+    equal(viaUser.status, 403);
+    equal(messageOf(viaUser), "Not allowed to change an admin user.");
+    const delAdmin = await call(sb, "DELETE", "system/user/1", { token });
+    equal(messageOf(delAdmin), "Not allowed to delete an admin user.");
+    const viaAdmin = await call(sb, "DELETE", `system/admin/${u.id}`, { token });
+    equal(viaAdmin.status, 400);
+    equal(messageOf(viaAdmin), "Cannot delete a non-admin user.");
+    const self = await call(sb, "DELETE", "system/admin/1", { token });
+    equal(self.status, 403);
+    equal(messageOf(self), "Cannot delete your account.");
+    const t = (await call(sb, "POST", "user/session", {
+      body: { email: "pat@x.com", password: "Secret123!" },
+    })).body.session_token;
+    const wrongKind = await call(sb, "POST", "system/admin/password", {
+      token: t,
+      body: { old_password: "Secret123!", new_password: "x" },
+    });
+    equal(wrongKind.status, 401);
+    equal(
+      messageOf(wrongKind),
+      "You are not authorized to reset/change password for the account pat@x.com",
+    );
+    const wrongOld = await call(sb, "POST", "user/password", {
+      token: t,
+      body: { old_password: "nope", new_password: "Newer123!" },
+    });
+    equal(wrongOld.status, 400);
+    const changed = await call(sb, "POST", "system/admin/password?login=true", {
+      token,
+      body: { old_password: sb.admin.password, new_password: "Changed123!" },
+    });
+    equal(changed.body.success, true);
+    ok(changed.body.session_token);
+    equal((await call(sb, "GET", "system/role", { token })).status, 403, "old token revoked");
+    equal(
+      (await call(sb, "POST", "system/admin/session", {
+        body: { email: sb.admin.email, password: "Changed123!" },
+      })).status,
+      200,
+    );
+  });
+});
+
+Deno.test("HTTP Basic credentials authenticate a single request", async () => {
+  await withSandbox(async (sb) => {
+    const ok1 = await fetch(`${sb.url}/api/v2/system/role`, {
+      headers: { Authorization: "Basic " + btoa(`${sb.admin.email}:${sb.admin.password}`) },
+    });
+    equal(ok1.status, 200);
+    await ok1.body?.cancel();
+    const bad = await fetch(`${sb.url}/api/v2/system/role`, {
+      headers: { Authorization: "Basic " + btoa(`${sb.admin.email}:wrong`) },
+    });
+    equal(bad.status, 401);
+    await bad.body?.cancel();
+  });
+});

@@ -1,0 +1,432 @@
+import assert from "node:assert/strict";
+import type { Command } from "commander";
+import { startSandbox } from "../../lib/sandbox/mod.ts";
+import { connect } from "../../lib/client.ts";
+import { buildProgram, parseTarget } from "../../scripts/dfkit.ts";
+import { assertNoSecrets, ROOT, runDeno, taskFlags } from "./helpers.ts";
+
+const flags = await taskFlags("dfkit");
+
+/** Runs the CLI with exactly the permissions of `deno task dfkit`. */
+function dfkit(args: string[], env: Record<string, string> = {}, stdin?: string) {
+  return runDeno(["run", ...flags, "scripts/dfkit.ts", ...args], { env, stdin });
+}
+
+/** A sandbox and the environment that points the CLI at it as its admin. */
+async function withSandbox(
+  body: (env: Record<string, string>, url: string) => Promise<void>,
+  options: { maxRecords?: number } = {},
+): Promise<void> {
+  const sb = await startSandbox({ port: 0, ...options });
+  try {
+    await body(
+      { DF_URL: sb.url, DF_EMAIL: sb.admin.email, DF_PASSWORD: sb.admin.password },
+      sb.url,
+    );
+  } finally {
+    await sb.close();
+  }
+}
+
+function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
+  const out: string[][] = [];
+  for (const sub of cmd.commands) {
+    const path = [...prefix, sub.name()];
+    out.push(path, ...commandPaths(sub, path));
+  }
+  return out;
+}
+
+Deno.test("dfkit --help: every command (mounted recipes too) documents itself and the global options", async () => {
+  const paths = [[], ...commandPaths(buildProgram())];
+  assert.ok(paths.length >= 10, `expected a full command tree, got ${paths.length}`);
+  for (const names of ["login", "whoami", "get", "create", "update", "delete", "curl", "sandbox"]) {
+    assert.ok(paths.some((p) => p[0] === names), `no "${names}" command`);
+  }
+  for (const path of paths) {
+    const run = await dfkit([...path, "--help"]);
+    const label = ["dfkit", ...path].join(" ");
+    assert.equal(run.code, 0, `${label} --help exited ${run.code}: ${run.stderr}`);
+    assert.match(run.stdout, new RegExp(`^Usage: ${["dfkit", ...path].join(" ")}\\b`), label);
+    for (const opt of ["--profile", "--json", "--help"]) {
+      assert.ok(run.stdout.includes(opt), `${label} --help does not mention ${opt}`);
+    }
+    // Passwords never come from argv: no command offers a password option.
+    assert.doesNotMatch(run.stdout, /--(admin-)?password\b/, `${label} takes a password option`);
+  }
+});
+
+Deno.test("dfkit: resource paths name system resources, tables, schema, or raw paths", () => {
+  assert.deepEqual(parseTarget("system/user"), { kind: "system", resource: "user", id: undefined });
+  assert.deepEqual(parseTarget("/api/v2/system/role/4"), {
+    kind: "system",
+    resource: "role",
+    id: "4",
+  });
+  assert.deepEqual(parseTarget("db/_table/contact/7"), {
+    kind: "table",
+    service: "db",
+    table: "contact",
+    id: "7",
+  });
+  assert.deepEqual(parseTarget("db/_schema"), { kind: "schema", service: "db", table: undefined });
+  assert.deepEqual(parseTarget("system/environment/x/y"), {
+    kind: "raw",
+    path: "system/environment/x/y",
+  });
+});
+
+Deno.test("dfkit whoami / get: tables by default, JSON with --json, never a token", async () => {
+  await withSandbox(async (env) => {
+    const who = await dfkit(["whoami"], env);
+    assert.equal(who.code, 0, who.stderr);
+    assert.match(who.stdout, /│ http:\/\/127\.0\.0\.1:\d+ │ 1\s+│ admin@example\.com │/);
+
+    const whoJson = await dfkit(["whoami", "--json"], env);
+    assert.equal(whoJson.code, 0, whoJson.stderr);
+    const me = JSON.parse(whoJson.stdout);
+    assert.equal(me.email, "admin@example.com");
+    assert.equal(me.session_token, undefined);
+    assert.equal(me.session_id, undefined);
+
+    const services = await dfkit(
+      ["get", "system/service", "--fields", "id,name,type", "--order", "id"],
+      env,
+    );
+    assert.equal(services.code, 0, services.stderr);
+    assert.match(services.stdout, /│ 2\s+│ db\s+│ sqlite │/);
+
+    const json = await dfkit(
+      ["--json", "get", "system/service", "--filter", "name like 's%'", "--fields", "id,name"],
+      env,
+    );
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), [{ id: 1, name: "system" }]);
+
+    const count = await dfkit(["get", "system/app", "--count"], env);
+    assert.equal(count.stdout.trim(), "3");
+
+    const one = await dfkit(["get", "system/service/2", "--json"], env);
+    assert.equal(JSON.parse(one.stdout).name, "db");
+
+    // API keys are data, but masked unless asked for.
+    const apps = await dfkit(["get", "system/app", "--fields", "name,api_key", "--json"], env);
+    assert.ok(
+      JSON.parse(apps.stdout).every((a: { api_key: string }) => a.api_key === "[REDACTED]"),
+    );
+    const shown = await dfkit(
+      ["get", "system/app", "--fields", "api_key", "--json", "--show-secrets"],
+      env,
+    );
+    assert.match(JSON.parse(shown.stdout)[0].api_key, /^[0-9a-f]{64}$/);
+
+    for (const run of [who, whoJson, services, json, count, one, apps]) {
+      assertNoSecrets(run.stdout + run.stderr, [env.DF_PASSWORD]);
+    }
+  });
+});
+
+Deno.test("dfkit create / update / delete change the instance; get --limit walks pages", async () => {
+  await withSandbox(async (env, url) => {
+    const roles = Array.from({ length: 12 }, (_, i) => ({ name: `r${i}`, is_active: true }));
+    const made = await dfkit(
+      ["--json", "create", "system/role", "--file", "-", "--chunk", "5", "--fields", "id,name"],
+      env,
+      JSON.stringify(roles),
+    );
+    assert.equal(made.code, 0, made.stderr);
+    const created = JSON.parse(made.stdout) as { id: number; name: string }[];
+    assert.equal(created.length, 12);
+
+    const upd = await dfkit(
+      ["update", `system/role/${created[0].id}`, "--data", '{"description":"tier 1"}'],
+      env,
+    );
+    assert.equal(upd.code, 0, upd.stderr);
+    const bulk = await dfkit(
+      [
+        "update",
+        "system/role",
+        "--data",
+        JSON.stringify([{ id: created[1].id, description: "bulk" }]),
+      ],
+      env,
+    );
+    assert.equal(bulk.code, 0, bulk.stderr);
+
+    const del = await dfkit(
+      ["delete", "system/role", "--ids", `${created[2].id},${created[3].id}`],
+      env,
+    );
+    assert.equal(del.code, 0, del.stderr);
+
+    const df = await connect({ url, email: env.DF_EMAIL, password: env.DF_PASSWORD });
+    try {
+      assert.equal((await df.system.role.get(created[0].id)).description, "tier 1");
+      assert.equal((await df.system.role.get(created[1].id)).description, "bulk");
+      assert.equal(await df.system.role.count(), 10);
+    } finally {
+      await df.logout();
+    }
+
+    const limited = await dfkit(
+      ["--json", "get", "system/role", "--limit", "7", "--order", "id"],
+      env,
+    );
+    assert.equal(JSON.parse(limited.stdout).length, 7);
+  });
+});
+
+Deno.test("dfkit tables and schema: db/_table/<t> and db/_schema", async () => {
+  await withSandbox(async (env, url) => {
+    const df = await connect({ url, email: env.DF_EMAIL, password: env.DF_PASSWORD });
+    await df.db("db").schema.create([{
+      name: "contact",
+      field: [{ name: "id", type: "id" }, { name: "name", type: "string", length: 40 }],
+    }]);
+    await df.logout();
+    const ins = await dfkit(
+      ["create", "db/_table/contact", "--data", '[{"name":"Ada"},{"name":"Grace"}]'],
+      env,
+    );
+    assert.equal(ins.code, 0, ins.stderr);
+    const list = await dfkit(["get", "db/_schema"], env);
+    assert.match(list.stdout, /│ contact │/);
+    const rows = await dfkit(
+      ["--json", "get", "db/_table/contact", "--filter", "name = 'Grace'", "--fields", "name"],
+      env,
+    );
+    assert.deepEqual(JSON.parse(rows.stdout), [{ name: "Grace" }]);
+    const gone = await dfkit(["delete", "db/_table/contact", "--filter", "name = 'Ada'"], env);
+    assert.equal(gone.code, 0, gone.stderr);
+    const left = await dfkit(["get", "db/_table/contact", "--count"], env);
+    assert.equal(left.stdout.trim(), "1");
+  });
+});
+
+Deno.test("dfkit exit codes: 1 server error, 2 bad usage, 3 partial batch", async () => {
+  await withSandbox(async (env) => {
+    const missing = await dfkit(["get", "system/role/999"], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /error: 404 on GET .*system\/role\/999/);
+
+    const unknown = await dfkit(["get", "system/role", "--nope"], env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown option '--nope'/);
+
+    const badLimit = await dfkit(["get", "system/role", "--limit", "ten"], env);
+    assert.equal(badLimit.code, 2);
+    assert.match(badLimit.stderr, /--limit must be a whole number/);
+
+    const zero = await dfkit(["get", "system/role", "--limit", "0"], env);
+    assert.equal(zero.code, 2);
+    assert.match(zero.stderr, /--limit must be a whole number >= 1/);
+
+    const badFilter = await dfkit(["get", "system/role", "--filter", "name = = 'x'"], env);
+    assert.equal(badFilter.code, 2, badFilter.stderr);
+    assert.match(badFilter.stderr, /Invalid filter at position/);
+
+    const noScope = await dfkit(["delete", "system/role"], env);
+    assert.equal(noScope.code, 2);
+    assert.match(noScope.stderr, /Refusing to delete without a scope/);
+
+    const badJson = await dfkit(["create", "system/role", "--data", "{name:"], env);
+    assert.equal(badJson.code, 2);
+    assert.match(badJson.stderr, /--data is not valid JSON/);
+
+    const batch = await dfkit(
+      ["create", "system/role", "--continue", "--data", '[{"name":"x"},{"name":"x"},{"name":"y"}]'],
+      env,
+    );
+    assert.equal(batch.code, 3, batch.stderr);
+    assert.match(batch.stderr, /#1 failed: /);
+    assert.match(batch.stderr, /#0 succeeded \(id \d+\)/);
+    assert.match(batch.stderr, /#2 succeeded \(id \d+\)/);
+  });
+});
+
+Deno.test("dfkit credentials: no DF_URL or no password is a usage error, never a hang", async () => {
+  const none = await dfkit(["whoami"]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /No DreamFactory instance given/);
+  await withSandbox(async (env) => {
+    // No password and no terminal: told to set DF_PASSWORD (no prompt on a pipe).
+    const noPw = await dfkit(["whoami"], { DF_URL: env.DF_URL, DF_EMAIL: env.DF_EMAIL }, "");
+    assert.equal(noPw.code, 2);
+    assert.match(noPw.stderr, /set DF_PASSWORD/);
+    const wrong = await dfkit(["whoami"], { ...env, DF_PASSWORD: "wrong" });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /401.*Invalid credentials/);
+    assertNoSecrets(wrong.stderr, ["wrong"]);
+  });
+});
+
+Deno.test("dfkit curl prints the exact call with secrets as shell variables", async () => {
+  await withSandbox(async (env, url) => {
+    const get = await dfkit(
+      ["curl", "get", "system/user", "--filter", "id > 1", "--fields", "id,email"],
+      env,
+    );
+    assert.equal(get.code, 0, get.stderr);
+    assert.ok(
+      get.stdout.includes(`'${url}/api/v2/system/user?filter=id%20%3E%201&fields=id,email`),
+    );
+    assert.match(get.stdout, /-H "X-DreamFactory-Session-Token: \$DF_SESSION_TOKEN"/);
+    const post = await dfkit(["curl", "post", "system/role", "--data", '{"name":"x"}'], env);
+    assert.equal(post.code, 0, post.stderr);
+    assert.match(post.stdout, /-X( \\\n)?\s+POST/);
+    assert.ok(post.stdout.includes(`'{"resource":[{"name":"x"}]}'`), post.stdout);
+    assertNoSecrets(get.stdout + post.stdout, [env.DF_PASSWORD]);
+  });
+});
+
+Deno.test({
+  name: "dfkit curl: the printed command, run by a shell with $DF_SESSION_TOKEN set, works",
+  ignore: !(await Deno.stat("/usr/bin/curl").catch(() => null)),
+  fn: async () => {
+    await withSandbox(async (env, url) => {
+      const printed = await dfkit(
+        ["curl", "get", "system/service", "--filter", "name like 'd%'", "--fields", "id,name"],
+        env,
+      );
+      assert.equal(printed.code, 0, printed.stderr);
+      // The test logs in itself to get a token for the shell; the CLI never printed one.
+      const login = await fetch(`${url}/api/v2/system/admin/session`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email: env.DF_EMAIL, password: env.DF_PASSWORD }),
+      });
+      const { session_token } = await login.json();
+      const shell = await new Deno.Command("bash", {
+        args: ["-c", printed.stdout],
+        env: { DF_SESSION_TOKEN: session_token },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(shell.code, 0, new TextDecoder().decode(shell.stderr));
+      const body = JSON.parse(new TextDecoder().decode(shell.stdout));
+      assert.deepEqual(body.resource, [{ id: 2, name: "db" }]);
+    });
+  },
+});
+
+Deno.test("dfkit login --save writes a profile without secrets; --profile uses it", async () => {
+  await withSandbox(async (env) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = `${dir}/profiles.json`;
+      const login = await dfkit(["login", "--save", "local"], { ...env, DFKIT_PROFILES: file });
+      assert.equal(login.code, 0, login.stderr);
+      const text = await Deno.readTextFile(file);
+      assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+      assert.deepEqual(JSON.parse(text).profiles.local, {
+        url: env.DF_URL,
+        email: env.DF_EMAIL,
+        password: "env:DF_PASSWORD",
+      });
+      assertNoSecrets(text, [env.DF_PASSWORD], "profiles file");
+      const who = await dfkit(["--profile", "local", "whoami"], {
+        DFKIT_PROFILES: file,
+        DF_PASSWORD: env.DF_PASSWORD,
+      });
+      assert.equal(who.code, 0, who.stderr);
+      assert.match(who.stdout, /admin@example\.com/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("dfkit sandbox: serves until SIGTERM, then stops cleanly", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, "scripts/dfkit.ts", "sandbox", "--port", "0", "--json"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  const info = JSON.parse(text.split("\n")[0]);
+  assert.match(info.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const df = await connect({ url: info.url, email: info.email, password: "Passw0rd123" });
+  assert.equal(df.session?.is_sys_admin, true);
+  await df.logout();
+  child.kill("SIGTERM");
+  while (!(await reader.read()).done) { /* drain */ }
+  const status = await child.status;
+  assert.equal(status.code, 0);
+});
+
+Deno.test("dfkit mounts the recipe commands, passing --url/--email on to them", async () => {
+  await withSandbox(async (env) => {
+    // Only the password in the environment; the instance and login come from global options.
+    const run = await dfkit(
+      ["--url", env.DF_URL, "--email", env.DF_EMAIL, "customer", "status", "acme-1"],
+      { DF_PASSWORD: env.DF_PASSWORD },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /customer acme-1: not provisioned/);
+    const snap = await dfkit(["migrate", "snapshot", "--help"], env);
+    assert.equal(snap.code, 0, snap.stderr);
+  });
+});
+
+Deno.test("dfkit har: converts a recording offline, never copying its credentials", async () => {
+  const token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjEsImV4cCI6OX0.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+  const entry = {
+    startedDateTime: "2026-01-01T00:00:00Z",
+    time: 1,
+    request: {
+      method: "POST",
+      url: "http://df.example.com/api/v2/system/role",
+      httpVersion: "HTTP/1.1",
+      headers: [
+        { name: "X-DreamFactory-Session-Token", value: token },
+        { name: "Content-Type", value: "application/json" },
+      ],
+      queryString: [],
+      cookies: [],
+      headersSize: -1,
+      bodySize: -1,
+      postData: {
+        mimeType: "application/json",
+        text: JSON.stringify({ resource: [{ name: "support", is_active: true }] }),
+      },
+    },
+    response: {
+      status: 201,
+      statusText: "Created",
+      httpVersion: "HTTP/1.1",
+      headers: [],
+      cookies: [],
+      content: { size: 20, mimeType: "application/json", text: '{"resource":[{"id":1}]}' },
+      redirectURL: "",
+      headersSize: -1,
+      bodySize: -1,
+    },
+    cache: {},
+    timings: { send: 0, wait: 1, receive: 0 },
+  };
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/console.har`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        log: { version: "1.2", creator: { name: "t", version: "1" }, entries: [entry] },
+      }),
+    );
+    const run = await dfkit(["har", file]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /df\.system\.role\.create\(\{ name: "support", is_active: true \}\)/);
+    assertNoSecrets(run.stdout + run.stderr, [token]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,88 @@
+/**
+ * Shared helpers for tests of the user-facing layer: run Deno subprocesses (the CLI, the demo,
+ * the REPL, notebook code) with a clean environment, read the permissions each `deno task`
+ * passes, and check output for leaked secrets.
+ */
+import assert from "node:assert/strict";
+
+/** The repository root. */
+export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The environment of a child: ours without any `DF_*`/`DFKIT_*` setting, colours off. */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (!k.startsWith("DF_") && !k.startsWith("DFKIT_")) env[k] = v;
+  }
+  return { ...env, NO_COLOR: "1", ...extra };
+}
+
+/** What a finished subprocess printed. */
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno <args>` in the repository root with {@linkcode childEnv}. */
+export async function runDeno(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<Run> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: options.cwd ?? ROOT,
+    env: childEnv(options.env),
+    clearEnv: true,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  // A hung child (a server left open, an endless loop) fails the test instead of hanging it.
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, options.timeoutMs ?? 240_000);
+  try {
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The permission flags of a `deno task` (everything between `deno run`/`deno repl` and the
+ * script), so tests run scripts with exactly the permissions their task grants.
+ */
+export async function taskFlags(task: string): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
+  const line: string | undefined = config.tasks?.[task];
+  assert.ok(line, `deno.json has no task "${task}"`);
+  return line.split(/\s+/).filter((w) =>
+    w.startsWith("--allow-") || w === "-A" || w === "--no-prompt"
+  );
+}
+
+const SECRET_PATTERNS: [string, RegExp][] = [
+  ["a JWT session token", /eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/],
+  ["a 64-hex-digit API key", /\b[0-9a-f]{64}\b/],
+];
+
+/** Fails when `text` contains a session token, an API key or one of the `known` secrets. */
+export function assertNoSecrets(text: string, known: string[] = [], where = "output"): void {
+  for (const [what, pattern] of SECRET_PATTERNS) {
+    const m = pattern.exec(text);
+    assert.equal(m, null, `${where} contains ${what}: ${m?.[0].slice(0, 12)}…`);
+  }
+  for (const secret of known) {
+    assert.ok(!text.includes(secret), `${where} contains the secret "${secret.slice(0, 3)}…"`);
+  }
+}

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { startSandbox } from "../../lib/sandbox/mod.ts";
+import { assertNoSecrets, runDeno, taskFlags } from "./helpers.ts";
+
+/** Drives a real `deno repl` with the REPL task's flags, typing `lines` on its stdin. */
+async function repl(lines: string[], env: Record<string, string> = {}) {
+  const args = ["repl", ...await taskFlags("repl"), "--eval-file=scripts/repl.ts"];
+  return await runDeno(args, { stdin: lines.join("\n") + "\n", env });
+}
+
+Deno.test("repl: on a fresh sandbox, df/system/db are ready and results print as tables", async () => {
+  const run = await repl([
+    'await system.service.fields("id", "name")',
+    'await db.table("contact").fields("name", "city").order("name")',
+    "df",
+    'console.log(system.user.filter("id > 1").toCurl())',
+    "df.session.email",
+    "close()",
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const out = run.stdout;
+  assert.match(out, /dfkit REPL: connected to a fresh sandbox at http:\/\/127\.0\.0\.1:\d+/);
+  // The banner (everything before the REPL's own greeting) fits on one screen.
+  const greeting = out.split("\n").findIndex((l) => l.startsWith("Deno "));
+  assert.ok(greeting > 3 && greeting < 20, `banner is ${greeting} lines`);
+  // A table of the three default services, and of the sample contacts.
+  assert.match(out, /│ id │ name\s+│/);
+  for (const svc of ["system", "db", "user"]) {
+    assert.match(out, new RegExp(`│ \\d+\\s+│ ${svc}\\s+│`));
+  }
+  assert.match(out, /│ Ada Lovelace\s+│ London\s+│/);
+  assert.match(out, /3 records/);
+  assert.match(out, /auth: "admin session as admin@example.com"/);
+  assert.match(out, /X-DreamFactory-Session-Token: \$DF_SESSION_TOKEN/);
+  assert.match(out, /"admin@example.com"/);
+  assert.doesNotMatch(out + run.stderr, /Uncaught/);
+  assertNoSecrets(out + run.stderr, ["Passw0rd123"], "REPL output");
+});
+
+Deno.test("repl: with DF_URL it connects to that instance instead of starting a sandbox", async () => {
+  const sb = await startSandbox({ port: 0 });
+  try {
+    const run = await repl(["await system.role.count()", "close()"], {
+      DF_URL: sb.url,
+      DF_EMAIL: sb.admin.email,
+      DF_PASSWORD: sb.admin.password,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`dfkit REPL: connected to ${sb.url} as admin@example.com`));
+    assert.doesNotMatch(run.stdout, /fresh sandbox/);
+    assert.match(run.stdout, /\n0\n/, "a fresh instance has no roles");
+    assertNoSecrets(run.stdout + run.stderr, [sb.admin.password], "REPL output");
+  } finally {
+    await sb.close();
+  }
+});
