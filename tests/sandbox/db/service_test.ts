@@ -11,7 +11,8 @@ import { type AccessFn, call } from "./direct.ts";
 
 type Rec = Record<string, unknown>;
 function assertEquals(actual: unknown, expected: unknown, message?: string): void {
-  assert.deepEqual(actual, expected, message);
+  if (message === undefined) assert.deepEqual(actual, expected);
+  else assert.deepEqual(actual, expected, message);
 }
 function assertMatch(actual: string, re: RegExp): void {
   assert.match(actual, re);
