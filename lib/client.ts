@@ -6,6 +6,7 @@
  * @module
  */
 import { AuthStore, type ConnectOptions, resolveConnectOptions, type SessionInfo } from "./auth.ts";
+import { type HarRecorder, recordHar } from "./har/record.ts";
 import { Query, type QueryContext } from "./query/builder.ts";
 import { recordsOf } from "./query/response.ts";
 import { SYSTEM_RESOURCES, type SystemRecordTypes, tableDescriptor } from "./resources.ts";
@@ -216,6 +217,24 @@ export class DreamFactory {
    */
   onExchange(listener: ExchangeListener): () => void {
     return this.#transport.onExchange(listener);
+  }
+
+  /**
+   * Starts recording this client's calls as a HAR log with secrets redacted, for support and bug
+   * reports; open it in browser devtools or any HAR viewer.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@dfkit/dfkit";
+   * const df = await connect();
+   * const har = df.recordHar();
+   * await df.system.role.fields("id", "name");
+   * await har.save("session.har"); // tokens, keys and passwords are "[REDACTED]"
+   * har.stop();
+   * ```
+   */
+  recordHar(): HarRecorder {
+    return recordHar(this);
   }
 
   /**

@@ -606,13 +606,12 @@ export function renderCurl(req: RequestDescription): string {
   const header = (k: string, v: string) =>
     /^\$DF_[A-Z_]+$/.test(v) ? `-H "${k}: ${v}"` : `-H ${q(`${k}: ${v}`)}`;
   const parts = ["curl -sS"];
-  if (req.method !== "GET") parts.push("-X", req.method);
+  if (req.method !== "GET") parts[0] += ` -X ${req.method}`;
   parts.push(q(req.url));
   for (const [k, v] of Object.entries(req.headers)) parts.push(header(k, v));
   if (req.body !== undefined) {
     parts.push(
-      "--data-binary",
-      q(typeof req.body === "string" ? req.body : JSON.stringify(req.body)),
+      `--data-binary ${q(typeof req.body === "string" ? req.body : JSON.stringify(req.body))}`,
     );
   }
   return parts.join(" \\\n  ");

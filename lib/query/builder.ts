@@ -15,7 +15,7 @@ import {
   type TransportResponse,
 } from "../transport.ts";
 import { andFilters, type FilterInput, toFilterString, whereFilter } from "./filter.ts";
-import { type Page, recordsOf, totalOf } from "./response.ts";
+import { hasNextOf, type Page, recordsOf, totalOf } from "./response.ts";
 
 /** What a builder needs from the client: sending and describing calls. */
 export interface QueryContext {
@@ -357,12 +357,19 @@ export class Query<T = Record<string, unknown>>
           include_count: true,
         })),
       );
-      const records = recordsOf<T>(res.body);
+      let records = recordsOf<T>(res.body);
       const count = totalOf(res.body);
+      // A resource that ignores `limit` still must not hand back more than asked for.
+      if (remaining !== undefined && records.length > remaining) {
+        records = records.slice(0, remaining);
+      }
       // Advance by what arrived, not by what was asked: the server silently caps page sizes.
       offset += records.length;
       got += records.length;
-      const done = records.length === 0 || (count !== undefined && offset >= count) ||
+      // Without a count or `meta.next` the resource does not page (DreamFactory's
+      // system/service_type ignores limit, offset and include_count): this was everything.
+      const unpaged = count === undefined && !hasNextOf(res.body);
+      const done = records.length === 0 || unpaged || (count !== undefined && offset >= count) ||
         (s.limit !== undefined && got >= s.limit);
       const page: Page<T> = { records: asRecords(records), more: !done };
       if (count !== undefined) page.count = count;

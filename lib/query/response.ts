@@ -40,3 +40,11 @@ export function totalOf(body: unknown): number | undefined {
   const n = meta?.count;
   return typeof n === "number" ? n : typeof n === "string" && n !== "" ? Number(n) : undefined;
 }
+
+/** Whether a list response says more records follow (`meta.next`, set when the server capped it). */
+export function hasNextOf(body: unknown): boolean {
+  const meta = body && typeof body === "object"
+    ? (body as { meta?: { next?: unknown } }).meta
+    : undefined;
+  return meta?.next !== undefined && meta?.next !== null;
+}

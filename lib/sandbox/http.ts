@@ -17,11 +17,13 @@ export class DfError extends Error {
   readonly context: unknown;
   /** Short shape `{code,message}` without `context`/`status_code`, as DF gives non-DF exceptions. */
   readonly short: boolean;
+  /** Laravel's own bare `{"message":"Server Error"}`, as DF answers PHP errors it does not map. */
+  readonly bare: boolean;
 
   constructor(
     status: number,
     message: string,
-    options: { context?: unknown; code?: number | string; short?: boolean } = {},
+    options: { context?: unknown; code?: number | string; short?: boolean; bare?: boolean } = {},
   ) {
     super(message);
     this.name = "DfError";
@@ -29,10 +31,12 @@ export class DfError extends Error {
     this.code = options.code ?? status;
     this.context = options.context ?? null;
     this.short = options.short ?? false;
+    this.bare = options.bare ?? false;
   }
 
   /** The body DreamFactory would send for this error. */
-  toBody(): { error: Record<string, unknown> } {
+  toBody(): Record<string, unknown> {
+    if (this.bare) return { message: this.message };
     const message = htmlEntities(this.message);
     if (this.short) return { error: { code: this.code, message } };
     return {
@@ -42,7 +46,8 @@ export class DfError extends Error {
 
   /** The inner error object as it appears inside a batch error's `context.resource`. */
   toBatchEntry(): Record<string, unknown> {
-    return this.toBody().error;
+    const body = this.toBody();
+    return (body.error as Record<string, unknown> | undefined) ?? body;
   }
 }
 

@@ -396,7 +396,8 @@ export function checkLimits(db: DatabaseSync, call: LimitCall): DfError | null {
 }
 
 /** One `limit_cache` entry: a limit's counter for one key. */
-interface CacheEntry {
+/** One live counter of a limit, as `system/limit_cache` lists it. */
+export interface CacheEntry {
   id: number;
   key: string;
   max: number;
@@ -520,6 +521,14 @@ export function limitCacheResource(
   } catch (e) {
     return errorResponse(e);
   }
+}
+
+/**
+ * The live counters of one limit (`[{id, key, max, attempts, remaining}]`, as
+ * `GET system/limit_cache` lists them), for `system/limit?related=limit_cache_by_limit_id`.
+ */
+export function limitCacheOf(db: DatabaseSync, limitRow: Record<string, unknown>): CacheEntry[] {
+  return cacheEntries(prepared(db), toLimitRow(limitRow), Date.now());
 }
 
 /**

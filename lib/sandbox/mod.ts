@@ -42,6 +42,11 @@ export interface SandboxOptions {
   jwtRefreshTtl?: number;
   /** Per-request record cap (system resources default 100000, database services 1000). */
   maxRecords?: number;
+  /**
+   * Shortest password `system/user` and `system/admin` accept; default 6, as DreamFactory 7.0.0
+   * answered. Newer DreamFactory (df-core since 2024-10) requires 16: pass 16 to test against that.
+   */
+  passwordMinLength?: number;
 }
 
 /** A running sandbox. */
@@ -100,6 +105,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     auth: { db, secret: getMeta(db, "jwt_secret")!, jwtTtl, jwtRefreshTtl, host: hostName() },
     registry,
     maxRecords: options.maxRecords ?? 100000,
+    passwordMinLength: options.passwordMinLength ?? 6,
     origin: () => origin,
   });
   const host = options.host ?? "127.0.0.1";

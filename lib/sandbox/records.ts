@@ -37,6 +37,8 @@ export interface CallContext {
   flag(name: string, ...aliases: string[]): boolean;
   /** Record cap of one request. */
   maxRecords: number;
+  /** Shortest password accepted on user and admin records. */
+  passwordMinLength: number;
   /** Lookup values for filters. */
   lookups: Record<string, string>;
   /** Base URL of the sandbox (for computed URLs). */
@@ -66,6 +68,11 @@ export interface ResourceDescriptor {
   hidden?: string[];
   /** Names of attributes `present` always adds (accepted in `fields`). */
   appendedNames?: string[];
+  /**
+   * Relations the resource computes itself rather than joining a table (df-limits'
+   * `limit_cache_by_limit_id`): name to the value attached to each output record.
+   */
+  computedRelations?: Record<string, (row: Row, ctx: CallContext) => unknown>;
   /** Adjusts every output record (appended attributes, masks); `all` is true for `fields=*`. */
   present?: (row: Row, out: Rec, ctx: CallContext, all: boolean) => void;
   /** Fields a new record must carry (400 "Invalid data supplied. The x field is required."). */
@@ -164,7 +171,8 @@ export class RecordEngine {
 
   private filterSql(ctx: CallContext): { sql: string; values: SQLInputValue[] } {
     const filter = ctx.option("filter");
-    if (filter === undefined || filter.trim() === "") return { sql: "1", values: [] };
+    // Only an absent or empty filter means "no filter": DreamFactory fails on one of only spaces.
+    if (filter === undefined || filter === "") return { sql: "1", values: [] };
     const params = (() => {
       const raw = ctx.option("params");
       if (!raw) return {};
@@ -188,7 +196,8 @@ export class RecordEngine {
       return { sql: out.sql, values: out.params as SQLInputValue[] };
     } catch (e) {
       if (e instanceof FilterError) {
-        throw new DfError(e.status, e.message, e.short || e.sqlError ? { short: true } : {});
+        if (e.short) throw new DfError(e.status, "Server Error", { bare: true });
+        throw new DfError(e.status, e.message, e.sqlError ? { short: true } : {});
       }
       throw e;
     }
@@ -213,7 +222,8 @@ export class RecordEngine {
   private relationsRequested(ctx: CallContext): RelationDef[] {
     const raw = ctx.option("related");
     if (!raw || !raw.trim()) return [];
-    return raw.split(",").map((s) => s.trim()).filter(Boolean).map((name) => {
+    const computed = this.desc.computedRelations ?? {};
+    return raw.split(",").map((s) => s.trim()).filter((s) => s && !(s in computed)).map((name) => {
       const rel = this.t.relations.find((r) => r.name === name);
       if (!rel) throw new DfError(400, `Unknown relationship: ${name}`);
       return rel;
@@ -234,9 +244,15 @@ export class RecordEngine {
     }
     const set = fields ? new Set(fields) : null;
     const relatedMaps = rels.map((rel) => this.related(ctx.db, rel, rows));
+    const computed = Object.entries(this.desc.computedRelations ?? {});
+    const asked = computed.length
+      ? (ctx.option("related") ?? "").split(",").map((s) => s.trim())
+      : [];
+    const attach = computed.filter(([name]) => asked.includes(name));
     return rows.map((row) => {
       const out = formatRow(this.t, row, set, this.desc.hidden);
       this.desc.present?.(row, out, ctx, !fields);
+      for (const [name, compute] of attach) out[name] = compute(row, ctx);
       rels.forEach((rel, i) => {
         const many = rel.type === "has_many" || rel.type === "many_many";
         out[rel.name] = relatedMaps[i].get(row[rel.field]) ?? (many ? [] : null);

@@ -93,7 +93,8 @@ const ACCESS_EXCEPTIONS: [string, string, string[] | "*"][] = [
   ["user", "profile", ["GET", "POST", "PUT", "PATCH"]],
 ];
 
-const ALL_VERBS = 0x3ff;
+// DreamFactory's Session::getServicePermissions gives admins GET|POST|PUT|PATCH|DELETE only.
+const ALL_VERBS = 31;
 
 /** Settings of a running sandbox core. */
 export interface CoreOptions {
@@ -102,6 +103,8 @@ export interface CoreOptions {
   registry: ServiceRegistry;
   /** Record cap of system resources. */
   maxRecords: number;
+  /** Shortest password accepted on user and admin records. */
+  passwordMinLength: number;
   /** Base URL, once listening. */
   origin: () => string;
 }
@@ -292,6 +295,7 @@ export class SandboxCore {
       option,
       flag,
       maxRecords: this.o.maxRecords,
+      passwordMinLength: this.o.passwordMinLength,
       // Computed on first use: most requests carry no filter.
       get lookups() {
         return computeLookups();

@@ -262,3 +262,18 @@ Deno.test("toRequest() is exactly the first request await sends", async () => {
     assertEquals(exchanges[0].requestHeaders.Accept, req.headers.Accept);
   }
 });
+
+Deno.test("a resource that does not page (service_type) is read once, and limit still holds", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  // DreamFactory's system/service_type ignores limit, offset and include_count: one answer is all.
+  const all = await df.system.service_type.fields("name");
+  const names = all.map((t) => t.name);
+  assert(names.includes("sqlite") && names.includes("system"), names.join(","));
+  assertEquals(new Set(names).size, names.length, "no type is listed twice");
+  const two = await df.system.service_type.fields("name").limit(2);
+  assertEquals(two.map((t) => t.name), names.slice(0, 2));
+  let seen = 0;
+  for await (const _ of df.system.service_type) seen++;
+  assertEquals(seen, names.length);
+});

@@ -1,5 +1,5 @@
 /**
- * Replays the real DreamFactory 7.0.0 transcripts of `../shared/df-observed/` against a sandbox,
+ * Replays the real DreamFactory 7.0.0 transcripts (tests/fixtures/df-observed) against a sandbox,
  * in the order they were recorded (each file's `Date` header, then its name), so that every file
  * sees the state the earlier ones created, as it did on the real server.
  *
@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { OBSERVED_DIR } from "../fixtures/observed.ts";
 
 /** One recorded exchange. */
 export interface Transcript {
@@ -25,8 +26,8 @@ export interface Transcript {
   date: number;
 }
 
-/** The folder of the transcripts, beside the repository. */
-export const TRANSCRIPT_DIR = new URL("../../../shared/df-observed/", import.meta.url);
+/** The folder of the transcripts (vendored in tests/fixtures, or `DFKIT_OBSERVED_DIR`). */
+export const TRANSCRIPT_DIR: URL = OBSERVED_DIR;
 
 function parseHeaderBlock(lines: string[]): [string, string][] {
   const out: [string, string][] = [];

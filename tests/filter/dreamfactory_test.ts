@@ -4,6 +4,7 @@
  * compileDreamFactoryFilter.
  */
 import assert from "node:assert/strict";
+import { OBSERVED_DIR } from "../fixtures/observed.ts";
 import {
   type ColumnInfo,
   compileDreamFactoryFilter,
@@ -377,10 +378,7 @@ Deno.test("raw parenthesised SQL values: allow-list only", () => {
 
 /** Reads a transcript: the request's filter and the response status and message. */
 async function transcript(name: string) {
-  const text = await Deno.readTextFile(
-    new URL(`../../../shared/df-observed/${name}`, import.meta.url),
-  )
-    .catch(() => Deno.readTextFile(`/work/shared/df-observed/${name}`));
+  const text = await Deno.readTextFile(new URL(name, OBSERVED_DIR));
   const reqLine = text.split("\n").find((l) => /^[A-Z]+ \/api\//.test(l))!;
   const url = new URL(reqLine.split(" ")[1], "http://x");
   const status = Number(/^HTTP\/1\.1 (\d+)/m.exec(text)![1]);

@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
-import { exchangeToHarEntry, fromHar, recordHar } from "../../lib/har/mod.ts";
+import { exchangeToHarEntry, fromHar } from "../../lib/har/mod.ts";
 import { entry, harOf } from "./har_helpers.ts";
 
 const B = "http://df.local/api/v2";
@@ -105,7 +105,7 @@ Deno.test("recordHar writes a redacted HAR 1.2 of a client session that converts
     }).then((r) => r.json());
     const token = String(login.session_token);
     const df = await connect({ url: sb.url, sessionToken: token });
-    const recorder = recordHar(df);
+    const recorder = df.recordHar(); // the same as recordHar(df)
     const [role] = await df.system.role.create({ name: "auditors", is_active: true });
     await df.system.user.create({ email: "kim@x.com", name: "kim", password: USER_PW });
     const apps = await df.system.app.fields("name", "api_key");

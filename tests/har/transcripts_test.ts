@@ -1,13 +1,14 @@
 /**
- * The real DreamFactory 7 exchanges in ../shared/df-observed (the shapes the admin console sends),
+ * The real DreamFactory 7 exchanges in tests/fixtures/df-observed (the shapes the admin console sends),
  * stitched into one HAR in recording order, must convert to a script that type-checks against
  * dfkit and carries none of the recording's tokens, keys or passwords.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { fromHar, type HarEntry } from "../../lib/har/mod.ts";
 import { entry, harOf } from "./har_helpers.ts";
+import { OBSERVED_DIR } from "../fixtures/observed.ts";
 
-const DIR = new URL("../../../shared/df-observed/", import.meta.url);
+const DIR = OBSERVED_DIR;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 const MOD = new URL("../../mod.ts", import.meta.url).href;
 

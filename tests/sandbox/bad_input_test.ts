@@ -226,3 +226,56 @@ Deno.test("GET tunnelled through POST selects the records (ids) given in the bod
     deepStrictEqual(r.body, { resource: [{ name: "c" }, { name: "a" }] });
   });
 });
+
+Deno.test("bad input: a filter of only spaces or '()' is DreamFactory's bare 500, an empty one is no filter", async () => {
+  await withSandbox(async (sb, token) => {
+    const schema = {
+      resource: [{ name: "t", field: [{ name: "id", type: "id" }, { name: "a", type: "string" }] }],
+    };
+    equal((await call(sb, "POST", "db/_schema", { token, body: schema })).status, 200);
+    for (const path of ["system/user", "db/_table/t"]) {
+      for (const filter of ["   ", "()"]) {
+        const res = await call(sb, "GET", `${path}?filter=${encodeURIComponent(filter)}`, {
+          token,
+        });
+        equal(res.status, 500, `${path} ${JSON.stringify(filter)}`);
+        deepStrictEqual(res.body, { message: "Server Error" });
+      }
+      equal((await call(sb, "GET", `${path}?filter=`, { token })).status, 200);
+    }
+  });
+});
+
+Deno.test("bad input: passwords shorter than the minimum are refused before anything is saved", async () => {
+  for (const min of [6, 16]) {
+    await withSandbox(async (sb, token) => {
+      const short = "x".repeat(min - 1);
+      const msg = `The password field must be at least ${min} characters.`;
+      const created = await call(sb, "POST", "system/user", {
+        token,
+        body: [{ email: "short@x.com", password: short }],
+      });
+      equal(created.status, 400);
+      deepStrictEqual(created.body.error.context.resource[0].context, { password: [msg] });
+      equal(created.body.error.context.resource[0].message, `Invalid data supplied. ${msg}`);
+      const none = await call(sb, "GET", "system/user?filter=email%3D'short%40x.com'", { token });
+      deepStrictEqual(none.body.resource, [], "the refused user was not created");
+      const ok = await call(sb, "POST", "system/user", {
+        token,
+        body: [{ email: "ok@x.com", password: "y".repeat(min) }],
+      });
+      equal(ok.status, 201);
+      const id = ok.body.resource[0].id;
+      const upd = await call(sb, "PATCH", `system/user/${id}`, {
+        token,
+        body: { password: short },
+      });
+      equal(upd.status, 400);
+      equal(messageOf(upd), `Invalid data supplied. ${msg}`);
+      const login = await call(sb, "POST", "user/session", {
+        body: { email: "ok@x.com", password: "y".repeat(min) },
+      });
+      equal(login.status, 200, "the old password still works after the refused change");
+    }, { passwordMinLength: min });
+  }
+});

@@ -74,6 +74,13 @@ class TableRequest {
     return v === undefined || v === null || String(v).trim() === "" ? undefined : String(v);
   }
 
+  /** The `filter` (or `where`) option; unlike other options one of only spaces is kept, since
+   * DreamFactory tests it with PHP's `empty()` and then fails on it. */
+  filterOpt(): string | undefined {
+    const v = this.ctx.option("filter", "where");
+    return v === undefined || v === null || String(v) === "" ? undefined : String(v);
+  }
+
   flag(name: string, ...aliases: string[]): boolean {
     return this.ctx.flag(name, ...aliases);
   }
@@ -102,7 +109,7 @@ class TableRequest {
 
   /** The client filter ANDed with the role's filters. */
   where(): Where {
-    const filter = this.opt("filter", "where");
+    const filter = this.filterOpt();
     return and(clientFilter(this.table, filter, this.params(), this.ctx.lookups), this.role);
   }
 
@@ -521,7 +528,7 @@ function getMany(r: TableRequest): Response {
       : Array.isArray(payload.resource)
       ? payload.resource as unknown[]
       : null;
-    if (records && records.length > 0 && r.opt("filter", "where") === undefined) {
+    if (records && records.length > 0 && r.filterOpt() === undefined) {
       const idFields = r.idFields();
       return readIds(
         r,
@@ -645,7 +652,7 @@ function patchMany(r: TableRequest): Response {
     return json(wrap(out));
   }
   const records = recordsOf(r.ctx.payload);
-  if (r.opt("filter", "where") !== undefined) {
+  if (r.filterOpt() !== undefined) {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
     const page = runSingle(r, () => {
       if (r.matchToTemp() === 0) return [];
@@ -699,7 +706,7 @@ function deleteMany(r: TableRequest): Response {
     });
     return json(wrap(out));
   }
-  if (r.opt("filter", "where") !== undefined) {
+  if (r.filterOpt() !== undefined) {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
     const out = runSingle(r, () => {
       if (r.matchToTemp() === 0) return [];

@@ -43,7 +43,7 @@ function columnsOf(table: TableInfo): { name: string; type: string }[] {
 function filterErr(e: unknown): never {
   if (e instanceof FilterError) {
     // Filters that DreamFactory passes to the database fail there: a 500 in the short shape.
-    if (e.short) throw new DfError(e.status, "Server Error", { short: true });
+    if (e.short) throw new DfError(e.status, "Server Error", { bare: true });
     if (e.sqlError) throw new DfError(e.status, e.message, { short: true, code: e.status });
     throw new DfError(e.status, e.message);
   }
@@ -76,7 +76,8 @@ export function clientFilter(
   params: Record<string, unknown>,
   lookups: Record<string, string>,
 ): Where {
-  if (filter === undefined || filter.trim() === "") return TRUE_WHERE;
+  // Only an absent or empty filter means "no filter": DreamFactory fails on one of only spaces.
+  if (filter === undefined || filter === "") return TRUE_WHERE;
   return compile(table, filter, params, lookups);
 }
 

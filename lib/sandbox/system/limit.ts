@@ -9,7 +9,7 @@
 import { DfError } from "../http.ts";
 import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
 import { table } from "../tables.ts";
-import { forgetLimitCounters } from "../limits.ts";
+import { forgetLimitCounters, limitCacheOf, limitKey } from "../limits.ts";
 import { stmt } from "../statements.ts";
 
 /** Limit types and which scope fields each needs. */
@@ -58,41 +58,62 @@ function normalise(rec: Rec, ctx: CallContext): Rec {
     rec.rate = Number(rec.rate);
   }
   rec.period = periodOf(rec.period);
-  const need = (field: string, tableName: string, label: string) => {
-    const id = rec[field];
-    if (id === undefined || id === null || id === "") {
-      throw bad(`A ${label} must be specified (${field}) for limit type '${type}'.`);
+  // df-limits' validateLimitPayload: its checks, messages and nulled scope fields, per type.
+  const name = String(rec.name ?? "");
+  const missing = (v: unknown) => v === undefined || v === null;
+  const exists = (tableName: string, id: unknown) =>
+    !!stmt(ctx.db, `SELECT 1 FROM "${tableName}" WHERE id = ?`).get(Number(id));
+  if (spec.user) {
+    if (missing(rec.user_id)) {
+      throw bad(`user_id must be specified with this limit type. Limit: ${name}`);
     }
-    if (!stmt(ctx.db, `SELECT 1 FROM "${tableName}" WHERE id = ?`).get(Number(id))) {
-      throw bad(`The ${label} with id ${id} does not exist.`);
+    if (!exists("user", rec.user_id)) {
+      throw bad(
+        type === "instance.user"
+          ? `user_id does not exist for ${name} limit.`
+          : `No user_id exists for ${name} limit.`,
+      );
     }
-  };
-  if (spec.user) need("user_id", "user", "user");
-  else rec.user_id = null;
-  if (spec.role) need("role_id", "role", "role");
-  else rec.role_id = null;
-  if (spec.service) need("service_id", "service", "service");
-  else rec.service_id = null;
+  } else rec.user_id = null;
+  if (spec.role) {
+    if (missing(rec.role_id)) {
+      throw bad(`role_id must be specified with this limit type. Limit: ${name}`);
+    }
+    if (!exists("role", rec.role_id)) throw bad(`No role_id exists for ${name} limit.`);
+  } else rec.role_id = null;
+  if (spec.service) {
+    if (missing(rec.service_id) && !spec.user) {
+      throw bad("service_id must be specified with this limit type.");
+    }
+    if (!exists("service", rec.service_id)) throw bad(`No service exists for ${name} limit.`);
+  } else rec.service_id = null;
   if (spec.endpoint) {
-    if (typeof rec.endpoint !== "string" || rec.endpoint.trim() === "") {
-      throw bad(`An endpoint must be specified for limit type '${type}'.`);
+    if (type === "instance.user.service.endpoint" && missing(rec.endpoint)) {
+      throw bad("endpoint must be specified with this limit type.");
     }
+    // Leading and trailing slashes are dropped, as df-limits' sanitizeEndpoint does.
+    rec.endpoint = missing(rec.endpoint)
+      ? null
+      : String(rec.endpoint).replace(/^\/+/, "").replace(/\/+$/, "");
   } else rec.endpoint = null;
   if (rec.verb !== undefined && rec.verb !== null && rec.verb !== "") {
     const verb = String(rec.verb).toUpperCase();
     if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(verb)) {
-      throw bad(`Invalid verb '${rec.verb}'. Use GET, POST, PUT, PATCH or DELETE.`);
+      throw bad("Verb is invalid or not allowed.");
     }
     rec.verb = verb;
   } else rec.verb = null;
-  let key = "instance";
-  if (type.includes(".each_user")) key += ".each_user";
-  else if (spec.user) key += `.user:${rec.user_id}`;
-  if (spec.role) key += `.role:${rec.role_id}`;
-  if (spec.service) key += `.service:${rec.service_id}`;
-  if (spec.endpoint) key += `.endpoint:${rec.endpoint}`;
-  if (rec.verb) key += `.verb:${rec.verb}`;
-  rec.key_text = `${key}.${LIMIT_PERIODS[Number(rec.period)]}`;
+  // The same key df-limits' resolveCheckKey builds (and the enforcement in ../limits.ts uses).
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  rec.key_text = limitKey(
+    type,
+    num(rec.user_id),
+    num(rec.role_id),
+    num(rec.service_id),
+    (rec.endpoint as string | null) ?? null,
+    (rec.verb as string | null) ?? null,
+    Number(rec.period),
+  );
   return rec;
 }
 
@@ -111,6 +132,10 @@ export const limitDescriptor: ResourceDescriptor = {
   table: table("limits"),
   readOnly: ["key_text"],
   required: ["name", "type", "rate", "period"],
+  computedRelations: {
+    // df-limits strips this name from `related` and attaches the live counters itself.
+    limit_cache_by_limit_id: (row, ctx) => limitCacheOf(ctx.db, row),
+  },
   present(row: Row, out: Rec) {
     if ("period" in out) out.period = LIMIT_PERIODS[Number(row.period)] ?? row.period;
   },

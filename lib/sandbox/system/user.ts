@@ -39,6 +39,15 @@ function checkUsername(ctx: CallContext, username: unknown, selfId: unknown) {
   if (taken) throw validation("username", "The username has already been taken.");
 }
 
+/** DreamFactory's `User::validatePassword` (Laravel's `min:N` rule), run before anything is saved. */
+function checkPassword(ctx: CallContext, password: unknown) {
+  if (password === undefined || password === null || password === "") return;
+  const min = ctx.passwordMinLength;
+  if (String(password).length < min) {
+    throw validation("password", `The password field must be at least ${min} characters.`);
+  }
+}
+
 function hashSecrets(rec: Rec) {
   if (typeof rec.password === "string" && rec.password !== "") {
     rec.password = hashPassword(rec.password);
@@ -73,12 +82,14 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
       }
       if (rec.username === undefined) rec.username = rec.email;
       checkUsername(ctx, rec.username, null);
+      checkPassword(ctx, rec.password);
       hashSecrets(rec);
       if (admin) rec.is_sys_admin = true;
       return { ...rec, ...(admin ? { is_sys_admin: 1 } : {}) };
     },
     beforeUpdate(rec: Rec, old: Row, ctx: CallContext): Rec {
       if ("username" in rec) checkUsername(ctx, rec.username, old.id);
+      checkPassword(ctx, rec.password);
       hashSecrets(rec);
       return rec;
     },
