@@ -4,7 +4,8 @@ import { assertNoSecrets, ROOT, runDeno, taskFlags } from "./helpers.ts";
 const readme = await Deno.readTextFile(`${ROOT}/README.md`);
 
 Deno.test("README: the API tour's code blocks run, in order, against a sandbox", async () => {
-  const tour = readme.slice(readme.indexOf("## A tour of the API"), readme.indexOf("## Notebooks"));
+  const start = readme.indexOf("## A tour of the API");
+  const tour = readme.slice(start, readme.indexOf("\n## ", start));
   const blocks = [...tour.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
   assert.ok(blocks.length >= 4, "the tour has its code blocks");
   // The tour leaves the sandbox open for the reader; the test closes it.
