@@ -9,20 +9,10 @@ import type { DatabaseSync } from "node:sqlite";
 import { DfError } from "./http.ts";
 import type { AccessGrant, RoleFilter, SessionInfo } from "./types.ts";
 import { stmt } from "./statements.ts";
+import { VERBS } from "../resources.ts";
 
-/** Verb bits of `verb_mask`. */
-export const VERB_BITS: Record<string, number> = {
-  GET: 1,
-  POST: 2,
-  PUT: 4,
-  PATCH: 8,
-  DELETE: 16,
-  OPTIONS: 32,
-  HEAD: 64,
-  COPY: 128,
-  TRACE: 256,
-  CONNECT: 512,
-};
+/** Verb bits of `verb_mask` (DreamFactory's VerbsMask; the client exports the same table). */
+export const VERB_BITS: Record<string, number> = VERBS;
 
 /** One API rule of a role. */
 export interface RoleRule {
