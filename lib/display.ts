@@ -154,24 +154,34 @@ function renderHtml(rows: readonly unknown[], options: TableOptions = {}): strin
  * console.log(rows); // prints a table
  * ```
  */
-export function asRecords<T>(rows: T[], options: TableOptions = {}): Records<T> {
+export function asRecords<T>(rows: T[], options?: TableOptions): Records<T> {
   if (Object.isFrozen(rows)) rows = [...rows];
-  Object.defineProperty(rows, INSPECT, {
-    value: (_inspect: unknown, opts?: { colors?: boolean }) =>
-      renderText(rows, { ...options, colors: opts?.colors }),
-    enumerable: false,
-    configurable: true,
-  });
-  Object.defineProperty(rows, JUPYTER, {
-    value: () => ({
-      "text/html": renderHtml(rows, options),
-      "text/plain": renderText(rows, options),
-    }),
-    enumerable: false,
-    configurable: true,
-  });
+  // Every record array gets these two hooks: without options they are shared functions reading
+  // `this`, so marking an array allocates nothing (it is on every request's path).
+  Object.defineProperties(rows, options ? displayHooks(options) : SHARED_HOOKS);
   return rows;
 }
+
+function displayHooks(options: TableOptions): PropertyDescriptorMap {
+  return {
+    [INSPECT]: {
+      value(this: unknown[], _inspect: unknown, opts?: { colors?: boolean }) {
+        return renderText(this, { ...options, colors: opts?.colors });
+      },
+      enumerable: false,
+      configurable: true,
+    },
+    [JUPYTER]: {
+      value(this: unknown[]) {
+        return { "text/html": renderHtml(this, options), "text/plain": renderText(this, options) };
+      },
+      enumerable: false,
+      configurable: true,
+    },
+  };
+}
+
+const SHARED_HOOKS = displayHooks({});
 
 /** A table view of records, returned by {@linkcode table}. */
 export interface TableView {

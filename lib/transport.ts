@@ -203,8 +203,13 @@ function redactHeaders(headers: Record<string, string>): Record<string, string> 
 
 /** Encodes a query component readably: like encodeURIComponent but keeps `,` and `*`. */
 export function encodeQueryValue(value: string): string {
-  return encodeURIComponent(value).replace(/%2C/g, ",").replace(/%2A/g, "*");
+  // Most values (field lists, numbers, flags) need no escaping at all: skip the work.
+  if (PLAIN_QUERY_VALUE.test(value)) return value;
+  const encoded = encodeURIComponent(value);
+  return encoded.includes("%2") ? encoded.replace(/%2C/g, ",").replace(/%2A/g, "*") : encoded;
 }
+
+const PLAIN_QUERY_VALUE = /^[\w.~*,-]*$/;
 
 /** Builds `?a=1&b=2` from query values (undefined/null skipped, arrays comma-joined). */
 export function queryString(query: Record<string, QueryValue> | undefined): string {
