@@ -32,19 +32,21 @@ export function recordsOf<T>(body: unknown): T[] {
   return [];
 }
 
+/** The `meta` object of a list response, if any. */
+function metaOf(body: unknown): { count?: unknown; next?: unknown } | undefined {
+  return body && typeof body === "object"
+    ? (body as { meta?: { count?: unknown; next?: unknown } }).meta
+    : undefined;
+}
+
 /** `meta.count` of a list response, if present. */
 export function totalOf(body: unknown): number | undefined {
-  const meta = body && typeof body === "object"
-    ? (body as { meta?: { count?: unknown } }).meta
-    : undefined;
-  const n = meta?.count;
+  const n = metaOf(body)?.count;
   return typeof n === "number" ? n : typeof n === "string" && n !== "" ? Number(n) : undefined;
 }
 
 /** Whether a list response says more records follow (`meta.next`, set when the server capped it). */
 export function hasNextOf(body: unknown): boolean {
-  const meta = body && typeof body === "object"
-    ? (body as { meta?: { next?: unknown } }).meta
-    : undefined;
-  return meta?.next !== undefined && meta?.next !== null;
+  const next = metaOf(body)?.next;
+  return next !== undefined && next !== null;
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { FilterError } from "../filter/errors.ts";
 
 /** An error the sandbox answers with DreamFactory's envelope `{error:{code,context,message,status_code}}`. */
 export class DfError extends Error {
@@ -49,6 +50,19 @@ export class DfError extends Error {
     const body = this.toBody();
     return (body.error as Record<string, unknown> | undefined) ?? body;
   }
+}
+
+/**
+ * Rethrows a filter module error as the answer DreamFactory gives: its own 400s; database errors
+ * as a 500 in the short shape; PHP errors (a filter of spaces, `()`) as Laravel's bare 500.
+ * Anything else is rethrown as is.
+ */
+export function rethrowFilterError(e: unknown): never {
+  if (e instanceof FilterError) {
+    if (e.short) throw new DfError(e.status, "Server Error", { bare: true });
+    throw new DfError(e.status, e.message, e.sqlError ? { short: true } : {});
+  }
+  throw e;
 }
 
 /** Verb words DreamFactory uses in "Batch Error: Not all requested records could be <verb>." */

@@ -7,8 +7,17 @@
  * @module
  */
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
-import { compileDreamFactoryFilter, FilterError, replaceLookups } from "../filter/mod.ts";
-import { batchError, type BatchVerb, DfError, json, recordsOf, sqlDateTime, wrap } from "./http.ts";
+import { compileDreamFactoryFilter, replaceLookups } from "../filter/mod.ts";
+import {
+  batchError,
+  type BatchVerb,
+  DfError,
+  json,
+  recordsOf,
+  rethrowFilterError,
+  sqlDateTime,
+  wrap,
+} from "./http.ts";
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
 import { stmt } from "./statements.ts";
 import {
@@ -195,11 +204,7 @@ export class RecordEngine {
       if (!out) return { sql: "1", values: [] };
       return { sql: out.sql, values: out.params as SQLInputValue[] };
     } catch (e) {
-      if (e instanceof FilterError) {
-        if (e.short) throw new DfError(e.status, "Server Error", { bare: true });
-        throw new DfError(e.status, e.message, e.sqlError ? { short: true } : {});
-      }
-      throw e;
+      rethrowFilterError(e);
     }
   }
 

@@ -66,6 +66,17 @@ export function writeRelation(
       })`,
     ).run(...keys.map((k) => cols[k]));
   };
+  const updateChild = (cols: Record<string, SQLInputValue>, id: SQLInputValue) => {
+    if (hasColumn(target, "last_modified_date")) cols.last_modified_date = now;
+    const keys = Object.keys(cols);
+    if (!keys.length) return;
+    stmt(
+      ctx.db,
+      `UPDATE ${q(target.name)} SET ${keys.map((k) => `${q(k)} = ?`).join(",")} WHERE ${
+        q(target.pk)
+      } = ?`,
+    ).run(...keys.map((k) => cols[k]), id);
+  };
   if (rel.type === "has_one") {
     const existing = stmt(ctx.db, `SELECT * FROM ${q(target.name)} WHERE ${q(rel.refField)} = ?`)
       .get(parentKey) as Row | undefined;
@@ -86,17 +97,7 @@ export function writeRelation(
     if (existing) {
       const cols = childCols(value as Rec);
       delete cols[rel.refField];
-      if (hasColumn(target, "last_modified_date")) cols.last_modified_date = now;
-      const keys = Object.keys(cols);
-      if (keys.length) {
-        stmt(
-          ctx.db,
-          `UPDATE ${q(target.name)} SET ${keys.map((k) => `${q(k)} = ?`).join(",")} WHERE ${
-            q(target.pk)
-          } = ?`,
-        )
-          .run(...keys.map((k) => cols[k]), existing[target.pk] as SQLInputValue);
-      }
+      updateChild(cols, existing[target.pk] as SQLInputValue);
     } else insertChild(value as Rec);
     return;
   }
@@ -124,17 +125,7 @@ export function writeRelation(
         { ...existing, ...cols } as Record<string, SQLInputValue>,
         existing,
       );
-      if (hasColumn(target, "last_modified_date")) cols.last_modified_date = now;
-      const keys = Object.keys(cols);
-      if (keys.length) {
-        stmt(
-          ctx.db,
-          `UPDATE ${q(target.name)} SET ${keys.map((k) => `${q(k)} = ?`).join(",")} WHERE ${
-            q(target.pk)
-          } = ?`,
-        )
-          .run(...keys.map((k) => cols[k]), childId as SQLInputValue);
-      }
+      updateChild(cols, childId as SQLInputValue);
       continue;
     }
     if (target.name === "lookup" && typeof child.name === "string") {

@@ -183,14 +183,14 @@ function writeChildren(
       }
       continue;
     }
-    const rest = fkGiven ? rec : { ...rec, [fk.name]: parentKey };
-    updateRow(env, target, childRowid, rest, opts.userId);
-    if (!fkGiven) {
-      run(env.db, `update ${q(target.name)} set ${q(fk.name)} = ? where rowid = ?`, [
-        parentKey,
-        childRowid,
-      ]);
-    }
+    // Unless the record says otherwise, the child is (re)linked to this parent.
+    updateRow(
+      env,
+      target,
+      childRowid,
+      fkGiven ? rec : { ...rec, [fk.name]: parentKey },
+      opts.userId,
+    );
   }
 }
 

@@ -4,13 +4,8 @@
  *
  * @module
  */
-import {
-  compileDreamFactoryFilter,
-  FilterError,
-  replaceLookups,
-  roleFilterString,
-} from "../../filter/mod.ts";
-import { DfError } from "../http.ts";
+import { compileDreamFactoryFilter, replaceLookups, roleFilterString } from "../../filter/mod.ts";
+import { rethrowFilterError } from "../http.ts";
 import type { AccessGrant } from "../types.ts";
 import type { TableInfo } from "./catalog.ts";
 import { q } from "./sql.ts";
@@ -40,16 +35,6 @@ function columnsOf(table: TableInfo): { name: string; type: string }[] {
   return table.fields.map((f) => ({ name: f.name, type: f.type }));
 }
 
-function filterErr(e: unknown): never {
-  if (e instanceof FilterError) {
-    // Filters that DreamFactory passes to the database fail there: a 500 in the short shape.
-    if (e.short) throw new DfError(e.status, "Server Error", { bare: true });
-    if (e.sqlError) throw new DfError(e.status, e.message, { short: true, code: e.status });
-    throw new DfError(e.status, e.message);
-  }
-  throw e;
-}
-
 /** Compiles a DreamFactory filter string (lookups substituted first, as DF does). */
 function compile(
   table: TableInfo,
@@ -65,7 +50,7 @@ function compile(
     });
     return out ? { sql: out.sql, params: out.params as SqlValue[] } : TRUE_WHERE;
   } catch (e) {
-    filterErr(e);
+    rethrowFilterError(e);
   }
 }
 
@@ -92,7 +77,7 @@ export function roleFilter(
   try {
     text = roleFilterString(grant.filters, grant.filterOp);
   } catch (e) {
-    filterErr(e);
+    rethrowFilterError(e);
   }
   return text === null ? TRUE_WHERE : compile(table, text, {}, lookups);
 }
