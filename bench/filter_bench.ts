@@ -10,6 +10,7 @@ import {
   f,
   normalizeFilter,
   parseDreamFactoryFilter,
+  whereClause,
 } from "../lib/filter/mod.ts";
 
 const COLUMNS: ColumnInfo[] = [
@@ -50,4 +51,17 @@ Deno.bench(
 );
 Deno.bench("client: f template with 3 values", { group: "client" }, () => {
   f`email like ${"%@example.com"} and is_active = ${true} and id > ${10}`;
+});
+let n = 0;
+Deno.bench(
+  "client: where() with a plain value (printed without a re-read)",
+  { group: "client" },
+  () => {
+    whereClause("email", "like", `%@example${n++ % 100}.com`).toString();
+  },
+);
+Deno.bench("client: where() with a quote in the value (printed and re-read)", {
+  group: "client",
+}, () => {
+  whereClause("name", "=", `O'Brien ${n++ % 100}`).toString();
 });

@@ -527,26 +527,35 @@ export class AuthStore implements CredentialSource {
   }
 
   /** Headers for the next request, refreshing first when the token is about to expire. */
-  async authHeaders(): Promise<Record<string, string>> {
+  async authHeaders(): Promise<Readonly<Record<string, string>>> {
     if (this.#token && this.#refreshAt !== undefined && Date.now() >= this.#refreshAt) {
       await this.refresh();
     } else if (this.#inflight) {
       await this.#inflight;
     }
-    const h = this.#keyHeaders();
-    if (this.#token) h[SESSION_HEADER] = this.#token;
-    return h;
+    return this.#headers();
   }
 
   /** The headers right now, or undefined when a refresh is due or running. */
-  currentHeaders(): Record<string, string> | undefined {
+  currentHeaders(): Readonly<Record<string, string>> | undefined {
     if (this.#inflight) return undefined;
     if (this.#token && this.#refreshAt !== undefined && Date.now() >= this.#refreshAt) {
       return undefined;
     }
+    return this.#headers();
+  }
+
+  // One frozen header object per token: every request reads it, so it is built only when the
+  // token changes.
+  #headersCache?: { token: string | undefined; headers: Readonly<Record<string, string>> };
+
+  #headers(): Readonly<Record<string, string>> {
+    const cache = this.#headersCache;
+    if (cache && cache.token === this.#token) return cache.headers;
     const h = this.#keyHeaders();
     if (this.#token) h[SESSION_HEADER] = this.#token;
-    return h;
+    this.#headersCache = { token: this.#token, headers: Object.freeze(h) };
+    return this.#headersCache.headers;
   }
 
   /** The server said the token expired: refresh once (shared), unless another call already did. */

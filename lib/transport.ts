@@ -84,9 +84,9 @@ export type ExchangeListener = (exchange: HttpExchange) => void;
 /** Credentials the transport attaches to requests; provided by the auth layer. */
 export interface CredentialSource {
   /** Headers for the next request; may refresh the session first. */
-  authHeaders(): Promise<Record<string, string>>;
+  authHeaders(): Promise<Readonly<Record<string, string>>>;
   /** The headers right now, or undefined when a refresh must happen first (fast path). */
-  currentHeaders?(): Record<string, string> | undefined;
+  currentHeaders?(): Readonly<Record<string, string>> | undefined;
   /** Called when the server says the token expired; resolves true if a retry makes sense. */
   onExpired(failedToken: string | undefined): Promise<boolean>;
   /** Every secret value currently known (tokens, keys, passwords) for redaction. */
@@ -97,7 +97,8 @@ export interface CredentialSource {
 export interface TransportOptions {
   /** Base URL of the DreamFactory instance (no `/api/v2`). */
   url: string;
-  /** Default per-attempt timeout in ms (default 30000; 0 or Infinity: none). */
+  /** Default per-attempt timeout in ms (default 30000; 0 or Infinity: none). A call is aborted
+   * after between `timeout` and `timeout` + 5% (at most + 1 s): calls share timers. */
   timeout?: number;
   /** Default retries for safe cases (default 2). */
   retries?: number;
@@ -213,18 +214,20 @@ const PLAIN_QUERY_VALUE = /^[\w.~*,-]*$/;
 
 /** Builds `?a=1&b=2` from query values (undefined/null skipped, arrays comma-joined). */
 export function queryString(query: Record<string, QueryValue> | undefined): string {
-  if (!query) return "";
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(query)) {
+  let out = "";
+  for (const k in query) {
+    const v = query[k];
     if (v === undefined || v === null) continue;
     const text = Array.isArray(v) ? v.join(",") : String(v);
-    parts.push(`${encodeQueryValue(k)}=${encodeQueryValue(text)}`);
+    out += `${out ? "&" : "?"}${encodeQueryValue(k)}=${encodeQueryValue(text)}`;
   }
-  return parts.length ? `?${parts.join("&")}` : "";
+  return out;
 }
 
 /** Normalises a path relative to `/api/v2` (accepts `system/role`, `/system/role`, `/api/v2/...`). */
 export function apiPath(path: string): string {
+  // The common case (`system/role`, `db/_table/x`) needs no rewriting.
+  if (path.charCodeAt(0) !== 47 /* "/" */ && !path.startsWith("api/v2")) return `/api/v2/${path}`;
   const p = path.replace(/^\/+/, "").replace(/^api\/v2(\/|$)/, "");
   return `/api/v2/${p}`;
 }
@@ -260,52 +263,30 @@ function isStaleTokenError(status: number, body: unknown): boolean {
   return (status === 401 && /expired/i.test(msg)) || (status === 403 && /blacklisted/i.test(msg));
 }
 
-interface Deadline {
-  at: number;
-  ms: number;
-  ctl: AbortController;
-}
-
 /**
- * Per-call timeouts on one shared timer: arming and clearing a timer for every call costs more
- * than the call's own client-side work. The timer is unref'd, so it never keeps a script alive.
+ * Per-call timeouts without a timer or controller per call (arming and clearing those costs more
+ * than the call's own client-side work): calls that start within one short slot (a twentieth of
+ * the timeout, at most a second) share one AbortController, which fires `ms` after the slot
+ * closes. A call is thus aborted after running between `ms` and `ms` + 5%; by then every call
+ * of its slot is late too, and aborting a call that already finished does nothing. The timers
+ * are unref'd, so they never keep a script alive.
  */
 class Deadlines {
-  readonly #pending = new Set<Deadline>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = Infinity;
+  readonly #open = new Map<number, { closes: number; ctl: AbortController }>();
 
-  add(ms: number): Deadline {
-    const d: Deadline = { at: performance.now() + ms, ms, ctl: new AbortController() };
-    this.#pending.add(d);
-    if (d.at < this.#timerAt) this.#arm(d.at);
-    return d;
-  }
-
-  delete(d: Deadline): void {
-    this.#pending.delete(d);
-  }
-
-  #arm(at: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timerAt = at;
-    const timer = setTimeout(() => this.#fire(), Math.max(0, at - performance.now()));
-    Deno.unrefTimer(timer);
-    this.#timer = timer;
-  }
-
-  #fire(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
+  signal(ms: number): AbortSignal {
     const now = performance.now();
-    let next = Infinity;
-    for (const d of this.#pending) {
-      if (d.at <= now) {
-        this.#pending.delete(d);
-        d.ctl.abort(new DOMException(`No response within ${d.ms} ms`, "TimeoutError"));
-      } else if (d.at < next) next = d.at;
-    }
-    if (next < Infinity) this.#arm(next);
+    const slot = this.#open.get(ms);
+    if (slot && now < slot.closes) return slot.ctl.signal;
+    const width = Math.min(1000, Math.max(1, Math.floor(ms / 20)));
+    const ctl = new AbortController();
+    this.#open.set(ms, { closes: now + width, ctl });
+    const timer = setTimeout(() => {
+      if (this.#open.get(ms)?.ctl === ctl) this.#open.delete(ms);
+      ctl.abort(new DOMException(`No response within ${ms} ms`, "TimeoutError"));
+    }, ms + width);
+    Deno.unrefTimer(timer);
+    return ctl.signal;
   }
 }
 
@@ -470,32 +451,25 @@ export class Transport {
     method: string,
     url: string,
     options: RequestOptions,
-    authHeaders: Record<string, string>,
+    authHeaders: Readonly<Record<string, string>>,
     attempt: number,
   ): Promise<TransportResponse> {
-    const headers: Record<string, string> = { Accept: "application/json", ...authHeaders };
+    const headers: Record<string, string> = { Accept: "application/json" };
+    for (const k in authHeaders) headers[k] = authHeaders[k];
     let bodyText: string | undefined;
     if (options.body !== undefined) {
       bodyText = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
       headers["Content-Type"] = "application/json";
     }
-    Object.assign(headers, options.headers ?? {});
-    // A timer cleared as soon as the answer is read (AbortSignal.timeout would leave one pending
-    // timer per call for the whole timeout).
+    if (options.headers) Object.assign(headers, options.headers);
     const ms = options.timeout ?? this.#timeout;
-    if (!(ms > 0 && ms < Infinity)) {
-      // Timeout disabled (0 or Infinity): only the caller's signal applies.
-      return await this.#exchange(method, url, headers, bodyText, options.signal, attempt);
+    let signal = options.signal;
+    // A timeout of 0 or Infinity is none: only the caller's signal applies.
+    if (ms > 0 && ms < Infinity) {
+      const timeout = this.#deadlines.signal(ms);
+      signal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     }
-    const deadline = this.#deadlines.add(ms);
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, deadline.ctl.signal])
-      : deadline.ctl.signal;
-    try {
-      return await this.#exchange(method, url, headers, bodyText, signal, attempt);
-    } finally {
-      this.#deadlines.delete(deadline);
-    }
+    return await this.#exchange(method, url, headers, bodyText, signal, attempt);
   }
 
   async #exchange(
@@ -507,7 +481,7 @@ export class Transport {
     attempt: number,
   ): Promise<TransportResponse> {
     const listening = this.#listeners.size > 0;
-    const t0 = performance.now();
+    const t0 = listening ? performance.now() : 0;
     const startedAt = listening ? new Date().toISOString() : "";
     let res: Response;
     try {
@@ -538,10 +512,10 @@ export class Transport {
       }
       throw err;
     }
-    const t1 = performance.now();
+    const t1 = listening ? performance.now() : 0;
     const text = await res.text();
-    const t2 = performance.now();
     if (listening) {
+      const t2 = performance.now();
       this.#emit({
         method,
         url,

@@ -104,11 +104,11 @@ function unprintable(message: string, suggestion?: string): FilterSyntaxError {
 }
 
 /** Does DreamFactory read `printed` (alone, or as one parenthesised chain member) as `node`? */
-function readsBack(printed: string, node: FilterNode): boolean {
+function readsBack(printed: string, node: FilterNode, key = meaningKey(node)): boolean {
   try {
     const tokens = dreamFactoryTokens(printed);
     if (!tokens) return false;
-    return meaningKey(dreamFactoryTree(tokens)) === meaningKey(node);
+    return meaningKey(dreamFactoryTree(tokens)) === key;
   } catch {
     return false;
   }
@@ -173,14 +173,42 @@ function checkField(field: string): void {
   }
 }
 
+/** Operators whose plain-value comparison prints as `field op 'value'` (see PLAIN_VALUE). */
+const PLAIN_OPS = new Set(["=", "!=", ">", ">=", "<", "<=", "like"]);
+/** Values with no quote, space, bracket, comma, backslash or operator character: DreamFactory
+ * cannot split or unquote them in any other way, so their quoted form needs no proof (the
+ * tests check this shortcut against the proof on generated values). */
+const PLAIN_VALUE = /^[A-Za-z0-9_%@.+:-]+$/;
+
 /** Prints one comparison (never a NOT) and proves DreamFactory reads it back. */
 export function printComparison(c: ComparisonNode, inChain: boolean): string {
+  const v = c.value;
+  if (!c.negated && PLAIN_OPS.has(c.op) && PLAIN_FIELD.test(c.field)) {
+    let text: string | undefined;
+    if (typeof v === "string") {
+      if (PLAIN_VALUE.test(v)) text = `'${v}'`;
+    } else if ((typeof v === "number" && Number.isFinite(v)) || typeof v === "boolean") {
+      text = valueText(v);
+    }
+    if (text !== undefined) {
+      return inChain ? `(${c.field} ${c.op} ${text})` : `${c.field} ${c.op} ${text}`;
+    }
+  }
+  return provedComparison(c, inChain);
+}
+
+/** Field names DreamFactory reads as one column name whatever follows (see checkField). */
+const PLAIN_FIELD = /^[A-Za-z0-9_.]+$/;
+
+/** printComparison without the plain-value shortcut: every candidate spelling is re-read. */
+export function provedComparison(c: ComparisonNode, inChain: boolean): string {
   checkField(c.field);
   const wrap = (s: string) => (inChain ? `(${s})` : s);
+  const key = meaningKey(c);
   const first = (candidates: string[], build: (v: string) => string, shown: string): string => {
     for (const cand of candidates) {
       const s = wrap(build(cand));
-      if (readsBack(s, c)) return s;
+      if (readsBack(s, c, key)) return s;
     }
     throw unprintable(explain(shown, c.field));
   };
@@ -279,7 +307,9 @@ export function printFilter(node: FilterNode): string {
     }
     throw e;
   }
-  if (!readsBack(out, n)) {
+  // A lone comparison was already proved, as printed, by printComparison; chains are proved
+  // as a whole here.
+  if (n.type !== "comparison" && !readsBack(out, n)) {
     throw unprintable(`DreamFactory would not read '${out}' as intended`);
   }
   return out;

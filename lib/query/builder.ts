@@ -92,12 +92,22 @@ const MAX_PAGES = 100_000;
 
 function list(value: string | readonly string[] | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const items = (typeof value === "string" ? [value] : [...value])
-    .flatMap((v) => String(v).split(","))
-    .map((v) => v.trim())
-    .filter(Boolean);
+  const items: string[] = [];
+  for (const v of typeof value === "string" ? [value] : value) {
+    const text = String(v);
+    // Plain names (the usual case) go in as they are; "a, b" lists are split and trimmed.
+    if (PLAIN_NAME.test(text)) items.push(text);
+    else {
+      for (const part of text.split(",")) {
+        const name = part.trim();
+        if (name) items.push(name);
+      }
+    }
+  }
   return items;
 }
+
+const PLAIN_NAME = /^[^,\s]+$/;
 
 function checkCount(method: string, n: number, min: number): number {
   if (!Number.isInteger(n) || n < min) {
@@ -260,21 +270,25 @@ export class Query<T = Record<string, unknown>>
 
   // ---------------------------------------------------------------- reading
 
-  #readQuery(extra: Record<string, QueryValue> = {}): Record<string, QueryValue> {
+  /** The read parameters, in a fixed order; `extra` and then `.params()` override. */
+  #readQuery(extra?: Record<string, QueryValue>): Record<string, QueryValue> {
     const s = this.#s;
-    return {
-      filter: s.filter,
-      ids: s.ids?.length ? s.ids.map(String) : undefined,
-      fields: s.fields?.length ? s.fields : undefined,
-      related: s.related?.length ? s.related : undefined,
-      order: s.order?.length ? s.order : undefined,
-      ...extra,
-      ...s.params,
-    };
+    const q: Record<string, QueryValue> = {};
+    if (s.filter !== undefined) q.filter = s.filter;
+    if (s.ids?.length) q.ids = s.ids.map(String);
+    if (s.fields?.length) q.fields = s.fields;
+    if (s.related?.length) q.related = s.related;
+    if (s.order?.length) q.order = s.order;
+    if (extra) { for (const k in extra) q[k] = extra[k]; }
+    if (s.params) { for (const k in s.params) q[k] = s.params[k]; }
+    return q;
   }
 
-  #opts(query: Record<string, QueryValue>, more: Partial<RequestOptions> = {}): RequestOptions {
-    return { query, signal: this.#s.signal, timeout: this.#s.timeout, ...more };
+  #opts(query: Record<string, QueryValue>, more?: Partial<RequestOptions>): RequestOptions {
+    const opts: RequestOptions = { query };
+    if (this.#s.signal) opts.signal = this.#s.signal;
+    if (this.#s.timeout !== undefined) opts.timeout = this.#s.timeout;
+    return more ? Object.assign(opts, more) : opts;
   }
 
   #firstPageQuery(): Record<string, QueryValue> {

@@ -97,6 +97,28 @@ Deno.test("timeouts and AbortSignal apply to every call", async () => {
   await new Promise((r) => setTimeout(r, 450)); // let the slow answers drain
 });
 
+Deno.test("calls sharing a timeout slot each get at least their full timeout", async () => {
+  // Every answer takes 150 ms; the timeout is 200 ms (slots of 10 ms share one timer).
+  const slow = (ms: number) => async () => {
+    await new Promise((r) => setTimeout(r, ms));
+    return new Response("{}", { headers: { "Content-Type": "application/json" } });
+  };
+  await using srv = scripted([slow(150), slow(150), slow(150), slow(400)]);
+  const df = await connect({ url: srv.url, apiKey: "k".repeat(64), retries: 0, timeout: 200 });
+  const first = df.request("GET", "system/role");
+  await new Promise((r) => setTimeout(r, 5)); // most likely the same slot
+  const second = df.request("GET", "system/role");
+  await new Promise((r) => setTimeout(r, 120)); // a later slot: its own, later deadline
+  const third = df.request("GET", "system/role");
+  assertEquals(await Promise.all([first, second, third]), [{}, {}, {}]);
+  const started = performance.now();
+  const err = await assertRejects(() => df.request("GET", "system/role"), DreamFactoryError);
+  const waited = performance.now() - started;
+  assertEquals(err.code, "TIMEOUT");
+  assert(waited >= 199, `aborted after ${waited.toFixed(0)} ms, before the 200 ms timeout`);
+  await new Promise((r) => setTimeout(r, 250)); // let the slow answer drain
+});
+
 Deno.test("errors carry status, code, decoded message, method and redacted path", async () => {
   await using fx = await setup();
   const { df } = fx;

@@ -19,6 +19,7 @@ import {
   printFilter,
 } from "../../lib/filter/mod.ts";
 import { meaningKey } from "../../lib/filter/normalize.ts";
+import { printComparison, provedComparison } from "../../lib/filter/printer.ts";
 
 const COLS: ColumnInfo[] = [
   { name: "id", type: "id" },
@@ -216,5 +217,55 @@ Deno.test("canonical output is re-read by the forgiving parser to the same meani
       assert.equal(normalizeFilter(printed), printed);
     }),
     { numRuns: 1500 },
+  );
+});
+
+Deno.test("the plain-value shortcut prints exactly what the proved path prints", () => {
+  const tricky = [
+    "and",
+    "or",
+    "like",
+    "in",
+    "is",
+    "null",
+    "1e5",
+    "-1",
+    ":p",
+    "%",
+    "a b",
+    "a=b",
+    "'a'",
+  ];
+  const numbers = [1e21, -1e-7, 0.1, -0, 2 ** 53 + 2, Number.MAX_VALUE, Number.MIN_VALUE];
+  const outcome = (print: () => string) => {
+    try {
+      return print();
+    } catch (e) {
+      return `refused: ${(e as Error).name}: ${(e as Error).message}`;
+    }
+  };
+  fc.assert(
+    fc.property(
+      fc.constantFrom("name", "age", "a.b", "user_id", "X1", "a-b", "a b"),
+      fc.constantFrom("=", "!=", ">", ">=", "<", "<=", "like"),
+      fc.oneof(
+        fc.stringMatching(/^[A-Za-z0-9_%@.+:-]{1,12}$/),
+        fc.string({ unit: fc.constantFrom(..."aZ09_%@.+:- '\"\\=<>!(),;"), maxLength: 8 }),
+        fc.constantFrom(...tricky),
+        fc.integer(),
+        fc.double(),
+        fc.constantFrom(...numbers),
+        fc.boolean(),
+      ),
+      fc.boolean(),
+      (field, op, value, inChain) => {
+        const c = { type: "comparison", field, op, value, negated: false } as const;
+        assert.equal(
+          outcome(() => printComparison(c, inChain)),
+          outcome(() => provedComparison(c, inChain)),
+        );
+      },
+    ),
+    { numRuns: 5000 },
   );
 });
