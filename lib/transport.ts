@@ -214,16 +214,22 @@ const PLAIN_QUERY_VALUE = /^[\w.~*,-]*$/;
 
 /** Builds `?a=1&b=2` from query values (undefined/null skipped, arrays comma-joined). */
 export function queryString(query: Record<string, QueryValue> | undefined): string {
-  let out = "";
+  const parts = queryParts(query);
+  return parts.length ? "?" + parts.join("&") : "";
+}
+
+function queryParts(query: Record<string, QueryValue> | undefined): string[] {
+  const parts: string[] = [];
   for (const k in query) {
     const v = query[k];
     if (v === undefined || v === null) continue;
-    const text = Array.isArray(v) ? v.join(",") : String(v);
-    out += `${out ? "&" : "?"}${encodeQueryValue(k)}=${encodeQueryValue(text)}`;
+    const text = typeof v === "number" && Number.isSafeInteger(v)
+      ? String(v) // digits and "-": nothing to escape
+      : encodeQueryValue(Array.isArray(v) ? v.join(",") : String(v));
+    parts.push(encodeQueryValue(k) + "=" + text);
   }
-  return out;
+  return parts;
 }
-
 /** Normalises a path relative to `/api/v2` (accepts `system/role`, `/system/role`, `/api/v2/...`). */
 export function apiPath(path: string): string {
   // The common case (`system/role`, `db/_table/x`) needs no rewriting.
@@ -290,6 +296,18 @@ class Deadlines {
   }
 }
 
+/** One attempt as listeners will see it: the request half of the exchange, and its start. */
+interface Attempt {
+  t0: number;
+  request: Pick<
+    HttpExchange,
+    "method" | "url" | "requestHeaders" | "requestBody" | "startedAt" | "attempt"
+  >;
+}
+
+/** No auth headers (anonymous calls). */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** A parsed response. */
 export interface TransportResponse {
   /** HTTP status. */
@@ -345,7 +363,11 @@ export class Transport {
 
   /** Full URL for a path and query. */
   buildUrl(path: string, query?: Record<string, QueryValue>): string {
-    return `${this.url}${apiPath(path)}${queryString(query)}`;
+    // One join makes one flat string: Deno's fetch reads a concatenated (rope) string more
+    // slowly (measured: ~4 us per call).
+    const parts = queryParts(query);
+    const base = this.url + apiPath(path);
+    return parts.length ? [base, "?", parts.join("&")].join("") : base;
   }
 
   /** The exact call, with credentials as `$DF_SESSION_TOKEN` / `$DF_API_KEY` placeholders. */
@@ -372,7 +394,12 @@ export class Transport {
     return out;
   }
 
-  /** Sends one call; returns the parsed response or throws {@linkcode DreamFactoryError}. */
+  /**
+   * Sends one call; returns the parsed response or throws {@linkcode DreamFactoryError}.
+   *
+   * One async frame does the whole exchange (fetch and body read inline): every extra `await`
+   * between the socket and the caller costs measurably more than the work it wraps.
+   */
   async send(
     method: string,
     path: string,
@@ -383,16 +410,50 @@ export class Transport {
     const safePath = () => redactUrl(url.slice(this.url.length), this.secrets());
     const retries = options.retries ?? this.#retries;
     const idempotent = method === "GET" || method === "HEAD";
+    const doFetch = this.#fetch; // called without a receiver (not as a method)
     let refreshed = false;
     for (let attempt = 1;; attempt++) {
       options.signal?.throwIfAborted();
       const creds = options.anonymous ? undefined : this.#credentials;
       const authHeaders = creds
         ? (creds.currentHeaders?.() ?? await creds.authHeaders())
-        : {} as Record<string, string>;
+        : NO_HEADERS;
+      const init = this.#init(method, options, authHeaders);
+      // Timings and the request's copy only when someone listens (most calls: nobody).
+      const seen: Attempt | undefined = this.#listeners.size > 0
+        ? {
+          t0: performance.now(),
+          request: {
+            method,
+            url,
+            requestHeaders: init.headers,
+            requestBody: typeof init.body === "string" ? init.body : undefined,
+            startedAt: new Date().toISOString(),
+            attempt,
+          },
+        }
+        : undefined;
       let result: TransportResponse;
       try {
-        result = await this.#attempt(method, url, options, authHeaders, attempt);
+        let res: Response;
+        try {
+          res = await doFetch(url, init);
+        } catch (err) {
+          if (seen) this.#reportFailure(seen, err);
+          throw err;
+        }
+        const t1 = seen ? performance.now() : 0;
+        const text = await res.text();
+        if (seen) this.#reportAnswer(seen, res, text, t1);
+        let body: unknown = null;
+        if (text.length) {
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = text;
+          }
+        }
+        result = { status: res.status, headers: res.headers, body };
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason;
         const timedOut = err instanceof DOMException && err.name === "TimeoutError";
@@ -447,18 +508,21 @@ export class Transport {
     return Math.min(this.#maxRetryDelay, 200 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2);
   }
 
-  async #attempt(
+  /** The fetch init of one attempt: headers (auth, JSON), body, and the timeout/abort signal.
+   * Only keys with values: `body: undefined`, `signal: undefined` (and even `method: "GET"`,
+   * the default) send Deno's fetch down a measurably slower path. */
+  #init(
     method: string,
-    url: string,
     options: RequestOptions,
     authHeaders: Readonly<Record<string, string>>,
-    attempt: number,
-  ): Promise<TransportResponse> {
+  ): RequestInit & { headers: Record<string, string> } {
     const headers: Record<string, string> = { Accept: "application/json" };
     for (const k in authHeaders) headers[k] = authHeaders[k];
-    let bodyText: string | undefined;
+    const init: RequestInit & { headers: Record<string, string> } = method === "GET"
+      ? { headers }
+      : { method, headers };
     if (options.body !== undefined) {
-      bodyText = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+      init.body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
       headers["Content-Type"] = "application/json";
     }
     if (options.headers) Object.assign(headers, options.headers);
@@ -469,76 +533,40 @@ export class Transport {
       const timeout = this.#deadlines.signal(ms);
       signal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     }
-    return await this.#exchange(method, url, headers, bodyText, signal, attempt);
+    if (signal) init.signal = signal;
+    return init;
   }
 
-  async #exchange(
-    method: string,
-    url: string,
-    headers: Record<string, string>,
-    bodyText: string | undefined,
-    signal: AbortSignal | undefined,
-    attempt: number,
-  ): Promise<TransportResponse> {
-    const listening = this.#listeners.size > 0;
-    const t0 = listening ? performance.now() : 0;
-    const startedAt = listening ? new Date().toISOString() : "";
-    let res: Response;
-    try {
-      // Only the keys that have values: `body: undefined`, `signal: undefined` (and even
-      // `method: "GET"`, the default) send Deno's fetch down a measurably slower path. Called
-      // without a receiver (not as a method).
-      const init: RequestInit = method === "GET" ? { headers } : { method, headers };
-      if (bodyText !== undefined) init.body = bodyText;
-      if (signal) init.signal = signal;
-      const doFetch = this.#fetch;
-      res = await doFetch(url, init);
-    } catch (err) {
-      if (listening) {
-        this.#emit({
-          method,
-          url,
-          requestHeaders: headers,
-          requestBody: bodyText,
-          status: 0,
-          statusText: "",
-          responseHeaders: {},
-          responseBody: "",
-          startedAt,
-          timings: { wait: performance.now() - t0, receive: 0, total: performance.now() - t0 },
-          attempt,
-          error: (err as Error)?.message ?? String(err),
-        });
-      }
-      throw err;
-    }
-    const t1 = listening ? performance.now() : 0;
-    const text = await res.text();
-    if (listening) {
-      const t2 = performance.now();
-      this.#emit({
-        method,
-        url,
-        requestHeaders: headers,
-        requestBody: bodyText,
-        status: res.status,
-        statusText: res.statusText,
-        responseHeaders: Object.fromEntries(res.headers),
-        responseBody: text,
-        startedAt,
-        timings: { wait: t1 - t0, receive: t2 - t1, total: t2 - t0 },
-        attempt,
-      });
-    }
-    let body: unknown = null;
-    if (text.length) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = text;
-      }
-    }
-    return { status: res.status, headers: res.headers, body };
+  /** Tells the listeners about an attempt that got an answer (`t1`: when its headers came). */
+  #reportAnswer(
+    attempt: Attempt,
+    res: Response,
+    text: string,
+    t1: number,
+  ): void {
+    const now = performance.now();
+    this.#emit({
+      ...attempt.request,
+      status: res.status,
+      statusText: res.statusText,
+      responseHeaders: Object.fromEntries(res.headers),
+      responseBody: text,
+      timings: { wait: t1 - attempt.t0, receive: now - t1, total: now - attempt.t0 },
+    });
+  }
+
+  /** Tells the listeners about an attempt that got no answer (network error, timeout, abort). */
+  #reportFailure(attempt: Attempt, err: unknown): void {
+    const wait = performance.now() - attempt.t0;
+    this.#emit({
+      ...attempt.request,
+      status: 0,
+      statusText: "",
+      responseHeaders: {},
+      responseBody: "",
+      timings: { wait, receive: 0, total: wait },
+      error: (err as Error)?.message ?? String(err),
+    });
   }
 
   #emit(raw: HttpExchange): void {

@@ -104,7 +104,14 @@ Deno.test("calls sharing a timeout slot each get at least their full timeout", a
     return new Response("{}", { headers: { "Content-Type": "application/json" } });
   };
   await using srv = scripted([slow(150), slow(150), slow(150), slow(400)]);
-  const df = await connect({ url: srv.url, apiKey: "k".repeat(64), retries: 0, timeout: 200 });
+  const seen: HttpExchange[] = [];
+  const df = await connect({
+    url: srv.url,
+    apiKey: "k".repeat(64),
+    retries: 0,
+    timeout: 200,
+    onExchange: (e) => seen.push(e),
+  });
   const first = df.request("GET", "system/role");
   await new Promise((r) => setTimeout(r, 5)); // most likely the same slot
   const second = df.request("GET", "system/role");
@@ -116,6 +123,12 @@ Deno.test("calls sharing a timeout slot each get at least their full timeout", a
   const waited = performance.now() - started;
   assertEquals(err.code, "TIMEOUT");
   assert(waited >= 199, `aborted after ${waited.toFixed(0)} ms, before the 200 ms timeout`);
+  // Listeners see the three answers and the failed attempt, with its reason and timing.
+  assertEquals(seen.map((e) => e.status), [200, 200, 200, 0]);
+  const failed = seen[3];
+  assertEquals([failed.error, failed.attempt], ["No response within 200 ms", 1]);
+  assert(failed.timings.wait >= 199 && failed.timings.total === failed.timings.wait);
+  assertEquals(failed.requestHeaders["X-DreamFactory-API-Key"], "[REDACTED]");
   await new Promise((r) => setTimeout(r, 250)); // let the slow answer drain
 });
 
