@@ -443,7 +443,13 @@ export class Transport {
           throw err;
         }
         const t1 = seen ? performance.now() : 0;
-        const text = await res.text();
+        let text: string;
+        try {
+          text = await res.text();
+        } catch (err) {
+          if (seen) this.#reportFailure(seen, err); // the body broke off: no full answer either
+          throw err;
+        }
         if (seen) this.#reportAnswer(seen, res, text, t1);
         let body: unknown = null;
         if (text.length) {

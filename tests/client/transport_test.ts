@@ -132,6 +132,29 @@ Deno.test("calls sharing a timeout slot each get at least their full timeout", a
   await new Promise((r) => setTimeout(r, 250)); // let the slow answer drain
 });
 
+Deno.test("a body that breaks off is a NETWORK error, and listeners see the failed attempt", async () => {
+  const broken = () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('{"resource": [{"id": 1}'));
+        setTimeout(() => c.error(new Error("connection lost")), 20);
+      },
+    });
+    return new Response(body, { headers: { "Content-Type": "application/json" } });
+  };
+  await using srv = scripted([broken]);
+  const seen: HttpExchange[] = [];
+  const df = await connect({
+    url: srv.url,
+    apiKey: "k".repeat(64),
+    retries: 0,
+    onExchange: (e) => seen.push(e),
+  });
+  const err = await assertRejects(() => df.request("GET", "system/role"), DreamFactoryError);
+  assertEquals([err.status, err.code], [0, "NETWORK"]);
+  assertEquals(seen.map((e) => [e.status, typeof e.error]), [[0, "string"]]);
+});
+
 Deno.test("errors carry status, code, decoded message, method and redacted path", async () => {
   await using fx = await setup();
   const { df } = fx;
