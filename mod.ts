@@ -23,4 +23,4 @@ export * from "./lib/display.ts";
 export * from "./lib/migrate/mod.ts";
 export * from "./lib/provision/mod.ts";
 export * from "./lib/har/mod.ts";
-export { type Sandbox, type SandboxOptions, startSandbox } from "./lib/sandbox/mod.ts";
+export { type Sandbox, type SandboxOptions, startSandbox } from "./lib/sandbox/start.ts";
