@@ -118,7 +118,7 @@ async function overhead(where: "in-process" | "own process"): Promise<Overhead[]
     runners.unshift({
       label: "control, bare fetch vs itself",
       bare: control,
-      client: (i) => control(i),
+      client: control,
     });
     for (const r of runners) {
       for (let i = 0; i < 200; i++) {

@@ -230,6 +230,7 @@ function queryParts(query: Record<string, QueryValue> | undefined): string[] {
   }
   return parts;
 }
+
 /** Normalises a path relative to `/api/v2` (accepts `system/role`, `/system/role`, `/api/v2/...`). */
 export function apiPath(path: string): string {
   // The common case (`system/role`, `db/_table/x`) needs no rewriting.
@@ -419,35 +420,17 @@ export class Transport {
         ? (creds.currentHeaders?.() ?? await creds.authHeaders())
         : NO_HEADERS;
       const init = this.#init(method, options, authHeaders);
-      // Timings and the request's copy only when someone listens (most calls: nobody).
-      const seen: Attempt | undefined = this.#listeners.size > 0
-        ? {
-          t0: performance.now(),
-          request: {
-            method,
-            url,
-            requestHeaders: init.headers,
-            requestBody: typeof init.body === "string" ? init.body : undefined,
-            startedAt: new Date().toISOString(),
-            attempt,
-          },
-        }
-        : undefined;
+      const seen = this.#observe(method, url, init, attempt);
       let result: TransportResponse;
       try {
-        let res: Response;
+        let res: Response, text: string, t1 = 0;
         try {
           res = await doFetch(url, init);
-        } catch (err) {
-          if (seen) this.#reportFailure(seen, err);
-          throw err;
-        }
-        const t1 = seen ? performance.now() : 0;
-        let text: string;
-        try {
+          if (seen) t1 = performance.now();
           text = await res.text();
         } catch (err) {
-          if (seen) this.#reportFailure(seen, err); // the body broke off: no full answer either
+          // No answer, or a body that broke off: either way no full answer to report.
+          if (seen) this.#reportFailure(seen, err);
           throw err;
         }
         if (seen) this.#reportAnswer(seen, res, text, t1);
@@ -541,6 +524,28 @@ export class Transport {
     }
     if (signal) init.signal = signal;
     return init;
+  }
+
+  /** The attempt as listeners will see it, or undefined when nobody listens (most calls): the
+   * timings and the request's copy are then not taken. */
+  #observe(
+    method: string,
+    url: string,
+    init: RequestInit & { headers: Record<string, string> },
+    attempt: number,
+  ): Attempt | undefined {
+    if (this.#listeners.size === 0) return undefined;
+    return {
+      t0: performance.now(),
+      request: {
+        method,
+        url,
+        requestHeaders: init.headers,
+        requestBody: typeof init.body === "string" ? init.body : undefined,
+        startedAt: new Date().toISOString(),
+        attempt,
+      },
+    };
   }
 
   /** Tells the listeners about an attempt that got an answer (`t1`: when its headers came). */

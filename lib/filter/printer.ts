@@ -179,6 +179,8 @@ const PLAIN_OPS = new Set(["=", "!=", ">", ">=", "<", "<=", "like"]);
  * cannot split or unquote them in any other way, so their quoted form needs no proof (the
  * tests check this shortcut against the proof on generated values). */
 const PLAIN_VALUE = /^[A-Za-z0-9_%@.+:-]+$/;
+/** Field names DreamFactory reads as one column name whatever follows (see checkField). */
+const PLAIN_FIELD = /^[A-Za-z0-9_.]+$/;
 
 /** Prints one comparison (never a NOT) and proves DreamFactory reads it back. */
 export function printComparison(c: ComparisonNode, inChain: boolean): string {
@@ -196,9 +198,6 @@ export function printComparison(c: ComparisonNode, inChain: boolean): string {
   }
   return provedComparison(c, inChain);
 }
-
-/** Field names DreamFactory reads as one column name whatever follows (see checkField). */
-const PLAIN_FIELD = /^[A-Za-z0-9_.]+$/;
 
 /** printComparison without the plain-value shortcut: every candidate spelling is re-read. */
 export function provedComparison(c: ComparisonNode, inChain: boolean): string {

@@ -11,7 +11,6 @@
  *
  * @module
  */
-import type { createHash as CreateHash } from "node:crypto";
 import { errorMessage, type MigrateClient, records } from "./client.ts";
 
 /** One side of a copy: a table of a database service. */
@@ -135,20 +134,18 @@ export class CopyDataError extends Error {
 
 const MOD = 1n << 64n;
 
-// node:crypto takes ~35 ms to load, a third of importing mod.ts: only copies and
-// verifications hash rows, so they load it on first use.
-let createHash: typeof CreateHash | undefined;
+/** Hashes a row's given columns to 64 bits; table checksums are sums of these (mod 2^64). */
+type RowHash = (row: Record<string, unknown>, fields: string[]) => bigint;
 
-async function loadHasher(): Promise<void> {
-  createHash ??= (await import("node:crypto")).createHash;
-}
-
-/** A row's 64-bit hash over the given columns; table checksums are sums of these (mod 2^64).
- * Call `loadHasher()` first. */
-function rowHash(row: Record<string, unknown>, fields: string[]): bigint {
-  const h = createHash!("sha256");
-  h.update(JSON.stringify(fields.map((f) => row[f] ?? null)));
-  return h.digest().readBigUInt64BE(0);
+/** The row hash. node:crypto takes ~35 ms to load, a third of importing mod.ts, and only copies
+ * and verifications hash rows: they load it here, on first use. */
+async function rowHasher(): Promise<RowHash> {
+  const { createHash } = await import("node:crypto");
+  return (row, fields) => {
+    const h = createHash("sha256");
+    h.update(JSON.stringify(fields.map((f) => row[f] ?? null)));
+    return h.digest().readBigUInt64BE(0);
+  };
 }
 
 function literal(v: RowKey): string {
@@ -270,7 +267,7 @@ async function tableChecksum(
   count: () => void,
   signal?: AbortSignal,
 ): Promise<{ count: number; checksum: string }> {
-  await loadHasher();
+  const rowHash = await rowHasher();
   let hash = 0n;
   let n = 0;
   for await (const rows of pages(ref, key, fields, null, batchSize, count, signal)) {
@@ -351,7 +348,7 @@ export async function copyData(
   target: TableRef,
   options: CopyDataOptions = {},
 ): Promise<CopyDataReport> {
-  await loadHasher();
+  const rowHash = await rowHasher();
   const started = performance.now();
   const batchSize = options.batchSize ?? 1000;
   const concurrency = Math.max(1, options.concurrency ?? 4);
