@@ -48,7 +48,8 @@ export interface ConnectOptions {
   /** Path of the profiles file (default: `$DFKIT_PROFILES`, `~/.config/dfkit/profiles.json`,
    * `./dfkit.profiles.json`). */
   profilesFile?: string;
-  /** Per-attempt timeout in milliseconds (default 30000; 0 or Infinity turns it off). */
+  /** Per-attempt timeout in milliseconds (default 30000; 0, Infinity or more than 2^31 - 1,
+   * about 24.8 days, turn it off). */
   timeout?: number;
   /** Retries for safe cases (GET; 429/503 with `Retry-After`), default 2. */
   retries?: number;

@@ -97,8 +97,9 @@ export interface CredentialSource {
 export interface TransportOptions {
   /** Base URL of the DreamFactory instance (no `/api/v2`). */
   url: string;
-  /** Default per-attempt timeout in ms (default 30000; 0 or Infinity: none). A call is aborted
-   * after between `timeout` and `timeout` + 5% (at most + 1 s): calls share timers. */
+  /** Default per-attempt timeout in ms (default 30000; 0, Infinity or more than 2^31 - 1 (about
+   * 24.8 days): none). A call is aborted after between `timeout` and `timeout` + 5% (at most
+   * + 1 s): calls share timers. */
   timeout?: number;
   /** Default retries for safe cases (default 2). */
   retries?: number;
@@ -273,29 +274,34 @@ function isStaleTokenError(status: number, body: unknown): boolean {
 /**
  * Per-call timeouts without a timer or controller per call (arming and clearing those costs more
  * than the call's own client-side work): calls that start within one short slot (a twentieth of
- * the timeout, at most a second) share one AbortController, which fires `ms` after the slot
- * closes. A call is thus aborted after running between `ms` and `ms` + 5%; by then every call
- * of its slot is late too, and aborting a call that already finished does nothing. The timers
- * are unref'd, so they never keep a script alive.
+ * the timeout, at most a second) share one AbortController. A timer closes the slot (so calls
+ * never read the clock) and only then arms the abort, `ms` later: every call of the slot thus gets at least `ms`, and at most
+ * `ms` + 5%; aborting a call that already finished does nothing. The timers are unref'd, so
+ * they never keep a script alive.
  */
 class Deadlines {
-  readonly #open = new Map<number, { closes: number; ctl: AbortController }>();
+  readonly #open = new Map<number, AbortSignal>();
 
   signal(ms: number): AbortSignal {
-    const now = performance.now();
-    const slot = this.#open.get(ms);
-    if (slot && now < slot.closes) return slot.ctl.signal;
-    const width = Math.min(1000, Math.max(1, Math.floor(ms / 20)));
+    const open = this.#open.get(ms);
+    if (open) return open;
     const ctl = new AbortController();
-    this.#open.set(ms, { closes: now + width, ctl });
-    const timer = setTimeout(() => {
-      if (this.#open.get(ms)?.ctl === ctl) this.#open.delete(ms);
-      ctl.abort(new DOMException(`No response within ${ms} ms`, "TimeoutError"));
-    }, ms + width);
-    Deno.unrefTimer(timer);
+    this.#open.set(ms, ctl.signal);
+    const close = setTimeout(() => {
+      this.#open.delete(ms);
+      const abort = setTimeout(
+        () => ctl.abort(new DOMException(`No response within ${ms} ms`, "TimeoutError")),
+        ms,
+      );
+      Deno.unrefTimer(abort);
+    }, Math.min(1000, Math.max(1, Math.floor(ms / 20))));
+    Deno.unrefTimer(close);
     return ctl.signal;
   }
 }
+
+/** The longest delay `setTimeout` honours (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** One attempt as listeners will see it: the request half of the exchange, and its start. */
 interface Attempt {
@@ -406,7 +412,7 @@ export class Transport {
     path: string,
     options: RequestOptions = {},
   ): Promise<TransportResponse> {
-    method = method.toUpperCase();
+    if (method !== "GET") method = method.toUpperCase();
     const url = this.buildUrl(path, options.query);
     const safePath = () => redactUrl(url.slice(this.url.length), this.secrets());
     const retries = options.retries ?? this.#retries;
@@ -517,8 +523,9 @@ export class Transport {
     if (options.headers) Object.assign(headers, options.headers);
     const ms = options.timeout ?? this.#timeout;
     let signal = options.signal;
-    // A timeout of 0 or Infinity is none: only the caller's signal applies.
-    if (ms > 0 && ms < Infinity) {
+    // A timeout of 0 or Infinity is none: only the caller's signal applies. So is one longer
+    // than a timer can wait (~24.8 days): timers fire at once past that.
+    if (ms > 0 && ms <= MAX_TIMER_MS) {
       const timeout = this.#deadlines.signal(ms);
       signal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     }

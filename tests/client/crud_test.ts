@@ -203,6 +203,11 @@ Deno.test("df.request() is the low-level escape hatch", async () => {
     DreamFactoryError,
   );
   assertStringIncludes(err.message, `{"resource":[{"record":1}`); // entities decoded
+  // raw(): the same call, with the status and headers too (lower-case "get" works as well)
+  const raw = await df.raw("get", "system/role", { query: { fields: "name" } });
+  assertEquals(raw.status, 200);
+  assertStringIncludes(raw.headers.get("content-type") ?? "", "application/json");
+  assertEquals(raw.body, { resource: [{ name: "r1" }] });
 });
 
 Deno.test("schema: list, get, create, update (PATCH adds fields), drop", async () => {

@@ -132,6 +132,16 @@ Deno.test("calls sharing a timeout slot each get at least their full timeout", a
   await new Promise((r) => setTimeout(r, 250)); // let the slow answer drain
 });
 
+Deno.test("a timeout longer than a timer can wait means none, not an abort at once", async () => {
+  // setTimeout fires at once past 2^31 - 1 ms: such a timeout must not cut a slow call short.
+  await using srv = scripted([async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    return new Response("{}", { headers: { "Content-Type": "application/json" } });
+  }]);
+  const df = await connect({ url: srv.url, apiKey: "k".repeat(64), retries: 0, timeout: 2 ** 31 });
+  assertEquals(await df.request("GET", "system/role"), {});
+});
+
 Deno.test("a body that breaks off is a NETWORK error, and listeners see the failed attempt", async () => {
   const broken = () => {
     const body = new ReadableStream<Uint8Array>({
