@@ -9,6 +9,7 @@ import { AuthStore, type ConnectOptions, resolveConnectOptions, type SessionInfo
 import { type HarRecorder, recordHar } from "./har/record.ts";
 import { Query, type QueryContext } from "./query/builder.ts";
 import { recordsOf } from "./query/response.ts";
+import { errorFromResponse } from "./errors.ts";
 import { SYSTEM_RESOURCES, type SystemRecordTypes, tableDescriptor } from "./resources.ts";
 import {
   type ExchangeListener,
@@ -267,6 +268,32 @@ export class DreamFactory {
     return this.#ctx.describe(method, path, options);
   }
 
+  /** The tables a multi-table schema call returned. DreamFactory answers 200 even when some
+   * tables failed, with an `{"error": {...}}` entry in their place: that is a batch error. */
+  #schemaResults(body: unknown, method: string, service: string): { name: string }[] {
+    const entries = recordsOf<Record<string, unknown>>(body);
+    const failed = entries.flatMap((e, i) => e && typeof e === "object" && "error" in e ? [i] : []);
+    if (!failed.length) return entries as { name: string }[];
+    throw errorFromResponse(400, {
+      error: {
+        code: 1000,
+        message: `Batch Error: ${failed.length} of ${entries.length} tables failed.`,
+        context: {
+          error: failed,
+          // Each failed table's own error, as DreamFactory lists failed records in a batch.
+          resource: entries.map((e, i) =>
+            failed.includes(i) ? { code: 500, ...(e.error as Record<string, unknown>) } : e
+          ),
+        },
+      },
+    }, {
+      method,
+      path: `/api/v2/${service}/_schema`,
+      submitted: entries.length,
+      redact: (t) => this.#transport.redact(t),
+    });
+  }
+
   /** A database service by name. */
   db(name: string): Database {
     tableDescriptor(name, "x"); // validates the service name
@@ -289,7 +316,7 @@ export class DreamFactory {
           submitted: list.length,
         });
         this.#relationsCache.clear();
-        return recordsOf<{ name: string }>(res.body);
+        return this.#schemaResults(res.body, "POST", name);
       },
       update: async (tables) => {
         const list = Array.isArray(tables) ? tables : [tables];
@@ -298,7 +325,7 @@ export class DreamFactory {
           submitted: list.length,
         });
         this.#relationsCache.clear();
-        return recordsOf<{ name: string }>(res.body);
+        return this.#schemaResults(res.body, "PATCH", name);
       },
       drop: async (table) => {
         await send("DELETE", `${name}/_schema/${encodeURIComponent(table)}`, {});

@@ -322,7 +322,10 @@ function batchError(
       failed.push({
         index,
         error: new DreamFactoryError({
-          status: Number.isInteger(innerStatus) && innerStatus >= 100 ? innerStatus : status,
+          // `code` may be a SQLSTATE ("23000"), not an HTTP status: keep the batch's then.
+          status: Number.isInteger(innerStatus) && innerStatus >= 100 && innerStatus <= 599
+            ? innerStatus
+            : status,
           code: (inner.code as number | string) ?? status,
           message: (call.redact ?? ((s: string) => s))(decodeEntities(String(inner.message))),
           context: inner.context ?? null,

@@ -265,6 +265,7 @@ function readQuery(url: URL, tunnelled: boolean, bodyParams?: Record<string, unk
     cont: take("continue"),
     rollback: take("rollback"),
     force: take("force"),
+    countOnly: take("count_only"),
     rest: q,
   };
 }
@@ -341,6 +342,9 @@ function convertEntry(c: Conversion, e: CheckedEntry, method: string, seg: strin
     if (q.limit !== undefined) chain += `.limit(${Number(q.limit)})`;
     if (q.offset !== undefined) chain += `.offset(${Number(q.offset)})`;
     if (q.rest.size) chain += `.params(${literal(Object.fromEntries(q.rest))})`;
+    if (q.countOnly !== undefined && TRUE.has(q.countOnly.toLowerCase())) {
+      return { index: e.index, title, code: `console.log(await ${chain}.count());` };
+    }
     return { index: e.index, title, code: `console.log(await ${chain});` };
   }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { asRecords, displayReady, isDisplayReady, type Records } from "../display.ts";
+import { type BatchSuccess, DreamFactoryBatchError } from "../errors.ts";
 import type { ResourceDescriptor } from "../resources.ts";
 import {
   type QueryValue,
@@ -109,11 +110,52 @@ function list(value: string | readonly string[] | undefined): string[] | undefin
 
 const PLAIN_NAME = /^[^,\s]+$/;
 
+/** Query parameters `.params()` refuses, with the builder method to use instead. */
+const MANAGED_PARAMS: Record<string, string> = {
+  limit: ".limit(n)",
+  top: ".limit(n)",
+  offset: ".offset(n)",
+  skip: ".offset(n)",
+  ids: ".ids(...)",
+  filter: ".filter(...) or .where(...)",
+  where: ".filter(...) or .where(...)",
+  count_only: ".count()",
+};
+
 function checkCount(method: string, n: number, min: number): number {
   if (!Number.isInteger(n) || n < min) {
     throw new TypeError(`.${method}(${n}): expected an integer >= ${min}`);
   }
   return n;
+}
+
+/**
+ * A batch error of one request among several (a long `.ids()` read goes in chunks), re-indexed
+ * to the whole call: the chunk starts at `offset` and holds `size` records; `before` are the
+ * records earlier chunks returned; positions from the chunk's end up to `end` were never tried.
+ */
+function rebaseBatchError<T>(
+  err: DreamFactoryBatchError<T>,
+  offset: number,
+  before: BatchSuccess<T>[],
+  size: number,
+  end: number,
+): DreamFactoryBatchError<T> {
+  const skipped = err.skipped.map((i) => i + offset);
+  for (let i = offset + size; i < end; i++) skipped.push(i);
+  return new DreamFactoryBatchError<T>({
+    status: err.status,
+    code: err.code,
+    message: err.message,
+    context: err.context,
+    method: err.method,
+    path: err.path,
+    cause: err.cause,
+    succeeded: [...before, ...err.succeeded.map((s) => ({ ...s, index: s.index + offset }))],
+    failed: err.failed.map((f) => ({ ...f, index: f.index + offset })),
+    skipped,
+    rolledBack: err.rolledBack,
+  });
 }
 
 /**
@@ -168,7 +210,8 @@ export class Query<T = Record<string, unknown>>
     return this.filter(whereFilter(field, op, value));
   }
 
-  /** Narrows to records with these ids, returned in this order. Replaces earlier `.ids()`. */
+  /** Narrows to records with these ids, returned in this order. Replaces earlier `.ids()`.
+   * `.offset()` and `.limit()` then take a slice of the list, for reads and writes alike. */
   ids(...ids: (Id | readonly Id[])[]): Query<T> {
     const flat = ids.flat() as Id[];
     for (const id of flat) {
@@ -222,8 +265,19 @@ export class Query<T = Record<string, unknown>>
     return this.#with({ pageSize: checkCount("pageSize", n, 1) });
   }
 
-  /** Extra query parameters sent with reads (e.g. `{ include_schema: true }`). */
+  /** Extra query parameters sent with reads (e.g. `{ include_schema: true }`). Parameters the
+   * builder manages itself (`limit`, `offset`, `ids`, `filter`, `count_only` and their aliases)
+   * are refused: sent as-is they would break paging or skip the filter check. */
   params(params: Record<string, QueryValue>): Query<T> {
+    for (const key in params) {
+      const method = MANAGED_PARAMS[key.toLowerCase()];
+      if (method) {
+        throw new TypeError(
+          `.params({ ${key} }): the builder sets "${key}" itself (it pages and checks filters); ` +
+            `use ${method} instead`,
+        );
+      }
+    }
     return this.#with({ params: { ...this.#s.params, ...params } });
   }
 
@@ -291,9 +345,21 @@ export class Query<T = Record<string, unknown>>
     return more ? Object.assign(opts, more) : opts;
   }
 
+  /** The ids a call by ids covers: `.ids()` narrowed by `.offset()` and `.limit()` (so a
+   * write touches exactly what a read returns). */
+  #idsInScope(): Id[] | undefined {
+    const s = this.#s;
+    if (!s.ids?.length) return undefined;
+    const from = s.offset ?? 0;
+    return s.ids.slice(from, s.limit === undefined ? undefined : from + s.limit);
+  }
+
   #firstPageQuery(): Record<string, QueryValue> {
     const s = this.#s;
-    if (s.ids?.length) return this.#readQuery();
+    const ids = this.#idsInScope();
+    if (ids) {
+      return { ...this.#readQuery(), ids: ids.slice(0, MAX_IDS_PER_REQUEST).map(String) };
+    }
     const limit = s.pageSize !== undefined ? Math.min(s.pageSize, s.limit ?? Infinity) : s.limit;
     return this.#readQuery({ limit, offset: s.offset, include_count: true });
   }
@@ -314,6 +380,11 @@ export class Query<T = Record<string, unknown>>
    */
   async page(): Promise<Page<T>> {
     const s = this.#s;
+    if (s.ids?.length) {
+      // By ids: the first request of pages() (at most MAX_IDS_PER_REQUEST ids per URL).
+      for await (const page of this.pages()) return page;
+      return { records: asRecords([]), more: false };
+    }
     const ready = this.#ready(s.related);
     if (ready) await ready;
     const offset = s.offset ?? 0;
@@ -324,7 +395,11 @@ export class Query<T = Record<string, unknown>>
         this.#readQuery({ limit: s.limit ?? s.pageSize, offset: s.offset, include_count: true }),
       ),
     );
-    const records = asRecords(recordsOf<T>(res.body));
+    let rows = recordsOf<T>(res.body);
+    // A resource that ignores `limit` still must not hand back more than asked for.
+    const max = s.limit ?? s.pageSize;
+    if (max !== undefined && rows.length > max) rows = rows.slice(0, max);
+    const records = asRecords(rows);
     const count = totalOf(res.body);
     const end = offset + records.length;
     const more = count !== undefined ? end < count : false;
@@ -339,17 +414,38 @@ export class Query<T = Record<string, unknown>>
     const s = this.#s;
     const ready = this.#ready(s.related);
     if (ready) await ready;
-    if (s.ids?.length) {
-      for (let i = 0; i < s.ids.length; i += MAX_IDS_PER_REQUEST) {
-        const chunk = s.ids.slice(i, i + MAX_IDS_PER_REQUEST);
-        const res = await this.#ctx.send(
-          "GET",
-          this.#res.path,
-          this.#opts({ ...this.#readQuery(), ids: chunk.map(String) }, { submitted: chunk.length }),
-        );
-        const records = asRecords(recordsOf<T>(res.body));
-        const more = i + MAX_IDS_PER_REQUEST < s.ids.length;
-        yield more ? { records, more, next: i + MAX_IDS_PER_REQUEST } : { records, more };
+    const ids = this.#idsInScope();
+    if (ids) {
+      // Positions count in the `.ids()` list, so errors and `next` line up with what was asked.
+      const base = s.offset ?? 0;
+      const before: BatchSuccess<T>[] = [];
+      for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) {
+        const chunk = ids.slice(i, i + MAX_IDS_PER_REQUEST);
+        const last = i + MAX_IDS_PER_REQUEST >= ids.length;
+        let res: TransportResponse;
+        try {
+          res = await this.#ctx.send(
+            "GET",
+            this.#res.path,
+            this.#opts({ ...this.#readQuery(), ids: chunk.map(String) }, {
+              submitted: chunk.length,
+            }),
+          );
+        } catch (err) {
+          // The server only saw this chunk: report positions in the whole list, with the
+          // records of earlier chunks as successes and later ids as never attempted.
+          if (err instanceof DreamFactoryBatchError && (base + i > 0 || !last)) {
+            throw rebaseBatchError(err, base + i, before, chunk.length, base + ids.length);
+          }
+          throw err;
+        }
+        const records = recordsOf<T>(res.body);
+        if (last) {
+          yield { records: asRecords(records), more: false };
+        } else {
+          records.forEach((record, k) => before.push({ index: base + i + k, record }));
+          yield { records: asRecords(records), more: true, next: base + i + MAX_IDS_PER_REQUEST };
+        }
       }
       return;
     }
@@ -421,12 +517,23 @@ export class Query<T = Record<string, unknown>>
 
   /** Number of matching records (`count_only=true`; ignores limit and offset). */
   async count(): Promise<number> {
+    if (this.#s.ids?.length) {
+      // DreamFactory answers `ids` with the records, whatever `count_only` says.
+      const idf = this.#res.idField;
+      return (await this.#with({ fields: [idf], related: undefined, order: undefined })).length;
+    }
     const q = this.#readQuery({ count_only: true });
     delete q.fields;
     delete q.related;
     delete q.order;
     const res = await this.#ctx.send("GET", this.#res.path, this.#opts(q));
-    const n = typeof res.body === "number" ? res.body : Number(res.body ?? totalOf(res.body));
+    // A number, or (resources that ignore count_only, like system/service_type) a list.
+    const n = typeof res.body === "number" || typeof res.body === "string"
+      ? Number(res.body)
+      : totalOf(res.body) ??
+        (Array.isArray((res.body as { resource?: unknown } | null)?.resource)
+          ? recordsOf(res.body).length
+          : NaN);
     if (!Number.isFinite(n)) {
       throw new Error(`count(): the server answered ${JSON.stringify(res.body)}, not a number`);
     }
@@ -604,7 +711,12 @@ export class Query<T = Record<string, unknown>>
     const target = await this.#target(verb, options, input as Record<string, unknown>);
     if (target === null) return asRecords([]);
     if (target.ids && target.ids.length > MAX_IDS_PER_REQUEST) {
-      // Too many ids for a URL: send one record per id instead (same meaning, same order).
+      // Too many ids for a URL. Tables take `ids` in the body (their key column may not be
+      // `id`); system resources get one record per id (same meaning, same order).
+      if (this.#res.kind === "table") {
+        const body = { resource: [input], ids: target.ids.map(String).join(",") };
+        return await this.#write(method, options, {}, body, target.ids.length);
+      }
       const records = target.ids.map((id) => ({ ...input, [idf]: id }));
       return await this.#write(method, options, {}, { resource: records }, records.length);
     }
@@ -644,7 +756,12 @@ export class Query<T = Record<string, unknown>>
     const target = await this.#target("delete", options);
     if (target === null) return asRecords([]);
     if (target.ids && target.ids.length > MAX_IDS_PER_REQUEST) {
-      // Too many ids for a URL: DreamFactory also takes the records to delete in the body.
+      // Too many ids for a URL: DreamFactory also takes them in the body (`ids` on tables,
+      // whose key column may not be `id`; records on system resources).
+      if (this.#res.kind === "table") {
+        const body = { ids: target.ids.map(String).join(",") };
+        return await this.#write("DELETE", options, {}, body, target.ids.length);
+      }
       const idf = this.#res.idField;
       const records = target.ids.map((id) => ({ [idf]: id }));
       return await this.#write("DELETE", options, {}, { resource: records }, records.length);
@@ -665,11 +782,12 @@ export class Query<T = Record<string, unknown>>
           `select the records first (e.g. .ids(...(await q).map((r) => r.id))).`,
       );
     }
-    if (s.ids?.length) {
+    const ids = this.#idsInScope();
+    if (ids) {
       if (s.filter) {
         throw new TypeError(`.${verb}(): use either .ids() or .filter(), not both`);
       }
-      return byIds([...s.ids]);
+      return ids.length ? byIds(ids) : null;
     }
     if (s.filter) {
       if (this.#res.kind === "table") return { query: { filter: s.filter } };

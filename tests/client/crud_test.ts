@@ -267,3 +267,77 @@ Deno.test("long id lists: reads are split, writes carry the ids in the body", as
   assertEquals(JSON.parse(exchanges[1].requestBody!).resource.length, 130);
   assertEquals(await df.system.user.count(), 0);
 });
+
+Deno.test("writes by .ids() touch what a read returns: .offset()/.limit() narrow them", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  const ids = await makeUsers(df, 4);
+  const q = df.system.user.ids(ids).offset(1).limit(2);
+  assertEquals((await q.fields("id")).map((u) => u.id), [ids[1], ids[2]]);
+  assertEquals((await q.update({ phone: "555" })).map((u) => u.id), [ids[1], ids[2]]);
+  assertEquals((await df.system.user.ids(ids).fields("phone")).map((u) => u.phone ?? null), [
+    null,
+    "555",
+    "555",
+    null,
+  ]);
+  assertEquals((await q.delete()).map((u) => u.id), [ids[1], ids[2]]);
+  assertEquals((await df.system.user.fields("id")).map((u) => u.id), [ids[0], ids[3]]);
+  assertEquals(await df.system.user.ids(ids).offset(9).delete(), []);
+});
+
+Deno.test("over 100 ids, tables whose key is not `id` are updated and deleted by key", async () => {
+  await using fx = await setup();
+  const { df, exchanges } = fx;
+  const db = df.db("db");
+  await db.schema.create({
+    name: "sku",
+    field: [
+      { name: "code", type: "string", is_primary_key: true, allow_null: false },
+      { name: "qty", type: "integer" },
+    ],
+  });
+  const t = db.table<{ code: string; qty: number }>("sku");
+  const codes = Array.from({ length: 101 }, (_, i) => `c${i}`);
+  await t.create(codes.map((code) => ({ code, qty: 1 })));
+  assertEquals((await t.ids(codes).update({ qty: 3 })).length, 101);
+  assertEquals(JSON.parse(exchanges.at(-1)!.requestBody!).ids.split(",").length, 101);
+  assertEquals(new Set((await t.fields("qty")).map((r) => r.qty)), new Set([3]));
+  assertEquals((await t.ids(codes).delete()).length, 101);
+  assertEquals(await t.count(), 0);
+});
+
+Deno.test("a record refused with a SQLSTATE code keeps an HTTP status (the batch's)", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  await df.system.role.create({ name: "readers" });
+  const err = await assertRejects(
+    () => df.system.role.create([{ name: "ok" }, { name: "readers" }], { continue: true }),
+    DreamFactoryBatchError,
+  );
+  assertEquals(err.failed.map((f) => f.index), [1]);
+  assertEquals(String(err.failed[0].error.code), "23000");
+  assertEquals(err.failed[0].error.status, err.status);
+  assert(err.status >= 400 && err.status <= 599, String(err.status));
+});
+
+Deno.test("schema create/update of several tables throws when some fail, listing each", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  const schema = df.db("db").schema;
+  const err = await assertRejects(
+    () =>
+      schema.create([
+        { name: "good", field: [{ name: "id", type: "id" }] },
+        { name: "bad", field: [{ name: "x", type: "no_such_type" }] },
+      ]),
+    DreamFactoryBatchError,
+  );
+  assertEquals(err.succeeded.map((s) => [s.index, (s.record as { name: string }).name]), [
+    [0, "good"],
+  ]);
+  assertEquals(err.failed.map((f) => f.index), [1]);
+  assertStringIncludes(err.failed[0].error.message, "no_such_type");
+  assertEquals(await schema.list(), ["good"]);
+  await schema.update([{ name: "good", field: [{ name: "n", type: "integer" }] }]);
+});

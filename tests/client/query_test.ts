@@ -5,7 +5,7 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "./assert.ts";
-import { DreamFactoryError, f, FilterSyntaxError } from "./dfkit.ts";
+import { DreamFactoryBatchError, DreamFactoryError, f, FilterSyntaxError } from "./dfkit.ts";
 import { makeUsers, setup } from "./helpers.ts";
 
 Deno.test("builders are immutable and show the exact request they make", async () => {
@@ -276,4 +276,80 @@ Deno.test("a resource that does not page (service_type) is read once, and limit 
   let seen = 0;
   for await (const _ of df.system.service_type) seen++;
   assertEquals(seen, names.length);
+  // page() and count() too: limit holds on one page, and a list answer to count_only is counted
+  const page = await df.system.service_type.fields("name").limit(2).page();
+  assertEquals(page.records.map((t) => t.name), names.slice(0, 2));
+  assertEquals(await df.system.service_type.count(), names.length);
+});
+
+Deno.test(".ids() with .offset()/.limit(), count(), page() and long lists read what was asked", async () => {
+  await using fx = await setup();
+  const { df, exchanges } = fx;
+  const ids = (await df.system.role.create(
+    Array.from({ length: 150 }, (_, i) => ({ name: `r${i}` })),
+  )).map((r) => r.id);
+  const q = df.system.role.ids(ids[0], ids[1], ids[2]).fields("id");
+  assertEquals((await q.offset(1)).map((r) => r.id), [ids[1], ids[2]]);
+  assertEquals((await q.limit(2)).map((r) => r.id), [ids[0], ids[1]]);
+  assertEquals((await q.offset(1).limit(1)).map((r) => r.id), [ids[1]]);
+  assertEquals(await q.offset(5), []);
+  assertEquals(await q.count(), 3);
+  assertEquals(await q.offset(2).count(), 1);
+  // past 100 ids: page() and toRequest() are the first request of `await`, 100 ids long
+  const long = df.system.role.ids(ids).fields("id");
+  assertEquals(new URL(long.toRequest().url).searchParams.get("ids")!.split(",").length, 100);
+  const before = exchanges.length;
+  const first = await long.page();
+  assertEquals(exchanges.length, before + 1);
+  assertEquals(
+    new URL(exchanges.at(-1)!.url).searchParams.get("ids"),
+    new URL(long.toRequest().url).searchParams.get("ids"),
+  );
+  assertEquals(first.records.map((r) => r.id), ids.slice(0, 100));
+  assertEquals([first.more, first.next], [true, 100]);
+  const rest = await long.offset(first.next!).page();
+  assertEquals([rest.records.map((r) => r.id), rest.more], [ids.slice(100), false]);
+  assertEquals((await long).map((r) => r.id), ids);
+});
+
+Deno.test("a missing id in the second chunk of a long .ids() read is reported at its own position", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  const ids = (await df.system.role.create(
+    Array.from({ length: 150 }, (_, i) => ({ name: `r${i}` })),
+  )).map((r) => r.id);
+  const asked = [...ids.slice(0, 120), 999999, ...ids.slice(120)];
+  const err = await assertRejects(
+    () => df.system.role.ids(asked).fields("id"),
+    DreamFactoryBatchError,
+  );
+  assertEquals(err.failed.map((f) => f.index), [120]);
+  assertStringIncludes(err.failed[0].error.message, "999999");
+  assertEquals(err.succeeded.map((s) => s.index), [...Array(120).keys()]);
+  assertEquals(err.succeeded.map((s) => (s.record as { id: number }).id), ids.slice(0, 120));
+  assertEquals(err.skipped, Array.from({ length: 30 }, (_, i) => 121 + i));
+});
+
+Deno.test(".params() refuses what the builder manages, naming the method to use", async () => {
+  await using fx = await setup();
+  const { df, exchanges } = fx;
+  await makeUsers(df, 3);
+  const before = exchanges.length;
+  for (
+    const [params, fix] of [
+      [{ offset: 1 }, ".offset(n)"],
+      [{ skip: 1 }, ".offset(n)"],
+      [{ LIMIT: 1 }, ".limit(n)"],
+      [{ ids: "1" }, ".ids(...)"],
+      [{ filter: "id = 1" }, ".filter(...)"],
+      [{ count_only: true }, ".count()"],
+    ] as const
+  ) {
+    assertThrows(() => df.system.user.params(params), TypeError, fix);
+  }
+  assertEquals(exchanges.length, before, "refused before any request");
+  // other parameters pass through
+  const q = df.system.user.params({ include_schema: true }).fields("id");
+  assertEquals(new URL(q.toRequest().url).searchParams.get("include_schema"), "true");
+  assertEquals((await q).length, 3);
 });

@@ -48,6 +48,18 @@ Deno.test("reads are dropped unless all, and repeated reads are collapsed", () =
   assertEquals(all[0], `console.log(await df.system.role.params({ include_count: "true" }));`);
 });
 
+Deno.test("a count_only read becomes .count(), never a refused .params()", () => {
+  const har = harOf(
+    entry("GET", `${B}/system/user?filter=(is_active%3Dtrue)&count_only=true`, {
+      headers: auth,
+      response: 3,
+    }),
+  );
+  assertEquals(calls(fromHar(har, { ...opts, all: true })), [
+    `console.log(await df.system.user.filter("(is_active=true)").count());`,
+  ]);
+});
+
 Deno.test("write options, ids and continue/rollback map to builder arguments", () => {
   const s = fromHar(
     harOf(
