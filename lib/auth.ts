@@ -4,8 +4,8 @@
  * (refresh before expiry, single flight, fresh login as fallback).
  *
  * ## Profiles file
- * JSON, looked up at `options.profilesFile`, else `$DFKIT_PROFILES`, else
- * `~/.config/dfkit/profiles.json`, else `./dfkit.profiles.json`:
+ * JSON, looked up at `options.profilesFile`, else `$DFKIT_PROFILES` (a file named either way
+ * must exist), else `~/.config/dfkit/profiles.json`, else `./dfkit.profiles.json`:
  * ```json
  * {
  *   "default": "local",
@@ -18,8 +18,9 @@
  * }
  * ```
  * Keys are those of {@linkcode ConnectOptions} (`url`, `email`, `password`, `admin`, `apiKey`,
- * `sessionToken`, `timeout`, `retries`). Any string value may be `env:NAME`, read from the
- * environment when the profile is used, so secrets need not be written in the file.
+ * `sessionToken`, `timeout`, `retries`, `refreshBefore`). Any value may be `env:NAME`, read from
+ * the environment when the profile is used, so secrets need not be written in the file. Values
+ * are checked against their key's type (`env:` text like `"2000"` or `"false"` is converted).
  *
  * @module
  */
@@ -114,9 +115,11 @@ function deref(value: unknown, env: ConnectOptions["env"], where: string): unkno
   if (typeof value !== "string" || !value.startsWith("env:")) return value;
   const name = value.slice(4);
   const got = readEnv(env, name);
-  if (got === undefined) {
+  if (got === undefined || got === "") {
     throw new Error(
-      `${where} refers to environment variable ${name}, which is not set. ` +
+      `${where} refers to environment variable ${name}, which is ${
+        got === "" ? "empty" : "not set"
+      }. ` +
         `Set it (export ${name}=...) or put the value in the profile.`,
     );
   }
@@ -125,8 +128,10 @@ function deref(value: unknown, env: ConnectOptions["env"], where: string): unkno
 
 async function readProfilesFile(opts: ConnectOptions): Promise<{ path: string; data: unknown }> {
   const home = readEnv(opts.env, "HOME");
-  const candidates = opts.profilesFile ? [opts.profilesFile] : [
-    readEnv(opts.env, "DFKIT_PROFILES"),
+  // A file named explicitly (option or DFKIT_PROFILES) must exist: falling back to another
+  // file could connect to another server under the same profile name.
+  const named = opts.profilesFile ?? (readEnv(opts.env, "DFKIT_PROFILES") || undefined);
+  const candidates = named ? [named] : [
     home ? `${home}/.config/dfkit/profiles.json` : undefined,
     "./dfkit.profiles.json",
   ].filter((p): p is string => !!p);
@@ -135,14 +140,20 @@ async function readProfilesFile(opts: ConnectOptions): Promise<{ path: string; d
     try {
       text = await Deno.readTextFile(path);
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound && !opts.profilesFile) continue;
-      throw new Error(`Could not read the dfkit profiles file ${path}: ${(err as Error).message}`);
+      if (err instanceof Deno.errors.NotFound && !named) continue;
+      const source = opts.profilesFile ? "" : " (named by DFKIT_PROFILES)";
+      throw new Error(
+        `Could not read the dfkit profiles file ${path}${source}: ${(err as Error).message}`,
+      );
     }
     try {
       return { path, data: JSON.parse(text) };
-    } catch (err) {
+    } catch {
+      // JSON.parse's message quotes the text around the mistake, which may be a password:
+      // say where it is instead.
       throw new Error(
-        `The dfkit profiles file ${path} is not valid JSON: ${(err as Error).message}`,
+        `The dfkit profiles file ${path} is not valid JSON (${jsonErrorAt(text)}). ` +
+          `Check quotes (JSON needs "double quotes"), commas and braces there.`,
       );
     }
   }
@@ -150,6 +161,74 @@ async function readProfilesFile(opts: ConnectOptions): Promise<{ path: string; d
     `No dfkit profiles file found (looked at ${candidates.join(", ")}). ` +
       `Create one, e.g. {"profiles": {"staging": {"url": "...", "email": "...", "password": "env:VAR"}}}`,
   );
+}
+
+/** Where a JSON text stops parsing, as "line L, column C" (without quoting the text). */
+function jsonErrorAt(text: string): string {
+  // V8 often names the place ("at position 8 (line 1 column 9)"); its "Unexpected token"
+  // messages instead quote the text, so find the first character no JSON can continue with by
+  // a binary search over prefixes (an unfinished prefix fails only at its very end).
+  const failure = (n: number): string | undefined => {
+    try {
+      JSON.parse(text.slice(0, n));
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  const whole = failure(text.length) ?? "";
+  const named = /line (\d+) column (\d+)/.exec(whole);
+  if (named) return `line ${named[1]}, column ${named[2]}`;
+  const broken = (n: number) => {
+    const msg = failure(n);
+    if (msg === undefined || /Unexpected end/i.test(msg)) return false;
+    const at = /at position (\d+)/.exec(msg);
+    return at ? Number(at[1]) < n : true;
+  };
+  let lo = 0, hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (broken(mid + 1)) hi = mid;
+    else lo = mid + 1;
+  }
+  const before = text.slice(0, lo).split("\n");
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
+/** The type each profile key must have once `env:` references are resolved. */
+const PROFILE_TYPES: Record<string, "string" | "boolean" | "number"> = {
+  url: "string",
+  email: "string",
+  password: "string",
+  admin: "boolean",
+  apiKey: "string",
+  sessionToken: "string",
+  timeout: "number",
+  retries: "number",
+  refreshBefore: "number",
+};
+
+/** A profile value of the key's type (`env:` values are text: "true", "2000" are converted). */
+function profileValue(key: keyof ConnectOptions, value: unknown, where: string): unknown {
+  const type = PROFILE_TYPES[key];
+  if (type === "string" && typeof value === "string" && value !== "") return value;
+  if (type === "boolean") {
+    if (typeof value === "boolean") return value;
+    if (value === "true" || value === "false") return value === "true";
+  }
+  if (type === "number") {
+    const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+    if (typeof n === "number" && Number.isFinite(n) && n >= 0) return n;
+  }
+  const expected = type === "string"
+    ? "a non-empty string"
+    : type === "boolean"
+    ? "true or false"
+    : key === "timeout"
+    ? "a number of milliseconds (e.g. 30000)"
+    : key === "refreshBefore"
+    ? "a number of seconds (e.g. 60)"
+    : "a number (e.g. 2)";
+  throw new Error(`${where} must be ${expected}, got ${JSON.stringify(value)}`);
 }
 
 const PROFILE_KEYS: Record<string, keyof ConnectOptions> = {
@@ -203,7 +282,8 @@ export async function loadProfile(name: string | undefined, opts: ConnectOptions
         }`,
       );
     }
-    out[key] = deref(v, opts.env, `Profile "${chosen}" key "${k}"`);
+    const where = `Profile "${chosen}" key "${k}" in ${path}`;
+    out[key] = profileValue(key, deref(v, opts.env, where), where);
   }
   return out as ConnectOptions;
 }
@@ -247,10 +327,15 @@ export async function resolveConnectOptions(
         'DF_API_KEY or DF_SESSION_TOKEN), or name a profile ({ profile: "staging" } or DF_PROFILE).',
     );
   }
+  let protocol = "";
   try {
-    new URL(merged.url);
-  } catch {
-    throw new Error(`connect(): url ${JSON.stringify(merged.url)} is not a valid URL`);
+    protocol = new URL(merged.url).protocol;
+  } catch { /* reported below */ }
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new Error(
+      `connect(): url ${JSON.stringify(merged.url)} is not an http(s) URL; ` +
+        `write it with its scheme, e.g. "http://${merged.url.replace(/^\w+:\/\//, "")}"`,
+    );
   }
   if ((merged.email === undefined) !== (merged.password === undefined)) {
     throw new Error(
@@ -285,6 +370,17 @@ function jwtTimes(token: string): JwtTimes {
   }
 }
 
+/** Waits for a shared promise, but only as long as the caller's signal allows. */
+function waitFor<T>(shared: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return shared;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    shared.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 const ADMIN_SESSION = "system/admin/session";
 const USER_SESSION = "user/session";
 
@@ -304,6 +400,8 @@ export class AuthStore implements CredentialSource {
   #refreshAt?: number; // local clock, ms
   #session?: SessionInfo;
   #inflight?: Promise<void>;
+  /** Bumped by logout(): a refresh or login that started before it must not revive the session. */
+  #epoch = 0;
   #retired: string[] = []; // recent tokens, still redacted if the server echoes one
   #refreshCount = 0;
   #loginCount = 0;
@@ -368,7 +466,9 @@ export class AuthStore implements CredentialSource {
     return this.#apiKey ? { [API_KEY_HEADER]: this.#apiKey } : {};
   }
 
-  #store(body: unknown): void {
+  /** Keeps a session answer. `serverDate`: its Date header; `fresh`: the token was just issued
+   * (login, refresh), so its issue time is the server's "now". */
+  #store(body: unknown, serverDate?: string | null, fresh = false): void {
     const payload = (body ?? {}) as Record<string, unknown>;
     const token = payload.session_token ?? payload.session_id;
     if (typeof token !== "string" || !token) {
@@ -384,12 +484,25 @@ export class AuthStore implements CredentialSource {
     this.#token = token;
     const { exp, issued } = jwtTimes(token);
     if (exp) {
-      this.#expiresAt = exp * 1000;
+      // `exp` is on the server's clock. How far ours is from it: a fresh token's issue time is
+      // the server's now; else the answer's Date header (either ignored within 2 s).
+      const server = fresh && issued !== undefined
+        ? issued * 1000
+        : serverDate
+        ? Date.parse(serverDate)
+        : NaN;
+      const skew = Number.isFinite(server) && Math.abs(server - Date.now()) > 2000
+        ? server - Date.now()
+        : 0;
+      this.#expiresAt = exp * 1000 - skew;
       // Margin from the token's nominal lifetime: a quarter of it (at most a minute), but at
       // least half of it up to a second, so a call never races the expiry on short lifetimes.
+      // A margin asked for is kept below half the lifetime: more would refresh on every call.
       const lifetime = issued !== undefined ? (exp - issued) * 1000 : 0;
       const before = this.#refreshBefore !== undefined
-        ? this.#refreshBefore * 1000
+        ? (lifetime > 0
+          ? Math.min(this.#refreshBefore * 1000, lifetime / 2)
+          : this.#refreshBefore * 1000)
         : Math.min(60_000, Math.max(lifetime / 4, Math.min(lifetime / 2, 1000)));
       this.#refreshAt = this.#expiresAt - before;
     } else {
@@ -408,6 +521,7 @@ export class AuthStore implements CredentialSource {
     if (this.#email === undefined || this.#password === undefined) {
       throw new Error("Cannot log in: this client was not given an email and password.");
     }
+    const epoch = this.#epoch;
     const order = this.#admin === true
       ? [true]
       : this.#admin === false
@@ -425,9 +539,10 @@ export class AuthStore implements CredentialSource {
           signal,
           retries: 0,
         });
+        await this.#unlessLoggedOut(epoch, res.body, admin);
         this.#admin = admin;
         this.#loginCount++;
-        this.#store(res.body);
+        this.#store(res.body, res.headers.get("date"), true);
         return;
       } catch (err) {
         firstError ??= err;
@@ -437,7 +552,22 @@ export class AuthStore implements CredentialSource {
     throw firstError;
   }
 
-  async #adoptToken(signal?: AbortSignal): Promise<void> {
+  /** A session answer that arrived after logout() is ended at once instead of being kept. */
+  async #unlessLoggedOut(epoch: number, body: unknown, admin: boolean): Promise<void> {
+    if (epoch === this.#epoch) return;
+    const payload = (body ?? {}) as Record<string, unknown>;
+    const token = payload.session_token ?? payload.session_id;
+    if (typeof token === "string" && token) {
+      this.#retire(token);
+      await this.#transport.send("DELETE", admin ? ADMIN_SESSION : USER_SESSION, {
+        anonymous: true,
+        headers: { ...this.#keyHeaders(), [SESSION_HEADER]: token },
+      }).catch(() => {}); // best effort: the token is forgotten either way
+    }
+    throw new Error("The client logged out while this session refresh or login was running.");
+  }
+
+  async #adoptToken(signal?: AbortSignal, renewed = false): Promise<void> {
     const order = this.#admin === undefined ? [true, false] : [this.#admin];
     let firstError: unknown;
     for (const admin of order) {
@@ -448,11 +578,37 @@ export class AuthStore implements CredentialSource {
           signal,
         });
         this.#admin = admin;
-        this.#store({ ...(res.body as object), session_token: this.#token });
+        this.#store(
+          { ...(res.body as object), session_token: this.#token },
+          res.headers.get("date"),
+        );
         return;
       } catch (err) {
         firstError ??= err;
         if (!(err instanceof DreamFactoryError) || err.status === 0) throw err;
+      }
+    }
+    // An expired token may still be inside its refresh window: renew it, then adopt the new one.
+    const expired = firstError instanceof DreamFactoryError && firstError.status === 401 &&
+      /expired/i.test(firstError.message);
+    if (expired && !renewed) {
+      for (const admin of order) {
+        try {
+          const res = await this.#transport.send("PUT", admin ? ADMIN_SESSION : USER_SESSION, {
+            anonymous: true,
+            headers: { ...this.#keyHeaders(), [SESSION_HEADER]: this.#token! },
+            signal,
+            retries: 0,
+          });
+          const token = (res.body as Record<string, unknown> | null)?.session_token;
+          if (typeof token !== "string" || !token) break;
+          this.#retire(this.#token);
+          this.#token = token;
+          this.#refreshCount++;
+          return await this.#adoptToken(signal, true);
+        } catch (err) {
+          if (!(err instanceof DreamFactoryError) || err.status === 0) throw err;
+        }
       }
     }
     throw firstError;
@@ -464,28 +620,35 @@ export class AuthStore implements CredentialSource {
    * known, logs in again instead.
    */
   refresh(signal?: AbortSignal): Promise<void> {
-    this.#inflight ??= this.#doRefresh(signal).finally(() => {
+    // The shared refresh never takes a caller's signal: one caller giving up must not cut it
+    // short for the others (an aborted PUT may still have blacklisted the old token). A caller
+    // with a signal only stops waiting.
+    this.#inflight ??= this.#doRefresh().finally(() => {
       this.#inflight = undefined;
     });
-    return this.#inflight;
+    return waitFor(this.#inflight, signal);
   }
 
-  async #doRefresh(signal?: AbortSignal): Promise<void> {
+  async #doRefresh(): Promise<void> {
     const canLogin = this.#email !== undefined && this.#password !== undefined;
     if (!this.#token) {
-      if (canLogin) return await this.login(signal);
-      throw new Error("Cannot refresh: this client has no session (API key only).");
+      if (canLogin) return await this.login();
+      throw new Error(
+        "Cannot refresh: this client has no session (it logged out, or uses an API key only).",
+      );
     }
+    const epoch = this.#epoch;
     try {
       const res = await this.#transport.send("PUT", this.#sessionPath(), {
         anonymous: true,
         headers: { ...this.#keyHeaders(), [SESSION_HEADER]: this.#token },
-        signal,
         retries: 0,
       });
+      await this.#unlessLoggedOut(epoch, res.body, this.#admin !== false);
       this.#refreshCount++;
-      this.#store(res.body);
+      this.#store(res.body, res.headers.get("date"), true);
     } catch (err) {
+      if (epoch !== this.#epoch) throw err;
       if (!canLogin || !(err instanceof DreamFactoryError) || err.status === 0) {
         if (err instanceof DreamFactoryError && !canLogin) {
           throw new DreamFactoryError({
@@ -501,14 +664,21 @@ export class AuthStore implements CredentialSource {
         }
         throw err;
       }
-      await this.login(signal);
+      await this.login();
     }
   }
 
   /** Ends the session on the server and forgets the token. */
   async logout(signal?: AbortSignal): Promise<void> {
+    // A refresh or login still running is ended as soon as it answers (see #unlessLoggedOut).
+    this.#epoch++;
     const token = this.#token;
     if (!token) return;
+    const kept = {
+      session: this.#session,
+      expiresAt: this.#expiresAt,
+      refreshAt: this.#refreshAt,
+    };
     this.#retire(token);
     this.#token = undefined;
     this.#session = undefined;
@@ -521,18 +691,36 @@ export class AuthStore implements CredentialSource {
       });
     } catch (err) {
       // An expired or already blacklisted token is as logged out as it gets.
-      if (!(err instanceof DreamFactoryError && (err.status === 401 || err.status === 403))) {
-        throw err;
+      if (err instanceof DreamFactoryError && (err.status === 401 || err.status === 403)) return;
+      // Otherwise the session is still alive on the server: keep the token, so the client
+      // still works and a second logout() can try again.
+      if (this.#token === undefined) {
+        this.#token = token;
+        this.#session = kept.session;
+        this.#expiresAt = kept.expiresAt;
+        this.#refreshAt = kept.refreshAt;
       }
+      throw err;
     }
   }
 
   /** Headers for the next request, refreshing first when the token is about to expire. */
-  async authHeaders(): Promise<Readonly<Record<string, string>>> {
+  async authHeaders(signal?: AbortSignal): Promise<Readonly<Record<string, string>>> {
     if (this.#token && this.#refreshAt !== undefined && Date.now() >= this.#refreshAt) {
-      await this.refresh();
+      const token = this.#token;
+      try {
+        await this.refresh(signal);
+      } catch (err) {
+        // An early refresh that failed while the token is still valid must not fail the call:
+        // send it with the current token (an expiry answer still refreshes, and reports),
+        // and try again in a second rather than on every call.
+        const valid = this.#token === token && this.#expiresAt !== undefined &&
+          Date.now() < this.#expiresAt && !signal?.aborted;
+        if (!valid) throw err;
+        this.#refreshAt = Math.min(this.#expiresAt!, Date.now() + 1000);
+      }
     } else if (this.#inflight) {
-      await this.#inflight;
+      await waitFor(this.#inflight, signal);
     }
     return this.#headers();
   }
@@ -560,11 +748,11 @@ export class AuthStore implements CredentialSource {
   }
 
   /** The server said the token expired: refresh once (shared), unless another call already did. */
-  async onExpired(failedToken: string | undefined): Promise<boolean> {
+  async onExpired(failedToken: string | undefined, signal?: AbortSignal): Promise<boolean> {
     if (failedToken !== undefined && failedToken !== this.#token) return true;
     const canLogin = this.#email !== undefined && this.#password !== undefined;
     if (!this.#token && !canLogin) return false;
-    await this.refresh();
+    await this.refresh(signal);
     return true;
   }
 

@@ -83,12 +83,12 @@ export type ExchangeListener = (exchange: HttpExchange) => void;
 
 /** Credentials the transport attaches to requests; provided by the auth layer. */
 export interface CredentialSource {
-  /** Headers for the next request; may refresh the session first. */
-  authHeaders(): Promise<Readonly<Record<string, string>>>;
+  /** Headers for the next request; may refresh the session first (`signal`: stop waiting). */
+  authHeaders(signal?: AbortSignal): Promise<Readonly<Record<string, string>>>;
   /** The headers right now, or undefined when a refresh must happen first (fast path). */
   currentHeaders?(): Readonly<Record<string, string>> | undefined;
   /** Called when the server says the token expired; resolves true if a retry makes sense. */
-  onExpired(failedToken: string | undefined): Promise<boolean>;
+  onExpired(failedToken: string | undefined, signal?: AbortSignal): Promise<boolean>;
   /** Every secret value currently known (tokens, keys, passwords) for redaction. */
   secrets(): string[];
 }
@@ -423,7 +423,7 @@ export class Transport {
       options.signal?.throwIfAborted();
       const creds = options.anonymous ? undefined : this.#credentials;
       const authHeaders = creds
-        ? (creds.currentHeaders?.() ?? await creds.authHeaders())
+        ? (creds.currentHeaders?.() ?? await creds.authHeaders(options.signal))
         : NO_HEADERS;
       const init = this.#init(method, options, authHeaders);
       const seen = this.#observe(method, url, init, attempt);
@@ -475,7 +475,7 @@ export class Transport {
       ) {
         refreshed = true;
         const token = authHeaders[SESSION_HEADER];
-        if (await this.#credentials.onExpired(token)) {
+        if (await this.#credentials.onExpired(token, options.signal)) {
           attempt--; // a refresh is not a retry
           continue;
         }

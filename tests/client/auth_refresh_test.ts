@@ -115,3 +115,136 @@ Deno.test("logout ends the session on the server and forgets it", async () => {
   const err = await assertRejects(() => df.system.role.count(), DreamFactoryError);
   assertEquals(err.status, 400); // no credentials left to send
 });
+
+/** A token the client can read (it never checks signatures): `exp`, `iat`, `nbf` in seconds. */
+function jwt(claims: Record<string, number>): string {
+  const part = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "");
+  return `${part({ typ: "JWT", alg: "HS256" })}.${part({ sub: "1", ...claims })}.c2ln`;
+}
+
+/** A minimal DreamFactory session endpoint on a real port, with a clock `skew` seconds off ours
+ * and a refresh (PUT) that takes `putDelay` ms. Every other path answers `{}`. */
+function fakeDreamFactory(opts: { skew?: number; ttl?: number; putDelay?: number } = {}) {
+  const seen: string[] = [];
+  const token = () => {
+    const now = Math.floor(Date.now() / 1000) + (opts.skew ?? 0);
+    return jwt({ iat: now, nbf: now, exp: now + (opts.ttl ?? 60) });
+  };
+  const json = (body: unknown) => Response.json(body);
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    seen.push(`${req.method} ${path}`);
+    if (!path.endsWith("/session")) return json({ resource: [] });
+    if (req.method === "PUT") await sleep(opts.putDelay ?? 0);
+    return json({ session_token: token(), id: 1, email: "a@example.com", is_sys_admin: true });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    seen,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
+
+Deno.test("logout() during a refresh leaves no session behind", async () => {
+  await using fx = await setup();
+  const { df, exchanges } = fx;
+  const refreshing = df.refresh();
+  await df.logout();
+  await assertRejects(() => refreshing, Error);
+  assertEquals(df.session, undefined);
+  const err = await assertRejects(() => df.system.role.count(), DreamFactoryError);
+  assertEquals(err.status, 400); // no token came back to life
+  // a token the refresh obtained anyway was ended on the server too
+  const seq = exchanges.map(path);
+  const deletes = seq.filter((p) => p.startsWith("DELETE")).length;
+  assertEquals(deletes, seq.includes("PUT /api/v2/system/admin/session 200") ? 2 : 1);
+});
+
+Deno.test("a caller that aborts stops waiting; the shared refresh goes on for the others", async () => {
+  await using fx = await setup();
+  const { df, exchanges } = fx;
+  const ctl = new AbortController();
+  const mine = df.refresh({ signal: ctl.signal });
+  const other = df.system.role.count(); // waits for the same refresh
+  ctl.abort(new Error("stop waiting"));
+  await assertRejects(() => mine, Error, "stop waiting");
+  assertEquals(await other, 0);
+  assertEquals(refreshes(exchanges).map(path), ["PUT /api/v2/system/admin/session 200"]);
+  assertEquals(await df.system.role.count(), 0);
+});
+
+Deno.test("a call waiting for a slow refresh still honours its own signal", async () => {
+  await using srv = fakeDreamFactory({ putDelay: 1500 });
+  const df = await connect({ url: srv.url, email: "a@example.com", password: "pw" });
+  const slow = df.refresh();
+  const started = performance.now();
+  await assertRejects(
+    () => df.request("GET", "system/role", { signal: AbortSignal.timeout(100) }),
+    DOMException,
+  );
+  const waited = performance.now() - started;
+  assert(waited < 1000, `waited ${waited.toFixed(0)} ms for someone else's refresh`);
+  await slow;
+});
+
+Deno.test("a server clock far from ours does not make every call refresh first", async () => {
+  // The server is 10 minutes behind and issues 5-minute tokens: by our clock they expired
+  // before they were issued. The client measures the offset when a token is issued.
+  await using srv = fakeDreamFactory({ skew: -600, ttl: 300 });
+  const df = await connect({ url: srv.url, email: "a@example.com", password: "pw" });
+  const left = Date.parse(df.session!.expires_at!) - Date.now();
+  assert(left > 290_000 && left <= 300_000, `expires in ${left} ms by our clock`);
+  for (let i = 0; i < 3; i++) await df.request("GET", "system/role");
+  assertEquals(srv.seen.filter((s) => s.startsWith("PUT")), []);
+});
+
+Deno.test("a refreshBefore longer than the token's life does not refresh on every call", async () => {
+  await using fx = await setup({ jwtTtl: 4, jwtRefreshTtl: 60 }, { refreshBefore: 120 });
+  const { df, exchanges } = fx;
+  exchanges.length = 0;
+  for (let i = 0; i < 3; i++) await df.system.role.count();
+  assertEquals(refreshes(exchanges), []);
+});
+
+Deno.test("an early refresh that fails does not fail a call the current token can still make", async () => {
+  // 3 s tokens, refreshable only within 1 s of issue: the early refresh (1 s before expiry)
+  // is refused, but the token is still good for a second.
+  const sb = await startSandbox({ port: 0, jwtTtl: 3, jwtRefreshTtl: 1 });
+  try {
+    const token = (await (await fetch(`${sb.url}/api/v2/system/admin/session`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(sb.admin),
+    })).json()).session_token;
+    const df = await connect({ url: sb.url, sessionToken: token });
+    await sleep(Math.max(0, Date.parse(df.session!.expires_at!) - Date.now() - 700));
+    assertEquals(await df.system.role.count(), 0);
+  } finally {
+    await sb.close();
+  }
+});
+
+Deno.test("logout() that cannot reach the server keeps the session, and a later logout() ends it", async () => {
+  const dir = await Deno.makeTempDir();
+  const data = `${dir}/df.sqlite`;
+  let sb = await startSandbox({ port: 0, data });
+  const port = Number(new URL(sb.url).port);
+  try {
+    const df = await connect({ url: sb.url, ...sb.admin, retries: 0 });
+    await sb.close();
+    const err = await assertRejects(() => df.logout(), DreamFactoryError);
+    assertEquals(err.code, "NETWORK");
+    assert(df.session !== undefined, "the token is kept: the server never heard of the logout");
+    sb = await startSandbox({ port, data });
+    assertEquals(await df.system.role.count(), 0); // still logged in
+    await df.logout();
+    assertEquals(df.session, undefined);
+    const after = await assertRejects(() => df.system.role.count(), DreamFactoryError);
+    assertEquals(after.status, 400);
+  } finally {
+    await sb.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

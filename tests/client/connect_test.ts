@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
-import { connect, DreamFactoryError, type HttpExchange } from "./dfkit.ts";
+import { connect, DreamFactoryError, type HttpExchange, loadProfile } from "./dfkit.ts";
 import { setup } from "./helpers.ts";
 
 const USER_PASSWORD = "UserPassw0rd-long-enough";
@@ -194,6 +194,77 @@ Deno.test("bad credentials throw a 401 DreamFactoryError without the password", 
     for (const text of [err.message, err.stack ?? "", Deno.inspect(err), JSON.stringify(err)]) {
       assert(!text.includes("wrong-secret-pw"));
     }
+  } finally {
+    await sb.close();
+  }
+});
+
+Deno.test("profiles: a named file must exist, broken JSON says where without quoting it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const missing = await assertRejects(
+      () => connect({ profile: "p", env: { DFKIT_PROFILES: `${dir}/nope.json`, HOME: dir } }),
+      Error,
+    );
+    assertStringIncludes(missing.message, "DFKIT_PROFILES");
+    const file = `${dir}/profiles.json`;
+    await Deno.writeTextFile(
+      file,
+      `{"profiles": {"p": {"url": "http://127.0.0.1:9",\n "password": 'Hunter2secret'}}}`,
+    );
+    const bad = await assertRejects(() => connect({ profile: "p", profilesFile: file }), Error);
+    assertStringIncludes(bad.message, "line 2, column 14");
+    assert(!bad.message.includes("Hunter2"), bad.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("profiles: values must have their key's type; env: text is converted", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/profiles.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        ok: { url: "http://127.0.0.1:9", timeout: "env:T", admin: "env:A", retries: 1 },
+        words: { url: "http://127.0.0.1:9", timeout: "2s" },
+        empty: { url: "http://127.0.0.1:9", apiKey: "env:EMPTY" },
+      }),
+    );
+    const env = { T: "2000", A: "false", EMPTY: "" };
+    const ok = await loadProfile("ok", { profilesFile: file, env });
+    assertEquals([ok.timeout, ok.admin, ok.retries], [2000, false, 1]);
+    const words = await assertRejects(() => loadProfile("words", { profilesFile: file }), Error);
+    assertStringIncludes(words.message, `key "timeout"`);
+    assertStringIncludes(words.message, "milliseconds");
+    const empty = await assertRejects(
+      () => loadProfile("empty", { profilesFile: file, env }),
+      Error,
+    );
+    assertStringIncludes(empty.message, "EMPTY, which is empty");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a URL without its scheme is refused with the fix", async () => {
+  for (const url of ["localhost:8080", "127.0.0.1:8080", "ftp://x"]) {
+    const err = await assertRejects(() => connect({ url, apiKey: "k".repeat(64) }), Error);
+    assertStringIncludes(err.message, "http(s) URL");
+  }
+  const err = await assertRejects(() => connect({ url: "localhost:8080" }), Error);
+  assertStringIncludes(err.message, `"http://localhost:8080"`);
+});
+
+Deno.test("connect({sessionToken}) renews a token that expired but may still be refreshed", async () => {
+  const sb = await startSandbox({ port: 0, jwtTtl: 1, jwtRefreshTtl: 600 });
+  try {
+    const token = await rawLogin(sb.url, sb.admin.email, sb.admin.password);
+    await new Promise((r) => setTimeout(r, 1500));
+    const df = await connect({ url: sb.url, sessionToken: token });
+    assertEquals(df.session?.email, sb.admin.email);
+    assertEquals(await df.system.role.count(), 0);
   } finally {
     await sb.close();
   }
