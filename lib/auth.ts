@@ -654,7 +654,10 @@ export class AuthStore implements CredentialSource {
           throw new DreamFactoryError({
             status: err.status,
             code: err.code,
-            message: `${err.message} The session cannot be renewed: this client was given a ` +
+            message:
+              `${
+                err.message.replace(/\.?\s*$/, ".")
+              } The session cannot be renewed: this client was given a ` +
               "session token but no email and password to log in again.",
             context: err.context,
             method: err.method,

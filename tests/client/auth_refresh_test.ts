@@ -98,6 +98,7 @@ Deno.test("a token-only client that cannot renew says so", async () => {
     await sleep(2200);
     const err = await assertRejects(() => df.system.role.count(), DreamFactoryError);
     assertStringIncludes(err.message, "no email and password");
+    assert(/[.!?] The session cannot be renewed/.test(err.message), err.message);
     assert(!Deno.inspect(err).includes(session_token));
     await df.logout(); // an expired token is already as logged out as it gets: no error
     assertEquals(df.session, undefined);
