@@ -216,7 +216,9 @@ const WHERE_OPS: Record<string, { op: ComparisonOperator; negated?: boolean }> =
  * field must be a plain column name (letters, digits, `_`); `op` one of `= != <> > >= < <=`,
  * `eq ne gt gte lt lte`, `like`, `not like`, `in`, `not in` (with an array), `is null`,
  * `is not null` (no value), `contains`, `starts with`, `ends with` (and their `not` forms).
- * `=`/`!=` with null become `is null`/`is not null`.
+ * `=`/`!=` with null become `is null`/`is not null`. As in DreamFactory, `contains`,
+ * `starts with` and `ends with` become SQL `LIKE` patterns, so `%` and `_` inside their value
+ * still act as wildcards (DreamFactory does not escape them); use `=` for an exact match.
  *
  * @example
  * ```ts
