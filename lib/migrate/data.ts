@@ -121,6 +121,11 @@ interface Checkpoint {
   checksum: string;
   /** Batches after `lastKey` known to be committed (a graceful stop waits for them). */
   ahead: AheadBatch[];
+  /** Highest key of any batch sent, written before it is sent: after a hard kill, rows up to
+   * it may have landed past `lastKey`. */
+  sent?: RowKey | null;
+  /** Target row count before the copy began (when the target assigns its own keys). */
+  targetBase?: number;
 }
 
 /** Raised when a copy stops; the checkpoint (if any) lets a re-run continue. */
@@ -184,25 +189,52 @@ async function* pages(
   size: number,
   count: () => void,
   signal?: AbortSignal,
+  upTo?: RowKey,
 ): AsyncGenerator<Record<string, unknown>[]> {
   let last = after;
   while (true) {
     signal?.throwIfAborted();
     count();
+    const conditions = [
+      ...(last === null ? [] : [`(${key} > ${literal(last)})`]),
+      ...(upTo === undefined ? [] : [`(${key} <= ${literal(upTo)})`]),
+    ];
     const res = await ref.df.request("GET", tablePath(ref), {
       query: {
         fields: fields.join(","),
         order: `${key} ASC`,
         limit: size,
-        ...(last === null ? {} : { filter: `${key} > ${literal(last)}` }),
+        ...(conditions.length ? { filter: conditions.join(" and ") } : {}),
       },
       signal,
     });
     const rows = records(res);
+    // Only an empty page ends the table: a server may cap pages below `size`
+    // (a service's max_records), so a short page says nothing.
     if (!rows.length) return;
     yield rows;
-    if (rows.length < size) return;
     last = rows[rows.length - 1][key] as RowKey;
+  }
+}
+
+/** Deletes the target rows whose keys the source has in (`after`, `upTo`]: the rows a killed
+ * run may have written past its checkpoint, and no other row of the target. */
+async function removeUncommitted(
+  source: TableRef,
+  target: TableRef,
+  key: string,
+  after: RowKey | null,
+  upTo: RowKey,
+  count: () => void,
+): Promise<void> {
+  for await (const rows of pages(source, key, [key], after, 1000, count, undefined, upTo)) {
+    for (let i = 0; i < rows.length; i += 100) {
+      const keys = rows.slice(i, i + 100).map((r) => literal(r[key] as RowKey));
+      count();
+      await target.df.request("DELETE", tablePath(target), {
+        query: { filter: `${key} in (${keys.join(", ")})` },
+      });
+    }
   }
 }
 
@@ -382,16 +414,35 @@ export async function copyData(
       }
       cp = { ...saved, ahead: [] };
       if (cp.lastKey !== null) resumedAfter = cp.lastKey;
-      if (autoKey) ahead = saved.ahead ?? [];
-      else if (cp.lastKey !== null) {
-        // Kept keys: whatever landed after the last committed batch is removed and copied again,
-        // which is right even if the previous run was killed with writes in flight.
-        count();
-        await target.df.request("DELETE", tablePath(target), {
-          query: { filter: `${key} > ${literal(cp.lastKey)}` },
-        });
+      if (autoKey) {
+        ahead = saved.ahead ?? [];
+        // New keys cannot tell which in-flight batches of a killed run landed: count instead.
+        if (saved.targetBase !== undefined) {
+          const expected = saved.targetBase + saved.rows +
+            ahead.reduce((n, a) => n + a.rows, 0);
+          const now = await countRows(target, count);
+          if (now > expected) {
+            throw new CopyDataError(
+              `copyData ${describe(source)} -> ${describe(target)}: the target has ${
+                now - expected
+              } row(s) more than checkpoint ${options.checkpoint} accounts for (batches in ` +
+                `flight when the previous run was stopped, or rows added since). Resuming ` +
+                `would copy them twice: remove them (rows after the ${saved.rows} copied) or ` +
+                `start over without the checkpoint.`,
+              saved.rows,
+              saved.lastKey,
+            );
+          }
+        }
+      } else if (saved.sent !== undefined && saved.sent !== null && saved.sent !== cp.lastKey) {
+        // Kept keys: rows sent after the last committed batch may have landed; remove exactly
+        // those (by the source's keys) and copy them again. Other target rows are left alone.
+        await removeUncommitted(source, target, key, cp.lastKey, saved.sent, count);
       }
     }
+  }
+  if (options.checkpoint && autoKey && cp.targetBase === undefined) {
+    cp.targetBase = await countRows(target, count);
   }
 
   const total = await countRows(source, count);
@@ -465,6 +516,12 @@ export async function copyData(
       let hash = 0n;
       for (const r of rows) hash += rowHash(r, hashed);
       batch.hash = hash % MOD;
+      if (options.checkpoint) {
+        // On disk before the rows leave: a run killed now knows how far writes may have gone.
+        cp.sent = last;
+        save();
+        await saving;
+      }
       count();
       const p: Promise<void> = target.df.request("POST", tablePath(target), {
         body: { resource: rows },
@@ -536,7 +593,10 @@ export async function copyData(
       targetChecksum: t.checksum,
     };
   }
-  if (options.checkpoint) await Deno.remove(options.checkpoint).catch(() => {});
+  // A copy that does not verify keeps its checkpoint: what was committed stays on record.
+  if (options.checkpoint && report.verification?.ok !== false) {
+    await Deno.remove(options.checkpoint).catch(() => {});
+  }
   report.requests = requests;
   report.seconds = (performance.now() - started) / 1000;
   report.rowsPerSecond = report.rows / Math.max(copySeconds, 1e-9);

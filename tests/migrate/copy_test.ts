@@ -292,3 +292,108 @@ Deno.test("copyData translates foreign keys with the key map of the parent table
     await b.close();
   }
 });
+
+Deno.test("copyData reads past short pages (a server cap under the batch size)", async () => {
+  const a = await startSandbox({ port: 0, maxRecords: 7 });
+  const b = await startSandbox({ port: 0, maxRecords: 7 });
+  const src = await connect({ url: a.url, ...a.admin });
+  const dst = await connect({ url: b.url, ...b.admin });
+  try {
+    await seed(src, 30);
+    await copySchema(src, "db", dst, "db");
+    const from = { df: src, db: "db", table: "customer" };
+    const to = { df: dst, db: "db", table: "customer" };
+    const r = await copyData(from, to, { batchSize: 20 });
+    assert.equal(r.totalRows, 30);
+    assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
+    assert.equal(r.verification?.targetCount, 30);
+  } finally {
+    await src.logout();
+    await dst.logout();
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("resuming a copy removes only rows the stopped run may have sent", async () => {
+  const a = await startSandbox({ port: 0 });
+  const b = await startSandbox({ port: 0 });
+  const src = await connect({ url: a.url, ...a.admin });
+  const dst = await connect({ url: b.url, ...b.admin });
+  const dir = await Deno.makeTempDir();
+  try {
+    const product = {
+      name: "product",
+      field: [
+        { name: "sku", type: "string", length: 20, is_primary_key: true, allow_null: false },
+        { name: "title", type: "string", allow_null: true },
+      ],
+    };
+    await src.request("POST", "db/_schema", { body: { resource: [product] } });
+    const products = Array.from({ length: 120 }, (_, i) => ({
+      sku: `P-${String(i).padStart(4, "0")}`,
+      title: `Product ${i}`,
+    }));
+    await src.request("POST", "db/_table/product", { body: { resource: products } });
+    await copySchema(src, "db", dst, "db", ["product"]);
+    const from = { df: src, db: "db", table: "product" };
+    const to = { df: dst, db: "db", table: "product" };
+    const checkpoint = `${dir}/p.json`;
+    const saved = await interruptedCopy(from, to, checkpoint, 40);
+    assert.ok(saved.sent >= saved.lastKey, JSON.stringify(saved));
+    // As if the stopped run's last batch had landed, and the target has rows of its own, one
+    // of them between the checkpoint and what was sent.
+    const next = products.find((p) => p.sku > saved.lastKey)!;
+    await dst.request("POST", "db/_table/product", {
+      body: { resource: [next] },
+      query: { continue: true },
+    }).catch(() => {}); // already there when the batch did land
+    const own = [
+      { sku: "A-0001", title: "own" },
+      { sku: `${saved.lastKey}a`, title: "own" },
+      { sku: "Z-9999", title: "own" },
+    ];
+    await dst.request("POST", "db/_table/product", { body: { resource: own } });
+    await copyData(from, to, { batchSize: 20, concurrency: 3, checkpoint });
+    const rows = (await dst.request<{ resource: Rec[] }>("GET", "db/_table/product", {
+      query: { fields: "sku", order: "sku ASC" },
+    })).resource.map((r) => r.sku as string);
+    assert.deepEqual(rows, [...products.map((p) => p.sku), ...own.map((o) => o.sku)].sort());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await src.logout();
+    await dst.logout();
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("resuming refuses to copy rows twice when the target has more than the checkpoint says", async () => {
+  const a = await startSandbox({ port: 0 });
+  const b = await startSandbox({ port: 0 });
+  const src = await connect({ url: a.url, ...a.admin });
+  const dst = await connect({ url: b.url, ...b.admin });
+  const dir = await Deno.makeTempDir();
+  try {
+    await seed(src, 100);
+    await copySchema(src, "db", dst, "db");
+    const from = { df: src, db: "db", table: "customer" };
+    const to = { df: dst, db: "db", table: "customer" };
+    const checkpoint = `${dir}/c.json`;
+    await interruptedCopy(from, to, checkpoint, 40);
+    // Rows the checkpoint does not know of (as a killed run's batches in flight would be).
+    await dst.request("POST", "db/_table/customer", {
+      body: { resource: ["x", "y", "z"].map((name) => ({ name, balance: 0 })) },
+    });
+    await assert.rejects(
+      copyData(from, to, { batchSize: 20, checkpoint }),
+      (e: unknown) => e instanceof CopyDataError && /3 row\(s\) more/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await src.logout();
+    await dst.logout();
+    await a.close();
+    await b.close();
+  }
+});
