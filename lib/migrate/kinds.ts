@@ -7,7 +7,7 @@
  * @module
  */
 import { jsonEqual } from "./canonical.ts";
-import { envRef, isEnvRef, isSecretConfig, MASK } from "./secrets.ts";
+import { envRef, isEnvRef, MASK, refsToSecrets, secretsToRefs } from "./secrets.ts";
 import type { Json, JsonObject, Section } from "./types.ts";
 
 /** Kinds of objects that others reference by name. */
@@ -235,9 +235,7 @@ export const KINDS: Kind[] = [
           : undefined;
         if (refName !== undefined) config[key] = { $ref: `${target}:${refName}` };
         else {
-          config[key] = isSecretConfig(key, raw[key])
-            ? envRef(["SERVICE", name, key])
-            : (raw[key] as Json) ?? null;
+          config[key] = (secretsToRefs(key, raw[key], ["SERVICE", name, key]) as Json) ?? null;
         }
       }
       const doc = rec.service_doc_by_service_id as RawRecord | null | undefined;
@@ -261,7 +259,11 @@ export const KINDS: Kind[] = [
             if (id !== undefined) config[key] = id;
           } else if (isEnvRef(value) && previous && had[key] === value) config[key] = MASK;
           else {
-            const v = ctx.secret(value, `services/${name} config.${key}`);
+            const v = refsToSecrets(
+              value,
+              (ref, where) => ctx.secret(ref, where),
+              `services/${name} config.${key}`,
+            );
             if (v !== undefined) config[key] = v as Json;
           }
         }

@@ -16,7 +16,63 @@ const SECRET_KEY =
 /** True when a service config key holds a secret (by name, or because DF masked its value). */
 export function isSecretConfig(key: string, value: unknown): boolean {
   if (value === MASK) return true;
-  return typeof value === "string" && value !== "" && SECRET_KEY.test(key);
+  return typeof value === "string" && value !== "" && isSecretName(key);
+}
+
+/** Names of settings or headers that hold secrets (`password`, `X-Api-Key`, `Authorization`). */
+function isSecretName(name: string): boolean {
+  const n = name.replace(/[-\s]+/g, "_");
+  return SECRET_KEY.test(n) || /^(proxy_)?authorization$|^(set_)?cookie$/i.test(n);
+}
+
+/**
+ * A service config value with every secret inside it, at any depth, replaced by an `env:`
+ * reference named after its path: nested settings (`options.password`), and `{name, value}`
+ * lists such as a remote service's headers and parameters (`Authorization: Bearer ...`).
+ */
+export function secretsToRefs(key: string, value: unknown, path: string[]): unknown {
+  if (isSecretConfig(key, value)) return envRef(path);
+  if (Array.isArray(value)) {
+    return value.map((item, i) => {
+      const entry = item as Record<string, unknown> | null;
+      if (
+        entry && typeof entry === "object" && typeof entry.name === "string" &&
+        "value" in entry && isSecretConfig(entry.name, entry.value)
+      ) {
+        return { ...entry, value: envRef([...path, entry.name]) };
+      }
+      return secretsToRefs(String(i), item, [...path, String(i)]);
+    });
+  }
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = secretsToRefs(k, v, [...path, k]);
+    return out;
+  }
+  return value;
+}
+
+/** Resolves every `env:` reference inside a value (see {@linkcode secretsToRefs}); `resolve`
+ * gives undefined for an unset optional secret, which leaves that entry out. */
+export function refsToSecrets(
+  value: unknown,
+  resolve: (ref: string, where: string) => unknown,
+  where: string,
+): unknown {
+  if (isEnvRef(value)) return resolve(value, where);
+  if (Array.isArray(value)) {
+    return value.map((v, i) => refsToSecrets(v, resolve, `${where}.${i}`))
+      .filter((v) => v !== undefined);
+  }
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = refsToSecrets(v, resolve, `${where}.${k}`);
+      if (r !== undefined) out[k] = r;
+    }
+    return out;
+  }
+  return value;
 }
 
 /** Turns words into an environment variable fragment: `my-db.prod` -> `MY_DB_PROD`. */

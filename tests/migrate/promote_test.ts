@@ -651,6 +651,66 @@ Deno.test("users (opt-in) keep their app roles; service config naming a role is 
   }
 });
 
+Deno.test("secrets nested in service config become env: references and come back on apply", async () => {
+  const stagingSb = await startSandbox({ port: 0 });
+  const prodSb = await startSandbox({ port: 0 });
+  const staging = await connect({ url: stagingSb.url, ...stagingSb.admin });
+  const prod = await connect({ url: prodSb.url, ...prodSb.admin });
+  try {
+    await staging.request("POST", "system/service", {
+      body: {
+        resource: [{
+          name: "crm",
+          type: "sqlite",
+          config: {
+            database: "crm.sqlite",
+            options: { password: "NESTED-PW-123", timeout: 5 },
+          },
+        }],
+      },
+    });
+    // {name, value} lists (a remote service's headers): the value of a secret-named entry.
+    const userService = await byName(staging, "service", "user");
+    await staging.request("PATCH", `system/service/${userService.id}`, {
+      body: {
+        config: {
+          headers: [{ name: "X-Api-Key", value: "HDR-KEY-456" }, { name: "Accept", value: "a" }],
+        },
+      },
+    });
+    const snap = await snapshot(staging);
+    const text = JSON.stringify(snap);
+    for (const secret of ["NESTED-PW-123", "HDR-KEY-456"]) assert.ok(!text.includes(secret));
+    const config = snap.objects.services!.crm.config as Rec;
+    assert.deepEqual(config.options, {
+      password: "env:DF_SERVICE_CRM_OPTIONS_PASSWORD",
+      timeout: 5,
+    });
+    assert.deepEqual((snap.objects.services!.user.config as Rec).headers, [
+      { name: "X-Api-Key", value: "env:DF_SERVICE_USER_HEADERS_X_API_KEY" },
+      { name: "Accept", value: "a" },
+    ]);
+    const env = {
+      DF_SERVICE_CRM_OPTIONS_PASSWORD: "prod-pw",
+      DF_SERVICE_USER_HEADERS_X_API_KEY: "prod-key",
+    };
+    await assert.rejects(apply(prod, snap, { env: {} }), /DF_SERVICE_CRM_OPTIONS_PASSWORD/);
+    assert.ok((await apply(prod, snap, { env })).ok);
+    const crm = (await byName(prod, "service", "crm")).config as Rec;
+    assert.deepEqual(crm.options, { password: "prod-pw", timeout: 5 });
+    assert.deepEqual(((await byName(prod, "service", "user")).config as Rec).headers, [
+      { name: "X-Api-Key", value: "prod-key" },
+      { name: "Accept", value: "a" },
+    ]);
+    assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
+  } finally {
+    await staging.logout().catch(() => {});
+    await prod.logout().catch(() => {});
+    await stagingSb.close();
+    await prodSb.close();
+  }
+});
+
 Deno.test("event scripts are upserted by name and pruned", async () => {
   const stagingSb = await startSandbox({ port: 0 });
   const prodSb = await startSandbox({ port: 0 });
