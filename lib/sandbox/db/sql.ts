@@ -101,8 +101,28 @@ export function all(
   try {
     return prepared(db, sql).all(...params) as Record<string, unknown>[];
   } catch (e) {
+    // An integer beyond 2^53 cannot be read as a number: read that result as BigInts.
+    if (!(e instanceof RangeError)) throw sqlError(e, sql, params);
+  }
+  try {
+    const stmt = db.prepare(sql);
+    stmt.setReadBigInts(true);
+    return (stmt.all(...params) as Record<string, unknown>[]).map(numbersWhereSafe);
+  } catch (e) {
     throw sqlError(e, sql, params);
   }
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
+/** Integers read as BigInts back to numbers, except those a number cannot hold exactly. */
+function numbersWhereSafe(row: Record<string, unknown>): Record<string, unknown> {
+  for (const k in row) {
+    const v = row[k];
+    if (typeof v === "bigint" && v <= MAX_SAFE && v >= MIN_SAFE) row[k] = Number(v);
+  }
+  return row;
 }
 
 /** Runs a query and iterates its rows without materialising them. */
@@ -113,7 +133,11 @@ export function* iterate(
 ): Generator<Record<string, unknown>> {
   let it: Iterator<unknown>;
   try {
-    it = db.prepare(sql).iterate(...params);
+    const stmt = db.prepare(sql);
+    // Read integers as BigInts: node:sqlite's iterator otherwise ends silently (no error) at an
+    // integer beyond 2^53, which would truncate a page without a word.
+    stmt.setReadBigInts(true);
+    it = stmt.iterate(...params);
   } catch (e) {
     throw sqlError(e, sql, params);
   }
@@ -125,7 +149,7 @@ export function* iterate(
       throw sqlError(e, sql, params);
     }
     if (r.done) return;
-    yield r.value as Record<string, unknown>;
+    yield numbersWhereSafe(r.value as Record<string, unknown>);
   }
 }
 

@@ -214,7 +214,15 @@ export function toSqlValue(type: string, field: string, value: unknown): SqlValu
   if (INTEGER_TYPES.has(type)) {
     if (typeof value === "boolean") return value ? 1 : 0;
     if (typeof value === "number" && Number.isFinite(value)) return Math.trunc(value);
-    if (typeof value === "string" && NUMERIC_RE.test(value)) return Math.trunc(Number(value));
+    if (typeof value === "string" && NUMERIC_RE.test(value)) {
+      const n = Math.trunc(Number(value));
+      // Digits a number cannot hold exactly (a 64-bit key sent as text) are kept exactly.
+      if (!Number.isSafeInteger(n) && /^\s*[-+]?\d+\s*$/.test(value)) {
+        const big = BigInt(value.trim());
+        if (big <= 2n ** 63n - 1n && big >= -(2n ** 63n)) return big;
+      }
+      return n;
+    }
     throw new DfError(400, `Field '${field}' must be a valid integer.`);
   }
   if (FLOAT_TYPES.has(type)) {

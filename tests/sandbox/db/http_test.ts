@@ -224,3 +224,26 @@ Deno.test("hostile input over HTTP: values round-trip, filters never widen reads
     await sb.close();
   }
 });
+
+Deno.test("integers beyond 2^53 are stored and read exactly, and never cut a page short", async () => {
+  const sb = await sandbox();
+  try {
+    await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "t",
+        field: [{ name: "id", type: "id" }, { name: "big", type: "bigint", allow_null: true }],
+      }],
+    });
+    const big = "9007199254740993"; // 2^53 + 1: a number cannot hold it
+    await sb.call("POST", "db/_table/t", [{ big: 1 }, { big }, { big: 3 }, { big: 4 }]);
+    const list = await sb.call("GET", "db/_table/t?include_count=true&fields=big");
+    assert.deepEqual(list.body, {
+      resource: [{ big: 1 }, { big }, { big: 3 }, { big: 4 }],
+      meta: { count: 4 },
+    });
+    const one = await sb.call("GET", `db/_table/t?filter=${encodeURIComponent(`big = ${big}`)}`);
+    assert.deepEqual((one.body as { resource: Rec[] }).resource.map((r) => r.id), [2]);
+  } finally {
+    await sb.close();
+  }
+});
