@@ -60,10 +60,15 @@ export async function serviceIds(df: DreamFactory): Promise<Map<string, number>>
   return new Map(services.map((s) => [s.name.toLowerCase(), s.id]));
 }
 
-/** A user by e-mail, with its app-role assignments, or null. */
+/** A user by e-mail (in any letter case, as DreamFactory's logins match it), with its app-role
+ * assignments, or null. */
 export async function findUser(df: DreamFactory, email: string): Promise<User | null> {
-  const user = await df.system.user.filter(f`email = ${email}`)
-    .related("user_to_app_to_role_by_user_id").first();
+  // `like` compares without case on DreamFactory's usual databases; its `_` and `%` wildcards
+  // may let in a few near misses, which the exact comparison below drops.
+  const candidates = await df.system.user.filter(f`email like ${email}`)
+    .related("user_to_app_to_role_by_user_id").limit(100);
+  const wanted = email.toLowerCase();
+  const user = candidates.find((u) => String(u.email).toLowerCase() === wanted);
   return (user ?? null) as User | null;
 }
 

@@ -27,7 +27,9 @@ export class ProvisionError extends Error {
   ) {
     const reason = describe(init.cause);
     let message = `customer "${init.key}": step "${init.step}" failed: ${reason}`;
-    if (init.undone.length > 0) message += `. Undone: ${init.undone.join(", ")}`;
+    if (init.undone.length > 0) {
+      message = `${message.replace(/\.$/, "")}. Undone: ${init.undone.join(", ")}`;
+    }
     if (init.undoFailures.length > 0) {
       message += `. NOT undone (remove by hand or run deprovisionCustomer): ${
         init.undoFailures.join("; ")

@@ -296,6 +296,25 @@ Deno.test("users: invited users log in with the key and get the role; removed us
   }
 });
 
+Deno.test("users: an existing user whose e-mail differs in letter case is reused, not copied", async () => {
+  const { df, close } = await setup();
+  try {
+    const [existing] = await df.system.user.create({ name: "Ann", email: "Ann@Acme.test" });
+    // `_` in an address is a `like` wildcard: a near miss must not be taken for the user
+    await df.system.user.create({ name: "Near", email: "annXacme@acme.test" });
+    const r = await provisionCustomer(df, spec({ users: [{ email: "ann@acme.test" }] }));
+    assert.deepEqual(r.users?.map((u) => [u.id, u.created]), [[existing.id, false]]);
+    const again = await provisionCustomer(df, spec({ users: [{ email: "ann@acme.test" }] }));
+    assert.equal(again.changed, false, again.changes.join("; "));
+    const spelled = await df.system.user.filter("email like 'ann%'").fields("email");
+    assert.deepEqual(spelled.map((u) => u.email).sort(), ["Ann@Acme.test", "annXacme@acme.test"]);
+    const u2 = await provisionCustomer(df, spec({ users: [{ email: "ann_acme@acme.test" }] }));
+    assert.equal(u2.users?.[0].created, true);
+  } finally {
+    await close();
+  }
+});
+
 Deno.test("per-user limits count each of the customer's users separately", async () => {
   const { df, url, close } = await setup();
   try {
