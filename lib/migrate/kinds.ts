@@ -229,6 +229,8 @@ export const KINDS: Kind[] = [
       const raw = (rec.config ?? {}) as Record<string, unknown>;
       for (const key of Object.keys(raw)) {
         if (key === "service_id") continue; // the service's own id, not configuration
+        // Unset is unset: a null setting is left out, so that null and absent compare equal.
+        if (raw[key] === null || raw[key] === undefined) continue;
         const target = configRefKind(key);
         const refName = target && raw[key] !== null
           ? names[target].get(Number(raw[key]))
@@ -252,6 +254,9 @@ export const KINDS: Kind[] = [
         const config: JsonObject = {};
         const want = (doc.config ?? {}) as JsonObject;
         const had = (previous?.config ?? {}) as JsonObject;
+        // A setting the source does not have is reset on the target (DreamFactory merges
+        // config, so leaving it out would keep it forever and the plan would never settle).
+        for (const key of Object.keys(had)) if (!(key in want)) config[key] = null;
         for (const [key, value] of Object.entries(want)) {
           const ref = configRef(value);
           if (ref) {

@@ -711,6 +711,34 @@ Deno.test("secrets nested in service config become env: references and come back
   }
 });
 
+Deno.test("a service setting the source does not have is reset on the target, and plans settle", async () => {
+  const stagingSb = await startSandbox({ port: 0 });
+  const prodSb = await startSandbox({ port: 0 });
+  const staging = await connect({ url: stagingSb.url, ...stagingSb.admin });
+  const prod = await connect({ url: prodSb.url, ...prodSb.admin });
+  try {
+    await staging.request("POST", "system/role", { body: { resource: [{ name: "signup" }] } });
+    await prod.request("POST", "system/role", { body: { resource: [{ name: "signup" }] } });
+    const signup = await byName(prod, "role", "signup");
+    const userService = await byName(prod, "service", "user");
+    await prod.request("PATCH", `system/service/${userService.id}`, {
+      body: { config: { allow_open_registration: true, open_reg_role_id: signup.id } },
+    });
+    const snap = await snapshot(staging);
+    const first = await plan(prod, snap);
+    assert.ok(!isEmpty(first));
+    assert.ok((await apply(prod, first)).ok);
+    const config = (await byName(prod, "service", "user")).config as Rec;
+    assert.equal(config.open_reg_role_id ?? null, null);
+    assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
+  } finally {
+    await staging.logout().catch(() => {});
+    await prod.logout().catch(() => {});
+    await stagingSb.close();
+    await prodSb.close();
+  }
+});
+
 Deno.test("event scripts are upserted by name and pruned", async () => {
   const stagingSb = await startSandbox({ port: 0 });
   const prodSb = await startSandbox({ port: 0 });
