@@ -421,6 +421,29 @@ class Runner {
       res = await this.io.call(method, path, { body, query });
     } catch (e) {
       const outcome = batchOutcome(e, part.length);
+      const list = (body as { resource?: unknown[] } | undefined)?.resource;
+      if (
+        outcome.failedIndex < 0 && !outcome.succeeded.length && part.length > 1 &&
+        Array.isArray(list) && list.length === part.length
+      ) {
+        // The server refused the batch without saying which record (limits do this) and kept
+        // none of it: send the records one by one, so the failure names the right object.
+        const results: unknown[] = [];
+        for (let i = 0; i < part.length; i++) {
+          const one = await this.send(
+            kind,
+            [part[i]],
+            method,
+            path,
+            { ...(body as object), resource: [list[i]] },
+            action,
+            query,
+            record,
+          );
+          results.push(...records(one));
+        }
+        return { resource: results };
+      }
       const committed = outcome.succeeded.map((s) => part[s.index]).filter(Boolean);
       if (action === "create" && kind.refKind) {
         for (const s of outcome.succeeded) {

@@ -739,6 +739,43 @@ Deno.test("a service setting the source does not have is reset on the target, an
   }
 });
 
+Deno.test("a batch the server refuses as a whole names the record that failed", async () => {
+  const stagingSb = await startSandbox({ port: 0 });
+  const prodSb = await startSandbox({ port: 0 });
+  const staging = await connect({ url: stagingSb.url, ...stagingSb.admin });
+  const prod = await connect({ url: prodSb.url, ...prodSb.admin });
+  try {
+    const [target] = await prod.system.role.create({ name: "r1", is_active: true });
+    // DreamFactory refuses a second limit with the same parameters, for the whole batch.
+    await prod.system.limit.create({
+      name: "legacy",
+      type: "instance.role",
+      role_id: target.id,
+      rate: 5,
+      period: "hour",
+    });
+    const [role] = await staging.system.role.create({ name: "r1", is_active: true });
+    await staging.system.limit.create([
+      { name: "a", type: "instance", rate: 100, period: "hour" },
+      { name: "b", type: "instance.role", role_id: role.id, rate: 10, period: "hour" },
+      { name: "c", type: "instance", rate: 1000, period: "day" },
+    ]);
+    const snap = await snapshot(staging);
+    const err = await apply(prod, snap).then(() => null, (e) => e);
+    assert.ok(err instanceof ApplyError, String(err));
+    assert.deepEqual(err.report.failed && [err.report.failed.section, err.report.failed.name], [
+      "limits",
+      "b",
+    ]);
+    assert.ok(err.report.done.some((d) => d.section === "limits" && d.name === "a"));
+  } finally {
+    await staging.logout().catch(() => {});
+    await prod.logout().catch(() => {});
+    await stagingSb.close();
+    await prodSb.close();
+  }
+});
+
 Deno.test("event scripts are upserted by name and pruned", async () => {
   const stagingSb = await startSandbox({ port: 0 });
   const prodSb = await startSandbox({ port: 0 });
