@@ -385,7 +385,23 @@ export function profileResource(
   return json({ success: true });
 }
 
-/** `user/password` and `system/admin/password`: change own password, or reset by answer. */
+/** PHP's `empty()`: what DreamFactory treats as "not given". */
+function blank(v: unknown): boolean {
+  return v === undefined || v === null || v === "" || v === "0" || v === 0 || v === false;
+}
+
+/** A confirmation code like DreamFactory's (32 letters and digits). */
+function confirmationCode(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (x) => alphabet[x % alphabet.length]).join("");
+}
+
+/**
+ * `user/password` and `system/admin/password`, in the order of df-system's
+ * UserPasswordResource::handlePOST: change with `old_password` (signed in), else `reset=true`,
+ * else a confirmation `code`, else a `security_answer`.
+ */
 export function passwordResource(
   state: AuthState,
   admin: boolean,
@@ -402,58 +418,99 @@ export function passwordResource(
   }
   const b = (body && typeof body === "object" ? body : {}) as Row;
   const db = state.db;
-  let user: Row | undefined;
-  if (reset || b.security_answer !== undefined || b.code !== undefined) {
-    const email = b.email ?? b.username;
-    if (!email) throw new DfError(400, "Missing required email for password reset.");
-    user = stmt(db, `SELECT * FROM user WHERE email = ?`).get(String(email)) as Row | undefined;
-    if (!user) throw new DfError(404, "The supplied email was not found in the system.");
-  } else {
-    user = caller.user;
-    if (!user) throw new DfError(401, "There is no valid session for the current request.");
-  }
-  if (!!user.is_sys_admin !== admin) {
-    throw new DfError(
-      401,
-      `You are not authorized to reset/change password for the account ${user.email}`,
-    );
+  const allowed = (user: Row) => {
+    if (!!user.is_sys_admin !== admin) {
+      throw new DfError(
+        401,
+        `You are not authorized to reset/change password for the account ${user.email}`,
+      );
+    }
+  };
+  const byEmail = (email: unknown) =>
+    stmt(db, `SELECT * FROM user WHERE email = ?`).get(String(email)) as Row | undefined;
+  const done = (user: Row, next: string, confirmCode?: null) => {
+    const sql = confirmCode === null
+      ? `UPDATE user SET password = ?, confirm_code = NULL, last_modified_date = ? WHERE id = ?`
+      : `UPDATE user SET password = ?, last_modified_date = ? WHERE id = ?`;
+    stmt(db, sql).run(hashPassword(next), sqlDateTime(), Number(user.id));
+    revokeUsers([Number(user.id)]);
+    if (login) {
+      const { token } = issueToken(
+        db,
+        state.secret,
+        { id: Number(user.id), email: String(user.email) },
+        state.jwtTtl,
+        iss,
+      );
+      return json({ success: true, session_token: token });
+    }
+    return json({ success: true });
+  };
+  const noEmail = "Missing required email for password reset confirmation.";
+
+  if (!blank(b.old_password) && caller.user) {
+    const user = caller.user;
+    allowed(user);
+    if (blank(b.new_password)) {
+      throw new DfError(400, "Both old and new password are required to change the password.");
+    }
+    if (!verifyPassword(String(b.old_password), user.password)) {
+      throw new DfError(400, "The password supplied does not match.");
+    }
+    return done(user, String(b.new_password));
   }
   if (reset) {
+    if (blank(b.email)) throw new DfError(400, noEmail);
+    const user = byEmail(b.email);
+    // DreamFactory answers an unknown address like a known one (no account discovery).
+    if (!user) return json({ success: true });
+    allowed(user);
     if (user.security_question) return json({ security_question: user.security_question });
+    stmt(db, `UPDATE user SET confirm_code = ? WHERE id = ?`).run(
+      confirmationCode(),
+      Number(user.id),
+    );
+    // The code would go out by e-mail; no email service is configured (as on a fresh install).
     throw new DfError(
-      503,
-      "Password reset by email is not available in the dfkit sandbox (it sends no email). Set a security question and answer, or have an admin set the password.",
+      500,
+      "No security question found or email confirmation available for this user. Please contact your administrator.",
     );
   }
-  const next = b.new_password;
-  if (typeof next !== "string" || next === "") {
-    throw new DfError(400, "Missing required new_password.");
-  }
-  if (b.security_answer !== undefined) {
-    if (!verifyPassword(String(b.security_answer), user.security_answer)) {
-      throw new DfError(400, "The security answer supplied does not match.");
+  if (!blank(b.code)) {
+    if (blank(b.email)) throw new DfError(400, noEmail);
+    if (blank(b.new_password)) throw new DfError(400, "Missing new password for reset.");
+    const code = String(b.code);
+    if (code === "y") throw new DfError(400, "Invalid confirmation code.");
+    if (!/^[\x20-\x7e]+$/.test(code) || code.length !== 32) {
+      throw new DfError(400, "Invalid confirmation code format.");
     }
-  } else if (b.code !== undefined) {
-    if (!user.confirm_code || user.confirm_code === "y" || b.code !== user.confirm_code) {
-      throw new DfError(400, "Invalid confirmation code.");
+    const user = byEmail(b.email);
+    if (!user || user.confirm_code !== code) {
+      throw new DfError(
+        404,
+        "The supplied email and/or confirmation code were not found in the system.",
+      );
     }
-  } else if (!verifyPassword(String(b.old_password ?? ""), user.password)) {
-    throw new DfError(400, "The password supplied does not match.");
+    allowed(user);
+    return done(user, String(b.new_password), null);
   }
-  stmt(db, `UPDATE user SET password = ?, confirm_code = 'y', last_modified_date = ? WHERE id = ?`)
-    .run(hashPassword(next), sqlDateTime(), Number(user.id));
-  revokeUsers([Number(user.id)]);
-  if (login) {
-    const { token } = issueToken(
-      db,
-      state.secret,
-      { id: Number(user.id), email: String(user.email) },
-      state.jwtTtl,
-      iss,
-    );
-    return json({ success: true, session_token: token });
+  if (!blank(b.security_answer)) {
+    if (blank(b.email)) throw new DfError(400, noEmail);
+    if (blank(b.new_password)) throw new DfError(400, "Missing new password for reset.");
+    const user = byEmail(b.email);
+    if (!user) {
+      throw new DfError(
+        404,
+        "The supplied email and confirmation code were not found in the system.",
+      );
+    }
+    allowed(user);
+    if (!user.security_answer || !verifyPassword(String(b.security_answer), user.security_answer)) {
+      throw new DfError(400, "The answer supplied does not match.");
+    }
+    return done(user, String(b.new_password));
   }
-  return json({ success: true });
+  throw new DfError(400, "Not enough information provided to change password.");
 }
 
 /** `user/register`: open registration, when the user service's config allows it. */

@@ -124,3 +124,88 @@ Deno.test("HTTP Basic credentials authenticate a single request", async () => {
     await bad.body?.cancel();
   });
 });
+
+Deno.test("password resource: DreamFactory's order of cases, messages and statuses", async () => {
+  await withSandbox(async (sb, token) => {
+    await call(sb, "POST", "system/user", {
+      token,
+      body: [
+        { name: "Q", email: "q@x.com", security_question: "pet?", security_answer: "dog" },
+        { name: "R", email: "r@x.com" },
+      ],
+    });
+    const post = (path: string, body: unknown, t?: string) =>
+      call(sb, "POST", path, { body, ...(t ? { token: t } : {}) });
+    const cases: [string, unknown, number, string, string?][] = [
+      [
+        "system/admin/password",
+        { old_password: sb.admin.password },
+        400,
+        "Both old and new password are required to change the password.",
+        token,
+      ],
+      ["user/password", {}, 400, "Not enough information provided to change password."],
+      [
+        "user/password?reset=true",
+        {},
+        400,
+        "Missing required email for password reset confirmation.",
+      ],
+      [
+        "user/password",
+        { email: "q@x.com", security_answer: "dog" },
+        400,
+        "Missing new password for reset.",
+      ],
+      [
+        "user/password",
+        { email: "q@x.com", security_answer: "cat", new_password: "Newer1234!" },
+        400,
+        "The answer supplied does not match.",
+      ],
+      [
+        "user/password",
+        { email: "q@x.com", code: "y", new_password: "Newer1234!" },
+        400,
+        "Invalid confirmation code.",
+      ],
+      [
+        "user/password",
+        { email: "q@x.com", code: "short", new_password: "Newer1234!" },
+        400,
+        "Invalid confirmation code format.",
+      ],
+      [
+        "user/password",
+        { email: "q@x.com", code: "x".repeat(32), new_password: "Newer1234!" },
+        404,
+        "The supplied email and/or confirmation code were not found in the system.",
+      ],
+      [
+        "user/password?reset=true",
+        { email: "r@x.com" },
+        500,
+        "No security question found or email confirmation available for this user. Please contact your administrator.",
+      ],
+    ];
+    for (const [path, body, status, message, t] of cases) {
+      const res = await post(path, body, t);
+      deepStrictEqual(
+        [res.status, messageOf(res)],
+        [status, message],
+        `${path} ${JSON.stringify(body)}`,
+      );
+    }
+    // An unknown address is answered like a known one.
+    const unknown = await post("user/password?reset=true", { email: "nobody@x.com" });
+    deepStrictEqual([unknown.status, unknown.body], [200, { success: true }]);
+    const asked = await post("user/password?reset=true", { email: "q@x.com" });
+    deepStrictEqual(asked.body, { security_question: "pet?" });
+    const reset = await post("user/password", {
+      email: "q@x.com",
+      security_answer: "dog",
+      new_password: "Newer1234!",
+    });
+    deepStrictEqual([reset.status, reset.body], [200, { success: true }]);
+  });
+});
