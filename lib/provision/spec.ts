@@ -105,7 +105,9 @@ export interface CustomerSpec {
    * deleted).
    */
   users?: CustomerUser[];
-  /** Send DreamFactory's invitation e-mail to users created by this call (needs a mail service). */
+  /** Send DreamFactory's invitation e-mail to users created by this call. Needs an invite email
+   * service in the `user` service's config: without one DreamFactory (and the sandbox) answers
+   * 500 "Error processing user invite..." and the call is undone. */
   sendInvites?: boolean;
 }
 

@@ -312,6 +312,13 @@ export class SandboxCore {
         // Service handlers follow their rows only once the write committed or rolled back.
         this.o.registry.flush();
       }
+      const [name, id] = rest.slice(1);
+      if (
+        (name === "user" || name === "admin") && ["POST", "PUT", "PATCH"].includes(method) &&
+        res.status < 300 && ctx.flag("send_invite")
+      ) {
+        res = await sendInvites(ctx.db, res, name === "admin", method === "POST", id !== undefined);
+      }
     } else if (service.type === "user") {
       res = this.userService(ctx, caller, method, rest.slice(1), payload, iss);
     } else if (HANDLED_TYPES.has(String(service.type))) {
@@ -634,4 +641,50 @@ function notFoundPage(): Response {
     status: 404,
     headers: { "Content-Type": "text/html; charset=UTF-8" },
   });
+}
+
+/**
+ * `send_invite=true` on system/user and system/admin, as df-system's
+ * BaseUserResource::handleInvitation and sendInvite do after the write: an account already
+ * confirmed is a 400; otherwise the invite needs an email service, which a fresh install (and
+ * the sandbox, which sends no mail) does not have: 500, and on POST the new user is deleted.
+ */
+async function sendInvites(
+  db: DatabaseSync,
+  res: Response,
+  admin: boolean,
+  created: boolean,
+  single: boolean,
+): Promise<Response> {
+  const body = await res.json() as Row;
+  const list = Array.isArray(body.resource) ? body.resource as Row[] : single ? [body] : [];
+  const svc = stmt(db, `SELECT config FROM service WHERE name = ?`).get(
+    admin ? "system" : "user",
+  ) as Row | undefined;
+  let config: Row = {};
+  try {
+    config = JSON.parse(String(svc?.config ?? "{}")) ?? {};
+  } catch { /* none */ }
+  const invite = (id: unknown): DfError => {
+    const user = stmt(db, `SELECT id, confirm_code FROM user WHERE id = ?`).get(Number(id)) as
+      | Row
+      | undefined;
+    if (!user) return new DfError(404, `User not found with id ${id}.`);
+    if (String(user.confirm_code ?? "").toLowerCase() === "y") {
+      return new DfError(400, "User with this identifier has already confirmed this account.");
+    }
+    const reason = !config.invite_email_service_id
+      ? "No email service configured for user invite."
+      : !config.invite_email_template_id
+      ? "No default email template for user invite."
+      : "The dfkit sandbox sends no email.";
+    if (created) stmt(db, `DELETE FROM user WHERE id = ?`).run(Number(user.id));
+    return new DfError(500, `Error processing user invite. ${reason}`);
+  };
+  const errors = list.map((r) => invite(r.id));
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) {
+    throw new DfError(500, "Not all users were created successfully. Check log for more details.");
+  }
+  return json(body, res.status);
 }

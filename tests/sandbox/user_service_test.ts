@@ -209,3 +209,54 @@ Deno.test("password resource: DreamFactory's order of cases, messages and status
     deepStrictEqual([reset.status, reset.body], [200, { success: true }]);
   });
 });
+
+Deno.test("send_invite: without an email service the invite fails as DreamFactory's does", async () => {
+  await withSandbox(async (sb, token) => {
+    const one = await call(sb, "POST", "system/user?send_invite=true", {
+      token,
+      body: [{ name: "Y", email: "y@x.com" }],
+    });
+    deepStrictEqual([one.status, messageOf(one)], [
+      500,
+      "Error processing user invite. No email service configured for user invite.",
+    ]);
+    const after = await call(sb, "GET", "system/user?filter=email%3D'y%40x.com'", { token });
+    deepStrictEqual(after.body.resource, [], "the new user is deleted");
+    const two = await call(sb, "POST", "system/user?send_invite=true", {
+      token,
+      body: [{ name: "A", email: "a@x.com" }, { name: "B", email: "b@x.com" }],
+    });
+    deepStrictEqual([two.status, messageOf(two)], [
+      500,
+      "Not all users were created successfully. Check log for more details.",
+    ]);
+    // A password confirms the account: nothing to invite to, and the user stays.
+    const confirmed = await call(sb, "POST", "system/user?send_invite=true", {
+      token,
+      body: [{ name: "C", email: "c@x.com", password: "a-long-enough-password" }],
+    });
+    deepStrictEqual([confirmed.status, messageOf(confirmed)], [
+      400,
+      "User with this identifier has already confirmed this account.",
+    ]);
+    const kept = await call(sb, "GET", "system/user?filter=email%3D'c%40x.com'&fields=id", {
+      token,
+    });
+    equal(kept.body.resource.length, 1);
+    // PATCH keeps its change, and fails the same way
+    const id = kept.body.resource[0].id;
+    const plain = await call(sb, "POST", "system/user", {
+      token,
+      body: [{ name: "D", email: "d@x.com" }],
+    });
+    const did = plain.body.resource[0].id;
+    const patched = await call(sb, "PATCH", `system/user/${did}?send_invite=true`, {
+      token,
+      body: { phone: "555" },
+    });
+    equal(patched.status, 500);
+    const d = await call(sb, "GET", `system/user/${did}?fields=phone`, { token });
+    equal(d.body.phone, "555");
+    ok(id);
+  });
+});
