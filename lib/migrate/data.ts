@@ -55,8 +55,9 @@ export interface CopyDataOptions {
   onProgress?: (p: CopyProgress) => void;
   /** Stops the copy (the checkpoint keeps what was committed). */
   signal?: AbortSignal;
-  /** Filled with source key -> target key when the target assigns its own keys. */
-  /** Filled with source key -> target key when the target assigns its own keys (rows of this run). */
+  /** Filled with source key -> target key when the target assigns its own keys. Only rows this
+   * run copied: a copy resumed in a new process does not know the earlier pairs, so copy the
+   * tables that need the map (`remap`) in the process that copied their parent, or rebuild it. */
   keyMap?: Map<RowKey, RowKey>;
   /** Column -> key map of a table copied before: foreign key values are translated with it. */
   remap?: Record<string, Map<RowKey, RowKey>>;
