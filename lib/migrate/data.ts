@@ -456,13 +456,34 @@ export async function copyData(
   const window: Batch[] = [];
   const inflight = new Set<Promise<void>>();
   let failure: unknown = null;
-  let saving = Promise.resolve();
-
+  // Checkpoint writes coalesce: a write always takes the latest state, and a save made while
+  // one is running is covered by the next (never a queue of stale snapshots to wait through).
+  let wanted = 0, written = 0;
+  let writer: Promise<void> | null = null;
+  let writeError: unknown = null;
+  const flush = async () => {
+    try {
+      while (written < wanted) {
+        const version = wanted;
+        await writeCheckpoint(options.checkpoint!, { ...cp, ahead: [...cp.ahead] });
+        written = version;
+      }
+    } catch (e) {
+      writeError ??= e; // reported by the next saved()
+    } finally {
+      writer = null;
+    }
+  };
   const save = () => {
     if (!options.checkpoint) return;
-    const path = options.checkpoint;
-    const snap = { ...cp, ahead: [...cp.ahead] };
-    saving = saving.then(() => writeCheckpoint(path, snap));
+    wanted++;
+    writer ??= flush();
+  };
+  /** Resolves once every save made so far is on disk (throws if a write failed). */
+  const saved = async () => {
+    const target = wanted;
+    while (written < target && writer) await writer;
+    if (writeError) throw writeError;
   };
   const advance = () => {
     let moved = false;
@@ -517,11 +538,12 @@ export async function copyData(
       let hash = 0n;
       for (const r of rows) hash += rowHash(r, hashed);
       batch.hash = hash % MOD;
-      if (options.checkpoint) {
-        // On disk before the rows leave: a run killed now knows how far writes may have gone.
+      if (options.checkpoint && !autoKey) {
+        // On disk before the rows leave: a run killed now knows how far writes may have gone
+        // (kept keys are then removed up to there; new keys are checked by count instead).
         cp.sent = last;
         save();
-        await saving;
+        await saved();
       }
       count();
       const p: Promise<void> = target.df.request("POST", tablePath(target), {
@@ -557,7 +579,7 @@ export async function copyData(
       hash: b.hash.toString(16),
     }));
     save();
-    await saving;
+    await saved();
     throw new CopyDataError(
       `copyData ${describe(source)} -> ${describe(target)} stopped: ${errorMessage(failure)}\n` +
         `${cp.rows} row(s) committed up to ${key} ${JSON.stringify(cp.lastKey)}` +
@@ -568,7 +590,7 @@ export async function copyData(
       cp.lastKey,
     );
   }
-  await saving;
+  await saved();
   const copySeconds = (performance.now() - started) / 1000;
 
   const report: CopyDataReport = {
