@@ -66,44 +66,74 @@ export function componentOf(resource: string): string {
   );
 }
 
-function merge(rules: RoleRule[]): AccessGrant | null {
-  if (!rules.length) return null;
-  const grant: AccessGrant = { verbMask: 0, filters: [], filterOp: "AND" };
-  for (const r of rules) {
-    grant.verbMask |= r.verbMask;
-    grant.filters.push(...r.filters);
-    if (r.filters.length) grant.filterOp = r.filterOp;
-  }
-  return grant;
+/** Which precedence group a rule of the service falls in for a component (0 exact, 1 prefix
+ * wildcard, 2 service wildcard), or -1. */
+function category(r: RoleRule, c: string): number {
+  if (c) {
+    const star = r.component.indexOf("*");
+    if (c === r.component) return 0;
+    if (star >= 0 && (c + "/").slice(0, star) + "*" === r.component) return 1;
+    if (r.component === "*") return 2;
+  } else if (!r.component) return 0;
+  else if (r.component === "*") return 2;
+  return -1;
 }
 
 /**
  * What the rules grant on a component of a service, following df-core's
  * `Session::getServicePermissions`: exact, then prefix wildcard, then service wildcard, then
- * all-services; verb masks are OR-ed within the first category that matched at all.
+ * all-services; verb masks are OR-ed within the first category that matched at all. The row
+ * filters are those `Session::getServiceFilters` picks for the request's verb (see
+ * {@linkcode filtersFor}).
  */
 export function grantFor(
   rules: RoleRule[],
   serviceId: number,
   component: string,
+  method?: string,
 ): AccessGrant | null {
   const c = component.toLowerCase();
-  const found: RoleRule[][] = [[], [], [], []];
+  const masks = [0, 0, 0, 0];
+  const found = [false, false, false, false];
   for (const r of rules) {
-    if (r.serviceId === serviceId) {
-      if (c) {
-        const star = r.component.indexOf("*");
-        if (c === r.component) found[0].push(r);
-        else if (star >= 0 && (c + "/").slice(0, star) + "*" === r.component) found[1].push(r);
-        else if (r.component === "*") found[2].push(r);
-      } else if (!r.component) found[0].push(r);
-      else if (r.component === "*") found[2].push(r);
-    } else if (r.serviceId === null && (r.component === "*" || (!r.component && !c))) {
-      found[3].push(r);
-    }
+    let k = -1;
+    if (r.serviceId === serviceId) k = category(r, c);
+    else if (r.serviceId === null && (r.component === "*" || (!r.component && !c))) k = 3;
+    if (k < 0) continue;
+    found[k] = true;
+    masks[k] |= r.verbMask;
   }
-  for (const list of found) if (list.length) return merge(list);
-  return null;
+  const k = found.indexOf(true);
+  if (k < 0) return null;
+  const filters = method === undefined ? null : filtersFor(rules, serviceId, c, method);
+  return {
+    verbMask: masks[k],
+    filters: filters?.filters ?? [],
+    filterOp: filters?.filterOp ?? "AND",
+  };
+}
+
+/**
+ * The row filters in effect, as df-core's `Session::getServiceFilters` chooses them: only rules
+ * of this very service (never an all-services rule) that grant the request's verb; in the
+ * first group that matched (exact, prefix wildcard, `*`), the last such rule alone decides.
+ */
+export function filtersFor(
+  rules: RoleRule[],
+  serviceId: number,
+  component: string,
+  method: string,
+): { filters: RoleFilter[]; filterOp: "AND" | "OR" } | null {
+  const bit = VERB_BITS[method.toUpperCase()] ?? 0;
+  const last: (RoleRule | undefined)[] = [undefined, undefined, undefined];
+  for (const r of rules) {
+    if (r.serviceId !== serviceId || !(r.verbMask & bit)) continue;
+    const k = category(r, component.toLowerCase());
+    if (k >= 0) last[k] = r;
+  }
+  const winner = last.find((r) => r !== undefined);
+  if (!winner?.filters.length) return null;
+  return { filters: winner.filters, filterOp: winner.filterOp };
 }
 
 /** True when the rules grant anything at all on the service (for listings). */

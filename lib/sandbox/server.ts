@@ -343,16 +343,22 @@ export class SandboxCore {
     const bit = VERB_BITS[method] ?? 0;
     const grant = grantFor(role.rules, Number(service.id), component);
     if (grant && (grant.verbMask & bit)) return true;
-    if (method === "GET" && component.startsWith("_schema")) {
+    // df-core's AccessCheck falls back for the schema listing only, not for `_schema/<table>`.
+    if (method === "GET" && component === "_schema") {
       return role.rules.some((r) => r.serviceId === Number(service.id) && (r.verbMask & 1));
     }
     return false;
   }
 
-  private grant(caller: Caller, serviceId: number, component: string): AccessGrant | null {
+  private grant(
+    caller: Caller,
+    serviceId: number,
+    component: string,
+    method: string,
+  ): AccessGrant | null {
     if (caller.session.isSysAdmin) return { verbMask: ALL_VERBS, filters: [], filterOp: "AND" };
     if (!caller.role || !caller.role.isActive) return null;
-    return grantFor(caller.role.rules, serviceId, componentOf(component));
+    return grantFor(caller.role.rules, serviceId, componentOf(component), method);
   }
 
   private lookups(caller: Caller): Record<string, string> {
@@ -615,7 +621,7 @@ export class SandboxCore {
       option: ctx.option,
       flag: ctx.flag,
       session: caller.session,
-      access: (component: string) => this.grant(caller, record.id, component),
+      access: (component: string) => this.grant(caller, record.id, component, method),
       get lookups() {
         return ctx.lookups;
       },

@@ -57,14 +57,13 @@ class TableRequest {
   readonly grant: AccessGrant | null;
   readonly role: Where;
 
-  constructor(env: DbEnv, ctx: RequestContext, table: TableInfo, id?: string) {
+  constructor(env: DbEnv, ctx: RequestContext, table: TableInfo) {
     this.env = env;
     this.ctx = ctx;
     this.table = table;
-    // The rule that matched the request's own component carries the row filters in effect.
-    this.grant = ctx.access(
-      id !== undefined ? `_table/${table.name}/${id}` : `_table/${table.name}`,
-    );
+    // Row filters are looked up for the table, even on a by-id call (df-database's
+    // BaseDbTableResource asks for `_table/<name>` without the id).
+    this.grant = ctx.access(`_table/${table.name}`);
     this.role = roleFilter(table, this.grant, ctx.lookups);
   }
 
@@ -449,7 +448,7 @@ export function handleTable(
 ): Response {
   const table = env.catalog.describe(tableName);
   if (!table) throw new DfError(404, `Table "${tableName}" does not exist in the database.`);
-  const r = new TableRequest(env, ctx, table, id);
+  const r = new TableRequest(env, ctx, table);
   switch (ctx.method) {
     case "GET":
       return id !== undefined ? getOne(r, id) : getMany(r);

@@ -247,3 +247,94 @@ Deno.test("integers beyond 2^53 are stored and read exactly, and never cut a pag
     await sb.close();
   }
 });
+
+Deno.test("row filters: the rule for the verb, the last of its group, never an all-services rule", async () => {
+  const sb = await sandbox();
+  try {
+    await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "contact",
+        field: [{ name: "id", type: "id" }, { name: "name", type: "string" }, {
+          name: "owner_id",
+          type: "integer",
+        }],
+      }],
+    });
+    await sb.call("POST", "db/_table/contact", [
+      { name: "a", owner_id: 1 },
+      { name: "b", owner_id: 2 },
+      { name: "c", owner_id: 2 },
+    ]);
+    const password = "correct-horse-battery-staple";
+    await sb.call("POST", "system/user", [{ name: "Jo", email: "jo@example.com", password }]);
+    let n = 0;
+    /** Signs Jo in through an app whose role has these rules; returns the credentials. */
+    const as = async (rules: Rec[]) => {
+      n++;
+      const role = await sb.call("POST", "system/role", [{
+        name: `r${n}`,
+        is_active: true,
+        role_service_access_by_role_id: rules.map((r) => ({
+          requestor_mask: 1,
+          filters: [],
+          filter_op: "AND",
+          ...r,
+        })),
+      }]);
+      const roleId = (role.body as { resource: Rec[] }).resource[0].id;
+      const app = await sb.call("POST", "system/app?fields=*", [{
+        name: `app${n}`,
+        type: 0,
+        role_id: roleId,
+        is_active: true,
+      }]);
+      const apiKey = String((app.body as { resource: Rec[] }).resource[0].api_key);
+      const login = await sb.call("POST", "user/session", { email: "jo@example.com", password }, {
+        apiKey,
+      });
+      return { token: String((login.body as Rec).session_token), apiKey };
+    };
+    const names = async (creds: { token: string; apiKey: string }, path = "") => {
+      const r = await sb.call("GET", `db/_table/contact${path}?fields=name`, undefined, creds);
+      return (r.body as { resource?: Rec[] }).resource?.map((x) => x.name) ?? r.status;
+    };
+    const onlyB = [{ name: "name", operator: "=", value: "b" }];
+    // a DELETE rule's filter does not narrow a GET
+    const s1 = await as([
+      { service_id: 2, component: "_table/contact", verb_mask: 1 },
+      { service_id: 2, component: "_table/contact", verb_mask: 16, filters: onlyB },
+    ]);
+    assert.deepEqual(await names(s1), ["a", "b", "c"]);
+    // two GET rules: the last one's filter alone (not both, not combined)
+    const s2 = await as([
+      {
+        service_id: 2,
+        component: "_table/contact",
+        verb_mask: 1,
+        filters: [{ name: "owner_id", operator: "=", value: "2" }],
+      },
+      { service_id: 2, component: "_table/contact", verb_mask: 1, filters: onlyB, filter_op: "OR" },
+    ]);
+    assert.deepEqual(await names(s2), ["b"]);
+    // an all-services rule grants, but its filters do not apply
+    const s3 = await as([{ service_id: null, component: "*", verb_mask: 1, filters: onlyB }]);
+    assert.deepEqual(await names(s3), ["a", "b", "c"]);
+    // a by-id read is filtered by the table's rule
+    const s4 = await as([
+      { service_id: 2, component: "_table/contact", verb_mask: 1, filters: onlyB },
+      { service_id: 2, component: "_table/contact/*", verb_mask: 1 },
+    ]);
+    assert.equal((await sb.call("GET", "db/_table/contact/1", undefined, s4)).status, 404);
+    assert.equal((await sb.call("GET", "db/_table/contact/2", undefined, s4)).status, 200);
+    // `_table/*` does not open `_schema/<table>`
+    const s5 = await as([{ service_id: 2, component: "_table/*", verb_mask: 1 }]);
+    const schema = await sb.call("GET", "db/_schema/contact", undefined, s5);
+    assert.equal(schema.status, 403);
+    assert.equal(
+      errorOf(schema.body).message,
+      "Access Forbidden. GET access to component '_schema/contact' of service 'db' is not allowed by this user's role.",
+    );
+  } finally {
+    await sb.close();
+  }
+});
