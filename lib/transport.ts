@@ -263,6 +263,18 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** Why a fetch failed: its message and the underlying cause (`fetch failed` alone says nothing;
+ * the cause names it: connection refused, DNS, TLS). */
+function networkReason(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  const cause = (err as { cause?: unknown })?.cause;
+  const full = cause instanceof Error ? cause.message : cause ? String(cause) : "";
+  // "error sending request for url (...): client error (Connect): tcp connect error: ..."
+  // ends with the reason; the rest repeats the URL.
+  const detail = full.split("): ").pop() ?? full;
+  return detail && !message.includes(detail) ? `${message} (${detail})` : message;
+}
+
 /** 401 "Token has expired", or 403 "The token has been blacklisted" (a call that raced our own
  * refresh, or a logout elsewhere): cases where a fresh token (or a new login) may help. */
 function isStaleTokenError(status: number, body: unknown): boolean {
@@ -457,7 +469,7 @@ export class Transport {
           code: timedOut ? "TIMEOUT" : "NETWORK",
           message: timedOut
             ? `No response within ${options.timeout ?? this.#timeout} ms`
-            : `Could not reach ${this.url}: ${this.redact((err as Error)?.message ?? String(err))}`,
+            : `Could not reach ${this.url}: ${this.redact(networkReason(err))}`,
           method,
           path: safePath(),
           cause: err,

@@ -28,6 +28,7 @@ import cliProgress from "cli-progress";
 import {
   connect,
   type ConnectOptions,
+  displayReady,
   DreamFactoryBatchError,
   DreamFactoryError,
   FilterError,
@@ -528,18 +529,22 @@ async function curlAction(
 
 async function loginAction(o: { save?: string }, cmd: Command): Promise<void> {
   const g = globals(cmd);
-  const { df } = await connectFrom(g);
+  const { df, reused } = await connectFrom(g);
   const session = df.session;
-  await df.logout().catch(() => {});
+  // A session opened for this check is ended; a token the user gave (env, profile) is theirs.
+  if (!reused) await df.logout().catch(() => {});
   if (o.save) {
-    // The profile keeps no secret: the password is read from DF_PASSWORD when it is used.
+    // The profile keeps no secret: the password (or key) is read from the environment.
+    const secret = session?.email
+      ? { email: session.email, password: "env:DF_PASSWORD" }
+      : { apiKey: "env:DF_API_KEY" };
     const path = await saveProfile(o.save, {
       url: df.url,
-      ...(session?.email ? { email: session.email } : {}),
       ...(g.user ? { admin: false } : {}),
-      password: "env:DF_PASSWORD",
+      ...secret,
     });
-    if (!g.json) console.error(`Saved profile "${o.save}" in ${path} (password: env:DF_PASSWORD).`);
+    const from = "password" in secret ? "password: env:DF_PASSWORD" : "API key: env:DF_API_KEY";
+    if (!g.json) console.error(`Saved profile "${o.save}" in ${path} (${from}).`);
   }
   printResult(g.json ? { url: df.url, ...session } : [{ url: df.url, ...pick(session) }], g);
 }
@@ -609,17 +614,29 @@ async function sandboxAction(o: SandboxCliOptions, cmd: Command): Promise<void> 
   const admin = o.adminEmail || password
     ? { email: o.adminEmail ?? DEFAULT_ADMIN.email, password: password ?? DEFAULT_ADMIN.password }
     : undefined;
-  const sb = await startSandbox({
-    port: o.port,
-    host: o.host,
-    data: o.data,
-    admin,
-    jwtTtl: o.jwtTtl,
-    maxRecords: o.maxRecords,
-  });
+  // An existing data file keeps the admin it was created with.
+  const existing = o.data !== undefined && await Deno.stat(o.data).then(() => true, () => false);
+  let sb;
+  try {
+    sb = await startSandbox({
+      port: o.port,
+      host: o.host,
+      data: o.data,
+      admin,
+      jwtTtl: o.jwtTtl,
+      maxRecords: o.maxRecords,
+    });
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new Error(`port ${o.port} on ${o.host} is in use; pick another with --port N`);
+    }
+    throw e;
+  }
   const g = globals(cmd);
   // The default password is public (DreamFactory's docs use it); a chosen one is never printed.
-  const passwordNote = password
+  const passwordNote = existing
+    ? `(the one set when ${o.data} was created)`
+    : password
     ? "(from DF_SANDBOX_PASSWORD)"
     : `${DEFAULT_ADMIN.password} (the default)`;
   if (g.json) {
@@ -808,6 +825,7 @@ export function reportError(e: unknown): number {
 /** Runs the CLI with the given arguments and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   try {
+    await displayReady(); // tables render as tables from the first command on
     await buildProgram().parseAsync(args, { from: "user" });
     return Deno.exitCode; // mounted recipe commands report failures through Deno.exitCode
   } catch (e) {

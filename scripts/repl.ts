@@ -49,17 +49,28 @@ async function seedSandbox(df: dfkit.DreamFactory): Promise<void> {
 }
 
 const useInstance = setting("DF_URL") || setting("DF_PROFILE");
-const sandbox = useInstance ? undefined : await startSandbox({ port: 0 });
-const df = sandbox ? await connect({ url: sandbox.url, ...sandbox.admin }) : await connect();
-if (sandbox) await seedSandbox(df);
-const system = df.system;
-const db = df.db("db");
+const started = useInstance ? undefined : await startSandbox({ port: 0 });
+// The sandbox as the prompt sees it: its URL and close(), not its admin's password.
+const sandbox = started && { url: started.url, close: () => started.close() };
+let df: dfkit.DreamFactory | undefined;
+try {
+  df = started ? await connect({ url: started.url, ...started.admin }) : await connect();
+  if (started) await seedSandbox(df);
+} catch (e) {
+  // One line, then a prompt that still has connect() and the rest to try again with.
+  const where = setting("DF_PROFILE") ? `profile ${setting("DF_PROFILE")}` : setting("DF_URL");
+  console.error(
+    `dfkit REPL: could not connect to ${where}: ${(e as Error).message}\n` +
+      "  Check DF_URL / DF_EMAIL / DF_PASSWORD (or DF_API_KEY, DF_PROFILE), or unset them for a " +
+      'sandbox; then: const df = await connect({ url: "...", email: "...", password: "..." })',
+  );
+}
+const system = df?.system;
+const db = df?.db("db");
 
 Object.assign(globalThis, {
   dfkit,
-  df,
-  system,
-  db,
+  ...(df ? { df, system, db } : {}),
   sandbox,
   f: dfkit.f,
   table: dfkit.table,
@@ -69,9 +80,10 @@ Object.assign(globalThis, {
   DreamFactoryBatchError: dfkit.DreamFactoryBatchError,
 });
 
-const who = df.session?.email ?? "API key";
-const where = sandbox ? `a fresh sandbox at ${df.url} (in memory)` : df.url;
-console.log(`dfkit REPL: connected to ${where} as ${who}
+if (df) {
+  const who = df.session?.email ?? "API key";
+  const where = sandbox ? `a fresh sandbox at ${df.url} (in memory)` : df.url;
+  console.log(`dfkit REPL: connected to ${where} as ${who}
 
   df        the client      df.session · await df.request("GET", "system/environment")
   system    df.system       await system.user.fields("id", "email", "name").limit(5)
@@ -81,3 +93,4 @@ console.log(`dfkit REPL: connected to ${where} as ${who}
 
   Results print as tables; console.log(builder.toCurl()) shows the exact call ($DF_SESSION_TOKEN).
   Secrets never print. Leave with close() or Ctrl-D.`);
+}

@@ -2,7 +2,10 @@
  * `deno task sandbox`: runs the DreamFactory-compatible sandbox until Ctrl-C.
  *
  *   deno task sandbox [--port 8080] [--host 127.0.0.1] [--data FILE]
- *                     [--admin-email E] [--admin-password P] [--jwt-ttl S] [--max-records N]
+ *                     [--admin-email E] [--jwt-ttl S] [--max-records N]
+ *
+ * The first admin's password comes from `DF_SANDBOX_PASSWORD` (never the command line, where
+ * `ps` shows it); without it, DreamFactory's public default is used.
  *
  * @module
  */
@@ -14,8 +17,8 @@ const USAGE = `Usage: deno task sandbox [options]
   --port N             port to listen on (default 8080; 0 picks a free one)
   --host H             interface to listen on (default 127.0.0.1)
   --data FILE          SQLite file keeping everything across restarts (default: in memory)
-  --admin-email E      first admin's email, on a fresh data file (default ${DEFAULT_ADMIN.email})
-  --admin-password P   first admin's password (default ${DEFAULT_ADMIN.password})
+  --admin-email E      first admin's email, on a fresh data file (default ${DEFAULT_ADMIN.email});
+                       the password comes from $DF_SANDBOX_PASSWORD (default ${DEFAULT_ADMIN.password})
   --jwt-ttl S          session token lifetime in seconds (default 86400)
   --max-records N      per-request record cap
   -h, --help           this help`;
@@ -34,7 +37,6 @@ try {
       host: { type: "string", default: "127.0.0.1" },
       data: { type: "string" },
       "admin-email": { type: "string" },
-      "admin-password": { type: "string" },
       "jwt-ttl": { type: "string" },
       "max-records": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -54,20 +56,43 @@ const int = (name: string, raw: string | undefined) => {
   if (!/^\d+$/.test(raw)) fail(`--${name} must be a whole number, got '${raw}'`);
   return Number(raw);
 };
+let chosen: string | undefined;
+try {
+  chosen = Deno.env.get("DF_SANDBOX_PASSWORD") || undefined;
+} catch { /* no --allow-env: the default */ }
 const admin = {
   email: v["admin-email"] ?? DEFAULT_ADMIN.email,
-  password: v["admin-password"] ?? DEFAULT_ADMIN.password,
+  password: chosen ?? DEFAULT_ADMIN.password,
 };
-const sb = await startSandbox({
-  port: int("port", v.port),
-  host: v.host,
-  data: v.data,
-  admin,
-  jwtTtl: int("jwt-ttl", v["jwt-ttl"]),
-  maxRecords: int("max-records", v["max-records"]),
-});
+const port = int("port", v.port);
+if (port !== undefined && port > 65535) fail(`--port must be at most 65535, got ${port}`);
+// An existing data file keeps the admin it was created with.
+const existing = v.data !== undefined && await Deno.stat(v.data).then(() => true, () => false);
+let sb;
+try {
+  sb = await startSandbox({
+    port,
+    host: v.host,
+    data: v.data,
+    admin,
+    jwtTtl: int("jwt-ttl", v["jwt-ttl"]),
+    maxRecords: int("max-records", v["max-records"]),
+  });
+} catch (e) {
+  if (e instanceof Deno.errors.AddrInUse) {
+    console.error(`sandbox: port ${port} on ${v.host} is in use; pick another with --port N`);
+    Deno.exit(1);
+  }
+  throw e;
+}
+// A chosen password is never printed; the default one is public (DreamFactory's docs use it).
+const password = existing
+  ? `(the one set when ${v.data} was created)`
+  : chosen
+  ? "(from DF_SANDBOX_PASSWORD)"
+  : `${DEFAULT_ADMIN.password} (the default)`;
 console.log(`DreamFactory sandbox listening on ${sb.url}/api/v2`);
-console.log(`  admin:  ${admin.email} / ${admin.password}`);
+console.log(`  admin:  ${existing ? sb.admin.email : admin.email}  password: ${password}`);
 console.log(`  data:   ${v.data ?? "in memory (lost on exit; use --data FILE to keep it)"}`);
 console.log(`  try:    curl -s -X POST ${sb.url}/api/v2/system/admin/session \\`);
 console.log(

@@ -142,6 +142,17 @@ Deno.test("a timeout longer than a timer can wait means none, not an abort at on
   assertEquals(await df.request("GET", "system/role"), {});
 });
 
+Deno.test("a server that is not there: NETWORK, with the reason (connection refused)", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${(closed.addr as Deno.NetAddr).port}`;
+  closed.close();
+  const df = await connect({ url, apiKey: "k".repeat(64), retries: 0 });
+  const err = await assertRejects(() => df.request("GET", "system/role"), DreamFactoryError);
+  assertEquals(err.code, "NETWORK");
+  assertStringIncludes(err.message, `Could not reach ${url}: fetch failed (`);
+  assertStringIncludes(err.message, "refused");
+});
+
 Deno.test("a body that breaks off is a NETWORK error, and listeners see the failed attempt", async () => {
   const broken = () => {
     const body = new ReadableStream<Uint8Array>({

@@ -4,14 +4,16 @@ const SCRIPT = new URL("../../scripts/sandbox.ts", import.meta.url).pathname;
 
 Deno.test("deno task sandbox: prints URL and credentials, serves, stops cleanly on Ctrl-C", async () => {
   const dir = await Deno.makeTempDir();
-  // The task's own permissions (no --allow-sys): the sandbox must not need more.
+  // The task's own permissions: the sandbox must not need more (and never prompts).
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--no-prompt",
       "--allow-net",
       "--allow-env",
       "--allow-read",
       "--allow-write",
+      "--allow-sys=hostname",
       SCRIPT,
       "--port",
       "0",
@@ -19,9 +21,8 @@ Deno.test("deno task sandbox: prints URL and credentials, serves, stops cleanly 
       `${dir}/cli.sqlite`,
       "--admin-email",
       "cli@example.com",
-      "--admin-password",
-      "Cl1Secret!",
     ],
+    env: { DF_SANDBOX_PASSWORD: "Cl1Secret!" },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -35,7 +36,8 @@ Deno.test("deno task sandbox: prints URL and credentials, serves, stops cleanly 
     }
     const url = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\/api\/v2/)?.[1];
     ok(url, out);
-    match(out, /cli@example\.com \/ Cl1Secret!/);
+    match(out, /cli@example\.com {2}password: \(from DF_SANDBOX_PASSWORD\)/);
+    ok(!out.includes("Cl1Secret!"), "a chosen password is never printed");
     const res = await fetch(`${url}/api/v2/system/admin/session`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -66,4 +68,22 @@ Deno.test("deno task sandbox: bad arguments are a usage error naming the option"
   }).output();
   equal(out.code, 2);
   match(new TextDecoder().decode(out.stderr), /--port must be a whole number, got 'abc'/);
+});
+
+Deno.test("deno task sandbox: a port in use is one clear line, not a stack trace", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = String((taken.addr as Deno.NetAddr).port);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", "--allow-net", "--allow-env", SCRIPT, "--port", port],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(out.code, 1);
+    const err = new TextDecoder().decode(out.stderr);
+    match(err, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use; pick another with --port N`));
+    ok(!err.includes("    at "), err);
+  } finally {
+    taken.close();
+  }
 });

@@ -54,3 +54,19 @@ Deno.test("repl: with DF_URL it connects to that instance instead of starting a 
     await sb.close();
   }
 });
+
+Deno.test("repl: an instance it cannot reach is one line, and the prompt still works", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const run = await repl(["typeof connect", "typeof df", "close()"], {
+    DF_URL: `http://127.0.0.1:${port}`,
+    DF_EMAIL: "a@example.com",
+    DF_PASSWORD: "Hunter2-long-password",
+  });
+  assertNoSecrets(run.stdout + run.stderr, ["Hunter2-long-password"], "REPL output");
+  assert.match(run.stderr, /dfkit REPL: could not connect to http:\/\/127\.0\.0\.1:\d+/);
+  assert.doesNotMatch(run.stderr, /^\s+at /m, "no stack trace");
+  assert.match(run.stdout, /"function"/);
+  assert.match(run.stdout, /"undefined"/);
+});
