@@ -53,6 +53,9 @@ export interface TableOptions {
   maxWidth?: number;
   /** Most rows shown (default 50); the rest are counted in a footer. */
   maxRows?: number;
+  /** Widest text table in characters: columns that do not fit are named in a footer (default:
+   * the terminal's width when printing to one, else no limit). */
+  width?: number;
 }
 
 /** An array of records that displays as a table. Still a plain `T[]`. */
@@ -79,14 +82,25 @@ function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
   return seen.size ? [...seen] : ["value"];
 }
 
+/** An API key as the view shows it: its last four characters only. */
+function maskKey(value: string): string {
+  return value.length > 8 ? `••••${value.slice(-4)}` : "••••";
+}
+
+/** Hides secrets inside nested values (related records) too. */
+function hideNested(key: string, value: unknown): unknown {
+  if (value !== null && value !== undefined && HIDDEN_KEYS.has(key)) return "••••••";
+  if (key === "api_key" && typeof value === "string") return maskKey(value);
+  return value;
+}
+
 function cellText(key: string, value: unknown, maxWidth: number): string {
   let text: string;
   if (value === undefined) text = "";
   else if (value !== null && HIDDEN_KEYS.has(key)) text = "••••••";
-  else if (key === "api_key" && typeof value === "string" && value.length > 12) {
-    text = `${value.slice(0, 8)}…`;
-  } else if (value === null) text = "null";
-  else if (typeof value === "object") text = JSON.stringify(value);
+  else if (key === "api_key" && typeof value === "string") text = maskKey(value);
+  else if (value === null) text = "null";
+  else if (typeof value === "object") text = JSON.stringify(value, hideNested);
   else text = String(value);
   text = text.replace(/\s+/g, " ");
   return text.length > maxWidth ? `${text.slice(0, Math.max(1, maxWidth - 1))}…` : text;
@@ -110,14 +124,46 @@ function renderText(
   const Table = TableImpl;
   const maxWidth = options.maxWidth ?? 40;
   const maxRows = options.maxRows ?? 50;
-  const columns = columnsOf(rows, options.columns);
+  const all = columnsOf(rows, options.columns);
+  const shown = rows.slice(0, maxRows).map((row) => rowValues(row, all, maxWidth));
+  // Keep the columns that fit the width (each takes its widest cell plus 3 for the borders).
+  const limit = options.width ?? terminalWidth();
+  let keep = all.length;
+  if (limit !== undefined) {
+    let used = 1;
+    keep = 0;
+    for (let i = 0; i < all.length; i++) {
+      const w = Math.max(all[i].length, ...shown.map((cells) => cells[i].length)) + 3;
+      if (keep > 0 && used + w > limit) break;
+      used += w;
+      keep++;
+    }
+  }
   const table = new Table({
-    head: columns,
+    head: all.slice(0, keep),
     style: options.colors ? { head: ["cyan"], border: ["grey"] } : { head: [], border: [] },
   });
-  for (const row of rows.slice(0, maxRows)) table.push(rowValues(row, columns, maxWidth));
-  const more = rows.length > maxRows ? `\n… ${rows.length - maxRows} more rows` : "";
+  for (const cells of shown) table.push(cells.slice(0, keep));
+  const notes: string[] = [];
+  if (rows.length > maxRows) notes.push(`… ${rows.length - maxRows} more rows`);
+  if (keep < all.length) {
+    const hidden = all.slice(keep);
+    notes.push(
+      `… ${hidden.length} more column${hidden.length === 1 ? "" : "s"} (${hidden.join(", ")}): ` +
+        "narrow with .fields(...) or --fields, or see everything as JSON",
+    );
+  }
+  const more = notes.map((n) => `\n${n}`).join("");
   return `${table.toString()}${more}\n${rows.length} record${rows.length === 1 ? "" : "s"}`;
+}
+
+/** The terminal's width when stdout is one (tables fit it), else undefined (no limit). */
+function terminalWidth(): number | undefined {
+  try {
+    return Deno.stdout.isTerminal() ? Deno.consoleSize().columns : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function escapeHtml(text: string): string {

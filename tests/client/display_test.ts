@@ -43,3 +43,26 @@ Deno.test("table() displays any records, hiding write-only secrets in the view",
   const many = asRecords(Array.from({ length: 60 }, (_, i) => ({ i })));
   assertStringIncludes(Deno.inspect(many), "10 more rows");
 });
+
+Deno.test("tables fit a width, naming the columns left out; keys show their last 4 only", async () => {
+  await displayReady();
+  const key = "abcdef0123456789".repeat(4);
+  const rows = [{
+    id: 1,
+    name: "portal",
+    api_key: key,
+    description: "d".repeat(30),
+    role_by_role_id: { id: 2, api_key: key, password: "hunter2-secret" },
+  }];
+  const text = table(rows, { width: 50 }).toString();
+  for (const line of text.split("\n").filter((l) => /[│┌└├]/.test(l))) {
+    assert(line.length <= 50, `${line.length}: ${line}`);
+  }
+  assertStringIncludes(text, "more columns (description, role_by_role_id)");
+  assertStringIncludes(text, "••••6789");
+  const full = table(rows).toString(); // not a terminal here: no width limit
+  assertStringIncludes(full, "role_by_role_id");
+  assert(!full.includes(key) && !full.includes(key.slice(0, 8)), full);
+  assert(!full.includes("hunter2-secret"), "nested secrets are hidden too");
+  assert(!table(rows).toHtml().includes(key));
+});

@@ -337,6 +337,38 @@ Deno.test("dfkit login --save writes a profile without secrets; --profile uses i
   });
 });
 
+Deno.test("dfkit login: a session token the user gave stays valid; an API key saves as env:", async () => {
+  await withSandbox(async (env, url) => {
+    const res = await fetch(`${url}/api/v2/system/admin/session`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email: env.DF_EMAIL, password: env.DF_PASSWORD }),
+    });
+    const { session_token } = await res.json();
+    const tokenEnv = { DF_URL: url, DF_SESSION_TOKEN: session_token };
+    assert.equal((await dfkit(["login"], tokenEnv)).code, 0);
+    const who = await dfkit(["whoami"], tokenEnv);
+    assert.equal(who.code, 0, who.stderr);
+    assert.match(who.stdout, /admin@example\.com/);
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = `${dir}/profiles.json`;
+      const keyed = await dfkit(["login", "--save", "keyed"], {
+        DF_URL: url,
+        DF_API_KEY: "k".repeat(64),
+        DFKIT_PROFILES: file,
+      });
+      assert.equal(keyed.code, 0, keyed.stderr);
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(file)).profiles.keyed, {
+        url,
+        apiKey: "env:DF_API_KEY",
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
 Deno.test("dfkit sandbox: serves until SIGTERM, then stops cleanly", async () => {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...flags, "scripts/dfkit.ts", "sandbox", "--port", "0", "--json"],
