@@ -306,7 +306,13 @@ export async function readData(o: { data?: string; file?: string }): Promise<unk
     where = o.file === "-" ? "stdin" : o.file;
     text = o.file === "-"
       ? await new Response(Deno.stdin.readable).text()
-      : await Deno.readTextFile(o.file);
+      : await Deno.readTextFile(o.file).catch((e) => {
+        throw new UsageError(
+          e instanceof Deno.errors.NotFound
+            ? `--file ${o.file} does not exist`
+            : `cannot read --file ${o.file}: ${(e as Error).message}`,
+        );
+      });
   } else {
     throw new UsageError(
       "No record data: pass --data '{...}' or --file records.json (- for stdin).",

@@ -48,6 +48,7 @@ import {
   snapshot,
   writeSnapshot,
 } from "../lib/migrate/mod.ts";
+import { readJsonFile } from "../lib/migrate/snapshot.ts";
 
 interface Globals {
   json?: boolean;
@@ -143,7 +144,7 @@ async function run(cmd: Command, body: (g: Globals) => Promise<number | void>): 
 }
 
 async function readPlan(path: string): Promise<Plan> {
-  const p = JSON.parse(await Deno.readTextFile(path)) as Plan;
+  const p = await readJsonFile(path, "plan") as Plan;
   if (p?.format !== PLAN_FORMAT) {
     throw new Error(`${path} is not a dfkit plan (format ${PLAN_FORMAT})`);
   }

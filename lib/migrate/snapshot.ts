@@ -253,11 +253,31 @@ export async function writeSnapshot(
   }
 }
 
+/** A JSON file's content, with errors that name the file (and where its JSON breaks). */
+export async function readJsonFile(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new Error(`${what} ${path} does not exist`);
+    throw new Error(`cannot read ${what} ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const reason = text.trim() === "" ? "it is empty" : (e as Error).message;
+    throw new Error(`${what} ${path} is not valid JSON: ${reason}`);
+  }
+}
+
 /** Reads a snapshot written by {@linkcode writeSnapshot} (a file or a split folder). */
 export async function readSnapshot(path: string): Promise<SnapshotDocument> {
-  const info = await Deno.stat(path);
-  if (info.isFile) return assertSnapshot(JSON.parse(await Deno.readTextFile(path)), path);
-  const head = JSON.parse(await Deno.readTextFile(`${path}/snapshot.json`));
+  const info = await Deno.stat(path).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) throw new Error(`snapshot ${path} does not exist`);
+    throw e;
+  });
+  if (info.isFile) return assertSnapshot(await readJsonFile(path, "snapshot"), path);
+  const head = await readJsonFile(`${path}/snapshot.json`, "snapshot") as JsonObject;
   const doc = assertSnapshot({ ...head, objects: {} }, `${path}/snapshot.json`);
   for (const section of doc.sections) {
     const items: Record<string, JsonObject> = {};

@@ -462,3 +462,36 @@ Deno.test("dfkit har: converts a recording offline, never copying its credential
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("dfkit: a missing or broken input file is named, without a stack trace", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.json`, '{"a":');
+    const env = { DF_URL: "http://127.0.0.1:1", DF_API_KEY: "k".repeat(64) };
+    const cases: [string[], RegExp, number][] = [
+      [
+        ["migrate", "plan", "--snapshot", `${dir}/nope.json`],
+        /snapshot .*nope\.json does not exist/,
+        1,
+      ],
+      [
+        ["migrate", "plan", "--snapshot", `${dir}/bad.json`],
+        /snapshot .*bad\.json is not valid JSON/,
+        1,
+      ],
+      [
+        ["create", "system/role", "--file", `${dir}/nope.json`],
+        /--file .*nope\.json does not exist/,
+        2,
+      ],
+    ];
+    for (const [args, message, code] of cases) {
+      const run = await dfkit(args, env);
+      assert.equal(run.code, code, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, /^\s+at /m);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
