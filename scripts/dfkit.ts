@@ -441,8 +441,26 @@ async function createAction(path: string, o: WriteOptions, cmd: Command): Promis
         try {
           created.push(...await q.create(part, writeOptions(o)));
         } catch (e) {
-          if (e instanceof DreamFactoryBatchError && i > 0) {
-            console.error(`Records before #${i} were created in earlier chunks.`);
+          // The server only saw this chunk: report positions in the whole file, with the
+          // records of earlier chunks as created and the later ones as never attempted.
+          if (e instanceof DreamFactoryBatchError && records.length > part.length) {
+            const skipped = e.skipped.map((k) => k + i);
+            for (let k = i + part.length; k < records.length; k++) skipped.push(k);
+            throw new DreamFactoryBatchError({
+              status: e.status,
+              code: e.code,
+              message: e.message,
+              context: e.context,
+              method: e.method,
+              path: e.path,
+              succeeded: [
+                ...created.map((record, k) => ({ index: k, record: record as AnyRecord })),
+                ...e.succeeded.map((x) => ({ ...x, index: x.index + i })),
+              ],
+              failed: e.failed.map((f) => ({ ...f, index: f.index + i })),
+              skipped,
+              rolledBack: e.rolledBack,
+            });
           }
           throw e;
         }

@@ -242,6 +242,21 @@ Deno.test("dfkit exit codes: 1 server error, 2 bad usage, 3 partial batch", asyn
     assert.match(batch.stderr, /#1 failed: /);
     assert.match(batch.stderr, /#0 succeeded \(id \d+\)/);
     assert.match(batch.stderr, /#2 succeeded \(id \d+\)/);
+
+    // In chunks, positions count in the whole input, and later chunks are "not attempted".
+    const chunked = await dfkit([
+      "create",
+      "system/role",
+      "--chunk",
+      "2",
+      "--data",
+      '[{"name":"n1"},{"name":"n2"},{"name":"x"},{"name":"n4"},{"name":"n5"}]',
+    ], env);
+    assert.equal(chunked.code, 3, chunked.stderr);
+    assert.match(chunked.stderr, /#2 failed: /);
+    assert.match(chunked.stderr, /#0 succeeded \(id \d+\)/);
+    assert.match(chunked.stderr, /#1 succeeded \(id \d+\)/);
+    assert.match(chunked.stderr, /not attempted: #3, #4/);
   });
 });
 
