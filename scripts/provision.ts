@@ -13,7 +13,7 @@
  * Connects like `connect()`: `DF_URL` with `DF_EMAIL`/`DF_PASSWORD` (or `DF_SESSION_TOKEN`), or
  * `--profile NAME`. The narrowest account is a non-admin user (logged in with the API key of an
  * app whose role has these rules on service `system`): GET on `service`; GET, POST, PATCH,
- * DELETE on `role/*`, `app/*` and `limit/*`; GET, POST, PATCH on `user/*` when `--user` is used.
+ * DELETE on `role/*`, `app/*` and `limit/*`; GET, POST, PATCH on `user/*` when `--member` is used.
  * A sys-admin needs nothing more. (`role/*` also covers `role` itself.)
  *
  * The API key is printed once, by the command that creates it (`provision` of a new customer,
@@ -48,7 +48,7 @@ interface ProvisionOptions {
   access?: AccessRule[];
   limit?: { rate: number; period: LimitPeriod } | false;
   limitPer?: "key" | "user";
-  user?: string[];
+  member?: string[];
   sendInvites?: boolean;
 }
 
@@ -102,7 +102,7 @@ async function buildSpec(key: string, o: ProvisionOptions): Promise<CustomerSpec
   if (o.limit === false) spec.limit = null;
   else if (o.limit) spec.limit = o.limit;
   if (o.limitPer && spec.limit) spec.limit = { ...spec.limit, per: o.limitPer };
-  if (o.user) spec.users = o.user.map((email) => ({ email }));
+  if (o.member) spec.users = o.member.map((email) => ({ email }));
   if (o.sendInvites) spec.sendInvites = true;
   return spec;
 }
@@ -173,7 +173,8 @@ export function provisionCommand(): Command {
         "user",
       ]),
     )
-    .option("--user <email>", "user who logs in with the key, repeatable", collect)
+    // Not `--user`: dfkit's global `--user` (log in as a user) would take it.
+    .option("--member <email>", "user who logs in with the key, repeatable", collect)
     .option("--send-invites", "e-mail an invitation to users created now")
     .action((key: string, opts: ProvisionOptions, cmd: Command) =>
       withClient(cmd, async (df, g) => {

@@ -510,3 +510,21 @@ Deno.test("dfkit: a missing or broken input file is named, without a stack trace
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("dfkit customer provision --member adds a user (no clash with the global --user)", async () => {
+  await withSandbox(async (env) => {
+    const run = await dfkit([
+      "--json",
+      "customer",
+      "provision",
+      "u1",
+      "--access",
+      "db:_table/*:GET",
+      "--member",
+      "alice@example.com",
+    ], env);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout);
+    assert.deepEqual(result.users.map((u: { email: string }) => u.email), ["alice@example.com"]);
+  });
+});
