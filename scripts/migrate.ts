@@ -36,6 +36,7 @@ import {
   ApplyError,
   canonicalJson,
   copyData,
+  CopyDataError,
   copySchema,
   drift,
   type Plan,
@@ -349,6 +350,10 @@ export function migrateCommand(): Command {
         const src = await open(o.from ?? g.profile);
         const dst = await open(o.to ?? g.profile);
         const bar = progressBar(g, o.table);
+        // Ctrl-C stops the copy cleanly: committed batches stay on record in the checkpoint.
+        const stop = new AbortController();
+        const interrupt = () => stop.abort(new Error("interrupted (Ctrl-C)"));
+        Deno.addSignalListener("SIGINT", interrupt);
         try {
           const r = await copyData(
             { df: src, db: o.sourceDb, table: o.table },
@@ -359,9 +364,20 @@ export function migrateCommand(): Command {
               checkpoint: o.checkpoint,
               verify: o.verify,
               onProgress: (p) => bar.update(p.rows, p.total),
+              signal: stop.signal,
             },
-          );
+          ).catch((e) => {
+            if (!(stop.signal.aborted && e instanceof CopyDataError)) throw e;
+            bar.stop();
+            console.error(
+              `Interrupted after ${e.rowsCommitted} row(s). ` + (o.checkpoint
+                ? `Run the same command (--checkpoint ${o.checkpoint}) to resume.`
+                : "Pass --checkpoint FILE next time to be able to resume."),
+            );
+            return null;
+          });
           bar.stop();
+          if (!r) return 130; // as shells report an interrupted command
           const v = r.verification;
           out(
             g,
@@ -380,6 +396,7 @@ export function migrateCommand(): Command {
           );
           return v && !v.ok ? MIGRATE_EXIT.error : MIGRATE_EXIT.ok;
         } finally {
+          Deno.removeSignalListener("SIGINT", interrupt);
           bar.stop();
           await close(src, o.from ?? g.profile);
           await close(dst, o.to ?? g.profile);

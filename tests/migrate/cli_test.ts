@@ -178,3 +178,65 @@ Deno.test("migrate CLI: copy-schema and copy-data between two profiles", async (
     await b.close();
   }
 });
+
+Deno.test("migrate CLI: Ctrl-C during copy-data stops cleanly (exit 130) and says how to resume", async () => {
+  const a = await startSandbox({ port: 0 });
+  const b = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const df = await connect({ url: a.url, ...a.admin });
+    const note = {
+      name: "note",
+      field: [{ name: "id", type: "id" }, { name: "body", type: "text", allow_null: true }],
+    };
+    await df.request("POST", "db/_schema", { body: { resource: [note] } });
+    for (let i = 0; i < 4; i++) {
+      await df.request("POST", "db/_table/note", {
+        body: { resource: Array.from({ length: 5000 }, (_, k) => ({ body: `note ${i}-${k}` })) },
+      });
+    }
+    const dst = await connect({ url: b.url, ...b.admin });
+    await dst.request("POST", "db/_schema", { body: { resource: [note] } });
+    await df.logout();
+    await dst.logout();
+    const profiles = `${dir}/profiles.json`;
+    await Deno.writeTextFile(
+      profiles,
+      JSON.stringify({
+        profiles: {
+          staging: { url: a.url, email: a.admin.email, password: "env:TEST_PW" },
+          prod: { url: b.url, email: b.admin.email, password: "env:TEST_PW" },
+        },
+      }),
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        SCRIPT,
+        "copy-data",
+        ...["--from", "staging", "--to", "prod", "--source-db", "db", "--target-db", "db"],
+        ...["--table", "note", "--batch-size", "50", "--concurrency", "1"],
+        ...["--checkpoint", `${dir}/note.ckpt`],
+      ],
+      env: { DFKIT_PROFILES: profiles, TEST_PW: a.admin.password, DF_URL: "" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Interrupt once the checkpoint shows committed batches.
+    for (let i = 0; i < 200; i++) {
+      if (await Deno.stat(`${dir}/note.ckpt`).then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill("SIGINT");
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 130, stderr);
+    assert.match(stderr, /Interrupted after \d+ row\(s\)\. Run the same command \(--checkpoint /);
+    assert.doesNotMatch(stderr, /^\s+at /m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await a.close();
+    await b.close();
+  }
+});
