@@ -34,6 +34,15 @@ import {
   table,
 } from "../mod.ts";
 
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(
+    "Usage: deno task demo\n\nThe dfkit walkthrough on two in-memory sandboxes (staging and " +
+      "production): sessions, queries, batch errors, migration, provisioning, data copy.\nIt " +
+      "takes no options and needs no DreamFactory.",
+  );
+  Deno.exit(0);
+}
+
 const plainOutput = !Deno.stdout.isTerminal() || Deno.noColor;
 const bold = (s: string) => plainOutput ? s : `\x1b[1m${s}\x1b[0m`;
 const dim = (s: string) => plainOutput ? s : `\x1b[2m${s}\x1b[0m`;

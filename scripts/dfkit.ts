@@ -269,11 +269,12 @@ function rawQuery(o: QueryOptions): Record<string, string | number | boolean | u
   };
 }
 
-function intOption(name: string, min = 0) {
+function intOption(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${name} must be a whole number >= ${min}.`);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+      throw new InvalidArgumentError(`${name} must be a whole number ${range}.`);
     }
     return n;
   };
@@ -772,7 +773,12 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
 
   program.command("sandbox")
     .description("run an embedded DreamFactory-compatible sandbox until Ctrl-C")
-    .option("--port <n>", "port to listen on (0 = any free port)", intOption("--port"), 8080)
+    .option(
+      "--port <n>",
+      "port to listen on (0 = any free port)",
+      intOption("--port", 0, 65535),
+      8080,
+    )
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--data <file>", "SQLite file to keep data in (default: memory)")
     .option("--admin-email <email>", "first admin's email (password from $DF_SANDBOX_PASSWORD)")

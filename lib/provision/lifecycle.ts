@@ -45,7 +45,9 @@ function missing(key: string, what: string): ProvisionError {
   return new ProvisionError({
     key,
     step: `find ${what}`,
-    cause: new Error(`there is no ${what} named customer-${key}; run provisionCustomer first`),
+    cause: new Error(
+      `there is no ${what} named customer-${key}; provision it first (provisionCustomer, or dfkit customer provision ${key})`,
+    ),
     undone: [],
     undoFailures: [],
   });
