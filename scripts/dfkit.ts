@@ -830,6 +830,10 @@ export function reportError(e: unknown): number {
     console.error(`error: ${e.message}`);
     return EXIT.usage;
   }
+  if (e instanceof Error && e.name === "ExitPromptError") {
+    console.error("cancelled"); // Ctrl-C at the password prompt
+    return 130;
+  }
   if (e instanceof DreamFactoryBatchError) {
     console.error(`error: batch partly failed: ${e.summary}`);
     for (const f of e.failed) console.error(`  #${f.index} failed: ${f.error.message}`);

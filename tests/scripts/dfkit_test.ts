@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Command } from "commander";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { connect } from "../../lib/client.ts";
-import { buildProgram, parseTarget } from "../../scripts/dfkit.ts";
+import { buildProgram, parseTarget, reportError } from "../../scripts/dfkit.ts";
 import { assertNoSecrets, ROOT, runDeno, taskFlags } from "./helpers.ts";
 
 const flags = await taskFlags("dfkit");
@@ -527,4 +527,18 @@ Deno.test("dfkit customer provision --member adds a user (no clash with the glob
     const result = JSON.parse(run.stdout);
     assert.deepEqual(result.users.map((u: { email: string }) => u.email), ["alice@example.com"]);
   });
+});
+
+Deno.test("dfkit: Ctrl-C at the password prompt is 'cancelled', exit 130", () => {
+  const e = new Error("User force closed the prompt with SIGINT");
+  e.name = "ExitPromptError"; // what @inquirer/password throws on Ctrl-C
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (...a: unknown[]) => void errors.push(a.join(" "));
+  try {
+    assert.equal(reportError(e), 130);
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(errors, ["cancelled"]);
 });
