@@ -522,7 +522,17 @@ async function deleteAction(path: string, o: WriteOptions, cmd: Command): Promis
         "Refusing to delete without a scope: name the record (system/role/4), or pass --ids or --filter.",
       );
     }
-    printResult(await applyQuery(q, { ids: o.ids, filter: o.filter }, id).delete(), globals(cmd));
+    const deleted = await applyQuery(q, { ids: o.ids, filter: o.filter }, id).delete().catch(
+      (e: unknown) => {
+        // One named record: its own error (a 404, exit 1), not a one-record batch report.
+        const single = id !== undefined && !o.ids && !o.filter;
+        if (single && e instanceof DreamFactoryBatchError && e.failed.length === 1) {
+          throw e.failed[0].error;
+        }
+        throw e;
+      },
+    );
+    printResult(deleted, globals(cmd));
   });
 }
 
@@ -621,7 +631,14 @@ async function whoamiAction(_o: unknown, cmd: Command): Promise<void> {
       "GET",
       path,
     );
-    printResult(g.json ? { url: df.url, ...session } : [{ url: df.url, ...pick(session) }], g);
+    // The expiry as `login` shows it: when the token expires by this machine's clock.
+    const expires = { expires_at: df.session.expires_at ?? session.token_expiry_date };
+    printResult(
+      g.json
+        ? { url: df.url, ...session, ...expires }
+        : [{ url: df.url, ...pick({ ...session, ...expires }) }],
+      g,
+    );
   });
 }
 

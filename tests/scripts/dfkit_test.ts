@@ -88,6 +88,10 @@ Deno.test("dfkit whoami / get: tables by default, JSON with --json, never a toke
     assert.equal(me.email, "admin@example.com");
     assert.equal(me.session_token, undefined);
     assert.equal(me.session_id, undefined);
+    // the same expiry format as `login` (ISO 8601, this machine's clock)
+    assert.match(me.expires_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const login = JSON.parse((await dfkit(["login", "--json"], env)).stdout);
+    assert.match(login.expires_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
     const services = await dfkit(
       ["get", "system/service", "--fields", "id,name,type", "--order", "id"],
@@ -209,6 +213,12 @@ Deno.test("dfkit exit codes: 1 server error, 2 bad usage, 3 partial batch", asyn
     const missing = await dfkit(["get", "system/role/999"], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /error: 404 on GET .*system\/role\/999/);
+    const missingDelete = await dfkit(["delete", "system/role/999"], env);
+    assert.equal(missingDelete.code, 1, missingDelete.stderr);
+    assert.match(
+      missingDelete.stderr,
+      /error: 404 on DELETE .*Record with identifier '999' not found/,
+    );
 
     const unknown = await dfkit(["get", "system/role", "--nope"], env);
     assert.equal(unknown.code, 2);
