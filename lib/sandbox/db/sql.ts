@@ -8,7 +8,7 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { DfError } from "../http.ts";
-import type { SqlValue } from "./types.ts";
+import { numberIfSafe, type SqlValue } from "./types.ts";
 
 /** Quotes an identifier for SQLite (double quotes, embedded quotes doubled). */
 export function q(name: string): string {
@@ -113,15 +113,9 @@ export function all(
   }
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-
 /** Integers read as BigInts back to numbers, except those a number cannot hold exactly. */
 function numbersWhereSafe(row: Record<string, unknown>): Record<string, unknown> {
-  for (const k in row) {
-    const v = row[k];
-    if (typeof v === "bigint" && v <= MAX_SAFE && v >= MIN_SAFE) row[k] = Number(v);
-  }
+  for (const k in row) row[k] = numberIfSafe(row[k]);
   return row;
 }
 
@@ -149,7 +143,7 @@ export function* iterate(
       throw sqlError(e, sql, params);
     }
     if (r.done) return;
-    yield numbersWhereSafe(r.value as Record<string, unknown>);
+    yield r.value as Record<string, unknown>; // fromSqlValue turns the BigInts back into numbers
   }
 }
 

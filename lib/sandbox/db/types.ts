@@ -251,9 +251,21 @@ export function toSqlValue(type: string, field: string, value: unknown): SqlValu
   return String(value);
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
+/** A BigInt read from SQLite as a number when a number holds it exactly (else unchanged). */
+export function numberIfSafe(value: unknown): unknown {
+  return typeof value === "bigint" && value <= MAX_SAFE && value >= MIN_SAFE
+    ? Number(value)
+    : value;
+}
+
 /** Converts a value read from SQLite into the JSON DreamFactory answers for that DF type. */
 export function fromSqlValue(type: string, value: unknown): unknown {
   if (value === null || value === undefined) return null;
+  // Rows are read with BigInts (see sql.ts `iterate`): those a number holds exactly become one.
+  value = numberIfSafe(value);
   if (value instanceof Uint8Array && type !== "binary") value = new TextDecoder().decode(value);
   if (type === "boolean") {
     if (typeof value === "number" || typeof value === "bigint") return Number(value) !== 0;
@@ -261,11 +273,7 @@ export function fromSqlValue(type: string, value: unknown): unknown {
     return Boolean(value);
   }
   if (INTEGER_TYPES.has(type) || FLOAT_TYPES.has(type)) {
-    if (typeof value === "bigint") {
-      return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
-        ? Number(value)
-        : value.toString();
-    }
+    if (typeof value === "bigint") return value.toString(); // beyond what a number holds
     if (typeof value === "string" && NUMERIC_RE.test(value)) return Number(value);
     return value;
   }
