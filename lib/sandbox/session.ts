@@ -372,17 +372,11 @@ export function profileResource(
       }, last_modified_date = ? WHERE id = ?`,
     ).run(...keys.map((k) => changes[k] as string), sqlDateTime(), Number(user.id));
   }
-  if (emailChanged) {
-    const { token } = issueToken(
-      state.db,
-      state.secret,
-      { id: Number(user.id), email: String(changes.email) },
-      state.jwtTtl,
-      iss,
-    );
-    return json({ success: true, session_token: token });
-  }
-  return json({ success: true });
+  return success(
+    state,
+    iss,
+    emailChanged ? { id: Number(user.id), email: String(changes.email) } : undefined,
+  );
 }
 
 /** PHP's `empty()`: what DreamFactory treats as "not given". */
@@ -434,17 +428,11 @@ export function passwordResource(
       : `UPDATE user SET password = ?, last_modified_date = ? WHERE id = ?`;
     stmt(db, sql).run(hashPassword(next), sqlDateTime(), Number(user.id));
     revokeUsers([Number(user.id)]);
-    if (login) {
-      const { token } = issueToken(
-        db,
-        state.secret,
-        { id: Number(user.id), email: String(user.email) },
-        state.jwtTtl,
-        iss,
-      );
-      return json({ success: true, session_token: token });
-    }
-    return json({ success: true });
+    return success(
+      state,
+      iss,
+      login ? { id: Number(user.id), email: String(user.email) } : undefined,
+    );
   };
   const noEmail = "Missing required email for password reset confirmation.";
 
@@ -570,15 +558,17 @@ export function registerResource(
         .run(Number(res.lastInsertRowid), Number(app.id), Number(roleId));
     }
   }
-  if (login) {
-    const { token } = issueToken(
-      db,
-      state.secret,
-      { id: Number(res.lastInsertRowid), email: String(b.email) },
-      state.jwtTtl,
-      iss,
-    );
-    return json({ success: true, session_token: token });
-  }
-  return json({ success: true });
+  return success(
+    state,
+    iss,
+    login ? { id: Number(res.lastInsertRowid), email: String(b.email) } : undefined,
+  );
+}
+
+/** `{"success": true}`, with a new session token for `user` when one is given (`login=true`, or
+ * an email change, which DreamFactory answers with a token for the new address). */
+function success(state: AuthState, iss: string, user?: { id: number; email: string }): Response {
+  if (!user) return json({ success: true });
+  const { token } = issueToken(state.db, state.secret, user, state.jwtTtl, iss);
+  return json({ success: true, session_token: token });
 }
