@@ -180,6 +180,52 @@ export class DreamFactoryBatchError<T = Record<string, unknown>> extends DreamFa
     this.refreshStack();
   }
 
+  /**
+   * This error of one chunk of a larger call, re-indexed to the whole call: the chunk held the
+   * records `offset` to `offset + size - 1` of `total`; `before` are the records earlier chunks
+   * already processed. Later records count as never attempted.
+   *
+   * @example
+   * ```ts
+   * import { connect, DreamFactoryBatchError } from "@dfkit/dfkit";
+   * const df = await connect();
+   * const rows = [{ name: "a" }, { name: "b" }, { name: "c" }];
+   * const done = [];
+   * for (let i = 0; i < rows.length; i += 2) {
+   *   const part = rows.slice(i, i + 2);
+   *   try {
+   *     done.push(...await df.system.role.create(part));
+   *   } catch (e) {
+   *     if (!(e instanceof DreamFactoryBatchError)) throw e;
+   *     const before = done.map((record, index) => ({ index, record }));
+   *     throw e.rebased(i, part.length, rows.length, before);
+   *   }
+   * }
+   * ```
+   */
+  rebased(
+    offset: number,
+    size: number,
+    total: number,
+    before: BatchSuccess<T>[] = [],
+  ): DreamFactoryBatchError<T> {
+    const skipped = this.skipped.map((i) => i + offset);
+    for (let i = offset + size; i < total; i++) skipped.push(i);
+    return new DreamFactoryBatchError<T>({
+      status: this.status,
+      code: this.code,
+      message: this.message,
+      context: this.context,
+      method: this.method,
+      path: this.path,
+      cause: this.cause,
+      succeeded: [...before, ...this.succeeded.map((s) => ({ ...s, index: s.index + offset }))],
+      failed: this.failed.map((f) => ({ ...f, index: f.index + offset })),
+      skipped,
+      rolledBack: this.rolledBack,
+    });
+  }
+
   /** Per-index summary, e.g. `#1 failed: Invalid data supplied...; #0 succeeded (id 4)`. */
   protected override detail(): string {
     if (!this.failed) return this.summary; // called by the base constructor before fields exist

@@ -445,23 +445,8 @@ async function createAction(path: string, o: WriteOptions, cmd: Command): Promis
           // The server only saw this chunk: report positions in the whole file, with the
           // records of earlier chunks as created and the later ones as never attempted.
           if (e instanceof DreamFactoryBatchError && records.length > part.length) {
-            const skipped = e.skipped.map((k) => k + i);
-            for (let k = i + part.length; k < records.length; k++) skipped.push(k);
-            throw new DreamFactoryBatchError({
-              status: e.status,
-              code: e.code,
-              message: e.message,
-              context: e.context,
-              method: e.method,
-              path: e.path,
-              succeeded: [
-                ...created.map((record, k) => ({ index: k, record: record as AnyRecord })),
-                ...e.succeeded.map((x) => ({ ...x, index: x.index + i })),
-              ],
-              failed: e.failed.map((f) => ({ ...f, index: f.index + i })),
-              skipped,
-              rolledBack: e.rolledBack,
-            });
+            const before = created.map((record, index) => ({ index, record: record as AnyRecord }));
+            throw e.rebased(i, part.length, records.length, before);
           }
           throw e;
         }

@@ -130,35 +130,6 @@ function checkCount(method: string, n: number, min: number): number {
 }
 
 /**
- * A batch error of one request among several (a long `.ids()` read goes in chunks), re-indexed
- * to the whole call: the chunk starts at `offset` and holds `size` records; `before` are the
- * records earlier chunks returned; positions from the chunk's end up to `end` were never tried.
- */
-function rebaseBatchError<T>(
-  err: DreamFactoryBatchError<T>,
-  offset: number,
-  before: BatchSuccess<T>[],
-  size: number,
-  end: number,
-): DreamFactoryBatchError<T> {
-  const skipped = err.skipped.map((i) => i + offset);
-  for (let i = offset + size; i < end; i++) skipped.push(i);
-  return new DreamFactoryBatchError<T>({
-    status: err.status,
-    code: err.code,
-    message: err.message,
-    context: err.context,
-    method: err.method,
-    path: err.path,
-    cause: err.cause,
-    succeeded: [...before, ...err.succeeded.map((s) => ({ ...s, index: s.index + offset }))],
-    failed: err.failed.map((f) => ({ ...f, index: f.index + offset })),
-    skipped,
-    rolledBack: err.rolledBack,
-  });
-}
-
-/**
  * An immutable, awaitable query on one DreamFactory resource: a system resource
  * (`df.system.user`) or a database table (`df.db("db").table("contact")`).
  *
@@ -435,7 +406,7 @@ export class Query<T = Record<string, unknown>>
           // The server only saw this chunk: report positions in the whole list, with the
           // records of earlier chunks as successes and later ids as never attempted.
           if (err instanceof DreamFactoryBatchError && (base + i > 0 || !last)) {
-            throw rebaseBatchError(err, base + i, before, chunk.length, base + ids.length);
+            throw err.rebased(base + i, chunk.length, base + ids.length, before);
           }
           throw err;
         }
