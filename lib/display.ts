@@ -7,6 +7,8 @@
  * @module
  */
 import type TableType from "cli-table3";
+// Keys are masked the one way dfkit shows them anywhere (the provisioning recipe's, too).
+import { maskApiKey } from "./provision/secret.ts";
 
 // The table library takes tens of milliseconds to load; load it in the background so importing
 // dfkit stays fast. dfkit's own calls wait for it before returning records (see displayReady).
@@ -82,25 +84,20 @@ function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
   return seen.size ? [...seen] : ["value"];
 }
 
-/** An API key as the view shows it: its last four characters only. */
-function maskKey(value: string): string {
-  return value.length > 8 ? `••••${value.slice(-4)}` : "••••";
-}
-
-/** Hides secrets inside nested values (related records) too. */
-function hideNested(key: string, value: unknown): unknown {
+/** A value as the view may show it: write-only secrets hidden, API keys masked (also used as
+ * the JSON replacer for nested values, such as related records). */
+function hidden(key: string, value: unknown): unknown {
   if (value !== null && value !== undefined && HIDDEN_KEYS.has(key)) return "••••••";
-  if (key === "api_key" && typeof value === "string") return maskKey(value);
+  if (key === "api_key" && typeof value === "string") return maskApiKey(value);
   return value;
 }
 
-function cellText(key: string, value: unknown, maxWidth: number): string {
+function cellText(key: string, raw: unknown, maxWidth: number): string {
+  const value = hidden(key, raw);
   let text: string;
   if (value === undefined) text = "";
-  else if (value !== null && HIDDEN_KEYS.has(key)) text = "••••••";
-  else if (key === "api_key" && typeof value === "string") text = maskKey(value);
   else if (value === null) text = "null";
-  else if (typeof value === "object") text = JSON.stringify(value, hideNested);
+  else if (typeof value === "object") text = JSON.stringify(value, hidden);
   else text = String(value);
   text = text.replace(/\s+/g, " ");
   return text.length > maxWidth ? `${text.slice(0, Math.max(1, maxWidth - 1))}…` : text;
