@@ -370,6 +370,18 @@ function jwtTimes(token: string): JwtTimes {
   }
 }
 
+/** A message ending in a full stop, so another sentence can follow it. */
+function sentence(text: string): string {
+  return text.replace(/\.?\s*$/, ".");
+}
+
+/** The session token in a session answer (`session_token`, or the older `session_id`). */
+function tokenIn(body: unknown): string | undefined {
+  const payload = (body ?? {}) as Record<string, unknown>;
+  const token = payload.session_token ?? payload.session_id;
+  return typeof token === "string" && token ? token : undefined;
+}
+
 /** Waits for a shared promise, but only as long as the caller's signal allows. */
 function waitFor<T>(shared: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return shared;
@@ -470,8 +482,8 @@ export class AuthStore implements CredentialSource {
    * (login, refresh), so its issue time is the server's "now". */
   #store(body: unknown, serverDate?: string | null, fresh = false): void {
     const payload = (body ?? {}) as Record<string, unknown>;
-    const token = payload.session_token ?? payload.session_id;
-    if (typeof token !== "string" || !token) {
+    const token = tokenIn(body);
+    if (!token) {
       throw new DreamFactoryError({
         status: 200,
         code: "NO_TOKEN",
@@ -552,17 +564,28 @@ export class AuthStore implements CredentialSource {
     throw firstError;
   }
 
+  /** A call on a session endpoint with a given token (validate, refresh, end). */
+  #withToken(
+    method: string,
+    path: string,
+    token: string,
+    options: { signal?: AbortSignal; retries?: number } = {},
+  ) {
+    return this.#transport.send(method, path, {
+      ...options,
+      anonymous: true,
+      headers: { ...this.#keyHeaders(), [SESSION_HEADER]: token },
+    });
+  }
+
   /** A session answer that arrived after logout() is ended at once instead of being kept. */
   async #unlessLoggedOut(epoch: number, body: unknown, admin: boolean): Promise<void> {
     if (epoch === this.#epoch) return;
-    const payload = (body ?? {}) as Record<string, unknown>;
-    const token = payload.session_token ?? payload.session_id;
-    if (typeof token === "string" && token) {
+    const token = tokenIn(body);
+    if (token) {
       this.#retire(token);
-      await this.#transport.send("DELETE", admin ? ADMIN_SESSION : USER_SESSION, {
-        anonymous: true,
-        headers: { ...this.#keyHeaders(), [SESSION_HEADER]: token },
-      }).catch(() => {}); // best effort: the token is forgotten either way
+      // best effort: the token is forgotten either way
+      await this.#withToken("DELETE", admin ? ADMIN_SESSION : USER_SESSION, token).catch(() => {});
     }
     throw new Error("The client logged out while this session refresh or login was running.");
   }
@@ -572,11 +595,8 @@ export class AuthStore implements CredentialSource {
     let firstError: unknown;
     for (const admin of order) {
       try {
-        const res = await this.#transport.send("GET", admin ? ADMIN_SESSION : USER_SESSION, {
-          anonymous: true,
-          headers: { ...this.#keyHeaders(), [SESSION_HEADER]: this.#token! },
-          signal,
-        });
+        const path = admin ? ADMIN_SESSION : USER_SESSION;
+        const res = await this.#withToken("GET", path, this.#token!, { signal });
         this.#admin = admin;
         this.#store(
           { ...(res.body as object), session_token: this.#token },
@@ -594,14 +614,10 @@ export class AuthStore implements CredentialSource {
     if (expired && !renewed) {
       for (const admin of order) {
         try {
-          const res = await this.#transport.send("PUT", admin ? ADMIN_SESSION : USER_SESSION, {
-            anonymous: true,
-            headers: { ...this.#keyHeaders(), [SESSION_HEADER]: this.#token! },
-            signal,
-            retries: 0,
-          });
-          const token = (res.body as Record<string, unknown> | null)?.session_token;
-          if (typeof token !== "string" || !token) break;
+          const path = admin ? ADMIN_SESSION : USER_SESSION;
+          const res = await this.#withToken("PUT", path, this.#token!, { signal, retries: 0 });
+          const token = tokenIn(res.body);
+          if (!token) break;
           this.#retire(this.#token);
           this.#token = token;
           this.#refreshCount++;
@@ -639,11 +655,7 @@ export class AuthStore implements CredentialSource {
     }
     const epoch = this.#epoch;
     try {
-      const res = await this.#transport.send("PUT", this.#sessionPath(), {
-        anonymous: true,
-        headers: { ...this.#keyHeaders(), [SESSION_HEADER]: this.#token },
-        retries: 0,
-      });
+      const res = await this.#withToken("PUT", this.#sessionPath(), this.#token, { retries: 0 });
       await this.#unlessLoggedOut(epoch, res.body, this.#admin !== false);
       this.#refreshCount++;
       this.#store(res.body, res.headers.get("date"), true);
@@ -654,11 +666,8 @@ export class AuthStore implements CredentialSource {
           throw new DreamFactoryError({
             status: err.status,
             code: err.code,
-            message:
-              `${
-                err.message.replace(/\.?\s*$/, ".")
-              } The session cannot be renewed: this client was given a ` +
-              "session token but no email and password to log in again.",
+            message: `${sentence(err.message)} The session cannot be renewed: this client was ` +
+              "given a session token but no email and password to log in again.",
             context: err.context,
             method: err.method,
             path: err.path,
@@ -687,11 +696,7 @@ export class AuthStore implements CredentialSource {
     this.#session = undefined;
     this.#expiresAt = this.#refreshAt = undefined;
     try {
-      await this.#transport.send("DELETE", this.#sessionPath(), {
-        anonymous: true,
-        headers: { ...this.#keyHeaders(), [SESSION_HEADER]: token },
-        signal,
-      });
+      await this.#withToken("DELETE", this.#sessionPath(), token, { signal });
     } catch (err) {
       // An expired or already blacklisted token is as logged out as it gets.
       if (err instanceof DreamFactoryError && (err.status === 401 || err.status === 403)) return;
