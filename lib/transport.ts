@@ -287,9 +287,9 @@ function isStaleTokenError(status: number, body: unknown): boolean {
  * Per-call timeouts without a timer or controller per call (arming and clearing those costs more
  * than the call's own client-side work): calls that start within one short slot (a twentieth of
  * the timeout, at most a second) share one AbortController. A timer closes the slot (so calls
- * never read the clock) and only then arms the abort, `ms` later: every call of the slot thus gets at least `ms`, and at most
- * `ms` + 5%; aborting a call that already finished does nothing. The timers are unref'd, so
- * they never keep a script alive.
+ * never read the clock) and only then arms the abort, `ms` later: every call of the slot thus
+ * gets at least `ms`, and at most `ms` + 5%; aborting a call that already finished does nothing.
+ * The timers are unref'd, so they never keep a script alive.
  */
 class Deadlines {
   readonly #open = new Map<number, AbortSignal>();
@@ -424,7 +424,7 @@ export class Transport {
     path: string,
     options: RequestOptions = {},
   ): Promise<TransportResponse> {
-    if (method !== "GET") method = method.toUpperCase();
+    method = method.toUpperCase();
     const url = this.buildUrl(path, options.query);
     const safePath = () => redactUrl(url.slice(this.url.length), this.secrets());
     const retries = options.retries ?? this.#retries;
