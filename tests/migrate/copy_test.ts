@@ -15,6 +15,28 @@ import {
 
 type Rec = Record<string, unknown>;
 
+/** A source and a target sandbox with their admins connected, and a temporary folder; all
+ * closed and removed on dispose. */
+async function sourceAndTarget(options: { maxRecords?: number } = {}) {
+  const a = await startSandbox({ port: 0, ...options });
+  const b = await startSandbox({ port: 0, ...options });
+  const src = await connect({ url: a.url, ...a.admin });
+  const dst = await connect({ url: b.url, ...b.admin });
+  const dir = await Deno.makeTempDir();
+  return {
+    src,
+    dst,
+    dir,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true });
+      await src.logout();
+      await dst.logout();
+      await a.close();
+      await b.close();
+    },
+  };
+}
+
 async function seed(df: DreamFactory, rows: number) {
   await df.request("POST", "db/_schema", {
     body: {
@@ -142,110 +164,88 @@ async function interruptedCopy(from: TableRef, to: TableRef, checkpoint: string,
 }
 
 Deno.test("copyData streams batches concurrently, verifies, and resumes after an interruption", async () => {
-  const a = await startSandbox({ port: 0 });
-  const b = await startSandbox({ port: 0 });
-  const src = await connect({ url: a.url, ...a.admin });
-  const dst = await connect({ url: b.url, ...b.admin });
-  const dir = await Deno.makeTempDir();
-  try {
-    await seed(src, 250);
-    // Source keys start at 11, so the target's own auto-increment keys differ from them.
-    await src.request("DELETE", "db/_table/customer", { query: { filter: "id <= 10" } });
-    await copySchema(src, "db", dst, "db");
-    const from = { df: src, db: "db", table: "customer" };
-    const to = { df: dst, db: "db", table: "customer" };
-    const checkpoint = `${dir}/customer.ckpt.json`;
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst, dir } = sandboxes;
+  await seed(src, 250);
+  // Source keys start at 11, so the target's own auto-increment keys differ from them.
+  await src.request("DELETE", "db/_table/customer", { query: { filter: "id <= 10" } });
+  await copySchema(src, "db", dst, "db");
+  const from = { df: src, db: "db", table: "customer" };
+  const to = { df: dst, db: "db", table: "customer" };
+  const checkpoint = `${dir}/customer.ckpt.json`;
 
-    const saved = await interruptedCopy(from, to, checkpoint, 60);
-    assert.ok(saved.rows >= 60 && saved.rows % 20 === 0, JSON.stringify(saved));
-    assert.equal(saved.lastKey, saved.rows + 10);
+  const saved = await interruptedCopy(from, to, checkpoint, 60);
+  assert.ok(saved.rows >= 60 && saved.rows % 20 === 0, JSON.stringify(saved));
+  assert.equal(saved.lastKey, saved.rows + 10);
 
-    const progress: number[] = [];
-    const r = await copyData(from, to, {
-      batchSize: 20,
-      concurrency: 3,
-      checkpoint,
-      onProgress: (p) => void progress.push(p.rows),
-    });
-    assert.equal(r.resumedAfter, saved.lastKey);
-    assert.equal(r.keysPreserved, false);
-    assert.equal(r.totalRows, 240);
-    assert.deepEqual(progress, [...progress].sort((x, y) => x - y));
-    assert.equal(progress.at(-1), 240);
-    assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
-    assert.equal(r.verification?.targetCount, 240);
-    await assert.rejects(Deno.stat(checkpoint), Deno.errors.NotFound);
-    const rows = await dst.request<{ resource: Rec[] }>("GET", "db/_table/customer", {
-      query: { filter: "balance = 148.5" },
-    });
-    assert.deepEqual(rows.resource.map(({ id: _, ...rest }) => rest), [
-      { name: "Customer 99 'quoted'", vip: true, balance: 148.5 },
-    ]);
+  const progress: number[] = [];
+  const r = await copyData(from, to, {
+    batchSize: 20,
+    concurrency: 3,
+    checkpoint,
+    onProgress: (p) => void progress.push(p.rows),
+  });
+  assert.equal(r.resumedAfter, saved.lastKey);
+  assert.equal(r.keysPreserved, false);
+  assert.equal(r.totalRows, 240);
+  assert.deepEqual(progress, [...progress].sort((x, y) => x - y));
+  assert.equal(progress.at(-1), 240);
+  assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
+  assert.equal(r.verification?.targetCount, 240);
+  await assert.rejects(Deno.stat(checkpoint), Deno.errors.NotFound);
+  const rows = await dst.request<{ resource: Rec[] }>("GET", "db/_table/customer", {
+    query: { filter: "balance = 148.5" },
+  });
+  assert.deepEqual(rows.resource.map(({ id: _, ...rest }) => rest), [
+    { name: "Customer 99 'quoted'", vip: true, balance: 148.5 },
+  ]);
 
-    // The checksum catches a difference the row count does not.
-    assert.equal((await verifyCopy(from, to)).ok, true);
-    await dst.request("PATCH", `db/_table/customer/${rows.resource[0].id}`, {
-      body: { name: "x" },
-    });
-    const v = await verifyCopy(from, to);
-    assert.equal(v.ok, false);
-    assert.equal(v.sourceCount, v.targetCount);
-    assert.notEqual(v.sourceChecksum, v.targetChecksum);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-    await src.logout();
-    await dst.logout();
-    await a.close();
-    await b.close();
-  }
+  // The checksum catches a difference the row count does not.
+  assert.equal((await verifyCopy(from, to)).ok, true);
+  await dst.request("PATCH", `db/_table/customer/${rows.resource[0].id}`, {
+    body: { name: "x" },
+  });
+  const v = await verifyCopy(from, to);
+  assert.equal(v.ok, false);
+  assert.equal(v.sourceCount, v.targetCount);
+  assert.notEqual(v.sourceChecksum, v.targetChecksum);
 });
 
 Deno.test("copyData keeps non-auto keys, resumes by re-copying what followed the checkpoint", async () => {
-  const a = await startSandbox({ port: 0 });
-  const b = await startSandbox({ port: 0 });
-  const src = await connect({ url: a.url, ...a.admin });
-  const dst = await connect({ url: b.url, ...b.admin });
-  const dir = await Deno.makeTempDir();
-  try {
-    await src.request("POST", "db/_schema", {
-      body: {
-        resource: [{
-          name: "product",
-          field: [
-            { name: "sku", type: "string", length: 20, is_primary_key: true, allow_null: false },
-            { name: "title", type: "string", allow_null: true },
-          ],
-        }],
-      },
-    });
-    const products = Array.from({ length: 150 }, (_, i) => ({
-      sku: `P-${String(i).padStart(4, "0")}`,
-      title: i % 10 ? `Product ${i}` : null,
-    }));
-    await src.request("POST", "db/_table/product", { body: { resource: products } });
-    await copySchema(src, "db", dst, "db", ["product"]);
-    const from = { df: src, db: "db", table: "product" };
-    const to = { df: dst, db: "db", table: "product" };
-    const saved = await interruptedCopy(from, to, `${dir}/p.json`, 40);
-    assert.match(saved.lastKey, /^P-\d{4}$/);
-    const r = await copyData(from, to, {
-      batchSize: 20,
-      concurrency: 3,
-      checkpoint: `${dir}/p.json`,
-    });
-    assert.equal(r.keysPreserved, true);
-    assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
-    assert.deepEqual(await dst.request("GET", "db/_table/product/P-0010"), {
-      sku: "P-0010",
-      title: null,
-    });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-    await src.logout();
-    await dst.logout();
-    await a.close();
-    await b.close();
-  }
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst, dir } = sandboxes;
+  await src.request("POST", "db/_schema", {
+    body: {
+      resource: [{
+        name: "product",
+        field: [
+          { name: "sku", type: "string", length: 20, is_primary_key: true, allow_null: false },
+          { name: "title", type: "string", allow_null: true },
+        ],
+      }],
+    },
+  });
+  const products = Array.from({ length: 150 }, (_, i) => ({
+    sku: `P-${String(i).padStart(4, "0")}`,
+    title: i % 10 ? `Product ${i}` : null,
+  }));
+  await src.request("POST", "db/_table/product", { body: { resource: products } });
+  await copySchema(src, "db", dst, "db", ["product"]);
+  const from = { df: src, db: "db", table: "product" };
+  const to = { df: dst, db: "db", table: "product" };
+  const saved = await interruptedCopy(from, to, `${dir}/p.json`, 40);
+  assert.match(saved.lastKey, /^P-\d{4}$/);
+  const r = await copyData(from, to, {
+    batchSize: 20,
+    concurrency: 3,
+    checkpoint: `${dir}/p.json`,
+  });
+  assert.equal(r.keysPreserved, true);
+  assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
+  assert.deepEqual(await dst.request("GET", "db/_table/product/P-0010"), {
+    sku: "P-0010",
+    title: null,
+  });
 });
 
 Deno.test("copyData translates foreign keys with the key map of the parent table", async () => {
@@ -294,106 +294,75 @@ Deno.test("copyData translates foreign keys with the key map of the parent table
 });
 
 Deno.test("copyData reads past short pages (a server cap under the batch size)", async () => {
-  const a = await startSandbox({ port: 0, maxRecords: 7 });
-  const b = await startSandbox({ port: 0, maxRecords: 7 });
-  const src = await connect({ url: a.url, ...a.admin });
-  const dst = await connect({ url: b.url, ...b.admin });
-  try {
-    await seed(src, 30);
-    await copySchema(src, "db", dst, "db");
-    const from = { df: src, db: "db", table: "customer" };
-    const to = { df: dst, db: "db", table: "customer" };
-    const r = await copyData(from, to, { batchSize: 20 });
-    assert.equal(r.totalRows, 30);
-    assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
-    assert.equal(r.verification?.targetCount, 30);
-  } finally {
-    await src.logout();
-    await dst.logout();
-    await a.close();
-    await b.close();
-  }
+  await using sandboxes = await sourceAndTarget({ maxRecords: 7 });
+  const { src, dst } = sandboxes;
+  await seed(src, 30);
+  await copySchema(src, "db", dst, "db");
+  const from = { df: src, db: "db", table: "customer" };
+  const to = { df: dst, db: "db", table: "customer" };
+  const r = await copyData(from, to, { batchSize: 20 });
+  assert.equal(r.totalRows, 30);
+  assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
+  assert.equal(r.verification?.targetCount, 30);
 });
 
 Deno.test("resuming a copy removes only rows the stopped run may have sent", async () => {
-  const a = await startSandbox({ port: 0 });
-  const b = await startSandbox({ port: 0 });
-  const src = await connect({ url: a.url, ...a.admin });
-  const dst = await connect({ url: b.url, ...b.admin });
-  const dir = await Deno.makeTempDir();
-  try {
-    const product = {
-      name: "product",
-      field: [
-        { name: "sku", type: "string", length: 20, is_primary_key: true, allow_null: false },
-        { name: "title", type: "string", allow_null: true },
-      ],
-    };
-    await src.request("POST", "db/_schema", { body: { resource: [product] } });
-    const products = Array.from({ length: 120 }, (_, i) => ({
-      sku: `P-${String(i).padStart(4, "0")}`,
-      title: `Product ${i}`,
-    }));
-    await src.request("POST", "db/_table/product", { body: { resource: products } });
-    await copySchema(src, "db", dst, "db", ["product"]);
-    const from = { df: src, db: "db", table: "product" };
-    const to = { df: dst, db: "db", table: "product" };
-    const checkpoint = `${dir}/p.json`;
-    const saved = await interruptedCopy(from, to, checkpoint, 40);
-    assert.ok(saved.sent >= saved.lastKey, JSON.stringify(saved));
-    // As if the stopped run's last batch had landed, and the target has rows of its own, one
-    // of them between the checkpoint and what was sent.
-    const next = products.find((p) => p.sku > saved.lastKey)!;
-    await dst.request("POST", "db/_table/product", {
-      body: { resource: [next] },
-      query: { continue: true },
-    }).catch(() => {}); // already there when the batch did land
-    const own = [
-      { sku: "A-0001", title: "own" },
-      { sku: `${saved.lastKey}a`, title: "own" },
-      { sku: "Z-9999", title: "own" },
-    ];
-    await dst.request("POST", "db/_table/product", { body: { resource: own } });
-    await copyData(from, to, { batchSize: 20, concurrency: 3, checkpoint });
-    const rows = (await dst.request<{ resource: Rec[] }>("GET", "db/_table/product", {
-      query: { fields: "sku", order: "sku ASC" },
-    })).resource.map((r) => r.sku as string);
-    assert.deepEqual(rows, [...products.map((p) => p.sku), ...own.map((o) => o.sku)].sort());
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-    await src.logout();
-    await dst.logout();
-    await a.close();
-    await b.close();
-  }
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst, dir } = sandboxes;
+  const product = {
+    name: "product",
+    field: [
+      { name: "sku", type: "string", length: 20, is_primary_key: true, allow_null: false },
+      { name: "title", type: "string", allow_null: true },
+    ],
+  };
+  await src.request("POST", "db/_schema", { body: { resource: [product] } });
+  const products = Array.from({ length: 120 }, (_, i) => ({
+    sku: `P-${String(i).padStart(4, "0")}`,
+    title: `Product ${i}`,
+  }));
+  await src.request("POST", "db/_table/product", { body: { resource: products } });
+  await copySchema(src, "db", dst, "db", ["product"]);
+  const from = { df: src, db: "db", table: "product" };
+  const to = { df: dst, db: "db", table: "product" };
+  const checkpoint = `${dir}/p.json`;
+  const saved = await interruptedCopy(from, to, checkpoint, 40);
+  assert.ok(saved.sent >= saved.lastKey, JSON.stringify(saved));
+  // As if the stopped run's last batch had landed, and the target has rows of its own, one
+  // of them between the checkpoint and what was sent.
+  const next = products.find((p) => p.sku > saved.lastKey)!;
+  await dst.request("POST", "db/_table/product", {
+    body: { resource: [next] },
+    query: { continue: true },
+  }).catch(() => {}); // already there when the batch did land
+  const own = [
+    { sku: "A-0001", title: "own" },
+    { sku: `${saved.lastKey}a`, title: "own" },
+    { sku: "Z-9999", title: "own" },
+  ];
+  await dst.request("POST", "db/_table/product", { body: { resource: own } });
+  await copyData(from, to, { batchSize: 20, concurrency: 3, checkpoint });
+  const rows = (await dst.request<{ resource: Rec[] }>("GET", "db/_table/product", {
+    query: { fields: "sku", order: "sku ASC" },
+  })).resource.map((r) => r.sku as string);
+  assert.deepEqual(rows, [...products.map((p) => p.sku), ...own.map((o) => o.sku)].sort());
 });
 
 Deno.test("resuming refuses to copy rows twice when the target has more than the checkpoint says", async () => {
-  const a = await startSandbox({ port: 0 });
-  const b = await startSandbox({ port: 0 });
-  const src = await connect({ url: a.url, ...a.admin });
-  const dst = await connect({ url: b.url, ...b.admin });
-  const dir = await Deno.makeTempDir();
-  try {
-    await seed(src, 100);
-    await copySchema(src, "db", dst, "db");
-    const from = { df: src, db: "db", table: "customer" };
-    const to = { df: dst, db: "db", table: "customer" };
-    const checkpoint = `${dir}/c.json`;
-    await interruptedCopy(from, to, checkpoint, 40);
-    // Rows the checkpoint does not know of (as a killed run's batches in flight would be).
-    await dst.request("POST", "db/_table/customer", {
-      body: { resource: ["x", "y", "z"].map((name) => ({ name, balance: 0 })) },
-    });
-    await assert.rejects(
-      copyData(from, to, { batchSize: 20, checkpoint }),
-      (e: unknown) => e instanceof CopyDataError && /3 row\(s\) more/.test(e.message),
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-    await src.logout();
-    await dst.logout();
-    await a.close();
-    await b.close();
-  }
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst, dir } = sandboxes;
+  await seed(src, 100);
+  await copySchema(src, "db", dst, "db");
+  const from = { df: src, db: "db", table: "customer" };
+  const to = { df: dst, db: "db", table: "customer" };
+  const checkpoint = `${dir}/c.json`;
+  await interruptedCopy(from, to, checkpoint, 40);
+  // Rows the checkpoint does not know of (as a killed run's batches in flight would be).
+  await dst.request("POST", "db/_table/customer", {
+    body: { resource: ["x", "y", "z"].map((name) => ({ name, balance: 0 })) },
+  });
+  await assert.rejects(
+    copyData(from, to, { batchSize: 20, checkpoint }),
+    (e: unknown) => e instanceof CopyDataError && /3 row\(s\) more/.test(e.message),
+  );
 });

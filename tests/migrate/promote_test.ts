@@ -48,6 +48,24 @@ const SECRETS: Record<string, string> = {
 };
 
 /** A realistic staging: several sqlite services, roles with access rows, apps, limits, lookups. */
+/** A fresh staging and production sandbox, each with its admin connected; closed on dispose. */
+async function stagingAndProd() {
+  const stagingSb = await startSandbox({ port: 0 });
+  const prodSb = await startSandbox({ port: 0 });
+  const staging = await connect({ url: stagingSb.url, ...stagingSb.admin });
+  const prod = await connect({ url: prodSb.url, ...prodSb.admin });
+  return {
+    staging,
+    prod,
+    async [Symbol.asyncDispose]() {
+      await staging.logout().catch(() => {});
+      await prod.logout().catch(() => {});
+      await stagingSb.close();
+      await prodSb.close();
+    },
+  };
+}
+
 async function seedStaging(df: DreamFactory): Promise<void> {
   await df.request("POST", "system/service", {
     body: {
@@ -579,201 +597,165 @@ Deno.test("promote staging to production: plan, apply, idempotence, change, drif
 });
 
 Deno.test("users (opt-in) keep their app roles; service config naming a role is remapped", async () => {
-  const stagingSb = await startSandbox({ port: 0 });
-  const prodSb = await startSandbox({ port: 0 });
-  const staging = await connect({ url: stagingSb.url, ...stagingSb.admin });
-  const prod = await connect({ url: prodSb.url, ...prodSb.admin });
-  try {
-    await prod.request("POST", "system/role", {
-      body: { resource: [{ name: "p1", is_active: true }, { name: "p2", is_active: true }] },
-    });
-    await staging.request("POST", "system/role", {
-      body: { resource: [{ name: "member", is_active: true }] },
-    });
-    const member = await byName(staging, "role", "member");
-    await staging.request("POST", "system/app", {
-      body: { resource: [{ name: "portal", type: 0, is_active: true, role_id: member.id }] },
-    });
-    const portal = await byName(staging, "app", "portal");
-    // Open registration gives new users the `member` role: the config holds the role's id.
-    const userService = await byName(staging, "service", "user");
-    await staging.request("PATCH", `system/service/${userService.id}`, {
-      body: { config: { allow_open_registration: true, open_reg_role_id: member.id } },
-    });
-    await staging.request("POST", "system/user", {
-      body: {
-        resource: [{
-          name: "Jo",
-          email: "jo@example.com",
-          first_name: "Jo",
-          user_to_app_to_role_by_user_id: [{ app_id: portal.id, role_id: member.id }],
-          lookup_by_user_id: [{ name: "tier", value: "gold", private: false }],
-        }],
-      },
-    });
-    await staging.request("POST", "system/user", {
-      body: { resource: [{ name: "Gone", email: "gone@example.com" }] },
-    });
-    const gone = (await list(staging, "system/user", { filter: "email = 'gone@example.com'" }))[0];
-    await staging.request("PATCH", `system/user/${gone.id}`, { body: { is_active: false } });
-    const snap = await snapshot(staging, { users: true });
-    assert.deepEqual(snap.objects.services!.user.config, {
-      allow_open_registration: true,
-      open_reg_role_id: { $ref: "role:member" },
-    });
-    const jo = snap.objects.users!["jo@example.com"];
-    assert.deepEqual(jo.roles, { portal: "member" });
-    assert.equal(jo.password, "env:DF_USER_JO_EXAMPLE_COM_PASSWORD?");
+  await using sandboxes = await stagingAndProd();
+  const { staging, prod } = sandboxes;
+  await prod.request("POST", "system/role", {
+    body: { resource: [{ name: "p1", is_active: true }, { name: "p2", is_active: true }] },
+  });
+  await staging.request("POST", "system/role", {
+    body: { resource: [{ name: "member", is_active: true }] },
+  });
+  const member = await byName(staging, "role", "member");
+  await staging.request("POST", "system/app", {
+    body: { resource: [{ name: "portal", type: 0, is_active: true, role_id: member.id }] },
+  });
+  const portal = await byName(staging, "app", "portal");
+  // Open registration gives new users the `member` role: the config holds the role's id.
+  const userService = await byName(staging, "service", "user");
+  await staging.request("PATCH", `system/service/${userService.id}`, {
+    body: { config: { allow_open_registration: true, open_reg_role_id: member.id } },
+  });
+  await staging.request("POST", "system/user", {
+    body: {
+      resource: [{
+        name: "Jo",
+        email: "jo@example.com",
+        first_name: "Jo",
+        user_to_app_to_role_by_user_id: [{ app_id: portal.id, role_id: member.id }],
+        lookup_by_user_id: [{ name: "tier", value: "gold", private: false }],
+      }],
+    },
+  });
+  await staging.request("POST", "system/user", {
+    body: { resource: [{ name: "Gone", email: "gone@example.com" }] },
+  });
+  const gone = (await list(staging, "system/user", { filter: "email = 'gone@example.com'" }))[0];
+  await staging.request("PATCH", `system/user/${gone.id}`, { body: { is_active: false } });
+  const snap = await snapshot(staging, { users: true });
+  assert.deepEqual(snap.objects.services!.user.config, {
+    allow_open_registration: true,
+    open_reg_role_id: { $ref: "role:member" },
+  });
+  const jo = snap.objects.users!["jo@example.com"];
+  assert.deepEqual(jo.roles, { portal: "member" });
+  assert.equal(jo.password, "env:DF_USER_JO_EXAMPLE_COM_PASSWORD?");
 
-    // The password is optional: unset, the user is created without one.
-    const r = await apply(prod, snap, { env: { DF_APP_PORTAL_API_KEY: "9".repeat(64) } });
-    assert.ok(r.ok);
-    const pMember = await byName(prod, "role", "member");
-    assert.notEqual(pMember.id, member.id);
-    const pService = await byName(prod, "service", "user");
-    assert.equal((pService.config as Rec).open_reg_role_id, pMember.id);
-    const users = await list(prod, "system/user", {
-      filter: "email = 'jo@example.com'",
-      related: "user_to_app_to_role_by_user_id,lookup_by_user_id",
-    });
-    const assignment = (users[0].user_to_app_to_role_by_user_id as Rec[])[0];
-    // DreamFactory ignores is_active=false when creating users; apply sets it afterwards.
-    const inactive = await list(prod, "system/user", { filter: "email = 'gone@example.com'" });
-    assert.equal(inactive[0].is_active, false);
-    assert.equal(assignment.role_id, pMember.id);
-    assert.equal(assignment.app_id, (await byName(prod, "app", "portal")).id);
-    assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
-  } finally {
-    await staging.logout().catch(() => {});
-    await prod.logout().catch(() => {});
-    await stagingSb.close();
-    await prodSb.close();
-  }
+  // The password is optional: unset, the user is created without one.
+  const r = await apply(prod, snap, { env: { DF_APP_PORTAL_API_KEY: "9".repeat(64) } });
+  assert.ok(r.ok);
+  const pMember = await byName(prod, "role", "member");
+  assert.notEqual(pMember.id, member.id);
+  const pService = await byName(prod, "service", "user");
+  assert.equal((pService.config as Rec).open_reg_role_id, pMember.id);
+  const users = await list(prod, "system/user", {
+    filter: "email = 'jo@example.com'",
+    related: "user_to_app_to_role_by_user_id,lookup_by_user_id",
+  });
+  const assignment = (users[0].user_to_app_to_role_by_user_id as Rec[])[0];
+  // DreamFactory ignores is_active=false when creating users; apply sets it afterwards.
+  const inactive = await list(prod, "system/user", { filter: "email = 'gone@example.com'" });
+  assert.equal(inactive[0].is_active, false);
+  assert.equal(assignment.role_id, pMember.id);
+  assert.equal(assignment.app_id, (await byName(prod, "app", "portal")).id);
+  assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
 });
 
 Deno.test("secrets nested in service config become env: references and come back on apply", async () => {
-  const stagingSb = await startSandbox({ port: 0 });
-  const prodSb = await startSandbox({ port: 0 });
-  const staging = await connect({ url: stagingSb.url, ...stagingSb.admin });
-  const prod = await connect({ url: prodSb.url, ...prodSb.admin });
-  try {
-    await staging.request("POST", "system/service", {
-      body: {
-        resource: [{
-          name: "crm",
-          type: "sqlite",
-          config: {
-            database: "crm.sqlite",
-            options: { password: "NESTED-PW-123", timeout: 5 },
-          },
-        }],
-      },
-    });
-    // {name, value} lists (a remote service's headers): the value of a secret-named entry.
-    const userService = await byName(staging, "service", "user");
-    await staging.request("PATCH", `system/service/${userService.id}`, {
-      body: {
+  await using sandboxes = await stagingAndProd();
+  const { staging, prod } = sandboxes;
+  await staging.request("POST", "system/service", {
+    body: {
+      resource: [{
+        name: "crm",
+        type: "sqlite",
         config: {
-          headers: [{ name: "X-Api-Key", value: "HDR-KEY-456" }, { name: "Accept", value: "a" }],
+          database: "crm.sqlite",
+          options: { password: "NESTED-PW-123", timeout: 5 },
         },
+      }],
+    },
+  });
+  // {name, value} lists (a remote service's headers): the value of a secret-named entry.
+  const userService = await byName(staging, "service", "user");
+  await staging.request("PATCH", `system/service/${userService.id}`, {
+    body: {
+      config: {
+        headers: [{ name: "X-Api-Key", value: "HDR-KEY-456" }, { name: "Accept", value: "a" }],
       },
-    });
-    const snap = await snapshot(staging);
-    const text = JSON.stringify(snap);
-    for (const secret of ["NESTED-PW-123", "HDR-KEY-456"]) assert.ok(!text.includes(secret));
-    const config = snap.objects.services!.crm.config as Rec;
-    assert.deepEqual(config.options, {
-      password: "env:DF_SERVICE_CRM_OPTIONS_PASSWORD",
-      timeout: 5,
-    });
-    assert.deepEqual((snap.objects.services!.user.config as Rec).headers, [
-      { name: "X-Api-Key", value: "env:DF_SERVICE_USER_HEADERS_X_API_KEY" },
-      { name: "Accept", value: "a" },
-    ]);
-    const env = {
-      DF_SERVICE_CRM_OPTIONS_PASSWORD: "prod-pw",
-      DF_SERVICE_USER_HEADERS_X_API_KEY: "prod-key",
-    };
-    await assert.rejects(apply(prod, snap, { env: {} }), /DF_SERVICE_CRM_OPTIONS_PASSWORD/);
-    assert.ok((await apply(prod, snap, { env })).ok);
-    const crm = (await byName(prod, "service", "crm")).config as Rec;
-    assert.deepEqual(crm.options, { password: "prod-pw", timeout: 5 });
-    assert.deepEqual(((await byName(prod, "service", "user")).config as Rec).headers, [
-      { name: "X-Api-Key", value: "prod-key" },
-      { name: "Accept", value: "a" },
-    ]);
-    assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
-  } finally {
-    await staging.logout().catch(() => {});
-    await prod.logout().catch(() => {});
-    await stagingSb.close();
-    await prodSb.close();
-  }
+    },
+  });
+  const snap = await snapshot(staging);
+  const text = JSON.stringify(snap);
+  for (const secret of ["NESTED-PW-123", "HDR-KEY-456"]) assert.ok(!text.includes(secret));
+  const config = snap.objects.services!.crm.config as Rec;
+  assert.deepEqual(config.options, {
+    password: "env:DF_SERVICE_CRM_OPTIONS_PASSWORD",
+    timeout: 5,
+  });
+  assert.deepEqual((snap.objects.services!.user.config as Rec).headers, [
+    { name: "X-Api-Key", value: "env:DF_SERVICE_USER_HEADERS_X_API_KEY" },
+    { name: "Accept", value: "a" },
+  ]);
+  const env = {
+    DF_SERVICE_CRM_OPTIONS_PASSWORD: "prod-pw",
+    DF_SERVICE_USER_HEADERS_X_API_KEY: "prod-key",
+  };
+  await assert.rejects(apply(prod, snap, { env: {} }), /DF_SERVICE_CRM_OPTIONS_PASSWORD/);
+  assert.ok((await apply(prod, snap, { env })).ok);
+  const crm = (await byName(prod, "service", "crm")).config as Rec;
+  assert.deepEqual(crm.options, { password: "prod-pw", timeout: 5 });
+  assert.deepEqual(((await byName(prod, "service", "user")).config as Rec).headers, [
+    { name: "X-Api-Key", value: "prod-key" },
+    { name: "Accept", value: "a" },
+  ]);
+  assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
 });
 
 Deno.test("a service setting the source does not have is reset on the target, and plans settle", async () => {
-  const stagingSb = await startSandbox({ port: 0 });
-  const prodSb = await startSandbox({ port: 0 });
-  const staging = await connect({ url: stagingSb.url, ...stagingSb.admin });
-  const prod = await connect({ url: prodSb.url, ...prodSb.admin });
-  try {
-    await staging.request("POST", "system/role", { body: { resource: [{ name: "signup" }] } });
-    await prod.request("POST", "system/role", { body: { resource: [{ name: "signup" }] } });
-    const signup = await byName(prod, "role", "signup");
-    const userService = await byName(prod, "service", "user");
-    await prod.request("PATCH", `system/service/${userService.id}`, {
-      body: { config: { allow_open_registration: true, open_reg_role_id: signup.id } },
-    });
-    const snap = await snapshot(staging);
-    const first = await plan(prod, snap);
-    assert.ok(!isEmpty(first));
-    assert.ok((await apply(prod, first)).ok);
-    const config = (await byName(prod, "service", "user")).config as Rec;
-    assert.equal(config.open_reg_role_id ?? null, null);
-    assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
-  } finally {
-    await staging.logout().catch(() => {});
-    await prod.logout().catch(() => {});
-    await stagingSb.close();
-    await prodSb.close();
-  }
+  await using sandboxes = await stagingAndProd();
+  const { staging, prod } = sandboxes;
+  await staging.request("POST", "system/role", { body: { resource: [{ name: "signup" }] } });
+  await prod.request("POST", "system/role", { body: { resource: [{ name: "signup" }] } });
+  const signup = await byName(prod, "role", "signup");
+  const userService = await byName(prod, "service", "user");
+  await prod.request("PATCH", `system/service/${userService.id}`, {
+    body: { config: { allow_open_registration: true, open_reg_role_id: signup.id } },
+  });
+  const snap = await snapshot(staging);
+  const first = await plan(prod, snap);
+  assert.ok(!isEmpty(first));
+  assert.ok((await apply(prod, first)).ok);
+  const config = (await byName(prod, "service", "user")).config as Rec;
+  assert.equal(config.open_reg_role_id ?? null, null);
+  assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
 });
 
 Deno.test("a batch the server refuses as a whole names the record that failed", async () => {
-  const stagingSb = await startSandbox({ port: 0 });
-  const prodSb = await startSandbox({ port: 0 });
-  const staging = await connect({ url: stagingSb.url, ...stagingSb.admin });
-  const prod = await connect({ url: prodSb.url, ...prodSb.admin });
-  try {
-    const [target] = await prod.system.role.create({ name: "r1", is_active: true });
-    // DreamFactory refuses a second limit with the same parameters, for the whole batch.
-    await prod.system.limit.create({
-      name: "legacy",
-      type: "instance.role",
-      role_id: target.id,
-      rate: 5,
-      period: "hour",
-    });
-    const [role] = await staging.system.role.create({ name: "r1", is_active: true });
-    await staging.system.limit.create([
-      { name: "a", type: "instance", rate: 100, period: "hour" },
-      { name: "b", type: "instance.role", role_id: role.id, rate: 10, period: "hour" },
-      { name: "c", type: "instance", rate: 1000, period: "day" },
-    ]);
-    const snap = await snapshot(staging);
-    const err = await apply(prod, snap).then(() => null, (e) => e);
-    assert.ok(err instanceof ApplyError, String(err));
-    assert.deepEqual(err.report.failed && [err.report.failed.section, err.report.failed.name], [
-      "limits",
-      "b",
-    ]);
-    assert.ok(err.report.done.some((d) => d.section === "limits" && d.name === "a"));
-  } finally {
-    await staging.logout().catch(() => {});
-    await prod.logout().catch(() => {});
-    await stagingSb.close();
-    await prodSb.close();
-  }
+  await using sandboxes = await stagingAndProd();
+  const { staging, prod } = sandboxes;
+  const [target] = await prod.system.role.create({ name: "r1", is_active: true });
+  // DreamFactory refuses a second limit with the same parameters, for the whole batch.
+  await prod.system.limit.create({
+    name: "legacy",
+    type: "instance.role",
+    role_id: target.id,
+    rate: 5,
+    period: "hour",
+  });
+  const [role] = await staging.system.role.create({ name: "r1", is_active: true });
+  await staging.system.limit.create([
+    { name: "a", type: "instance", rate: 100, period: "hour" },
+    { name: "b", type: "instance.role", role_id: role.id, rate: 10, period: "hour" },
+    { name: "c", type: "instance", rate: 1000, period: "day" },
+  ]);
+  const snap = await snapshot(staging);
+  const err = await apply(prod, snap).then(() => null, (e) => e);
+  assert.ok(err instanceof ApplyError, String(err));
+  assert.deepEqual(err.report.failed && [err.report.failed.section, err.report.failed.name], [
+    "limits",
+    "b",
+  ]);
+  assert.ok(err.report.done.some((d) => d.section === "limits" && d.name === "a"));
 });
 
 Deno.test("event scripts are upserted by name and pruned", async () => {
