@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
-import { startSandbox } from "../../lib/sandbox/mod.ts";
+import { type Sandbox, startSandbox } from "../../lib/sandbox/mod.ts";
 
 const SCRIPT = new URL("../../scripts/migrate.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -18,6 +18,17 @@ async function cli(env: Record<string, string>, ...args: string[]) {
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A profiles file naming sandbox `a` "staging" and `b` "prod" (password from TEST_PW). */
+async function writeProfiles(dir: string, a: Sandbox, b: Sandbox): Promise<string> {
+  const profiles = `${dir}/profiles.json`;
+  const entry = (sb: Sandbox) => ({ url: sb.url, email: sb.admin.email, password: "env:TEST_PW" });
+  await Deno.writeTextFile(
+    profiles,
+    JSON.stringify({ profiles: { staging: entry(a), prod: entry(b) } }),
+  );
+  return profiles;
 }
 
 Deno.test("migrate CLI: snapshot, plan --json, apply, drift exit codes", async () => {
@@ -89,16 +100,7 @@ Deno.test("migrate CLI: copy-schema and copy-data between two profiles", async (
   const b = await startSandbox({ port: 0 });
   const dir = await Deno.makeTempDir();
   try {
-    const profiles = `${dir}/profiles.json`;
-    await Deno.writeTextFile(
-      profiles,
-      JSON.stringify({
-        profiles: {
-          staging: { url: a.url, email: a.admin.email, password: "env:TEST_PW" },
-          prod: { url: b.url, email: b.admin.email, password: "env:TEST_PW" },
-        },
-      }),
-    );
+    const profiles = await writeProfiles(dir, a, b);
     const env = { DFKIT_PROFILES: profiles, TEST_PW: a.admin.password, DF_URL: "" };
     const df = await connect({ url: a.url, ...a.admin });
     await df.request("POST", "db/_schema", {
@@ -199,16 +201,7 @@ Deno.test("migrate CLI: Ctrl-C during copy-data stops cleanly (exit 130) and say
     await dst.request("POST", "db/_schema", { body: { resource: [note] } });
     await df.logout();
     await dst.logout();
-    const profiles = `${dir}/profiles.json`;
-    await Deno.writeTextFile(
-      profiles,
-      JSON.stringify({
-        profiles: {
-          staging: { url: a.url, email: a.admin.email, password: "env:TEST_PW" },
-          prod: { url: b.url, email: b.admin.email, password: "env:TEST_PW" },
-        },
-      }),
-    );
+    const profiles = await writeProfiles(dir, a, b);
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
