@@ -25,6 +25,7 @@
  * @module
  */
 import { DreamFactoryError } from "./errors.ts";
+import { jsonErrorAt } from "./json.ts";
 import type { CredentialSource, ExchangeListener, Transport } from "./transport.ts";
 import { API_KEY_HEADER, SESSION_HEADER } from "./transport.ts";
 
@@ -161,37 +162,6 @@ async function readProfilesFile(opts: ConnectOptions): Promise<{ path: string; d
     `No dfkit profiles file found (looked at ${candidates.join(", ")}). ` +
       `Create one, e.g. {"profiles": {"staging": {"url": "...", "email": "...", "password": "env:VAR"}}}`,
   );
-}
-
-/** Where a JSON text stops parsing, as "line L, column C" (without quoting the text). */
-function jsonErrorAt(text: string): string {
-  // V8 often names the place ("at position 8 (line 1 column 9)"); its "Unexpected token"
-  // messages instead quote the text, so find the first character no JSON can continue with by
-  // a binary search over prefixes (an unfinished prefix fails only at its very end).
-  const failure = (n: number): string | undefined => {
-    try {
-      JSON.parse(text.slice(0, n));
-    } catch (err) {
-      return (err as Error).message;
-    }
-  };
-  const whole = failure(text.length) ?? "";
-  const named = /line (\d+) column (\d+)/.exec(whole);
-  if (named) return `line ${named[1]}, column ${named[2]}`;
-  const broken = (n: number) => {
-    const msg = failure(n);
-    if (msg === undefined || /Unexpected end/i.test(msg)) return false;
-    const at = /at position (\d+)/.exec(msg);
-    return at ? Number(at[1]) < n : true;
-  };
-  let lo = 0, hi = text.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (broken(mid + 1)) hi = mid;
-    else lo = mid + 1;
-  }
-  const before = text.slice(0, lo).split("\n");
-  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
 /** The type each profile key must have once `env:` references are resolved. */

@@ -39,6 +39,7 @@ import {
   table,
 } from "../mod.ts";
 import { DEFAULT_ADMIN } from "../lib/sandbox/mod.ts";
+import { jsonErrorAt } from "../lib/json.ts";
 import { harCommand } from "./har.ts";
 import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
@@ -321,8 +322,9 @@ export async function readData(o: { data?: string; file?: string }): Promise<unk
   }
   try {
     return JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${where} is not valid JSON: ${(e as Error).message}`);
+  } catch {
+    // Where, not the text around it: record files may hold passwords.
+    throw new UsageError(`${where} is not valid JSON (${jsonErrorAt(text)})`);
   }
 }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { jsonErrorAt } from "../json.ts";
 import { canonicalJson } from "./canonical.ts";
 import { uniqueEnvRefs } from "./secrets.ts";
 import { errorStatus, Io, type MigrateClient } from "./client.ts";
@@ -264,8 +265,8 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   }
   try {
     return JSON.parse(text);
-  } catch (e) {
-    const reason = text.trim() === "" ? "it is empty" : (e as Error).message;
+  } catch {
+    const reason = text.trim() === "" ? "it is empty" : jsonErrorAt(text);
     throw new Error(`${what} ${path} is not valid JSON: ${reason}`);
   }
 }

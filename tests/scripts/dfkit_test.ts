@@ -243,6 +243,14 @@ Deno.test("dfkit exit codes: 1 server error, 2 bad usage, 3 partial batch", asyn
     const badJson = await dfkit(["create", "system/role", "--data", "{name:"], env);
     assert.equal(badJson.code, 2);
     assert.match(badJson.stderr, /--data is not valid JSON/);
+    // where the mistake is, never the text around it (it may be a password)
+    const leaky = await dfkit(
+      ["create", "system/user", "--data", `{"email":"a@x.com","password":'Hunter2-secret'}`],
+      env,
+    );
+    assert.equal(leaky.code, 2);
+    assert.match(leaky.stderr, /--data is not valid JSON \(line 1, column 31\)/);
+    assertNoSecrets(leaky.stderr, ["Hunter2-secret"], "JSON error");
 
     const batch = await dfkit(
       ["create", "system/role", "--continue", "--data", '[{"name":"x"},{"name":"x"},{"name":"y"}]'],
