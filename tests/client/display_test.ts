@@ -66,3 +66,20 @@ Deno.test("tables fit a width, naming the columns left out; keys show their last
   assert(!full.includes("hunter2-secret"), "nested secrets are hidden too");
   assert(!table(rows).toHtml().includes(key));
 });
+
+Deno.test("asRecords marks a copy of a frozen, sealed or non-extensible array", async () => {
+  await displayReady();
+  for (const lock of [Object.freeze, Object.seal, Object.preventExtensions]) {
+    const locked = lock([{ id: 1, name: "Ada" }]);
+    const rows = asRecords(locked);
+    assert(rows !== locked, `${lock.name}: a copy`);
+    assertEquals(rows, [{ id: 1, name: "Ada" }]);
+    assertStringIncludes(Deno.inspect(rows), "1 record");
+    assertStringIncludes(jupyter(rows)["text/html"], "<table>");
+    // Marking twice (e.g. records handed back to asRecords) keeps working once locked.
+    const again = asRecords(lock(asRecords([{ id: 2 }])));
+    assertStringIncludes(Deno.inspect(again), "1 record");
+  }
+  const plain = [{ id: 3 }];
+  assert(asRecords(plain) === plain, "a plain array is marked in place");
+});
