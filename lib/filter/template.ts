@@ -236,8 +236,12 @@ export function whereClause(field: string, op: string, value?: unknown): Filter 
       0,
     );
   }
-  const key = String(op).trim().toLowerCase().replace(/\s+/g, " ");
-  const spec = WHERE_OPS[key];
+  // The usual spellings ("=", "like") hit at once; others are trimmed and lower-cased first.
+  const key = Object.hasOwn(WHERE_OPS, op)
+    ? op
+    : String(op).trim().toLowerCase().replace(/\s+/g, " ");
+  // Own keys only: "constructor" is not an operator.
+  const spec = Object.hasOwn(WHERE_OPS, key) ? WHERE_OPS[key] : undefined;
   if (!spec) {
     throw new FilterSyntaxError(
       `unknown operator '${op}'; use one of ${Object.keys(WHERE_OPS).join(", ")}`,

@@ -128,6 +128,9 @@ Deno.test("whereClause validates field and operator", () => {
   assert.throws(() => whereClause("1a", "=", 1), /not a field name/);
   assert.throws(() => whereClause("a", "ge", 1), /unknown operator 'ge'/);
   assert.throws(() => whereClause("a", "between", 1), /unknown operator/);
+  for (const inherited of ["constructor", "toString", "__proto__", " Constructor "]) {
+    assert.throws(() => whereClause("a", inherited, 1), /unknown operator/, inherited);
+  }
   assert.throws(() => whereClause("a", "in", 1), /non-empty array/);
   assert.throws(() => whereClause("a", ">", null), /is null/);
   assert.throws(() => whereClause("a", "is null", 1), /takes no value/);
