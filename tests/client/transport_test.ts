@@ -202,3 +202,18 @@ Deno.test("a non-JSON error body still gives a readable error", async () => {
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "Bad gateway");
 });
+
+Deno.test("query values: letters, digits and _ . ~ * , - go as they are, the rest URI-encoded", async () => {
+  const { encodeQueryValue } = await import("../../lib/transport.ts");
+  for (let c = 0; c < 0x250; c++) {
+    const ch = String.fromCharCode(c);
+    const plain = /^[\w.~*,-]$/.test(ch);
+    const encoded = encodeQueryValue(`a${ch}b`);
+    const expected = plain ? `a${ch}b` : encodeURIComponent(`a${ch}b`);
+    assertEquals(encoded, expected, `U+${c.toString(16)}`);
+    assertEquals(decodeURIComponent(encoded), `a${ch}b`);
+  }
+  assertEquals(encodeQueryValue(""), "");
+  assertEquals(encodeQueryValue("id,name"), "id,name");
+  assertEquals(encodeQueryValue("(name like 'a%')"), "(name%20like%20'a%25')");
+});
