@@ -362,6 +362,7 @@ export class Transport {
   readonly #fetch: typeof fetch;
   readonly #listeners = new Set<ExchangeListener>();
   readonly #deadlines = new Deadlines();
+  readonly #shareHeaders: boolean;
   #credentials: CredentialSource | undefined;
 
   constructor(options: TransportOptions) {
@@ -370,6 +371,8 @@ export class Transport {
     this.#retries = options.retries ?? 2;
     this.#maxRetryDelay = options.maxRetryDelay ?? 10_000;
     this.#fetch = options.fetch ?? fetch;
+    // A custom fetch may add to the headers it is given: it gets its own object every time.
+    this.#shareHeaders = options.fetch === undefined;
   }
 
   /** Attaches the credential source (the auth layer). */
@@ -536,7 +539,7 @@ export class Transport {
     options: RequestOptions,
     authHeaders: Readonly<Record<string, string>>,
   ): RequestInit & { headers: Record<string, string> } {
-    const plain = options.body === undefined && !options.headers;
+    const plain = options.body === undefined && !options.headers && this.#shareHeaders;
     const headers = plain ? this.#plainHeaders(authHeaders) : { Accept: "application/json" };
     if (!plain) { for (const k in authHeaders) headers[k] = authHeaders[k]; }
     const init: RequestInit & { headers: Record<string, string> } = method === "GET"

@@ -217,3 +217,21 @@ Deno.test("query values: letters, digits and _ . ~ * , - go as they are, the res
   assertEquals(encodeQueryValue("id,name"), "id,name");
   assertEquals(encodeQueryValue("(name like 'a%')"), "(name%20like%20'a%25')");
 });
+
+Deno.test("a custom fetch may add to the headers it is given, one call at a time", async () => {
+  await using srv = scripted([json(200, { resource: [{ id: 1 }] })]);
+  const sent: string[] = [];
+  let n = 0;
+  const df = await connect({
+    url: srv.url,
+    apiKey: "k".repeat(64),
+    fetch: ((url: string, init: RequestInit & { headers: Record<string, string> }) => {
+      sent.push(init.headers["X-Trace"] ?? "none");
+      init.headers["X-Trace"] = `call-${++n}`;
+      return fetch(url, init);
+    }) as typeof fetch,
+  });
+  await df.system.role;
+  await df.system.role;
+  assertEquals(sent, ["none", "none"], "each call starts from its own headers");
+});
