@@ -867,8 +867,17 @@ export async function main(args: string[]): Promise<number> {
     await buildProgram().parseAsync(args, { from: "user" });
     return Deno.exitCode; // mounted recipe commands report failures through Deno.exitCode
   } catch (e) {
-    return reportError(e);
+    const code = reportError(e);
+    // `migrate drift` answers 2 for "drifted": a CI job must not read a mistake as drift.
+    return code === EXIT.usage && isDriftCheck(args) ? EXIT.error : code;
   }
+}
+
+/** Whether the arguments run `migrate drift` (options and their values aside). */
+function isDriftCheck(args: string[]): boolean {
+  const words = args.filter((a) => !a.startsWith("-"));
+  const i = words.indexOf("migrate");
+  return i >= 0 && words[i + 1] === "drift";
 }
 
 if (import.meta.main) {

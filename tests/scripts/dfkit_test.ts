@@ -560,3 +560,17 @@ Deno.test("dfkit: Ctrl-C at the password prompt is 'cancelled', exit 130", () =>
   }
   assert.deepEqual(errors, ["cancelled"]);
 });
+
+Deno.test("dfkit migrate drift: a mistake exits 1, never 2 (which means drifted)", async () => {
+  const env = { DF_URL: "http://127.0.0.1:1", DF_EMAIL: "admin@example.com" };
+  const typo = await dfkit(["migrate", "drift", "--snapshpt", "x.json"], env);
+  assert.equal(typo.code, 1, typo.stderr);
+  assert.match(typo.stderr, /--snapsh/);
+  // No password and no terminal to ask for one: an error, not drift.
+  const noPassword = await dfkit(["migrate", "drift", "--snapshot", "s.json"], env);
+  assert.equal(noPassword.code, 1, noPassword.stderr);
+  assert.match(noPassword.stderr, /password/i);
+  // Elsewhere the same mistakes stay usage errors (2).
+  const other = await dfkit(["migrate", "plan", "--snapshpt", "x.json"], env);
+  assert.equal(other.code, 2, other.stderr);
+});
