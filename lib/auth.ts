@@ -21,6 +21,7 @@
  * `sessionToken`, `timeout`, `retries`, `refreshBefore`). Any value may be `env:NAME`, read from
  * the environment when the profile is used, so secrets need not be written in the file. Values
  * are checked against their key's type (`env:` text like `"2000"` or `"false"` is converted).
+ * With no profile named (option or `DF_PROFILE`) and no `DF_URL`, the `"default"` profile is used.
  *
  * @module
  */
@@ -127,7 +128,15 @@ function deref(value: unknown, env: ConnectOptions["env"], where: string): unkno
   return got;
 }
 
-async function readProfilesFile(opts: ConnectOptions): Promise<{ path: string; data: unknown }> {
+async function readProfilesFile(opts: ConnectOptions): Promise<{ path: string; data: unknown }>;
+async function readProfilesFile(
+  opts: ConnectOptions,
+  ifAny: "if any",
+): Promise<{ path: string; data: unknown } | undefined>;
+async function readProfilesFile(
+  opts: ConnectOptions,
+  ifAny?: "if any",
+): Promise<{ path: string; data: unknown } | undefined> {
   const home = readEnv(opts.env, "HOME");
   // A file named explicitly (option or DFKIT_PROFILES) must exist: falling back to another
   // file could connect to another server under the same profile name.
@@ -158,6 +167,7 @@ async function readProfilesFile(opts: ConnectOptions): Promise<{ path: string; d
       );
     }
   }
+  if (ifAny) return undefined;
   throw new Error(
     `No dfkit profiles file found (looked at ${candidates.join(", ")}). ` +
       `Create one, e.g. {"profiles": {"staging": {"url": "...", "email": "...", "password": "env:VAR"}}}`,
@@ -229,6 +239,23 @@ export async function loadProfile(name: string | undefined, opts: ConnectOptions
   ConnectOptions
 > {
   const { path, data } = await readProfilesFile(opts);
+  return profileFrom(path, data, name, opts);
+}
+
+/** The profiles file's `"default"` profile, when there is a file and it names one. */
+async function defaultProfile(opts: ConnectOptions): Promise<ConnectOptions | undefined> {
+  const file = await readProfilesFile(opts, "if any");
+  const root = file?.data as Record<string, unknown> | undefined;
+  if (!file || typeof root?.default !== "string") return undefined;
+  return profileFrom(file.path, file.data, undefined, opts);
+}
+
+function profileFrom(
+  path: string,
+  data: unknown,
+  name: string | undefined,
+  opts: ConnectOptions,
+): ConnectOptions {
   const root = (data ?? {}) as Record<string, unknown>;
   const profiles = (root.profiles ?? root) as Record<string, unknown>;
   const chosen = name ?? (typeof root.default === "string" ? root.default : undefined);
@@ -286,6 +313,8 @@ export async function resolveConnectOptions(
       password: e("DF_PASSWORD"),
       sessionToken: e("DF_SESSION_TOKEN"),
     };
+    // Nothing in the environment either: the profiles file's "default", if it names one.
+    if (!base.url) base = (await defaultProfile(options)) ?? base;
   }
   const merged: ConnectOptions = { ...base };
   for (const [k, v] of Object.entries(options)) {

@@ -171,6 +171,16 @@ Deno.test("connect({profile}) reads the profiles file, resolving env: secrets", 
     assertEquals(df.session?.email, sb.admin.email);
     const viaDefault = await connect({ env: { ...env, DF_PROFILE: "local" } });
     assertEquals(viaDefault.session?.is_sys_admin, true);
+    // Nothing named and no DF_URL: the file's "default" profile.
+    const byDefault = await connect({ env });
+    assertEquals(byDefault.url, sb.url);
+    assertEquals(byDefault.session?.email, sb.admin.email);
+    // DF_URL in the environment still wins over the file.
+    const noServer = "http://127.0.0.1:9";
+    const envFirst = await connect({
+      env: { ...env, DF_URL: noServer, DF_API_KEY: "k".repeat(32) },
+    });
+    assertEquals(envFirst.url, noServer);
     const missing = await assertRejects(() => connect({ profile: "nope", env }), Error);
     assertStringIncludes(missing.message, "local, broken");
     const unset = await assertRejects(() => connect({ profile: "broken", env }), Error);
