@@ -112,6 +112,11 @@ function readEnv(env: ConnectOptions["env"], name: string): string | undefined {
   }
 }
 
+/** Whether this process may read an environment variable (`--allow-env`). */
+function mayRead(name: string): boolean {
+  return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
+}
+
 /** Resolves `env:NAME` references in a profile value. */
 function deref(value: unknown, env: ConnectOptions["env"], where: string): unknown {
   if (typeof value !== "string" || !value.startsWith("env:")) return value;
@@ -321,6 +326,12 @@ export async function resolveConnectOptions(
     if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
   }
   if (!merged.url) {
+    if (!options.env && !mayRead("DF_URL")) {
+      throw new Error(
+        "connect() cannot read DF_URL: this script may not read environment variables. Run it " +
+          "with --allow-env (or --allow-env=DF_URL,DF_EMAIL,DF_PASSWORD,DF_API_KEY), or pass { url }.",
+      );
+    }
     throw new Error(
       "connect() needs a DreamFactory URL: pass { url }, set DF_URL (with DF_EMAIL/DF_PASSWORD, " +
         'DF_API_KEY or DF_SESSION_TOKEN), or name a profile ({ profile: "staging" } or DF_PROFILE).',

@@ -279,3 +279,28 @@ Deno.test("connect({sessionToken}) renews a token that expired but may still be 
     await sb.close();
   }
 });
+
+Deno.test("without --allow-env, connect() says so rather than asking to set DF_URL", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/s.ts`;
+    const mod = new URL("../../mod.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { connect } from ${JSON.stringify(mod)};\n` +
+        `try { await connect(); } catch (e) { console.log((e as Error).message); }\n`,
+    );
+    const config = new URL("../../deno.json", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--config", config, "--no-prompt", "--allow-read", script],
+      env: { DF_URL: "http://127.0.0.1:9" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assertStringIncludes(text, "--allow-env");
+    assert(!text.includes("set DF_URL"), text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
