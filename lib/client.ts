@@ -10,6 +10,7 @@ import { type HarRecorder, recordHar } from "./har/record.ts";
 import { Query, type QueryContext } from "./query/builder.ts";
 import { recordsOf } from "./query/response.ts";
 import { errorFromResponse } from "./errors.ts";
+import { hideSecrets } from "./display.ts";
 import { SYSTEM_RESOURCES, type SystemRecordTypes, tableDescriptor } from "./resources.ts";
 import {
   type ExchangeListener,
@@ -255,12 +256,18 @@ export class DreamFactory {
     options: RequestOptions = {},
   ): Promise<R> {
     const res = await this.#transport.send(method, path, options);
-    return res.body as R;
+    return hideSecrets(res.body) as R; // printed, a session answer shows no token
   }
 
   /** Like {@linkcode request} but also returns the status and headers. */
-  raw(method: string, path: string, options: RequestOptions = {}): Promise<TransportResponse> {
-    return this.#transport.send(method, path, options);
+  async raw(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<TransportResponse> {
+    const res = await this.#transport.send(method, path, options);
+    hideSecrets(res.body);
+    return res;
   }
 
   /** The exact call `request()` would send, credentials as `$DF_...` placeholders. */

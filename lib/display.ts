@@ -271,3 +271,41 @@ export function table(records: readonly unknown[], options: TableOptions = {}): 
     }),
   } as TableView;
 }
+
+/**
+ * Marks an object (a raw response body, say) so that printing it (`console.log`, the REPL,
+ * Jupyter) hides session tokens and passwords and masks API keys, at any depth. The data itself
+ * is unchanged: `JSON.stringify` and property reads still see every value. `df.request()` and
+ * `df.raw()` mark what they return.
+ *
+ * @example
+ * ```ts
+ * import { hideSecrets } from "@dfkit/dfkit";
+ * console.log(hideSecrets({ email: "a@example.com", session_token: "eyJ..." }));
+ * // { email: "a@example.com", session_token: "••••••" }
+ * ```
+ */
+export function hideSecrets<T>(value: T): T {
+  if (value && typeof value === "object" && Object.isExtensible(value)) {
+    Object.defineProperty(value, INSPECT, HIDDEN_VIEW);
+  }
+  return value;
+}
+
+const HIDDEN_VIEW: PropertyDescriptor = {
+  value(this: unknown, _inspect: unknown, opts?: Deno.InspectOptions) {
+    return Deno.inspect(withSecretsHidden("", this, 0), { ...opts, depth: opts?.depth ?? 6 });
+  },
+  enumerable: false,
+  configurable: true,
+};
+
+/** A copy of plain data with {@linkcode hidden}'s rule applied at every depth. */
+function withSecretsHidden(key: string, value: unknown, depth: number): unknown {
+  const shown = hidden(key, value);
+  if (shown !== value || depth > 32 || !value || typeof value !== "object") return shown;
+  if (Array.isArray(value)) return value.map((v) => withSecretsHidden("", v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = withSecretsHidden(k, v, depth + 1);
+  return out;
+}

@@ -78,3 +78,32 @@ Deno.test("no token, API key or password appears in any printed, thrown or dumpe
     await sb.close();
   }
 });
+
+Deno.test("df.request() and df.raw() answers print without tokens, passwords or full API keys", async () => {
+  const sb = await startSandbox({ port: 0 });
+  try {
+    const df = await connect({ url: sb.url, ...sb.admin });
+    await df.system.app.create({ name: "k", type: 0, is_active: true });
+    type Session = { session_token: string };
+    const session = await df.request<Session>("GET", "system/admin/session");
+    const raw = await df.raw("GET", "system/admin/session");
+    const relogin = await df.request<Session>("POST", "system/admin/session", { body: sb.admin });
+    const apps = await df.request<{ resource: { api_key: string }[] }>("GET", "system/app", {
+      query: { fields: "name,api_key" },
+    });
+    const key = apps.resource[0].api_key;
+    const tokens = [session.session_token, relogin.session_token];
+    assert(tokens.every((t) => t.length > 20), "the data itself keeps the tokens");
+    for (const shown of [session, raw, relogin, apps].map((v) => Deno.inspect(v))) {
+      for (const secret of [...tokens, key, sb.admin.password]) {
+        assert(!shown.includes(secret), `secret printed: ${shown.slice(0, 200)}`);
+      }
+    }
+    assert(Deno.inspect(session).includes('session_token: "••••••"'));
+    assert(Deno.inspect(apps).includes(`****${key.slice(-4)}`));
+    assertEquals(JSON.parse(JSON.stringify(session)).session_token, session.session_token);
+    await df.logout();
+  } finally {
+    await sb.close();
+  }
+});
