@@ -56,7 +56,15 @@ let df: dfkit.DreamFactory | undefined;
 try {
   df = started ? await connect({ url: started.url, ...started.admin }) : await connect();
   if (started) await seedSandbox(df);
+  // An API key or no credentials at all: connect() sent nothing, so check the server answers.
+  // (Any HTTP answer will do; only an unreachable server is a failed connection.)
+  if (!df.session) {
+    await df.request("GET", "").catch((e) => {
+      if (e instanceof dfkit.DreamFactoryError && e.status === 0) throw e;
+    });
+  }
 } catch (e) {
+  df = undefined;
   // One line, then a prompt that still has connect() and the rest to try again with.
   const where = setting("DF_PROFILE") ? `profile ${setting("DF_PROFILE")}` : setting("DF_URL");
   console.error(
@@ -81,7 +89,9 @@ Object.assign(globalThis, {
 });
 
 if (df) {
-  const who = df.session?.email ?? "API key";
+  const auth = df.toJSON().auth;
+  const who = df.session?.email ??
+    (auth === "anonymous" ? "nobody (no credentials: set DF_API_KEY or DF_EMAIL/DF_PASSWORD)" : auth);
   const where = sandbox ? `a fresh sandbox at ${df.url} (in memory)` : df.url;
   console.log(`dfkit REPL: connected to ${where} as ${who}
 

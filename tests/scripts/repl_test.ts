@@ -70,3 +70,28 @@ Deno.test("repl: an instance it cannot reach is one line, and the prompt still w
   assert.match(run.stdout, /"function"/);
   assert.match(run.stdout, /"undefined"/);
 });
+
+Deno.test("repl: an API key or no credentials is checked against the server, and named", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const key = "k".repeat(64);
+  const gone = await repl(["typeof df", "close()"], {
+    DF_URL: `http://127.0.0.1:${port}`,
+    DF_API_KEY: key,
+  });
+  assert.match(gone.stderr, /dfkit REPL: could not connect to http:\/\/127\.0\.0\.1:\d+/);
+  assert.doesNotMatch(gone.stdout, /connected to/);
+  assert.match(gone.stdout, /"undefined"/);
+  assertNoSecrets(gone.stdout + gone.stderr, [key], "REPL output");
+  const sb = await startSandbox({ port: 0 });
+  try {
+    const anonymous = await repl(["close()"], { DF_URL: sb.url });
+    assert.match(
+      anonymous.stdout,
+      /connected to http:\/\/127\.0\.0\.1:\d+ as nobody \(no credentials/,
+    );
+  } finally {
+    await sb.close();
+  }
+});
