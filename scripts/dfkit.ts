@@ -461,6 +461,17 @@ async function createAction(path: string, o: WriteOptions, cmd: Command): Promis
   });
 }
 
+/** For a write to one record named in the path: its own error (a 404, exit 1) rather than a
+ * one-record batch report (exit 3). */
+function ownError(single: boolean): (e: unknown) => never {
+  return (e) => {
+    if (single && e instanceof DreamFactoryBatchError && e.failed.length === 1) {
+      throw e.failed[0].error;
+    }
+    throw e;
+  };
+}
+
 async function updateAction(path: string, o: WriteOptions, cmd: Command): Promise<void> {
   const target = parseTarget(path);
   const data = await readData(o);
@@ -479,7 +490,9 @@ async function updateAction(path: string, o: WriteOptions, cmd: Command): Promis
         );
       }
       const scoped = applyQuery(q, { ids: o.ids, filter: o.filter }, id);
-      printResult(await scoped.update(data, writeOptions(o)), globals(cmd));
+      const updated = await scoped.update(data, writeOptions(o))
+        .catch(ownError(id !== undefined && !o.ids && !o.filter));
+      printResult(updated, globals(cmd));
     } else {
       const records = asRecordList(data);
       const missing = records.findIndex((r) => r.id === undefined);
@@ -509,16 +522,8 @@ async function deleteAction(path: string, o: WriteOptions, cmd: Command): Promis
         "Refusing to delete without a scope: name the record (system/role/4), or pass --ids or --filter.",
       );
     }
-    const deleted = await applyQuery(q, { ids: o.ids, filter: o.filter }, id).delete().catch(
-      (e: unknown) => {
-        // One named record: its own error (a 404, exit 1), not a one-record batch report.
-        const single = id !== undefined && !o.ids && !o.filter;
-        if (single && e instanceof DreamFactoryBatchError && e.failed.length === 1) {
-          throw e.failed[0].error;
-        }
-        throw e;
-      },
-    );
+    const deleted = await applyQuery(q, { ids: o.ids, filter: o.filter }, id).delete()
+      .catch(ownError(id !== undefined && !o.ids && !o.filter));
     printResult(deleted, globals(cmd));
   });
 }
@@ -881,5 +886,9 @@ function isDriftCheck(args: string[]): boolean {
 }
 
 if (import.meta.main) {
+  // `deno task dfkit` runs in deno.json's folder: file arguments (--file, -o, --snapshot,
+  // ./dfkit.profiles.json) are relative to where the user started it.
+  const from = Deno.env.get("INIT_CWD");
+  if (from) Deno.chdir(from);
   Deno.exit(await main(Deno.args));
 }

@@ -88,10 +88,19 @@ Object.assign(globalThis, {
   DreamFactoryBatchError: dfkit.DreamFactoryBatchError,
 });
 
+// `deno task repl` runs in deno.json's folder: files the user names are relative to where the
+// task was started.
+try {
+  const from = Deno.env.get("INIT_CWD");
+  if (from) Deno.chdir(from);
+} catch { /* stay */ }
+
 if (df) {
   const auth = df.toJSON().auth;
   const who = df.session?.email ??
-    (auth === "anonymous" ? "nobody (no credentials: set DF_API_KEY or DF_EMAIL/DF_PASSWORD)" : auth);
+    (auth === "anonymous"
+      ? "nobody (no credentials: set DF_API_KEY or DF_EMAIL/DF_PASSWORD)"
+      : auth);
   const where = sandbox ? `a fresh sandbox at ${df.url} (in memory)` : df.url;
   console.log(`dfkit REPL: connected to ${where} as ${who}
 

@@ -28,6 +28,12 @@ function fail(message: string): never {
   Deno.exit(2);
 }
 
+// `deno task` runs in deno.json's folder: resolve --data from where the task was started.
+try {
+  const from = Deno.env.get("INIT_CWD");
+  if (from) Deno.chdir(from);
+} catch { /* no --allow-env or --allow-read: stay */ }
+
 let parsed;
 try {
   parsed = parseArgs({
@@ -83,7 +89,10 @@ try {
     console.error(`sandbox: port ${port} on ${v.host} is in use; pick another with --port N`);
     Deno.exit(1);
   }
-  throw e;
+  // A --data file that is not a sandbox database, a folder that is not writable, ...
+  const what = v.data === undefined ? "start" : `open --data ${v.data}`;
+  console.error(`sandbox: cannot ${what}: ${(e as Error).message}`);
+  Deno.exit(1);
 }
 // A chosen password is never printed; the default one is public (DreamFactory's docs use it).
 const password = existing

@@ -87,3 +87,23 @@ Deno.test("deno task sandbox: a port in use is one clear line, not a stack trace
     taken.close();
   }
 });
+
+Deno.test("deno task sandbox: --data is read from where the task started; a non-database is one line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/notes.txt`, "not a database, just notes\n".repeat(20));
+    const config = new URL("../../deno.json", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", "--config", config, "sandbox", "--port", "0", "--data", "notes.txt"],
+      cwd: dir,
+      signal: AbortSignal.timeout(30_000), // a sandbox that started serves until killed
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(out.code, 1);
+    const err = new TextDecoder().decode(out.stderr);
+    match(err, /^sandbox: cannot open --data notes\.txt: file is not a database\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

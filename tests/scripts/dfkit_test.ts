@@ -219,6 +219,15 @@ Deno.test("dfkit exit codes: 1 server error, 2 bad usage, 3 partial batch", asyn
       missingDelete.stderr,
       /error: 404 on DELETE .*Record with identifier '999' not found/,
     );
+    const missingUpdate = await dfkit(
+      ["update", "system/role/999", "--data", '{"description":"x"}'],
+      env,
+    );
+    assert.equal(missingUpdate.code, 1, missingUpdate.stderr);
+    assert.match(
+      missingUpdate.stderr,
+      /error: 404 on PATCH .*Record with identifier '999' not found/,
+    );
 
     const unknown = await dfkit(["get", "system/role", "--nope"], env);
     assert.equal(unknown.code, 2);

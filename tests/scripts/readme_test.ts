@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { assertNoSecrets, ROOT, runDeno, taskFlags } from "./helpers.ts";
+import { assertNoSecrets, childEnv, ROOT, runDeno, taskFlags } from "./helpers.ts";
 
 const readme = await Deno.readTextFile(`${ROOT}/README.md`);
 
@@ -39,5 +39,88 @@ Deno.test("README: the permissions table says exactly what each task passes", as
     assert.ok(row, `no permissions row for ${task}`);
     const documented = row.split("|")[2].match(/`([^`]+)`/)?.[1].split(" ");
     assert.deepEqual(documented, await taskFlags(task), `README row for ${task}`);
+  }
+});
+
+Deno.test("README: the CLI block runs line by line, from another folder, on a sandbox", async () => {
+  const start = readme.indexOf("## CLI");
+  const block = readme.slice(start).match(/```sh\n([\s\S]*?)```/)![1];
+  const lines = block.split("\n").filter((l) =>
+    l.startsWith("deno task dfkit") || /^export /.test(l)
+  );
+  const dir = await Deno.makeTempDir();
+  const { startSandbox } = await import("../../lib/sandbox/mod.ts");
+  const sb = await startSandbox({ port: 0 });
+  try {
+    // What the reader has at hand: rows for --file, a recording for `har`.
+    await Deno.writeTextFile(
+      `${dir}/rows.json`,
+      JSON.stringify([{ name: "Ada", city: "Paris" }, { name: "Bob", city: "Rome" }]),
+    );
+    const entry = {
+      startedDateTime: "2026-01-01T00:00:00Z",
+      time: 1,
+      request: {
+        method: "GET",
+        url: "http://127.0.0.1:8080/api/v2/system/role?fields=id,name",
+        httpVersion: "HTTP/1.1",
+        headers: [],
+        queryString: [{ name: "fields", value: "id,name" }],
+        cookies: [],
+        headersSize: -1,
+        bodySize: 0,
+      },
+      response: {
+        status: 200,
+        statusText: "OK",
+        httpVersion: "HTTP/1.1",
+        headers: [],
+        cookies: [],
+        content: { size: 15, mimeType: "application/json", text: '{"resource":[]}' },
+        redirectURL: "",
+        headersSize: -1,
+        bodySize: 15,
+      },
+      cache: {},
+      timings: { send: 0, wait: 1, receive: 0 },
+    };
+    const har = { log: { version: "1.2", creator: { name: "t", version: "1" }, entries: [entry] } };
+    await Deno.writeTextFile(`${dir}/console.har`, JSON.stringify(har));
+    const port = new URL(sb.url).port;
+    // HOME is a fresh folder (login --save writes there); Deno's cache stays where it is.
+    const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+    const denoDir: string = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir;
+    const env = { HOME: dir, DENO_DIR: denoDir, DF_PASSWORD: sb.admin.password };
+    const bin = Deno.execPath().replace(/\/[^/]+$/, "");
+    let ran = 0;
+    for (const line of lines) {
+      // The reader's own sandbox on 8080 is this test's sandbox.
+      if (/dfkit sandbox/.test(line)) continue;
+      const command = line.replaceAll("8080", port)
+        .replace("deno task dfkit", `deno task -q --config ${ROOT}/deno.json dfkit`);
+      if (command.startsWith("export ")) {
+        for (const [, k, v] of command.matchAll(/(\w+)=(\S+)/g)) {
+          (env as Record<string, string>)[k] = v;
+        }
+        continue;
+      }
+      const out = await new Deno.Command("bash", {
+        args: ["-c", command],
+        cwd: dir,
+        env: childEnv({ ...env, PATH: `${bin}:${Deno.env.get("PATH")}` }),
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, `${line}\n${text}`);
+      assertNoSecrets(text, [sb.admin.password], line);
+      ran++;
+    }
+    assert.ok(ran >= 15, `ran ${ran} lines`);
+    assert.ok((await Deno.stat(`${dir}/setup.ts`)).isFile, "har -o wrote into the reader's folder");
+  } finally {
+    await sb.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
