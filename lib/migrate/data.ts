@@ -4,10 +4,11 @@
  * concurrency (all-or-nothing each), checkpointed after every committed batch so a run can
  * resume, and verified at the end by row count and a checksum of the copied columns.
  *
- * Like DreamFactory itself, a target whose primary key is auto-increment assigns its own keys
- * (values sent for such a key are ignored). The copy then leaves the key out of the checksum,
- * can report the source -> target key map (`keyMap`), and can translate foreign keys of a later
- * table copy with it (`remap`), so related tables stay consistent.
+ * A target whose primary key is auto-increment assigns its own keys: the copy leaves the key out
+ * of the rows it writes (explicit ids would not advance every database's sequence, e.g.
+ * PostgreSQL's) and out of the checksum, can report the source -> target key map (`keyMap`), and
+ * can translate foreign keys of a later table copy with it (`remap`), so related tables stay
+ * consistent.
  *
  * @module
  */
@@ -353,8 +354,8 @@ export async function verifyCopy(
 /**
  * Copies the rows of a table to another (typically on another instance). Run
  * {@linkcode copySchema} first so the target table exists. Keys are kept unless the target's key
- * is auto-increment (DreamFactory ignores written values then): use `keyMap` and `remap` to keep
- * foreign keys of related tables consistent.
+ * is auto-increment (then the target assigns them, see the module notes): use `keyMap` and
+ * `remap` to keep foreign keys of related tables consistent.
  *
  * @example
  * ```ts

@@ -13,8 +13,6 @@ export const DB_DEVIATIONS: Record<string, string> = {
   "schema PUT / field alter / field DELETE":
     "DF 7.0.0 on SQLite answers 500 (SQLite cannot alter columns); the sandbox rebuilds the table " +
     "(copy, drop, rename, foreign keys checked) so schema migrations can be tested offline.",
-  "auto-increment values on POST":
-    "dropped, as DF does: records cannot choose their ids on an auto-increment key.",
   'raw SQL expressions ({"expression": ...}) in records':
     "refused with a 400: the sandbox never runs client SQL text.",
   "virtual relationships (_schema/{t}/_related writes)":

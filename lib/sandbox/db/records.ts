@@ -352,7 +352,7 @@ export interface ParsedRecord {
 
 /**
  * DreamFactory's `parseRecord`: walks the table's fields in order, fills automatic fields,
- * drops auto-increment values and unknown keys, enforces NOT NULL and required fields.
+ * drops unknown keys (and auto-increment values on update), enforces NOT NULL and required fields.
  */
 export function parseRecord(
   table: TableInfo,
@@ -384,7 +384,9 @@ export function parseRecord(
       }
       continue;
     }
-    if (f.autoIncrement || skip.includes(f.name)) continue;
+    // df-database's parseRecord drops the id only on update; on create an explicit id is
+    // inserted as given (df-sqldb uses insertGetId only when the record has no id).
+    if ((forUpdate && f.autoIncrement) || skip.includes(f.name)) continue;
     let value = valueOf(record, f.name);
     if (
       Array.isArray(value) && value.length === 0 && !["json", "jsonb", "array"].includes(f.type)

@@ -1,0 +1,62 @@
+/**
+ * Record and schema behaviours checked against DreamFactory's PHP source (df-database's
+ * BaseDbTableResource and DbSchemaResource, df-sqldb's Table) where no transcript covers them.
+ */
+import assert from "node:assert/strict";
+import { sandbox, type TestSandbox } from "./http_helpers.ts";
+
+type Rec = Record<string, unknown>;
+
+function errorOf(body: unknown): Rec {
+  return (body as { error: Rec }).error;
+}
+
+/** A sandbox with a `todo` table (auto-increment id, a few typed columns). */
+async function withTodo(fn: (sb: TestSandbox) => Promise<void>): Promise<void> {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "todo",
+        field: [
+          { name: "id", type: "id" },
+          { name: "title", type: "string" },
+          { name: "done", type: "boolean", default: false },
+          { name: "price", type: "decimal", allow_null: true },
+          { name: "qty", type: "integer", allow_null: true },
+        ],
+      }],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await fn(sb);
+  } finally {
+    await sb.close();
+  }
+}
+
+Deno.test("POST keeps an explicit auto-increment id; a null id is refused as NOT NULL", async () => {
+  await withTodo(async (sb) => {
+    const created = await sb.call("POST", "db/_table/todo", { resource: [{ id: 42, title: "a" }] });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.deepEqual(created.body, { resource: [{ id: 42 }] });
+    assert.deepEqual((await sb.call("GET", "db/_table/todo?fields=id,title")).body, {
+      resource: [{ id: 42, title: "a" }],
+    });
+    // Without an id the key continues from the explicit one.
+    assert.deepEqual((await sb.call("POST", "db/_table/todo", [{ title: "b" }])).body, {
+      resource: [{ id: 43 }],
+    });
+    const nullId = await sb.call("POST", "db/_table/todo", {
+      resource: [{ id: null, title: "c" }],
+    });
+    assert.equal(nullId.status, 400);
+    const err = errorOf(nullId.body);
+    assert.equal(err.code, 1000);
+    assert.deepEqual((err.context as Rec).resource, [{
+      code: 400,
+      context: null,
+      message: "Field 'id' can not be NULL.",
+      status_code: 400,
+    }]);
+  });
+});
