@@ -633,12 +633,14 @@ function schemaTable(env: DbEnv, ctx: RequestContext, name: string, full: boolea
     case "POST":
     case "PATCH":
     case "PUT": {
+      // DbSchemaResource's handlePOST/PUT/PATCH check doesTableExist first: a path naming a new
+      // table is a 404, tables are created only through `_schema` itself.
+      const t = mustTable(env, name);
       const payload =
         (ctx.payload && typeof ctx.payload === "object" && !Array.isArray(ctx.payload))
           ? ctx.payload as Def
           : {};
-      const def: Def = { ...payload, name: (payload.name as string) ?? name };
-      if (String(def.name).toLowerCase() !== name.toLowerCase()) def.name = name;
+      const def: Def = { ...payload, name: t.name };
       const mode = ctx.method === "POST" ? "create" : ctx.method === "PUT" ? "put" : "patch";
       const real = applyTable(env, def, mode, ctx.flag("check_exist"), [name]);
       return json(schemaOut(env, ctx, real, full));

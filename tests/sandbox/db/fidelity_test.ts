@@ -60,3 +60,24 @@ Deno.test("POST keeps an explicit auto-increment id; a null id is refused as NOT
     }]);
   });
 });
+
+Deno.test("POST/PATCH/PUT on _schema/{table} for a missing table are 404s, not creates", async () => {
+  await withTodo(async (sb) => {
+    const def = { field: [{ name: "id", type: "id" }, { name: "title", type: "string" }] };
+    for (const method of ["POST", "PATCH", "PUT"]) {
+      const r = await sb.call(method, "db/_schema/newtbl", def);
+      assert.equal(r.status, 404, `${method}: ${JSON.stringify(r.body)}`);
+      assert.equal(
+        errorOf(r.body).message,
+        "Table &quot;newtbl&quot; does not exist in the database.",
+      );
+    }
+    assert.deepEqual((await sb.call("GET", "db/_table")).body, { resource: [{ name: "todo" }] });
+    // An existing table is still merged into.
+    const merged = await sb.call("PATCH", "db/_schema/todo", {
+      field: [{ name: "note", type: "string", allow_null: true }],
+    });
+    assert.equal(merged.status, 200, JSON.stringify(merged.body));
+    assert.deepEqual(merged.body, { name: "todo" });
+  });
+});
