@@ -411,10 +411,10 @@ export function parseRecord(
       related.push({ name: rel.name, value: valueOf(record, rel.name) });
     }
   }
-  if (given === 0 && related.length === 0) {
-    if (forUpdate || values.size === 0) {
-      throw new DfError(400, "No valid fields were found in record.");
-    }
+  // Only a create needs something to write; an update with nothing known skips the UPDATE and
+  // still answers the id (df-sqldb's addToTransaction: `if (!empty($parsed))`).
+  if (!forUpdate && given === 0 && related.length === 0 && values.size === 0) {
+    throw new DfError(400, "No valid fields were found in record.");
   }
   return { values, related };
 }

@@ -81,3 +81,28 @@ Deno.test("POST/PATCH/PUT on _schema/{table} for a missing table are 404s, not c
     assert.deepEqual(merged.body, { name: "todo" });
   });
 });
+
+Deno.test("PATCH/PUT of a record with no known column skip the update and answer the ids", async () => {
+  await withTodo(async (sb) => {
+    await sb.call("POST", "db/_table/todo", [{ title: "a" }]);
+    const byId = await sb.call("PATCH", "db/_table/todo/1", { titel: "typo" });
+    assert.equal(byId.status, 200, JSON.stringify(byId.body));
+    assert.deepEqual(byId.body, { id: 1 });
+    assert.deepEqual(
+      (await sb.call("PUT", "db/_table/todo", { resource: [{ id: 1, titel: "typo" }] })).body,
+      { resource: [{ id: 1 }] },
+    );
+    assert.deepEqual(
+      (await sb.call("PATCH", "db/_table/todo?ids=1", { resource: [{ titel: "typo" }] })).body,
+      { resource: [{ id: 1 }] },
+    );
+    assert.deepEqual(
+      (await sb.call("PATCH", "db/_table/todo?filter=id%3D1", { resource: [{ titel: "x" }] }))
+        .body,
+      { resource: [{ id: 1 }] },
+    );
+    assert.deepEqual((await sb.call("GET", "db/_table/todo/1?fields=title")).body, {
+      title: "a",
+    });
+  });
+});
