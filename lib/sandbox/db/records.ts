@@ -307,6 +307,45 @@ class TableRequest {
     );
   }
 
+  /** `limit`/`offset` as df-sqldb's runQuery takes them: a limit outside 1..max is the max. */
+  page(): { limit: number; offset: number; capped: boolean } {
+    const max = this.env.maxRecords;
+    const limitRaw = Number.parseInt(this.opt("limit", "top") ?? "", 10);
+    const limit = Number.isFinite(limitRaw) ? limitRaw : 0;
+    const offsetRaw = Number.parseInt(this.opt("offset", "skip") ?? "", 10);
+    const offset = Number.isFinite(offsetRaw) && offsetRaw > 0 ? offsetRaw : 0;
+    return limit < 1 || limit > max
+      ? { limit: max, offset, capped: true }
+      : { limit, offset, capped: false };
+  }
+
+  /**
+   * The rowids the filter selects now, one page of them (order, limit, offset applied), with
+   * runQuery's `meta` (count and next) when asked for or when the page was capped.
+   */
+  filterPage(): { rowids: number[]; meta?: Record<string, unknown> } {
+    const { limit, offset, capped } = this.page();
+    const w = this.where();
+    const where = w.sql === "1" ? "" : ` WHERE ${w.sql}`;
+    const order = parseOrder(this.table, this.opt("order", "sort", "order_by"));
+    const rowids = all(
+      this.db,
+      `SELECT rowid AS r FROM ${q(this.table.name)}${where} ORDER BY ${
+        order ? `${order}, ` : ""
+      }rowid LIMIT ? OFFSET ?`,
+      [...w.params, limit, offset],
+    ).map((row) => Number(row.r));
+    const includeCount = this.flag("include_count");
+    if (!includeCount && !capped) return { rowids };
+    const count = Number(
+      scalar(this.db, `SELECT COUNT(*) FROM ${q(this.table.name)}${where}`, w.params),
+    );
+    const meta: Record<string, unknown> = {};
+    if (includeCount || count > this.env.maxRecords) meta.count = count;
+    if (count - offset > limit) meta.next = offset + limit;
+    return Object.keys(meta).length > 0 ? { rowids, meta } : { rowids };
+  }
+
   /** Fails (403) when a matched row no longer satisfies the role's row filters. */
   checkRoleMatched(): void {
     if (this.role.sql === "1") return;
@@ -538,15 +577,7 @@ function getMany(r: TableRequest): Response {
     }
   }
   const max = r.env.maxRecords;
-  const limitRaw = Number.parseInt(r.opt("limit", "top") ?? "", 10);
-  let limit = Number.isFinite(limitRaw) ? limitRaw : 0;
-  let needLimit = false;
-  if (limit < 1 || limit > max) {
-    limit = max;
-    needLimit = true;
-  }
-  const offsetRaw = Number.parseInt(r.opt("offset", "skip") ?? "", 10);
-  const offset = Number.isFinite(offsetRaw) && offsetRaw > 0 ? offsetRaw : 0;
+  const { limit, offset, capped: needLimit } = r.page();
   const asList = r.flag("as_list");
   const idFields = asList ? r.idFields() : [];
   const items = asList
@@ -656,9 +687,8 @@ function patchMany(r: TableRequest): Response {
   if (r.filterOpt() !== undefined) {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
     const page = runSingle(r, () => {
-      if (r.matchToTemp() === 0) return [];
       const parsed = parseRecord(r.table, asRecord(records[0]), true, r.ctx.session.userId);
-      if (parsed.values.size > 0) {
+      if (parsed.values.size > 0 && r.matchToTemp() > 0) {
         const cols = [...parsed.values.keys()];
         run(
           r.db,
@@ -669,10 +699,12 @@ function patchMany(r: TableRequest): Response {
         );
         r.checkRoleMatched();
       }
-      return r.matchedPage();
+      // df-sqldb's updateRecordsByFilter answers by running the query again after the UPDATE:
+      // rows that no longer match are left out, and limit/offset/order apply to the answer.
+      return r.filterPage();
     });
-    const out = page.map((rowid) => respondRow(r, rowid, idFields));
-    return json(wrap(out));
+    const out = page.rowids.map((rowid) => respondRow(r, rowid, idFields));
+    return json(wrap(out, page.meta));
   }
   const idFields = r.idFields();
   const out = runBatch(r.db, records, "updated", mode, (rec) => {

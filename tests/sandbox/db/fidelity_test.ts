@@ -106,3 +106,32 @@ Deno.test("PATCH/PUT of a record with no known column skip the update and answer
     });
   });
 });
+
+Deno.test("PATCH by filter answers the filter's rows after the update, paged", async () => {
+  await withTodo(async (sb) => {
+    await sb.call("POST", "db/_table/todo", [{ title: "a" }, { title: "b" }, {
+      title: "c",
+      done: true,
+    }]);
+    // Every matched row is updated, but none matches the filter afterwards.
+    const gone = await sb.call("PATCH", "db/_table/todo?filter=done%3Dfalse", {
+      resource: [{ done: true }],
+    });
+    assert.equal(gone.status, 200, JSON.stringify(gone.body));
+    assert.deepEqual(gone.body, { resource: [] });
+    assert.deepEqual(
+      (await sb.call("GET", "db/_table/todo?filter=done%3Dtrue&count_only=true")).body,
+      3,
+    );
+    // limit/offset/order shape the answer, not the update.
+    const paged = await sb.call(
+      "PATCH",
+      "db/_table/todo?filter=done%3Dtrue&order=id%20desc&limit=1&offset=1&fields=id,qty",
+      { resource: [{ qty: 7 }] },
+    );
+    assert.deepEqual(paged.body, { resource: [{ id: 2, qty: 7 }] });
+    assert.deepEqual((await sb.call("GET", "db/_table/todo?fields=qty")).body, {
+      resource: [{ qty: 7 }, { qty: 7 }, { qty: 7 }],
+    });
+  });
+});
