@@ -284,8 +284,7 @@ class TableRequest {
 
   /**
    * Records the rowids matching the request's filter (within the role's rows) in a temporary
-   * table, so that filter-wide updates and deletes never hold the matches in memory. Returns the
-   * match count.
+   * table, so that filter-wide updates never hold the matches in memory. Returns the match count.
    */
   matchToTemp(): number {
     const w = this.where();
@@ -298,13 +297,6 @@ class TableRequest {
       }`,
       w.params,
     ).changes;
-  }
-
-  /** The first `maxRecords` matched rowids (what a response shows). */
-  matchedPage(): number[] {
-    return all(this.db, `SELECT r FROM ${MATCH} ORDER BY r LIMIT ?`, [this.env.maxRecords]).map(
-      (row) => Number(row.r),
-    );
   }
 
   /** `limit`/`offset` as df-sqldb's runQuery takes them: a limit outside 1..max is the max. */
@@ -360,7 +352,7 @@ class TableRequest {
   }
 }
 
-/** Temporary table of the rowids a filter-wide update or delete works on. */
+/** Temporary table of the rowids a filter-wide update works on. */
 const MATCH = `temp."_dfkit_match"`;
 
 function valueOf(record: Record<string, unknown>, field: string): unknown {
@@ -741,13 +733,21 @@ function deleteMany(r: TableRequest): Response {
   }
   if (r.filterOpt() !== undefined) {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
+    // df-sqldb's deleteRecordsByFilter runs runQuery (order, take/skip, capped at max records)
+    // and then deletes through the same builder: only that page is deleted and answered.
     const out = runSingle(r, () => {
-      if (r.matchToTemp() === 0) return [];
-      const result = r.matchedPage().map((rowid) => respondRow(r, rowid, idFields));
-      run(r.db, `delete from ${q(r.table.name)} where rowid IN (SELECT r FROM ${MATCH})`);
-      return result;
+      const page = r.filterPage();
+      const result = page.rowids.map((rowid) => respondRow(r, rowid, idFields));
+      if (page.rowids.length > 0) {
+        run(
+          r.db,
+          `delete from ${q(r.table.name)} where rowid IN (SELECT value FROM json_each(?))`,
+          [JSON.stringify(page.rowids)],
+        );
+      }
+      return { result, meta: page.meta };
     });
-    return json(wrap(out));
+    return json(wrap(out.result, out.meta));
   }
   const payload = r.ctx.payload;
   let records: Record<string, unknown>[] | null = null;

@@ -135,3 +135,38 @@ Deno.test("PATCH by filter answers the filter's rows after the update, paged", a
     });
   });
 });
+
+Deno.test("DELETE by filter deletes only the page limit/offset/order select", async () => {
+  await withTodo(async (sb) => {
+    await sb.call("POST", "db/_table/todo", ["a", "b", "c", "d"].map((title) => ({ title })));
+    const r = await sb.call("DELETE", "db/_table/todo?filter=done%3Dfalse&limit=2&order=id%20desc");
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { resource: [{ id: 4 }, { id: 3 }] });
+    assert.deepEqual((await sb.call("GET", "db/_table/todo?fields=id")).body, {
+      resource: [{ id: 1 }, { id: 2 }],
+    });
+  });
+});
+
+Deno.test("DELETE by filter without a limit stops at the max records cap", async () => {
+  const sb = await sandbox({ maxRecords: 3 });
+  try {
+    await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "t",
+        field: [{ name: "id", type: "id" }, { name: "v", type: "integer" }],
+      }],
+    });
+    await sb.call("POST", "db/_table/t", [1, 2, 3, 4, 5].map((v) => ({ v })));
+    const r = await sb.call("DELETE", "db/_table/t?filter=v%3E0");
+    assert.deepEqual(r.body, {
+      resource: [{ id: 1 }, { id: 2 }, { id: 3 }],
+      meta: { count: 5, next: 3 },
+    });
+    assert.deepEqual((await sb.call("GET", "db/_table/t?fields=id")).body, {
+      resource: [{ id: 4 }, { id: 5 }],
+    });
+  } finally {
+    await sb.close();
+  }
+});
