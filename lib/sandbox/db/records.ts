@@ -525,7 +525,9 @@ function readIds(r: TableRequest, ids: string[]): Response {
   const withKeys = withRelationKeys(r.table, items, related);
   const results: unknown[] = [];
   const failed: number[] = [];
-  ids.forEach((id, i) => {
+  // retrieveRecordsByIds stops at the first missing record unless `continue` is set.
+  const continueOnError = r.flag("continue");
+  for (const [i, id] of ids.entries()) {
     try {
       const rowid = r.rowidOf(idFields, id);
       const { sql, params } = selectSql({
@@ -539,8 +541,9 @@ function readIds(r: TableRequest, ids: string[]): Response {
     } catch (e) {
       failed.push(i);
       results.push(toDfError(e).toBatchEntry());
+      if (!continueOnError) break;
     }
-  });
+  }
   if (failed.length > 0) {
     throw new DfError(400, "Batch Error: Not all requested records could be retrieved.", {
       code: 1000,

@@ -170,3 +170,20 @@ Deno.test("DELETE by filter without a limit stops at the max records cap", async
     await sb.close();
   }
 });
+
+Deno.test("GET ?ids= stops at the first missing id unless continue is set", async () => {
+  await withTodo(async (sb) => {
+    await sb.call("POST", "db/_table/todo", [{ title: "a" }, { title: "b" }]);
+    const notFound = {
+      code: 404,
+      context: null,
+      message: "Record with identifier '999' not found.",
+      status_code: 404,
+    };
+    const stop = await sb.call("GET", "db/_table/todo?ids=999,1&fields=id");
+    assert.equal(stop.status, 400);
+    assert.deepEqual(errorOf(stop.body).context, { error: [0], resource: [notFound] });
+    const cont = await sb.call("GET", "db/_table/todo?ids=999,1&fields=id&continue=true");
+    assert.deepEqual(errorOf(cont.body).context, { error: [0], resource: [notFound, { id: 1 }] });
+  });
+});
