@@ -623,14 +623,36 @@ function getMany(r: TableRequest): Response {
 function post(r: TableRequest): Response {
   const records = recordsOf(r.ctx.payload);
   const mode = r.batch();
-  const idFields = r.wantsFullOutput() ? [] : r.idFields();
-  const out = runBatch(r.db, records, "created", mode, (rec) => {
-    const rowid = r.insert(rec);
-    return r.wantsFullOutput()
-      ? r.output(rowid, idFields)
-      : idOutput(r.table, idFields, rowid, r.db);
+  const idFields = r.wantsFullOutput() ? entryIdFields(r) : r.idFields();
+  return json(wrap(writeBatch(r, records, "created", mode, idFields, (rec) => r.insert(rec))));
+}
+
+/** Id fields of batch entries when `fields`/`related` ask for more: none on a keyless table. */
+function entryIdFields(r: TableRequest): string[] {
+  return r.table.primaryKey.length === 0 && r.opt("id_field") === undefined ? [] : r.idFields();
+}
+
+/**
+ * Runs a create or update batch. Each entry is the record's ids; the fields and related records
+ * asked for are read only once every record is written (df-sqldb's addToTransaction answers
+ * [id => value] and only commitTransaction, never reached on a failure, reads more), so a batch
+ * error lists ids only.
+ */
+function writeBatch<T>(
+  r: TableRequest,
+  items: T[],
+  verb: "created" | "updated",
+  mode: BatchMode,
+  idFields: string[],
+  write: (item: T) => number,
+): unknown[] {
+  const rowids: number[] = [];
+  const out = runBatch(r.db, items, verb, mode, (item) => {
+    const rowid = write(item);
+    rowids.push(rowid);
+    return idFields.length > 0 ? idOutput(r.table, idFields, rowid, r.db) : {};
   });
-  return json(wrap(out));
+  return r.wantsFullOutput() ? rowids.map((rowid) => r.output(rowid, idFields)) : out;
 }
 
 function respondRow(r: TableRequest, rowid: number, idFields: string[]): Record<string, unknown> {
@@ -671,10 +693,10 @@ function patchMany(r: TableRequest): Response {
   if (ids) {
     const records = recordsOf(r.ctx.payload);
     const idFields = r.idFields();
-    const out = runBatch(r.db, ids, "updated", mode, (id) => {
+    const out = writeBatch(r, ids, "updated", mode, idFields, (id) => {
       const rowid = r.rowidOf(idFields, id);
       r.update(rowid, records[0], idFields);
-      return respondRow(r, rowid, idFields);
+      return rowid;
     });
     return json(wrap(out));
   }
@@ -702,10 +724,10 @@ function patchMany(r: TableRequest): Response {
     return json(wrap(out, page.meta));
   }
   const idFields = r.idFields();
-  const out = runBatch(r.db, records, "updated", mode, (rec) => {
+  const out = writeBatch(r, records, "updated", mode, idFields, (rec) => {
     const rowid = r.rowidOfRecord(idFields, asRecord(rec));
     r.update(rowid, rec, idFields);
-    return respondRow(r, rowid, idFields);
+    return rowid;
   });
   return json(wrap(out));
 }

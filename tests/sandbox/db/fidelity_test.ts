@@ -187,3 +187,32 @@ Deno.test("GET ?ids= stops at the first missing id unless continue is set", asyn
     assert.deepEqual(errorOf(cont.body).context, { error: [0], resource: [notFound, { id: 1 }] });
   });
 });
+
+Deno.test("batch errors list only ids for written records, even when fields asks for more", async () => {
+  await withTodo(async (sb) => {
+    const expected = {
+      error: [1],
+      resource: [{ id: 1 }, {
+        code: 400,
+        context: null,
+        message: "Field 'title' can not be NULL.",
+        status_code: 400,
+      }, { id: 2 }],
+    };
+    const post = await sb.call("POST", "db/_table/todo?fields=*&continue=true", {
+      resource: [{ title: "a" }, { title: null }, { title: "b" }],
+    });
+    assert.equal(post.status, 400);
+    assert.deepEqual(errorOf(post.body).context, expected);
+    const patch = await sb.call("PATCH", "db/_table/todo?fields=*&continue=true", {
+      resource: [{ id: 1, qty: 1 }, { id: 2, title: null }, { id: 2, qty: 2 }],
+    });
+    assert.equal(patch.status, 400);
+    assert.deepEqual(errorOf(patch.body).context, expected);
+    // Without a failure the fields asked for come back, read after every record is written.
+    const ok = await sb.call("PATCH", "db/_table/todo?fields=id,qty", {
+      resource: [{ id: 1, qty: 5 }, { id: 1, qty: 6 }],
+    });
+    assert.deepEqual(ok.body, { resource: [{ id: 1, qty: 6 }, { id: 1, qty: 6 }] });
+  });
+});
