@@ -524,18 +524,30 @@ function applyTable(
   return existing.name;
 }
 
-function tableDefs(payload: unknown): Def[] {
-  if (Array.isArray(payload)) return payload as Def[];
-  if (payload && typeof payload === "object") {
+/** DbSchemaResource's verb word in "No data in schema <verb> request." */
+type SchemaVerb = "create" | "update" | "delete";
+
+/** The definitions of a request (ResourcesWrapper::unwrapResources), none being a 400. */
+function tableDefs(payload: unknown, verb: SchemaVerb): Def[] {
+  let defs: unknown[] = [];
+  if (Array.isArray(payload)) defs = payload;
+  else if (payload && typeof payload === "object") {
     const p = payload as Def;
-    if (Array.isArray(p.resource)) return p.resource as Def[];
-    if (Array.isArray(p.table)) return p.table as Def[];
-    if (typeof p.name === "string") return [p];
+    if (Array.isArray(p.resource)) defs = p.resource;
+    else if (Array.isArray(p.table)) defs = p.table;
+    else if (Object.keys(p).length > 0) defs = [p];
   }
-  throw new DfError(
-    400,
-    `No table definitions in request. Send {"resource":[{"name":"t","field":[...]}]}.`,
-  );
+  if (defs.length === 0) throw new DfError(400, `No data in schema ${verb} request.`);
+  return defs.map((d) => (d && typeof d === "object" && !Array.isArray(d) ? d : {}) as Def);
+}
+
+/**
+ * createTables refuses the whole request when a definition has no name (updateTables also an
+ * empty one), before changing anything.
+ */
+function checkNamed(defs: Def[], create: boolean): void {
+  const unnamed = defs.some((d) => create ? d.name === undefined || d.name === null : !d.name);
+  if (unnamed) throw new DfError(400, "Table schema received does not have a valid name.");
 }
 
 function schemaOut(env: DbEnv, ctx: RequestContext, name: string, full: boolean): unknown {
@@ -578,8 +590,14 @@ function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
   switch (ctx.method) {
     case "GET": {
       const idsRaw = ctx.option("ids");
+      // describeTable's message quotes the name singly, unlike the `_schema/{table}` path's.
+      const described = (n: string) => {
+        const t = env.catalog.describe(n);
+        if (!t) throw new DfError(404, `Table '${n}' does not exist in the database.`);
+        return t.name;
+      };
       const names = idsRaw
-        ? idsRaw.split(",").map((s) => s.trim()).filter(Boolean).map((n) => mustTable(env, n).name)
+        ? idsRaw.split(",").map((s) => s.trim()).filter(Boolean).map(described)
         : env.catalog.tableNames();
       const visible = names.filter((n) => readable(ctx, `_schema/${n}`));
       if (toBool(ctx.option("as_list"))) return json(wrap(visible));
@@ -588,7 +606,8 @@ function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
     case "POST":
     case "PATCH":
     case "PUT": {
-      const defs = tableDefs(ctx.payload);
+      const defs = tableDefs(ctx.payload, ctx.method === "POST" ? "create" : "update");
+      checkNamed(defs, ctx.method === "POST");
       const mode = ctx.method === "POST" ? "create" : ctx.method === "PUT" ? "put" : "patch";
       const checkExist = ctx.flag("check_exist");
       const names = batchNames(defs);
@@ -611,10 +630,14 @@ function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
       let names: string[];
       if (idsRaw) names = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
       else {
-        names = tableDefs(ctx.payload).map((d) => String(d.name ?? ""));
+        names = tableDefs(ctx.payload, "delete").map((d) => String(d.name ?? ""));
       }
+      if (names.length === 0) throw new DfError(400, "No data in schema delete request.");
       const out = names.map((n) => {
-        const real = mustTable(env, n).name;
+        if (!n) throw new DfError(400, "Table name can not be empty.");
+        // DbSchemaResource::deleteTable's own wording, unlike the per-table paths'.
+        const real = env.catalog.describe(n)?.name;
+        if (!real) throw new DfError(404, `Table '${n}' not found.`);
         dropTable(env, real);
         return { name: real };
       });
@@ -675,7 +698,7 @@ function schemaField(
       ? ctx.payload as Def
       : {};
     defs = [{ ...p, name: field }];
-  } else defs = tableDefs(ctx.payload);
+  } else defs = tableDefs(ctx.payload, ctx.method === "POST" ? "create" : "update");
   alterTable(env, table, { field: defs }, false);
   const after = mustTable(env, table.name);
   const out = defs.map((d) => {

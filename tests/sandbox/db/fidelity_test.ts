@@ -216,3 +216,39 @@ Deno.test("batch errors list only ids for written records, even when fields asks
     assert.deepEqual(ok.body, { resource: [{ id: 1, qty: 6 }, { id: 1, qty: 6 }] });
   });
 });
+
+Deno.test("_schema errors use DbSchemaResource's wording", async () => {
+  await withTodo(async (sb) => {
+    const expect = async (
+      method: string,
+      path: string,
+      body: unknown,
+      status: number,
+      message: string,
+    ) => {
+      const r = await sb.call(method, path, body);
+      assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.body)}`);
+      assert.equal(errorOf(r.body).message, message, `${method} ${path}`);
+    };
+    await expect("POST", "db/_schema", {}, 400, "No data in schema create request.");
+    await expect("PATCH", "db/_schema", { resource: [] }, 400, "No data in schema update request.");
+    await expect("DELETE", "db/_schema", undefined, 400, "No data in schema delete request.");
+    await expect("DELETE", "db/_schema?ids=nosuch", undefined, 404, "Table 'nosuch' not found.");
+    await expect(
+      "GET",
+      "db/_schema?ids=nosuch",
+      undefined,
+      404,
+      "Table 'nosuch' does not exist in the database.",
+    );
+    // A nameless definition refuses the whole request, before anything is created.
+    await expect(
+      "POST",
+      "db/_schema",
+      { resource: [{ name: "t2", field: [{ name: "id", type: "id" }] }, { field: [] }] },
+      400,
+      "Table schema received does not have a valid name.",
+    );
+    assert.deepEqual((await sb.call("GET", "db/_table")).body, { resource: [{ name: "todo" }] });
+  });
+});
