@@ -433,7 +433,7 @@ export function parseRecord(
         `Field '${f.name}': SQL expressions are not supported by the sandbox; send a plain value.`,
       );
     }
-    values.set(f.name, toSqlValue(f.type, f.name, value));
+    values.set(f.name, toSqlValue(f.type, f.name, value, f.allowNull));
     given++;
   }
   const related: { name: string; value: unknown }[] = [];

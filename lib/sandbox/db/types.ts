@@ -199,19 +199,43 @@ export type SqlValue = string | number | bigint | null | Uint8Array;
 
 const NUMERIC_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
-/** Converts one request value for a column of DF type `type` into a bound value (or a 400). */
-export function toSqlValue(type: string, field: string, value: unknown): SqlValue {
+/** df-database's typecastToNative turns '' into null for these (nullable) integer types. */
+const EMPTY_TO_NULL_TYPES = new Set([
+  "integer",
+  "id",
+  "reference",
+  "user_id",
+  "user_id_on_create",
+  "user_id_on_update",
+]);
+
+/** PHP's floatval of a string: its leading number, or 0 when it has none. */
+function phpFloatval(value: string): number {
+  const m = /^[ \t\n\r\v\f]*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?/.exec(value);
+  return m ? Number(m[0]) : 0;
+}
+
+/**
+ * Converts one request value for a column of DF type `type` into a bound value (or a 400),
+ * following df-database's Schema::typecastToNative where it converts rather than refuses.
+ */
+export function toSqlValue(
+  type: string,
+  field: string,
+  value: unknown,
+  allowNull = false,
+): SqlValue {
   if (value === null || value === undefined) return null;
   if (type === "boolean") {
+    // filter_var(FILTER_VALIDATE_BOOLEAN): only 1/true/on/yes are true ("t", "y", 2 are false).
     if (typeof value === "boolean") return value ? 1 : 0;
-    if (typeof value === "number") return value !== 0 ? 1 : 0;
-    if (typeof value === "string") {
-      const v = value.trim().toLowerCase();
-      return ["true", "1", "yes", "on", "y", "t"].includes(v) ? 1 : 0;
+    if (typeof value === "number" || typeof value === "string") {
+      return ["1", "true", "on", "yes"].includes(String(value).trim().toLowerCase()) ? 1 : 0;
     }
     throw new DfError(400, `Field '${field}' must be a valid boolean.`);
   }
   if (INTEGER_TYPES.has(type)) {
+    if (value === "" && allowNull && EMPTY_TO_NULL_TYPES.has(type)) return null;
     if (typeof value === "boolean") return value ? 1 : 0;
     if (typeof value === "number" && Number.isFinite(value)) return Math.trunc(value);
     if (typeof value === "string" && NUMERIC_RE.test(value)) {
@@ -229,6 +253,8 @@ export function toSqlValue(type: string, field: string, value: unknown): SqlValu
     if (typeof value === "boolean") return value ? 1 : 0;
     if (typeof value === "number" && Number.isFinite(value)) return value;
     if (typeof value === "string" && NUMERIC_RE.test(value)) return Number(value);
+    // floatval: any other text is its leading number or 0 (money is passed through as given).
+    if (typeof value === "string" && type !== "money") return phpFloatval(value);
     throw new DfError(400, `Field '${field}' must be a valid number.`);
   }
   if (type === "binary") {

@@ -252,3 +252,36 @@ Deno.test("_schema errors use DbSchemaResource's wording", async () => {
     assert.deepEqual((await sb.call("GET", "db/_table")).body, { resource: [{ name: "todo" }] });
   });
 });
+
+Deno.test("write values convert as typecastToNative does: floatval, '' to null, filter_var booleans", async () => {
+  await withTodo(async (sb) => {
+    const rows = [
+      { title: "a", price: "abc" },
+      { title: "b", price: "12.5kg", qty: "" },
+      { title: "c", done: "t" },
+      { title: "d", done: "y" },
+      { title: "e", done: "Yes" },
+      { title: "f", done: 2 },
+    ];
+    const r = await sb.call("POST", "db/_table/todo", { resource: rows });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual((await sb.call("GET", "db/_table/todo?fields=price,qty,done")).body, {
+      resource: [
+        { price: 0, qty: null, done: false },
+        { price: 12.5, qty: null, done: false },
+        { price: null, qty: null, done: false },
+        { price: null, qty: null, done: false },
+        { price: null, qty: null, done: true },
+        { price: null, qty: null, done: false },
+      ],
+    });
+    // Refusals typecastToNative shares keep their messages.
+    const bad = await sb.call("POST", "db/_table/todo", { resource: [{ title: "g", qty: "x" }] });
+    assert.deepEqual((errorOf(bad.body).context as Rec).resource, [{
+      code: 400,
+      context: null,
+      message: "Field 'qty' must be a valid integer.",
+      status_code: 400,
+    }]);
+  });
+});
