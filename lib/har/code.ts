@@ -19,6 +19,25 @@ export function str(s: string): string {
 }
 
 /**
+ * Text safe inside a `//` comment: line terminators (which would end the comment and let the
+ * rest run as code) and other control characters are shown as `\uXXXX` escapes.
+ */
+export function commentText(s: string): string {
+  return s.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** A valid identifier made of `text`'s letters and digits (`fallback` when none are left). */
+export function identifier(text: string, fallback = "result"): string {
+  const name = text.replace(/[^A-Za-z0-9]+([A-Za-z0-9])/g, (_, c) => c.toUpperCase())
+    .replace(/[^A-Za-z0-9]/g, "");
+  return IDENT.test(name) ? name : /^\d/.test(name) ? `r${name}` : fallback;
+}
+
+/**
  * Prints a value as a TypeScript literal; arrays and objects that do not fit in `width` columns
  * (counted from `indent`) are broken one item per line, the way `deno fmt` would.
  */

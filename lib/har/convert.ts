@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Expr, literal, str } from "./code.ts";
+import { commentText, Expr, identifier, literal, str } from "./code.ts";
 import { isSecretField, isSecretHeader, REDACTED, SECRET_QUERY_PARAMS } from "./secrets.ts";
 import { type CheckedEntry, checkHar, HarError } from "./validate.ts";
 
@@ -80,7 +80,6 @@ interface Step {
   binding?: Binding;
 }
 
-const camel = (s: string) => s.replace(/[^A-Za-z0-9]+([A-Za-z0-9])/g, (_, c) => c.toUpperCase());
 const envSlug = (s: string) =>
   s.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "").toUpperCase();
 
@@ -118,8 +117,8 @@ class Conversion {
   readonly seenReads = new Set<string>();
 
   bindingName(base: string): string {
-    let name = camel(base) || "result";
-    if (/^\d/.test(name)) name = `r${name}`;
+    // Table names come from the recording: only their letters and digits make the name.
+    let name = identifier(base);
     if (RESERVED.has(name)) name = `${name}Record`;
     let candidate = name;
     for (let n = 2; this.names.has(candidate); n++) candidate = `${name}${n}`;
@@ -273,13 +272,16 @@ function readQuery(url: URL, tunnelled: boolean, bodyParams?: Record<string, unk
 /** Converts one kept entry into a step. */
 function convertEntry(c: Conversion, e: CheckedEntry, method: string, seg: string[]): Step {
   const path = seg.join("/");
-  const title = `#${e.index} ${method} /api/v2/${path}${
-    [...e.url.searchParams.keys()].some((k) => !SECRET_QUERY_PARAMS.has(k.toLowerCase()))
-      ? "?" + [...e.url.searchParams]
-        .filter(([k]) => !SECRET_QUERY_PARAMS.has(k.toLowerCase()))
-        .map(([k, v]) => `${k}=${v}`).join("&")
-      : ""
-  }`;
+  // The title goes into a `//` comment: a line break in the recorded URL must not end it.
+  const title = commentText(
+    `#${e.index} ${method} /api/v2/${path}${
+      [...e.url.searchParams.keys()].some((k) => !SECRET_QUERY_PARAMS.has(k.toLowerCase()))
+        ? "?" + [...e.url.searchParams]
+          .filter(([k]) => !SECRET_QUERY_PARAMS.has(k.toLowerCase()))
+          .map(([k, v]) => `${k}=${v}`).join("&")
+        : ""
+    }`,
+  );
   const body = parseJson(e.body);
   const tunnelled = method !== e.method;
   const bodyParams =
@@ -465,6 +467,8 @@ function effectiveMethod(e: CheckedEntry): string {
     e.url.searchParams.get("method") ?? e.headers.get("x-http-method-override") ??
     e.url.searchParams.get("_method");
   const verb = override?.trim().toUpperCase() || "POST";
+  // Anything but a plain verb is not one DreamFactory would honour: the call stays a POST.
+  if (!/^[A-Z]+$/.test(verb)) return "POST";
   return verb === "MERGE" ? "PATCH" : verb;
 }
 
@@ -567,7 +571,9 @@ function header(c: Conversion, total: number, options: FromHarOptions): string[]
   if (left.length) lines.push(`// Left out: ${left.join(", ")}.`);
   lines.push(
     options.profile
-      ? `// Credentials come from the "${options.profile}" profile, never from the recording.`
+      ? `// Credentials come from the "${
+        commentText(options.profile)
+      }" profile, never from the recording.`
       : "// Credentials come from DF_URL with DF_EMAIL/DF_PASSWORD, DF_API_KEY or DF_SESSION_TOKEN,",
   );
   if (!options.profile) lines.push("// never from the recording.");
