@@ -7,7 +7,16 @@
  */
 
 import { commentText, Expr, identifier, literal, str } from "./code.ts";
-import { isSecretField, isSecretHeader, REDACTED, SECRET_QUERY_PARAMS } from "./secrets.ts";
+import {
+  forEachSecret,
+  isCredentialName,
+  isSecretField,
+  isSecretHeader,
+  isSecretMember,
+  parseForm,
+  REDACTED,
+  SECRET_QUERY_PARAMS,
+} from "./secrets.ts";
 import { type CheckedEntry, checkHar, HarError } from "./validate.ts";
 
 /** Options of {@linkcode fromHar}. */
@@ -82,6 +91,11 @@ interface Step {
 
 const envSlug = (s: string) =>
   s.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "").toUpperCase();
+/** An environment variable name from words (`["appid", "weather"]` -> `APPID_WEATHER`). */
+const envName = (...parts: string[]) => {
+  const name = parts.map(envSlug).filter(Boolean).join("_") || "SECRET";
+  return /^\d/.test(name) ? `SECRET_${name}` : name; // a shell cannot set `1PW=...`
+};
 
 function parseJson(text: string | undefined): unknown {
   if (text === undefined || text.trim() === "") return undefined;
@@ -113,6 +127,8 @@ class Conversion {
   /** Credentials already emitted as `secret(NAME)`, so one value always maps to one name. */
   readonly assigned = new Map<string, string>();
   readonly envVars = new Set<string>();
+  /** Which value each emitted name stands for, so two different secrets never share one. */
+  readonly taken = new Map<string, string>();
   skipped = { session: 0, reads: 0, failed: 0, other: 0, duplicateReads: 0 };
   readonly seenReads = new Set<string>();
 
@@ -145,20 +161,28 @@ class Conversion {
       this.envVars.add(envName);
       return new Expr(`secret(${str(envName)})`);
     }
-    const name = this.assigned.get(value) ?? envName;
+    let name = this.assigned.get(value);
+    if (name === undefined) {
+      name = envName;
+      for (let n = 2; this.taken.has(name) && this.taken.get(name) !== value; n++) {
+        name = `${envName}_${n}`;
+      }
+    }
     this.assigned.set(value, name);
+    this.taken.set(name, value);
     this.secretValues.set(value, name);
     this.envVars.add(name);
     return new Expr(`secret(${str(name)})`);
   }
 
-  /** Learns credentials seen in headers, query and session responses, so none is copied. */
+  /** Learns credentials seen in headers, query, bodies and session responses, so none is
+   * copied. */
   learnSecrets(e: CheckedEntry): void {
     for (const [k, v] of e.headers) {
       if (isSecretHeader(k) && v) this.noteSecret(v.replace(/^Bearer\s+/i, ""));
     }
     for (const [k, v] of e.url.searchParams) {
-      if (SECRET_QUERY_PARAMS.has(k.toLowerCase()) && v) this.noteSecret(v);
+      if (isCredentialName(k) && v) this.noteSecret(v);
     }
     // Responses describe fields too (`"password": "string"` in system/environment): only
     // credentials the server hands out count there; in requests every secret field does.
@@ -172,7 +196,35 @@ class Conversion {
       }
     };
     walk(parseJson(e.responseBody), (k) => ISSUED_CREDENTIALS.has(k));
-    walk(parseJson(e.body), isSecretField);
+    forEachSecret(this.requestBody(e), (v) => this.noteSecret(v));
+  }
+
+  /** The request body parsed: JSON, or a form as an object of strings. */
+  requestBody(e: CheckedEntry): unknown {
+    return parseJson(e.body) ?? (e.body ? parseForm(e.body, e.bodyType) : undefined);
+  }
+
+  /** True when a query parameter carries a credential (by its name, or a value seen as one). */
+  isSecretQuery(key: string, value: string): boolean {
+    return value !== "" && (isCredentialName(key) || this.secretValues.has(value));
+  }
+
+  /** A query value ready to print: credentials (by name or value) become env lookups. */
+  queryValue(key: string, value: string, owner: string): unknown {
+    if (this.isSecretQuery(key, value)) {
+      return this.secretExpr(envName(key, owner), value);
+    }
+    return value;
+  }
+
+  /** The variable a secret at `obj[key]` is read from, named after what it is and whose. */
+  secretName(obj: Record<string, unknown>, key: string, owner: string): string {
+    if (key === "value" && typeof obj.name === "string" && !isSecretField(key)) {
+      // A lookup or a header/parameter pair: its own name says what it is.
+      const prefix = "private" in obj ? ["LOOKUP"] : [];
+      return envName(...prefix, obj.name, envSlug(owner) === envSlug(obj.name) ? "" : owner);
+    }
+    return envName(key, owner || "VALUE");
   }
 
   noteSecret(value: string): void {
@@ -182,26 +234,39 @@ class Conversion {
   }
 
   /** A body value ready to print: secrets to env lookups, earlier-created ids to variables. */
-  transform(value: unknown, owner: string, ownRefKey?: string, key?: string): unknown {
-    if (key && isSecretField(key) && typeof value === "string" && value !== "") {
-      return this.secretExpr(`${envSlug(key)}_${envSlug(owner) || "VALUE"}`, value);
-    }
+  transform(value: unknown, owner: string, inConfig = false): unknown {
     if (typeof value === "string" && this.secretValues.has(value)) {
       return this.secretExpr(this.secretValues.get(value)!, value);
     }
-    if (key && FOREIGN_KEYS[key] && (typeof value === "number" || typeof value === "string")) {
+    if (Array.isArray(value)) return value.map((v) => this.transform(v, owner, inConfig));
+    if (value && typeof value === "object") {
+      const obj = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(obj)) out[k] = this.member(obj, k, owner, inConfig);
+      return out;
+    }
+    return value;
+  }
+
+  /** `obj[key]` transformed (see {@linkcode transform}); `ownRefKey`: `obj` is such a record. */
+  member(
+    obj: Record<string, unknown>,
+    key: string,
+    owner: string,
+    inConfig: boolean,
+    ownRefKey?: string,
+  ): unknown {
+    const value = obj[key];
+    if (isSecretMember(obj, key, inConfig)) {
+      return this.secretExpr(this.secretName(obj, key, owner), value as string);
+    }
+    if (FOREIGN_KEYS[key] && (typeof value === "number" || typeof value === "string")) {
       return this.idExpr(FOREIGN_KEYS[key], value);
     }
     if (key === "id" && ownRefKey && (typeof value === "number" || typeof value === "string")) {
       return this.idExpr(ownRefKey, value);
     }
-    if (Array.isArray(value)) return value.map((v) => this.transform(v, owner));
-    if (value && typeof value === "object") {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.transform(v, owner, undefined, k);
-      return out;
-    }
-    return value;
+    return this.transform(value, owner, inConfig || key === "config");
   }
 
   /** Who a record is, for naming its secrets: its email, username or name, else `hint`. */
@@ -212,7 +277,7 @@ class Conversion {
   record(rec: Record<string, unknown>, refKey: string, ownerHint = ""): unknown {
     const owner = this.ownerOf(rec, ownerHint);
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(rec)) out[k] = this.transform(v, owner, refKey, k);
+    for (const k of Object.keys(rec)) out[k] = this.member(rec, k, owner, false, refKey);
     return out;
   }
 }
@@ -227,7 +292,13 @@ const RESERVED = new Set(
 const TRUE = new Set(["true", "1", "yes"]);
 
 /** Query parameters split into builder calls, write options and the rest. */
-function readQuery(url: URL, tunnelled: boolean, bodyParams?: Record<string, unknown>) {
+function readQuery(
+  c: Conversion,
+  url: URL,
+  tunnelled: boolean,
+  owner: string,
+  bodyParams?: Record<string, unknown>,
+) {
   const q = new Map<string, string>();
   for (const [k, v] of url.searchParams) {
     if (SECRET_QUERY_PARAMS.has(k.toLowerCase())) continue;
@@ -265,7 +336,7 @@ function readQuery(url: URL, tunnelled: boolean, bodyParams?: Record<string, unk
     rollback: take("rollback"),
     force: take("force"),
     countOnly: take("count_only"),
-    rest: q,
+    rest: new Map([...q].map(([k, v]) => [k, c.queryValue(k, v, owner)])),
   };
 }
 
@@ -273,23 +344,20 @@ function readQuery(url: URL, tunnelled: boolean, bodyParams?: Record<string, unk
 function convertEntry(c: Conversion, e: CheckedEntry, method: string, seg: string[]): Step {
   const path = seg.join("/");
   // The title goes into a `//` comment: a line break in the recorded URL must not end it.
+  const shown = [...e.url.searchParams]
+    .filter(([k]) => !SECRET_QUERY_PARAMS.has(k.toLowerCase()))
+    .map(([k, v]) => `${k}=${c.isSecretQuery(k, v) ? "[secret]" : v}`);
   const title = commentText(
-    `#${e.index} ${method} /api/v2/${path}${
-      [...e.url.searchParams.keys()].some((k) => !SECRET_QUERY_PARAMS.has(k.toLowerCase()))
-        ? "?" + [...e.url.searchParams]
-          .filter(([k]) => !SECRET_QUERY_PARAMS.has(k.toLowerCase()))
-          .map(([k, v]) => `${k}=${v}`).join("&")
-        : ""
-    }`,
+    `#${e.index} ${method} /api/v2/${path}${shown.length ? "?" + shown.join("&") : ""}`,
   );
-  const body = parseJson(e.body);
+  const body = c.requestBody(e);
   const tunnelled = method !== e.method;
   const bodyParams =
     (method === "GET" || method === "DELETE") && body && typeof body === "object" &&
       !Array.isArray(body) && !("resource" in body)
       ? body as Record<string, unknown>
       : undefined;
-  const q = readQuery(e.url, tunnelled, bodyParams);
+  const q = readQuery(c, e.url, tunnelled, seg[0], bodyParams);
   const [service, second, third, fourth] = seg;
 
   let base: string | undefined;
@@ -446,18 +514,33 @@ function rawStep(
   title: string,
   body: unknown,
 ): Step {
-  const query: Record<string, string> = {};
+  const owner = path.split("/")[0];
+  const query: Record<string, unknown> = {};
   for (const [k, v] of e.url.searchParams) {
-    if (!SECRET_QUERY_PARAMS.has(k.toLowerCase())) query[k] = v;
+    if (!SECRET_QUERY_PARAMS.has(k.toLowerCase())) query[k] = c.queryValue(k, v, owner);
   }
   const opts: Record<string, unknown> = {};
   if (Object.keys(query).length) opts.query = query;
-  if (body !== undefined) opts.body = c.transform(body, path.split("/").pop() ?? "");
-  else if (e.body) opts.body = e.body;
+  let note = "";
+  if (body === undefined && e.body) {
+    // Neither JSON nor a form: its secrets cannot be told apart, so none of it is copied.
+    note = `// The recorded body (${
+      commentText(e.bodyType || "no type")
+    }, ${e.body.length} characters) is not copied: it may hold credentials. Add it here.\n`;
+  }
+  if (body !== undefined) {
+    const last = path.split("/").pop() ?? "";
+    const one = body && typeof body === "object" && !Array.isArray(body);
+    opts.body = c.transform(body, one ? c.ownerOf(body as Record<string, unknown>, last) : last);
+  }
   const head = `await df.request(${str(method)}, ${str(path)}`;
   const optText = Object.keys(opts).length ? `, ${literal(opts, 0, 100 - head.length - 16)}` : "";
   const call = `${head}${optText})`;
-  return { index: e.index, title, code: method === "GET" ? `console.log(${call});` : `${call};` };
+  return {
+    index: e.index,
+    title,
+    code: note + (method === "GET" ? `console.log(${call});` : `${call};`),
+  };
 }
 
 /** The method the server saw: DreamFactory honours `X-HTTP-Method` on POST (tunnelling). */
@@ -543,7 +626,13 @@ export function fromHar(har: unknown, options: FromHarOptions = {}): string {
       }
       c.seenReads.add(key);
     }
-    c.steps.push(convertEntry(c, e, method, seg));
+    const step = convertEntry(c, e, method, seg);
+    if (parseJson(e.body) === undefined && c.requestBody(e) !== undefined) {
+      const code = step.code;
+      const note = "// Recorded as a form; sent as JSON, which DreamFactory reads the same way.\n";
+      step.code = typeof code === "string" ? note + code : (b) => note + code(b);
+    }
+    c.steps.push(step);
   }
   if (apiCalls === 0) {
     throw new HarError(

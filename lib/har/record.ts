@@ -8,10 +8,14 @@
 import type { DreamFactory } from "../client.ts";
 import type { HttpExchange } from "../transport.ts";
 import {
+  forEachSecret,
+  isCredentialName,
   isSecretHeader,
+  parseForm,
   redactBodyText,
   REDACTED,
   redactUrl,
+  scrubString,
   SECRET_QUERY_PARAMS,
 } from "./secrets.ts";
 import type { Har, HarEntry, HarNameValue } from "./types.ts";
@@ -62,17 +66,28 @@ export function exchangeToHarEntry(
   ex: HttpExchange,
   knownSecrets: readonly string[] = [],
 ): HarEntry {
-  const url = redactUrl(ex.url);
+  // A secret may come back inside a URL (a filter on a password), percent-encoded or not.
+  const encoded = knownSecrets.map(encodeURIComponent);
+  let url = scrubString(scrubString(redactUrl(ex.url), knownSecrets), encoded);
   let queryString: HarNameValue[] = [];
   try {
-    queryString = [...new URL(url).searchParams].map(([name, value]) => ({
+    const parsed = new URL(url);
+    queryString = [...parsed.searchParams].map(([name, value]) => ({
       name,
-      value: SECRET_QUERY_PARAMS.has(name.toLowerCase()) ? REDACTED : value,
+      value: SECRET_QUERY_PARAMS.has(name.toLowerCase()) || isCredentialName(name) && value
+        ? REDACTED
+        : value,
     }));
+    for (const { name, value } of queryString) {
+      if (value === REDACTED && parsed.searchParams.get(name) !== REDACTED) {
+        parsed.searchParams.set(name, REDACTED);
+        url = parsed.href;
+      }
+    }
   } catch { /* not a URL: leave the query empty */ }
   const requestBody = ex.requestBody === undefined
     ? undefined
-    : redactBodyText(ex.requestBody, knownSecrets);
+    : redactBodyText(ex.requestBody, knownSecrets, mimeOf(ex.requestHeaders, ""));
   const responseBody = redactBodyText(ex.responseBody ?? "", knownSecrets);
   const encoder = new TextEncoder();
   const entry: HarEntry = {
@@ -136,7 +151,23 @@ export function exchangeToHarEntry(
  */
 export function recordHar(df: Pick<DreamFactory, "onExchange">): HarRecorder {
   const entries: HarEntry[] = [];
-  const unsubscribe = df.onExchange((ex) => entries.push(exchangeToHarEntry(ex)));
+  // Secrets this recorder redacted from request bodies (a private lookup's value, a service's
+  // key), kept to blank them wherever they come back: URLs, responses, later bodies.
+  const known = new Set<string>();
+  const unsubscribe = df.onExchange((ex) => {
+    if (ex.requestBody) {
+      let body: unknown;
+      try {
+        body = JSON.parse(ex.requestBody);
+      } catch {
+        body = parseForm(ex.requestBody, mimeOf(ex.requestHeaders, ""));
+      }
+      forEachSecret(body, (v) => {
+        if (v.length >= 6 && v !== REDACTED) known.add(v);
+      });
+    }
+    entries.push(exchangeToHarEntry(ex, [...known]));
+  });
   let stopped = false;
   const toHar = (): Har => ({
     log: {

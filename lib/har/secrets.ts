@@ -5,6 +5,8 @@
  * @module
  */
 
+import { isSecretConfig, MASK } from "../migrate/secrets.ts";
+
 /** The placeholder written in place of a secret. */
 export const REDACTED = "[REDACTED]";
 
@@ -34,16 +36,86 @@ export const SECRET_FIELDS: ReadonlySet<string> = new Set([
   "refresh_token",
   "client_secret",
   "secret",
+  "security_answer",
 ]);
+
+/**
+ * Credentials a service `config` holds under names that are harmless elsewhere: S3's `key`,
+ * Azure's `account_key`, an upstream API's `appid` parameter.
+ */
+const CONFIG_SECRETS = /^(key|account_?key|app_?id|app_?key|secret_?key|passphrase)$/i;
+
+/** A URL with a password (`mongodb://app:pw@host`) or a connection string with one (`Pwd=...;`). */
+const EMBEDDED_CREDENTIAL =
+  /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*:[^/?#@\s]+@|(^|;)\s*(password|pwd|account_?key|shared_?access_?key)\s*=\s*[^;\s]/i;
 
 /** True when a header with this name carries a credential. */
 export function isSecretHeader(name: string): boolean {
   return SECRET_HEADERS.has(name.toLowerCase());
 }
 
-/** True when a JSON field with this name holds a secret. */
+/**
+ * True when a JSON field with this name holds a secret: {@linkcode SECRET_FIELDS}, and the names
+ * `dfkit migrate` keeps out of snapshots (`*_password`, `*_token`, `private_key`, ...).
+ */
 export function isSecretField(name: string): boolean {
-  return SECRET_FIELDS.has(name.toLowerCase());
+  return SECRET_FIELDS.has(name.toLowerCase()) || isSecretConfig(name, "?");
+}
+
+/** True when something named so (a field, a header, a query parameter) carries a credential. */
+export function isCredentialName(name: string): boolean {
+  return isSecretField(name) || CONFIG_SECRETS.test(name);
+}
+
+const truthy = (v: unknown) => v === true || v === 1 || v === "1" || v === "true";
+
+/**
+ * True when `obj[key]`, a non-empty string, is a secret: by its name (see
+ * {@linkcode isSecretField}, and inside a service `config` also S3 `key`, Azure `account_key`);
+ * as the `value` of a private lookup or of a `{name, value}` pair named like a credential (a remote
+ * service's `Authorization` header or `appid` parameter); or when it has a password inside.
+ * `inConfig`: `obj` is (inside) a `config` object.
+ */
+export function isSecretMember(obj: Record<string, unknown>, key: string, inConfig: boolean) {
+  const value = obj[key];
+  // DreamFactory's mask stands for a stored secret: it is not one itself.
+  if (typeof value !== "string" || value === "" || value === MASK) return false;
+  if (isSecretField(key) || inConfig && CONFIG_SECRETS.test(key)) return true;
+  if (
+    key === "value" &&
+    (truthy(obj.private) || typeof obj.name === "string" && isCredentialName(obj.name))
+  ) return true;
+  return EMBEDDED_CREDENTIAL.test(value);
+}
+
+/** Calls `found` for every secret string in a JSON value (see {@linkcode isSecretMember}). */
+export function forEachSecret(
+  value: unknown,
+  found: (value: string, key: string, obj: Record<string, unknown>) => void,
+  inConfig = false,
+): void {
+  if (Array.isArray(value)) value.forEach((v) => forEachSecret(v, found, inConfig));
+  else if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    for (const [k, v] of Object.entries(obj)) {
+      if (isSecretMember(obj, k, inConfig)) found(v as string, k, obj);
+      else forEachSecret(v, found, inConfig || k === "config");
+    }
+  }
+}
+
+/**
+ * A form-encoded body (`email=a%40b.c&password=...`) as an object, or undefined when the text
+ * is not one.
+ */
+export function parseForm(text: string, mimeType = ""): Record<string, string> | undefined {
+  const looksLikeForm = /^[^=&\s{}[\]"]+=[^&\s]*(&[^=&\s]+=[^&\s]*)*$/.test(text.trim());
+  if (!/x-www-form-urlencoded/i.test(mimeType) && !looksLikeForm) return undefined;
+  try {
+    return Object.fromEntries(new URLSearchParams(text.trim()));
+  } catch {
+    return undefined;
+  }
 }
 
 /** A URL with secret query parameters replaced by {@linkcode REDACTED}. */
@@ -64,28 +136,48 @@ export function redactUrl(url: string): string {
   return changed ? parsed.href : url;
 }
 
-/** A deep copy of a JSON value with secret fields and known secret strings replaced. */
-export function redactJson(value: unknown, knownSecrets: readonly string[] = []): unknown {
+/** A deep copy of a JSON value with secrets (see {@linkcode isSecretMember}) and known secret
+ * strings replaced. */
+export function redactJson(
+  value: unknown,
+  knownSecrets: readonly string[] = [],
+  inConfig = false,
+): unknown {
   if (typeof value === "string") return scrubString(value, knownSecrets);
-  if (Array.isArray(value)) return value.map((v) => redactJson(v, knownSecrets));
+  if (Array.isArray(value)) return value.map((v) => redactJson(v, knownSecrets, inConfig));
   if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = isSecretField(k) && v !== null && v !== "" ? REDACTED : redactJson(v, knownSecrets);
+    for (const [k, v] of Object.entries(obj)) {
+      out[k] = isSecretField(k) && v !== null && v !== "" || isSecretMember(obj, k, inConfig)
+        ? REDACTED
+        : redactJson(v, knownSecrets, inConfig || k === "config");
     }
     return out;
   }
   return value;
 }
 
-/** Body text with secrets redacted; JSON is parsed and re-serialised, other text scrubbed. */
-export function redactBodyText(text: string, knownSecrets: readonly string[] = []): string {
+/** Body text with secrets redacted; JSON and forms are parsed and re-serialised, other text
+ * scrubbed of known secrets. */
+export function redactBodyText(
+  text: string,
+  knownSecrets: readonly string[] = [],
+  mimeType = "",
+): string {
   if (!text) return text;
   try {
     return JSON.stringify(redactJson(JSON.parse(text), knownSecrets));
-  } catch {
-    return scrubString(text, knownSecrets);
+  } catch { /* not JSON */ }
+  const form = parseForm(text, mimeType);
+  if (form) {
+    const redacted = redactJson(form, knownSecrets) as Record<string, string>;
+    // Percent-encoding `[REDACTED]` would hide the placeholder from whoever reads the HAR.
+    return Object.entries(redacted).map(([k, v]) =>
+      `${encodeURIComponent(k)}=${v === REDACTED ? v : encodeURIComponent(v)}`
+    ).join("&");
   }
+  return scrubString(text, knownSecrets);
 }
 
 /** Replaces every occurrence of a known secret (at least 6 characters) in a string. */

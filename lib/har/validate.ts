@@ -42,6 +42,8 @@ export interface CheckedEntry {
   headers: Map<string, string>;
   /** Request body text, if any. */
   body?: string;
+  /** The body's media type as recorded (`postData.mimeType`), if any. */
+  bodyType?: string;
   /** Response status (0 when unknown). */
   status: number;
   /** Response body text, if recorded. */
@@ -101,6 +103,7 @@ export function checkHar(input: unknown): CheckedEntry[] {
       pairs(req.headers, "request.headers", index).map(([k, v]) => [k.toLowerCase(), v]),
     );
     let body: string | undefined;
+    let bodyType: string | undefined;
     if (req.postData !== undefined) {
       if (!isObject(req.postData)) throw new HarError(`request.postData must be an object`, index);
       const text = req.postData.text;
@@ -108,6 +111,7 @@ export function checkHar(input: unknown): CheckedEntry[] {
         throw new HarError(`request.postData.text must be a string`, index);
       }
       body = text;
+      if (typeof req.postData.mimeType === "string") bodyType = req.postData.mimeType;
     }
     let status = 0;
     let responseBody: string | undefined;
@@ -125,6 +129,15 @@ export function checkHar(input: unknown): CheckedEntry[] {
           : content.text;
       }
     }
-    return { index, method: req.method.toUpperCase(), url, headers, body, status, responseBody };
+    return {
+      index,
+      method: req.method.toUpperCase(),
+      url,
+      headers,
+      body,
+      bodyType,
+      status,
+      responseBody,
+    };
   });
 }
