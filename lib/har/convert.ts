@@ -669,7 +669,34 @@ function header(c: Conversion, total: number, options: FromHarOptions): string[]
   if (c.envVars.size) {
     lines.push(`// Secrets this script needs in the environment: ${[...c.envVars].join(", ")}.`);
   }
-  return lines.flatMap((l) => wrapComment(l));
+  // Not wrapped: the command is meant to be copied whole.
+  return [...lines.flatMap((l) => wrapComment(l)), ...runHint(options)];
+}
+
+/**
+ * How to run the output. Imported from this checkout, dfkit's own imports are bare npm names
+ * mapped in its deno.json, which Deno finds only from inside the checkout: elsewhere the script
+ * needs `--config` (and a notebook a kernel started where that deno.json is found).
+ */
+function runHint(options: FromHarOptions): string[] {
+  const perms = `--allow-net --allow-env${options.profile ? " --allow-read" : ""}`;
+  const here = new URL("../../deno.json", import.meta.url);
+  if (options.importFrom !== undefined || here.protocol !== "file:") {
+    return options.notebook ? [] : [`// Run it with: deno run ${perms} <this file>`];
+  }
+  const config = commentText(shellWord(decodeURIComponent(here.pathname)));
+  if (options.notebook) {
+    return [
+      `// dfkit's imports are mapped in ${config}: keep this notebook in that folder or below,`,
+      "// where the Deno kernel finds it.",
+    ];
+  }
+  return [`// Run it with: deno run --config ${config} ${perms} <this file>`];
+}
+
+/** A path as one shell word (quoted when it has anything but safe characters). */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Splits a `// ...` comment line at word boundaries to fit 100 columns. */

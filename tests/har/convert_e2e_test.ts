@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { fromHar } from "../../lib/har/mod.ts";
+import { connect } from "../../lib/client.ts";
 import { ConsoleRecorder } from "./har_helpers.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).href;
@@ -195,6 +196,43 @@ Deno.test("notebook output is Deno-kernel ipynb with one cell per kept call", as
     assertEquals(code.length, 8, code.join("\n----\n"));
     assert(!JSON.stringify(nb).includes(rec.token));
   } finally {
+    await sb.close();
+  }
+});
+
+Deno.test("a script written outside the checkout runs with the command its header gives", async () => {
+  const sb = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir(); // outside the checkout: no deno.json maps dfkit's imports
+  try {
+    const script = fromHar({
+      log: {
+        entries: [{
+          request: {
+            method: "POST",
+            url: "http://df.local/api/v2/system/role",
+            postData: { mimeType: "application/json", text: '{"resource":[{"name":"ops"}]}' },
+          },
+          response: { status: 201, content: { text: '{"resource":[{"id":1}]}' } },
+        }],
+      },
+    });
+    const line = /^\/\/ Run it with: deno (.*)$/m.exec(script)?.[1];
+    assert(line, script);
+    await Deno.writeTextFile(`${dir}/setup.ts`, script);
+    const args = line.replace("<this file>", "setup.ts").match(/'[^']*'|\S+/g)!
+      .map((w) => w.replace(/^'|'$/g, ""));
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [...args.slice(0, 1), "--no-prompt", ...args.slice(1)],
+      cwd: dir,
+      env: { DF_URL: sb.url, DF_EMAIL: sb.admin.email, DF_PASSWORD: sb.admin.password },
+      clearEnv: true,
+    }).output();
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    const df = await connect({ url: sb.url, ...sb.admin });
+    assertEquals((await df.system.role.fields("name")).map((r) => r.name), ["ops"]);
+    await df.logout();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
     await sb.close();
   }
 });
