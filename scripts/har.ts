@@ -52,7 +52,11 @@ export function harCommand(): Command {
     .option("-o, --out <path>", "file to write (default: stdout)")
     .option("--profile <name>", "make the script connect with this profile instead of DF_* env")
     .option("--import <specifier>", "module the script imports dfkit from (default: this dfkit)")
-    .action(async (file: string, o: HarCommandOptions) => {
+    .action(async (file: string, _local: HarCommandOptions, cmd: Command) => {
+      // Mounted in dfkit, the program-wide --profile takes the flag: read it from there too,
+      // but only when given on the command line (DF_PROFILE is for connecting, not for output).
+      const o = cmd.optsWithGlobals<HarCommandOptions>();
+      if (cmd.getOptionValueSourceWithGlobals("profile") !== "cli") o.profile = undefined;
       let text: string;
       try {
         text = await Deno.readTextFile(file);

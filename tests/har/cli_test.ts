@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { harCommand } from "../../scripts/har.ts";
 import { entry, harOf } from "./har_helpers.ts";
 
@@ -84,4 +84,31 @@ Deno.test("harCommand mounts under another commander program", () => {
     har.options.map((o) => o.long).sort(),
     ["--all", "--import", "--notebook", "--out", "--profile", "--system-only"],
   );
+});
+
+Deno.test("har --profile is honoured when a parent program also has --profile", async () => {
+  const dir = await Deno.makeTempDir();
+  const before = Deno.env.get("DF_PROFILE");
+  try {
+    const file = `${dir}/console.har`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify(harOf(entry("DELETE", "http://df.local/api/v2/system/role/3"))),
+    );
+    const convert = async (args: string[]) => {
+      const out = `${dir}/out.ts`;
+      const program = new Command("dfkit")
+        .addOption(new Option("--profile <name>", "global").env("DF_PROFILE"))
+        .addCommand(harCommand());
+      await program.parseAsync(["har", file, "-o", out, ...args], { from: "user" });
+      return await Deno.readTextFile(out);
+    };
+    assert((await convert(["--profile", "prod"])).includes(`connect({ profile: "prod" })`));
+    Deno.env.set("DF_PROFILE", "from-env"); // a connection setting: not baked into the script
+    assert((await convert([])).includes("const df = await connect();"));
+  } finally {
+    if (before === undefined) Deno.env.delete("DF_PROFILE");
+    else Deno.env.set("DF_PROFILE", before);
+    await Deno.remove(dir, { recursive: true });
+  }
 });
