@@ -15,6 +15,7 @@ import {
   isSecretMember,
   parseForm,
   REDACTED,
+  redactUrl,
   SECRET_QUERY_PARAMS,
 } from "./secrets.ts";
 import { type CheckedEntry, checkHar, HarError } from "./validate.ts";
@@ -598,7 +599,10 @@ export function fromHar(har: unknown, options: FromHarOptions = {}): string {
     try {
       seg = rest.split("/").filter(Boolean).map(decodeURIComponent);
     } catch {
-      throw new HarError(`request.url has a malformed percent-encoding: ${e.url.href}`, e.index);
+      throw new HarError(
+        `request.url has a malformed percent-encoding: ${redactUrl(e.url.href)}`,
+        e.index,
+      );
     }
     const method = effectiveMethod(e);
     if (options.systemOnly && seg[0] !== "system") continue;

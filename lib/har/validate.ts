@@ -5,6 +5,8 @@
  * @module
  */
 
+import { jsonErrorAt } from "../json.ts";
+
 /**
  * A HAR file that cannot be converted; the message names the entry (`#N` is `log.entries[N]`,
  * counted from 0) and the field at fault.
@@ -74,10 +76,13 @@ function pairs(value: unknown, where: string, index: number): [string, string][]
 export function checkHar(input: unknown): CheckedEntry[] {
   let doc = input;
   if (typeof input === "string") {
+    // Some tools save with a UTF-8 byte order mark, which JSON.parse refuses.
+    const text = input.startsWith("\uFEFF") ? input.slice(1) : input;
     try {
-      doc = JSON.parse(input);
-    } catch (err) {
-      throw new HarError(`not JSON: ${(err as Error).message}`);
+      doc = JSON.parse(text);
+    } catch {
+      // The parser's message may quote the text around the mistake: a token, a password.
+      throw new HarError(`not JSON (at ${jsonErrorAt(text)})`);
     }
   }
   if (!isObject(doc) || !isObject(doc.log)) {

@@ -228,3 +228,15 @@ Deno.test("every tunnelling form is understood, with parameters carried in the b
     `await df.system.user.create({ email: "x@y.z" }, { params: { send_invite: "true" } });`,
   ]);
 });
+
+Deno.test("a HAR saved with a byte order mark converts; bad JSON is located, not quoted", () => {
+  const text = JSON.stringify(harOf(entry("DELETE", `${B}/system/role/3`)));
+  assertEquals(calls(fromHar("\uFEFF" + text, opts)), [`await df.system.role.ids(3).delete();`]);
+  const secret = "eyJhbGciOiJIUzI1NiJ9.not-json-token";
+  throws(() => fromHar(`{"log": {"entries": [${secret}]}}`, opts), (err: unknown) => {
+    assert(err instanceof HarError);
+    assert(/not JSON \(at line 1, column \d+\)/.test(err.message), err.message);
+    assert(!err.message.includes("eyJ"), err.message);
+    return true;
+  });
+});
