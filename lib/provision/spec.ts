@@ -88,9 +88,10 @@ export interface CustomerUser {
 /** Everything a customer gets; `provisionCustomer` makes the server match it. */
 export interface CustomerSpec {
   /**
-   * The customer's idempotency key (`"acme-42"`): letters, digits, `.`, `_`, `-`, at most 55
-   * characters. Names the role, app and limit (`customer-acme-42`); the same key always addresses
-   * the same customer.
+   * The customer's idempotency key (`"acme-42"`): lower-case letters, digits, `.`, `_`, `-`, at
+   * most 55 characters. Names the role, app and limit (`customer-acme-42`); the same key always
+   * addresses the same customer. Upper-case letters are refused: DreamFactory on MySQL compares
+   * names without case, so `ACME-42` and `acme-42` would be one customer there and two elsewhere.
    */
   key: string;
   /** Display name, kept in the descriptions (`"Acme Inc."`). */
@@ -124,16 +125,26 @@ export class ProvisionSpecError extends TypeError {
   }
 }
 
-const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,54}$/;
+const KEY_PATTERN = /^[a-z0-9][a-z0-9._-]{0,54}$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Checks a customer key; throws {@linkcode ProvisionSpecError} naming the problem. */
 export function assertCustomerKey(key: unknown, field = "key"): asserts key is string {
+  // Refused rather than lower-cased: a key is an identifier the caller stores, and silently
+  // answering for another spelling would hide that both spellings exist on their side.
+  if (typeof key === "string" && key !== key.toLowerCase() && KEY_PATTERN.test(key.toLowerCase())) {
+    throw new ProvisionSpecError(
+      field,
+      `${JSON.stringify(key)} has upper-case letters; use ${
+        JSON.stringify(key.toLowerCase())
+      } (DreamFactory on MySQL compares names without case, so both would be one customer there)`,
+    );
+  }
   if (typeof key !== "string" || !KEY_PATTERN.test(key)) {
     throw new ProvisionSpecError(
       field,
-      `${JSON.stringify(key)} is not a customer key; use 1-55 letters, digits, ".", "_" or "-", ` +
-        `starting with a letter or digit (e.g. "acme-42")`,
+      `${JSON.stringify(key)} is not a customer key; use 1-55 lower-case letters, digits, ".", ` +
+        `"_" or "-", starting with a letter or digit (e.g. "acme-42")`,
     );
   }
 }

@@ -414,6 +414,7 @@ Deno.test("bad specs are refused before any request, naming the field", async ()
     exchanges.length = 0;
     const cases: [Partial<CustomerSpec>, RegExp][] = [
       [{ key: "acme 42" }, /^key: "acme 42" is not a customer key/],
+      [{ key: "ACME-42" }, /^key: "ACME-42" has upper-case letters; use "acme-42"/],
       [
         { access: [{ service: "db", verbs: ["FETCH" as "GET"] }] },
         /^access\[0\]\.verbs\[0\]: "FETCH" is not a verb/,
