@@ -181,7 +181,11 @@ export function customerNames(key: string): CustomerNames {
 /** The description stored on each record: marks it as dfkit's and keeps the display name. */
 export function customerDescription(key: string, name?: string): string {
   const text = `dfkit customer ${key}${name ? `: ${name}` : ""}`;
-  return text.slice(0, 255);
+  if (text.length <= 255) return text;
+  // Cut on a code point boundary: half a surrogate pair is stored as U+FFFD, so the description
+  // read back would never equal this one and every run would report an update.
+  const end = /[\uD800-\uDBFF]/.test(text[254]) ? 254 : 255;
+  return text.slice(0, end);
 }
 
 /** OR of the verbs' bits (GET 1, POST 2, PUT 4, PATCH 8, DELETE 16). */

@@ -68,6 +68,20 @@ Deno.test("re-provisioning with the same spec makes no writes and masks the key"
   }
 });
 
+Deno.test("a long display name is cut on a code point boundary, so a rerun changes nothing", async () => {
+  const { df, close } = await setup();
+  try {
+    // The emoji (two UTF-16 units) straddles the 255th unit of the description.
+    const name = "x".repeat(254 - "dfkit customer acme-42: ".length) + "\u{1F600} Ltd";
+    const first = await provisionCustomer(df, spec({ name }));
+    assert.match(String(first.role.description), /x$/);
+    const again = await provisionCustomer(df, spec({ name }));
+    assert.deepEqual(again.changes, []);
+  } finally {
+    await close();
+  }
+});
+
 Deno.test("two concurrent calls for one customer (a retried webhook) create it once; one gets the key", async () => {
   const { df, close } = await setup();
   try {
