@@ -36,6 +36,7 @@ import {
   rotateKey,
   suspendCustomer,
 } from "../lib/provision/mod.ts";
+import { MAX_LIMIT_RATE } from "../lib/provision/spec.ts";
 
 interface GlobalOptions {
   json?: boolean;
@@ -76,7 +77,13 @@ function parseLimit(value: string): { rate: number; period: LimitPeriod } {
       `"${value}": use RATE/PERIOD with PERIOD minute, hour, day, 7-day or 30-day (e.g. 1000/day)`,
     );
   }
-  return { rate: Number(m[1]), period: m[2] as LimitPeriod };
+  const rate = Number(m[1]);
+  if (rate < 1 || rate > MAX_LIMIT_RATE) {
+    throw new InvalidArgumentError(
+      `"${value}": RATE must be from 1 to ${MAX_LIMIT_RATE} (DreamFactory stores it as an INT)`,
+    );
+  }
+  return { rate, period: m[2] as LimitPeriod };
 }
 
 function collect(value: string, previous: string[] = []): string[] {

@@ -13,6 +13,13 @@ export type AccessVerb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 /** Limit periods DreamFactory supports, shortest first. */
 export type LimitPeriod = "minute" | "hour" | "day" | "7-day" | "30-day";
 
+/**
+ * The largest limit rate DreamFactory stores: df-limits creates the column as
+ * `$t->integer('rate')` (database/migrations/2017_01_27_190006_create_limits_table.php), a signed
+ * 32-bit INT on MySQL and PostgreSQL; larger values fail (or are clamped) on the server.
+ */
+export const MAX_LIMIT_RATE = 2147483647;
+
 /** The limit periods, in DreamFactory's stored order. */
 export const LIMIT_PERIODS: readonly LimitPeriod[] = ["minute", "hour", "day", "7-day", "30-day"];
 
@@ -61,7 +68,7 @@ export interface AccessRule {
 
 /** The customer's volume limit: at most `rate` calls per `period`. */
 export interface LimitSpec {
-  /** Calls allowed per period (an integer > 0). */
+  /** Calls allowed per period (an integer from 1 to 2147483647, DreamFactory's INT column). */
   rate: number;
   /** `"minute" | "hour" | "day" | "7-day" | "30-day"`. */
   period: LimitPeriod;
@@ -293,10 +300,10 @@ export function normalizeSpec(spec: CustomerSpec): NormalizedSpec {
   let limit: LimitSpec | null = null;
   if (spec.limit !== undefined && spec.limit !== null) {
     const { rate, period, per = "key" } = spec.limit;
-    if (!Number.isInteger(rate) || rate <= 0) {
+    if (!Number.isInteger(rate) || rate < 1 || rate > MAX_LIMIT_RATE) {
       throw new ProvisionSpecError(
         "limit.rate",
-        `must be an integer > 0, got ${JSON.stringify(rate)}`,
+        `must be an integer from 1 to ${MAX_LIMIT_RATE}, got ${JSON.stringify(rate)}`,
       );
     }
     if (!LIMIT_PERIODS.includes(period)) {

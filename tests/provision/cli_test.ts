@@ -69,6 +69,12 @@ Deno.test("provision script: --json provision prints the key once; later command
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /access\[0\]\.verbs\[0\]: "FETCH" is not a verb/);
 
+    for (const limit of ["0/day", "2147483648/day", "99999999999999999999999/day"]) {
+      const huge = await cli(sb.url, "provision", "acme-42", "--limit", limit);
+      assert.notEqual(huge.code, 0, huge.stderr);
+      assert.match(huge.stderr, /RATE must be from 1 to 2147483647/);
+    }
+
     const gone = await cli(sb.url, "deprovision", "acme-42");
     assert.equal(gone.code, 0, gone.stderr);
     assert.match(gone.stdout, /deprovision done/);

@@ -433,7 +433,14 @@ Deno.test("bad specs are refused before any request, naming the field", async ()
         { access: [{ service: "db", verbs: ["FETCH" as "GET"] }] },
         /^access\[0\]\.verbs\[0\]: "FETCH" is not a verb/,
       ],
-      [{ limit: { rate: 0, period: "day" } }, /^limit\.rate: must be an integer > 0/],
+      [{ limit: { rate: 0, period: "day" } }, /^limit\.rate: must be an integer from 1 to/],
+      // DreamFactory's limits.rate column is a 32-bit INT: larger rates are refused up front.
+      ...[2 ** 31, 2 ** 53, 1e300, Number.MAX_VALUE].map((
+        rate,
+      ): [Partial<CustomerSpec>, RegExp] => [
+        { limit: { rate, period: "day" } },
+        /^limit\.rate: must be an integer from 1 to 2147483647, got /,
+      ]),
       [{ limit: { rate: 5, period: "week" as "day" } }, /^limit\.period: "week" is not a period/],
       [{ users: [{ email: "nope" }] }, /^users\[0\]\.email/],
       [{ limit: { rate: 5, period: "day", per: "user" } }, /^limit\.per: "user" counts each/],
