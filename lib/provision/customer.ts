@@ -16,7 +16,7 @@ import type {
   User,
   UserAppRole,
 } from "../resources.ts";
-import { type CustomerNames, customerNames } from "./spec.ts";
+import { type CustomerNames, customerNames, userLookupFilter } from "./spec.ts";
 
 /** Relations read with the customer's role. */
 export const ROLE_RELATIONS = ["role_service_access_by_role_id", "user_to_app_to_role_by_role_id"];
@@ -65,7 +65,7 @@ export async function serviceIds(df: DreamFactory): Promise<Map<string, number>>
 export async function findUser(df: DreamFactory, email: string): Promise<User | null> {
   // `like` compares without case on DreamFactory's usual databases; its `_` and `%` wildcards
   // may let in a few near misses, which the exact comparison below drops.
-  const candidates = await df.system.user.filter(f`email like ${email}`)
+  const candidates = await df.system.user.filter(userLookupFilter(email))
     .related("user_to_app_to_role_by_user_id").limit(100);
   const wanted = email.toLowerCase();
   const user = candidates.find((u) => String(u.email).toLowerCase() === wanted);

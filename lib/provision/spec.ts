@@ -5,6 +5,7 @@
  * @module
  */
 
+import { f, type Filter, FilterSyntaxError } from "../filter/mod.ts";
 import { verbsToMask } from "../resources.ts";
 
 /** HTTP verbs a customer's access rule can grant. */
@@ -185,6 +186,14 @@ export function customerNames(key: string): CustomerNames {
   return { key, role: name, app: name, limit: name, userLimit: (email) => `${name}:${email}` };
 }
 
+/**
+ * The filter finding a user by e-mail (`email like ...`: `like` compares without case on
+ * DreamFactory's usual databases). Throws `FilterSyntaxError` for an e-mail no filter can quote.
+ */
+export function userLookupFilter(email: string): Filter {
+  return f`email like ${email}`;
+}
+
 /** The description stored on each record: marks it as dfkit's and keeps the display name. */
 export function customerDescription(key: string, name?: string): string {
   const text = `dfkit customer ${key}${name ? `: ${name}` : ""}`;
@@ -336,6 +345,19 @@ export function normalizeSpec(spec: CustomerSpec): NormalizedSpec {
         throw new ProvisionSpecError(
           `users[${i}].email`,
           `${JSON.stringify(u?.email)} is not an e-mail address`,
+        );
+      }
+      try {
+        userLookupFilter(email);
+      } catch (e) {
+        if (!(e instanceof FilterSyntaxError)) throw e;
+        // Checked here so the spec is refused before the role and app are created.
+        throw new ProvisionSpecError(
+          `users[${i}].email`,
+          `${
+            JSON.stringify(u.email)
+          } cannot be looked up: DreamFactory's filters have no escapes, ` +
+            `so an e-mail may hold ' or " but not both (nor start or end with one)`,
         );
       }
       if (emails.has(email)) {

@@ -443,6 +443,10 @@ Deno.test("bad specs are refused before any request, naming the field", async ()
       ]),
       [{ limit: { rate: 5, period: "week" as "day" } }, /^limit\.period: "week" is not a period/],
       [{ users: [{ email: "nope" }] }, /^users\[0\]\.email/],
+      [
+        { users: [{ email: `o'b"x@acme.test` }] },
+        /^users\[0\]\.email: "o'b\\"x@acme\.test" cannot be looked up: .* ' or " but not both/,
+      ],
       [{ limit: { rate: 5, period: "day", per: "user" } }, /^limit\.per: "user" counts each/],
     ];
     for (const [over, message] of cases) {
