@@ -56,6 +56,11 @@ export interface ProvisionResult {
   limits: Limit[];
   /** The customer's users (only when the spec lists users). */
   users?: { id: number; email: string; created: boolean }[];
+  /**
+   * What is worth knowing but is no change of this call, e.g. a record found created by a
+   * concurrent call for the same customer. Absent when there is nothing to say.
+   */
+  notes?: string[];
 }
 
 /** An access rule as stored in `role_service_access`, without ids. */
@@ -310,7 +315,9 @@ export async function provisionCustomer(
   await syncLimits(df, run, state, desiredLimits(state, want.limit, role.id, users, description));
 
   const changed = run.changes.length > 0;
-  const final = changed ? await run.read("read result", () => readCustomer(df, want.key)) : state;
+  // Records found (created concurrently) make `state` stale as well.
+  const stale = changed || run.notes.length > 0;
+  const final = stale ? await run.read("read result", () => readCustomer(df, want.key)) : state;
   const finalApp = final.app ?? app;
   const result: ProvisionResult = {
     key: want.key,
@@ -324,13 +331,15 @@ export async function provisionCustomer(
     limits: final.limits,
   };
   if (users) result.users = users;
+  if (run.notes.length > 0) result.notes = run.notes.map((n) => run.mask(n));
   return result;
 }
 
 /**
  * Runs a create step; if it fails but the record exists afterwards (a concurrent call for the same
- * customer created it, or the response was lost), the record is adopted instead of failing. An
- * adopted record is not ours to undo unless `ours` says so.
+ * customer created it, or the response was lost), the record is adopted instead of failing. Only
+ * a record this call created (`ours` says so for a found one) is a change with an undo: a failure
+ * later must not delete what another call made, nor claim to.
  */
 async function createOnce<T>(
   run: StepRunner,
@@ -342,7 +351,7 @@ async function createOnce<T>(
     undo: { label: string; run: (record: T) => Promise<unknown> };
   },
 ): Promise<T> {
-  const made = await run.step(name, async () => {
+  const made = await run.attempt(name, async () => {
     try {
       return { record: await how.create(), mine: true };
     } catch (e) {
@@ -350,11 +359,10 @@ async function createOnce<T>(
       if (!found) throw e;
       return { record: found, mine: how.ours?.(found) ?? false };
     }
-  }, {
-    label: how.undo.label,
-    run: ({ record, mine }) => mine ? how.undo.run(record) : Promise.resolve(),
   });
-  if (!made.mine) run.changes[run.changes.length - 1] = `${name}: found, created concurrently`;
+  if (made.mine) {
+    run.done(name, { label: how.undo.label, run: () => how.undo.run(made.record) });
+  } else run.notes.push(`${name}: found, created concurrently by another call`);
   return made.record;
 }
 

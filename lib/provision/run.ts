@@ -60,6 +60,8 @@ export class StepRunner {
   readonly #secrets: string[] = [];
   /** Human-readable list of the changes made, in order. */
   readonly changes: string[] = [];
+  /** What the caller should know that is not a change (records another call created, ...). */
+  readonly notes: string[] = [];
 
   constructor(key: string) {
     this.#key = key;
@@ -85,24 +87,32 @@ export class StepRunner {
     run: () => Promise<T>,
     undo?: { label: string; run: (result: T) => Promise<unknown> },
   ): Promise<T> {
-    let result: T;
-    try {
-      result = await run();
-    } catch (e) {
-      throw await this.fail(name, e);
-    }
-    this.changes.push(name);
-    if (undo) this.#undo.push({ label: undo.label, run: () => undo.run(result) });
+    const result = await this.attempt(name, run);
+    this.done(name, undo && { label: undo.label, run: () => undo.run(result) });
     return result;
   }
 
-  /** Runs a read-only step: a failure throws a {@linkcode ProvisionError} after undoing. */
-  async read<T>(name: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a step without recording it as a change (a read, or a write whose outcome decides
+   * whether it was a change): a failure throws a {@linkcode ProvisionError} after undoing.
+   */
+  async attempt<T>(name: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (e) {
       throw await this.fail(name, e);
     }
+  }
+
+  /** Runs a read-only step: a failure throws a {@linkcode ProvisionError} after undoing. */
+  read<T>(name: string, run: () => Promise<T>): Promise<T> {
+    return this.attempt(name, run);
+  }
+
+  /** Records a change this call made, and how to undo it. */
+  done(name: string, undo?: { label: string; run: () => Promise<unknown> }): void {
+    this.changes.push(name);
+    if (undo) this.#undo.push(undo);
   }
 
   /** Undoes everything done so far and builds the error for the failed step. */

@@ -92,11 +92,22 @@ export function writes(exchanges: HttpExchange[]): HttpExchange[] {
 export function startFaultProxy(target: string) {
   // `echo`: the error message quotes the request body, as DreamFactory's SQL errors quote the
   // failed statement with its values.
-  const state = { failAt: 0, writes: 0, failed: "", echo: false };
+  // `sticky`: every write from the `failAt`-th on fails (the server went away), undos included.
+  // `onWrite`: runs before each write is answered (to race the call with another client).
+  const state = {
+    failAt: 0,
+    writes: 0,
+    failed: "",
+    echo: false,
+    sticky: false,
+    onWrite: undefined as ((method: string, path: string) => Promise<void>) | undefined,
+  };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
     const isWrite = req.method !== "GET" && !url.pathname.endsWith("/session");
-    if (isWrite && ++state.writes === state.failAt) {
+    if (isWrite) await state.onWrite?.(req.method, url.pathname);
+    const n = isWrite ? ++state.writes : 0;
+    if (isWrite && (n === state.failAt || (state.sticky && state.failAt > 0 && n > state.failAt))) {
       state.failed = `${req.method} ${url.pathname}`;
       const body = await req.text();
       const message = state.echo ? `Injected failure (SQL: ${body})` : "Injected failure";

@@ -523,6 +523,48 @@ Deno.test("a failure injected at each write step leaves nothing behind", async (
   }
 });
 
+Deno.test("a record another call created concurrently is no change of this call and never undone by it", async () => {
+  const { df, url, admin, close } = await setup();
+  const proxy = startFaultProxy(url);
+  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
+  try {
+    // Another call creates the role just before this call's own "create role" arrives.
+    proxy.state.onWrite = async (method, path) => {
+      if (method !== "POST" || !path.endsWith("/system/role")) return;
+      await df.request("POST", "system/role", {
+        body: { resource: [{ name: "customer-acme-42", description: "dfkit customer acme-42" }] },
+      });
+    };
+    proxy.reset(0);
+    const ok = await provisionCustomer(viaProxy, spec());
+    assert.deepEqual(ok.changes, [
+      "create app customer-acme-42",
+      "create limit customer-acme-42 (1000/day)",
+    ]);
+    assert.deepEqual(ok.notes, [
+      "create role customer-acme-42: found, created concurrently by another call",
+    ]);
+    await deprovisionCustomer(df, "acme-42");
+
+    // The same race, then a failure: this call undoes its app, and neither deletes the other
+    // call's role nor claims to.
+    proxy.reset(3);
+    await assert.rejects(provisionCustomer(viaProxy, spec()), (e: Error) => {
+      assert.ok(e instanceof ProvisionError, String(e));
+      assert.equal(e.step, "create limit customer-acme-42 (1000/day)");
+      assert.deepEqual(e.undone, ["deleted app customer-acme-42"]);
+      return true;
+    });
+    const now = await getCustomer(df, "acme-42");
+    assert.equal(now.role?.name, "customer-acme-42");
+    assert.equal(now.app, null);
+  } finally {
+    await viaProxy.logout().catch(() => {});
+    await proxy.close();
+    await close();
+  }
+});
+
 Deno.test("the API key appears in no log, error or printed object except the one return value", async () => {
   const { df, url, admin, exchanges, close } = await setup();
   const proxy = startFaultProxy(url);
