@@ -84,11 +84,15 @@ export async function rotateKey(df: DreamFactory, key: string): Promise<string> 
 
 async function setActive(df: DreamFactory, key: string, active: boolean): Promise<CustomerChange> {
   assertCustomerKey(key);
-  const run = new StepRunner(key);
+  const verb = active ? "resume" : "suspend";
+  const back = active ? "suspendCustomer" : "resumeCustomer";
+  const run = new StepRunner(
+    key,
+    `run ${verb}Customer again to finish, or ${back} to go back`,
+  );
   const state = await run.read("read customer", () => readCustomer(df, key));
   if (!state.app) throw missing(key, "app");
   if (!state.role) throw missing(key, "role");
-  const verb = active ? "resume" : "suspend";
   // Suspending: the app first (its key stops at once); resuming: the role first (so the key
   // works fully the moment the app is back).
   const order = active

@@ -211,7 +211,10 @@ export async function provisionCustomer(
   spec: CustomerSpec,
 ): Promise<ProvisionResult> {
   const want = normalizeSpec(spec);
-  const run = new StepRunner(want.key);
+  const run = new StepRunner(
+    want.key,
+    "run provisionCustomer again with the spec to finish: it changes only what differs",
+  );
   const [state, services] = await run.read("read customer", () =>
     Promise.all([
       readCustomer(df, want.key),

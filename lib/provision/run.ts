@@ -21,9 +21,19 @@ export class ProvisionError extends Error {
   /** Undo steps that failed, with their reason: these changes are still on the server. */
   readonly undoFailures: string[];
 
-  /** Builds the error; `cause` must already be free of secrets. */
+  /**
+   * Builds the error; `cause` must already be free of secrets. `advice` says how to finish or
+   * reverse what an undo failed to, for the recipe that failed (default: run it again).
+   */
   constructor(
-    init: { key: string; step: string; cause: unknown; undone: string[]; undoFailures: string[] },
+    init: {
+      key: string;
+      step: string;
+      cause: unknown;
+      undone: string[];
+      undoFailures: string[];
+      advice?: string;
+    },
   ) {
     const reason = describe(init.cause);
     let message = `customer "${init.key}": step "${init.step}" failed: ${reason}`;
@@ -31,7 +41,9 @@ export class ProvisionError extends Error {
       message = `${message.replace(/\.$/, "")}. Undone: ${init.undone.join(", ")}`;
     }
     if (init.undoFailures.length > 0) {
-      message += `. NOT undone (remove by hand or run deprovisionCustomer): ${
+      // The advice depends on the recipe: after a failed suspend, "run deprovisionCustomer" would
+      // delete a live customer.
+      message += `. NOT undone (${init.advice ?? "run the same call again to finish"}): ${
         init.undoFailures.join("; ")
       }`;
     } else if (init.undone.length === 0) {
@@ -56,6 +68,7 @@ function describe(e: unknown): string {
 /** Steps of one recipe call: what was changed, how to undo it, and the secrets to keep quiet. */
 export class StepRunner {
   readonly #key: string;
+  readonly #advice: string | undefined;
   readonly #undo: { label: string; run: () => Promise<unknown> }[] = [];
   readonly #secrets: string[] = [];
   /** Human-readable list of the changes made, in order. */
@@ -63,8 +76,10 @@ export class StepRunner {
   /** What the caller should know that is not a change (records another call created, ...). */
   readonly notes: string[] = [];
 
-  constructor(key: string) {
+  /** `advice`: what to do when an undo fails, for {@linkcode ProvisionError}. */
+  constructor(key: string, advice?: string) {
     this.#key = key;
+    this.#advice = advice;
   }
 
   /** Registers a secret (an API key) that must never appear in an error. */
@@ -135,6 +150,7 @@ export class StepRunner {
       cause: scrubError(cause, this.#secrets),
       undone,
       undoFailures,
+      advice: this.#advice,
     });
   }
 }

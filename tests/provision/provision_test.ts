@@ -565,6 +565,33 @@ Deno.test("a record another call created concurrently is no change of this call 
   }
 });
 
+Deno.test("an undo that fails names what to run next for that recipe (suspend: not deprovision)", async () => {
+  const { df, url, admin, close } = await setup();
+  const proxy = startFaultProxy(url);
+  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
+  try {
+    await provisionCustomer(df, spec());
+    // Suspending the app works, then the server goes away: the role's suspension and the app's
+    // re-activation both fail.
+    proxy.state.sticky = true;
+    proxy.reset(2);
+    await assert.rejects(suspendCustomer(viaProxy, "acme-42"), (e: Error) => {
+      assert.ok(e instanceof ProvisionError, String(e));
+      assert.equal(e.step, "suspend role customer-acme-42");
+      assert.match(
+        e.message,
+        /NOT undone \(run suspendCustomer again to finish, or resumeCustomer to go back\)/,
+      );
+      assert.doesNotMatch(e.message, /deprovision/);
+      return true;
+    });
+  } finally {
+    await viaProxy.logout().catch(() => {});
+    await proxy.close();
+    await close();
+  }
+});
+
 Deno.test("the API key appears in no log, error or printed object except the one return value", async () => {
   const { df, url, admin, exchanges, close } = await setup();
   const proxy = startFaultProxy(url);
