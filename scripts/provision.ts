@@ -192,6 +192,7 @@ export function provisionCommand(): Command {
           lines.push(`  API key: ${result.apiKey}  (shown only now: hand it to the customer)`);
         } else lines.push(`  API key: ${result.apiKey}`);
         for (const c of result.changes) lines.push(`  - ${c}`);
+        for (const n of result.notes ?? []) lines.push(`  note: ${n}`);
         print(g, result, lines);
       })
     );

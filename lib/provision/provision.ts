@@ -58,7 +58,8 @@ export interface ProvisionResult {
   users?: { id: number; email: string; created: boolean }[];
   /**
    * What is worth knowing but is no change of this call, e.g. a record found created by a
-   * concurrent call for the same customer. Absent when there is nothing to say.
+   * concurrent call for the same customer, or a failed re-read after the writes (the writes stand;
+   * `role`, `app` and `limits` then show what this call wrote). Absent when there is nothing to say.
    */
   notes?: string[];
 }
@@ -186,7 +187,7 @@ function fieldList(patch: object): string {
  * named `customer-<key>`. Safe to repeat: a second call with the same spec makes no writes and
  * returns `changed: false`; a changed spec updates only what differs (a plan change is a new
  * `limit`). If a step fails, this call's own changes are undone and a `ProvisionError` names the
- * step and the reason. Suspension (see `suspendCustomer`) is left as it is.
+ * step and the reason; a failed re-read after the last write only adds a note to `notes`. Suspension (see `suspendCustomer`) is left as it is.
  *
  * Needs at least (a non-admin's role rules on service `system`): GET on `service`; GET, POST,
  * PATCH, DELETE on `role/*`, `app/*` and `limit/*`; GET, POST, PATCH on `user/*` when `users`
@@ -230,13 +231,15 @@ export async function provisionCustomer(
   if (!state.role) {
     role = await createOnce(run, `create role ${names.role}`, {
       create: async () => {
-        const [created] = await df.system.role.create([{
+        const record = {
           name: names.role,
           description,
           is_active: true,
           role_service_access_by_role_id: rows,
-        }]);
-        return created as Role;
+        };
+        const [created] = await df.system.role.create([record]);
+        // The server answers with the id; the rest is kept for a result without a re-read.
+        return { ...record, ...created } as Role;
       },
       find: async () => (await readCustomer(df, want.key)).role,
       undo: { label: `deleted role ${names.role}`, run: (r) => df.system.role.ids(r.id).delete() },
@@ -264,6 +267,7 @@ export async function provisionCustomer(
           },
         },
       );
+      role = { ...before, description, role_service_access_by_role_id: rows as never };
     }
   }
 
@@ -275,15 +279,16 @@ export async function provisionCustomer(
     run.secret(apiKey);
     app = await createOnce(run, `create app ${names.app}`, {
       create: async () => {
-        const [created] = await df.system.app.create([{
+        const record = {
           name: names.app,
           description,
           type: 0,
           role_id: role.id,
           is_active: true,
           api_key: apiKey,
-        }]);
-        return { ...created, api_key: apiKey } as App;
+        };
+        const [created] = await df.system.app.create([record]);
+        return { ...record, ...created, api_key: apiKey } as App;
       },
       find: async () => (await readCustomer(df, want.key)).app,
       // The app carrying our key is ours even when its creation's response was lost.
@@ -305,6 +310,7 @@ export async function provisionCustomer(
           run: () => df.system.app.ids(current.id).update(old),
         },
       );
+      app = { ...current, ...patch };
     }
   }
 
@@ -315,12 +321,24 @@ export async function provisionCustomer(
   }
 
   // Volume limits: on the customer's role (per key) or on each user.
-  await syncLimits(df, run, state, desiredLimits(state, want.limit, role.id, users, description));
+  const limits = await syncLimits(
+    df,
+    run,
+    state,
+    desiredLimits(state, want.limit, role.id, users, description),
+  );
 
   const changed = run.changes.length > 0;
   // Records found (created concurrently) make `state` stale as well.
   const stale = changed || run.notes.length > 0;
-  const final = stale ? await run.read("read result", () => readCustomer(df, want.key)) : state;
+  // Every write is done: a failed re-read must not undo them (and throw the new key away).
+  const final = stale
+    ? await run.readOrNote(
+      "read result",
+      () => readCustomer(df, want.key),
+      "role, app and limits are shown as this call wrote them",
+    ) ?? { ...state, role, app, limit: limits.find((l) => l.name === names.limit) ?? null, limits }
+    : state;
   const finalApp = final.app ?? app;
   const result: ProvisionResult = {
     key: want.key,
@@ -398,20 +416,24 @@ async function syncLimits(
   run: StepRunner,
   state: CustomerState,
   desired: Map<string, Partial<Limit>>,
-): Promise<void> {
+): Promise<Limit[]> {
   const existing = new Map(state.limits.map((l) => [l.name, l]));
+  const out: Limit[] = []; // the limits afterwards, as far as this call knows
   for (const [name, want] of desired) {
     const have = existing.get(name);
     if (!have) {
-      await createOnce(run, `create limit ${name} (${want.rate}/${want.period})`, {
-        create: async () => (await df.system.limit.create([want]))[0] as Limit,
-        find: async () =>
-          (await readCustomer(df, state.names.key)).limits.find((l) => l.name === name) ?? null,
-        undo: { label: `deleted limit ${name}`, run: (l) => df.system.limit.ids(l.id).delete() },
-      });
+      out.push(
+        await createOnce(run, `create limit ${name} (${want.rate}/${want.period})`, {
+          create: async () => ({ ...want, ...(await df.system.limit.create([want]))[0] } as Limit),
+          find: async () =>
+            (await readCustomer(df, state.names.key)).limits.find((l) => l.name === name) ?? null,
+          undo: { label: `deleted limit ${name}`, run: (l) => df.system.limit.ids(l.id).delete() },
+        }),
+      );
       continue;
     }
     const { patch, old } = differences<Limit>(have, want);
+    out.push({ ...have, ...patch });
     if (Object.keys(patch).length === 0) continue;
     const what = "rate" in patch || "period" in patch
       ? `${have.rate}/${have.period} -> ${want.rate}/${want.period}`
@@ -442,6 +464,7 @@ async function syncLimits(
         }]),
     });
   }
+  return out;
 }
 
 async function syncUsers(

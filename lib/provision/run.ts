@@ -124,6 +124,23 @@ export class StepRunner {
     return this.attempt(name, run);
   }
 
+  /**
+   * Runs a read that is no reason to undo (the writes are done and right): a failure becomes a
+   * note (`"<name> failed (<reason>); <fallback>"`, secrets masked) and the value `undefined`.
+   */
+  async readOrNote<T>(
+    name: string,
+    run: () => Promise<T>,
+    fallback: string,
+  ): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (e) {
+      this.notes.push(`${name} failed (${describe(scrubError(e, this.#secrets))}); ${fallback}`);
+      return undefined;
+    }
+  }
+
   /** Records a change this call made, and how to undo it. */
   done(name: string, undo?: { label: string; run: () => Promise<unknown> }): void {
     this.changes.push(name);

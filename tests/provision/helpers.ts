@@ -94,17 +94,25 @@ export function startFaultProxy(target: string) {
   // failed statement with its values.
   // `sticky`: every write from the `failAt`-th on fails (the server went away), undos included.
   // `onWrite`: runs before each write is answered (to race the call with another client).
+  // `failReads`: how many of the next reads (GETs) to answer with 503.
   const state = {
     failAt: 0,
     writes: 0,
     failed: "",
     echo: false,
     sticky: false,
+    failReads: 0,
     onWrite: undefined as ((method: string, path: string) => Promise<void>) | undefined,
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
     const isWrite = req.method !== "GET" && !url.pathname.endsWith("/session");
+    if (req.method === "GET" && state.failReads > 0) {
+      state.failReads--;
+      return Response.json({
+        error: { code: 503, context: null, message: "Injected read failure", status_code: 503 },
+      }, { status: 503 });
+    }
     if (isWrite) await state.onWrite?.(req.method, url.pathname);
     const n = isWrite ? ++state.writes : 0;
     if (isWrite && (n === state.failAt || (state.sticky && state.failAt > 0 && n > state.failAt))) {

@@ -565,6 +565,37 @@ Deno.test("a record another call created concurrently is no change of this call 
   }
 });
 
+Deno.test("a failing re-read after every write succeeded keeps the customer and returns the key", async () => {
+  const { df, url, admin, close } = await setup();
+  const proxy = startFaultProxy(url);
+  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
+  try {
+    // The reads after the last write (the limit) fail.
+    proxy.state.onWrite = (method, path) => {
+      if (method === "POST" && path.endsWith("/system/limit")) proxy.state.failReads = 10;
+      return Promise.resolve();
+    };
+    proxy.reset(0);
+    const r = await provisionCustomer(viaProxy, spec());
+    assert.equal(r.keyCreated, true);
+    assert.equal(r.changes.length, 3);
+    assert.equal(r.notes?.length, 1);
+    assert.match(r.notes![0], /^read result failed \(503 .*Injected read failure\); role, app/);
+    assert.equal(r.app.name, "customer-acme-42");
+    assert.equal(r.app.api_key, `****${r.apiKey.slice(-4)}`);
+    assert.equal(r.role.name, "customer-acme-42");
+    assert.deepEqual([r.limit?.rate, r.limit?.period, r.limits.length], [1000, "day", 1]);
+    assert.ok(!JSON.stringify(r.notes).includes(r.apiKey));
+    // Nothing was undone: the key works.
+    assert.equal((await callWithKey(url, r.apiKey, "GET", "db/_table/widget")).status, 200);
+    assert.equal((await provisionCustomer(df, spec())).changed, false);
+  } finally {
+    await viaProxy.logout().catch(() => {});
+    await proxy.close();
+    await close();
+  }
+});
+
 Deno.test("an undo that fails names what to run next for that recipe (suspend: not deprovision)", async () => {
   const { df, url, admin, close } = await setup();
   const proxy = startFaultProxy(url);
