@@ -51,6 +51,7 @@ interface ProvisionOptions {
   limitPer?: "key" | "user";
   member?: string[];
   sendInvites?: boolean;
+  adopt?: boolean;
 }
 
 /** `service[:component]:VERBS`, e.g. `db:_table/*:GET,POST` or `db:GET` (whole service). */
@@ -183,9 +184,12 @@ export function provisionCommand(): Command {
     // Not `--user`: dfkit's global `--user` (log in as a user) would take it.
     .option("--member <email>", "user who logs in with the key, repeatable", collect)
     .option("--send-invites", "e-mail an invitation to users created now")
+    .option("--adopt", "take over a role/app/limit named customer-<key> that dfkit did not make")
     .action((key: string, opts: ProvisionOptions, cmd: Command) =>
       withClient(cmd, async (df, g) => {
-        const result = await provisionCustomer(df, await buildSpec(key, opts));
+        const result = await provisionCustomer(df, await buildSpec(key, opts), {
+          adopt: opts.adopt === true,
+        });
         const lines = [`customer ${key}: ${result.changed ? "updated" : "unchanged"}`];
         if (result.keyCreated) {
           lines[0] = `customer ${key}: created`;

@@ -16,6 +16,7 @@ import type {
   User,
   UserAppRole,
 } from "../resources.ts";
+import { ProvisionError } from "./run.ts";
 import { type CustomerNames, customerNames, userLookupFilter } from "./spec.ts";
 
 /** Relations read with the customer's role. */
@@ -52,6 +53,44 @@ export async function readCustomer(df: DreamFactory, key: string): Promise<Custo
     limit: limits.find((l) => l.name === names.limit) ?? null,
     limits,
   };
+}
+
+/** Whether a record's description carries dfkit's marker for `key` (`dfkit customer <key>`). */
+export function isMarked(key: string, description: unknown): boolean {
+  const marker = `dfkit customer ${key}`;
+  return typeof description === "string" &&
+    (description === marker || description.startsWith(`${marker}: `));
+}
+
+/**
+ * Throws a {@linkcode ProvisionError} when a role, app or limit named for the customer lacks
+ * dfkit's marker: someone made it by hand, and it must not be rewritten, suspended or deleted as
+ * the customer's. `adopt` lets `provisionCustomer` take such records over (it writes the marker).
+ */
+export function refuseForeign(state: CustomerState, recipe: string, adopt = false): void {
+  if (adopt) return;
+  const key = state.names.key;
+  const foreign = [
+    ...(state.role && !isMarked(key, state.role.description) ? [["role", state.role]] : []),
+    ...(state.app && !isMarked(key, state.app.description) ? [["app", state.app]] : []),
+    ...state.limits.filter((l) => !isMarked(key, l.description)).map((l) => ["limit", l]),
+  ] as [string, { id: number; name: string }][];
+  if (foreign.length === 0) return;
+  const what = foreign.map(([kind, r]) => `${kind} "${r.name}" (id ${r.id})`).join(", ");
+  throw new ProvisionError({
+    key,
+    step: "read customer",
+    cause: new Error(
+      `${what} ${foreign.length === 1 ? "is" : "are"} named for customer "${key}" but not ` +
+        `made by dfkit (the description does not start with "dfkit customer ${key}"), so ` +
+        `${recipe} leaves ${foreign.length === 1 ? "it" : "them"} alone; rename ` +
+        `${foreign.length === 1 ? "it" : "them"}, use another customer key, or take ` +
+        `${foreign.length === 1 ? "it" : "them"} over with provisionCustomer(df, spec, ` +
+        `{ adopt: true }) (dfkit customer provision ${key} --adopt)`,
+    ),
+    undone: [],
+    undoFailures: [],
+  });
 }
 
 /** Every service's id by name (lower-case), for access rules. */

@@ -6,7 +6,7 @@
  */
 import type { DreamFactory } from "../client.ts";
 import type { App, Limit, Role } from "../resources.ts";
-import { readCustomer } from "./customer.ts";
+import { readCustomer, refuseForeign } from "./customer.ts";
 import { ProvisionError, StepRunner } from "./run.ts";
 import { generateApiKey, maskApiKey, scrubError } from "./secret.ts";
 import { assertCustomerKey } from "./spec.ts";
@@ -70,6 +70,7 @@ export async function rotateKey(df: DreamFactory, key: string): Promise<string> 
   assertCustomerKey(key);
   const run = new StepRunner(key);
   const state = await run.read("read customer", () => readCustomer(df, key));
+  refuseForeign(state, "rotateKey");
   if (!state.app) throw missing(key, "app");
   const app = state.app;
   run.secret(app.api_key);
@@ -91,6 +92,7 @@ async function setActive(df: DreamFactory, key: string, active: boolean): Promis
     `run ${verb}Customer again to finish, or ${back} to go back`,
   );
   const state = await run.read("read customer", () => readCustomer(df, key));
+  refuseForeign(state, `${verb}Customer`);
   if (!state.app) throw missing(key, "app");
   if (!state.role) throw missing(key, "role");
   // Suspending: the app first (its key stops at once); resuming: the role first (so the key
@@ -165,6 +167,7 @@ export async function deprovisionCustomer(df: DreamFactory, key: string): Promis
       undoFailures: [],
     });
   });
+  refuseForeign(state, "deprovisionCustomer");
   const steps: [string, () => Promise<unknown>][] = [
     ...state.limits.map((l) =>
       [`delete limit ${l.name}`, () => df.system.limit.ids(l.id).delete()] as [
@@ -208,6 +211,7 @@ export async function deprovisionCustomer(df: DreamFactory, key: string): Promis
 export async function getCustomer(df: DreamFactory, key: string): Promise<CustomerStatus> {
   assertCustomerKey(key);
   const state = await readCustomer(df, key);
+  refuseForeign(state, "getCustomer");
   const exists = state.app !== null && state.role !== null;
   return {
     key,

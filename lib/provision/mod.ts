@@ -21,7 +21,7 @@
  *
  * @module
  */
-export { provisionCustomer, type ProvisionResult } from "./provision.ts";
+export { provisionCustomer, type ProvisionOptions, type ProvisionResult } from "./provision.ts";
 export {
   type CustomerChange,
   type CustomerStatus,

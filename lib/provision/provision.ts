@@ -13,6 +13,7 @@ import {
   type CustomerState,
   findUser,
   readCustomer,
+  refuseForeign,
   serviceIds,
 } from "./customer.ts";
 import { StepRunner } from "./run.ts";
@@ -62,6 +63,17 @@ export interface ProvisionResult {
    * `role`, `app` and `limits` then show what this call wrote). Absent when there is nothing to say.
    */
   notes?: string[];
+}
+
+/** How `provisionCustomer` treats what it finds. */
+export interface ProvisionOptions {
+  /**
+   * Take over a role, app or limit named `customer-<key>` that dfkit did not make (its
+   * description lacks `dfkit customer <key>`): it is rewritten to the spec and marked as the
+   * customer's, so the other recipes manage it (and `deprovisionCustomer` deletes it). Without
+   * it such records are refused.
+   */
+  adopt?: boolean;
 }
 
 /** An access rule as stored in `role_service_access`, without ids. */
@@ -187,7 +199,9 @@ function fieldList(patch: object): string {
  * named `customer-<key>`. Safe to repeat: a second call with the same spec makes no writes and
  * returns `changed: false`; a changed spec updates only what differs (a plan change is a new
  * `limit`). If a step fails, this call's own changes are undone and a `ProvisionError` names the
- * step and the reason; a failed re-read after the last write only adds a note to `notes`. Suspension (see `suspendCustomer`) is left as it is.
+ * step and the reason; a failed re-read after the last write only adds a note to `notes`.
+ * A role, app or limit named `customer-<key>` that dfkit did not make (its description lacks
+ * `dfkit customer <key>`) is refused before any write, unless `options.adopt` takes it over. Suspension (see `suspendCustomer`) is left as it is.
  *
  * Needs at least (a non-admin's role rules on service `system`): GET on `service`; GET, POST,
  * PATCH, DELETE on `role/*`, `app/*` and `limit/*`; GET, POST, PATCH on `user/*` when `users`
@@ -210,6 +224,7 @@ function fieldList(patch: object): string {
 export async function provisionCustomer(
   df: DreamFactory,
   spec: CustomerSpec,
+  options: ProvisionOptions = {},
 ): Promise<ProvisionResult> {
   const want = normalizeSpec(spec);
   const run = new StepRunner(
@@ -223,6 +238,7 @@ export async function provisionCustomer(
     ]));
   const { names } = state;
   run.secret(state.app?.api_key);
+  refuseForeign(state, "provisionCustomer", options.adopt === true);
   const rows = toDesiredRows(want.access, services);
   const description = customerDescription(want.key, want.name);
 

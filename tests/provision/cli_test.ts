@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "../../lib/client.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 
 const script = new URL("../../scripts/provision.ts", import.meta.url).pathname;
@@ -74,6 +75,16 @@ Deno.test("provision script: --json provision prints the key once; later command
       assert.notEqual(huge.code, 0, huge.stderr);
       assert.match(huge.stderr, /RATE must be from 1 to 2147483647/);
     }
+
+    // A hand-made role under a customer's name is refused until --adopt takes it over.
+    const df = await connect({ url: sb.url, ...sb.admin });
+    await df.system.role.create([{ name: "customer-support", description: "hand-made" }]);
+    await df.logout();
+    const refused = await cli(sb.url, "provision", "support");
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /role "customer-support" .* not made by dfkit .*--adopt/);
+    const adopted = await cli(sb.url, "provision", "support", "--adopt");
+    assert.equal(adopted.code, 0, adopted.stderr);
 
     const gone = await cli(sb.url, "deprovision", "acme-42");
     assert.equal(gone.code, 0, gone.stderr);

@@ -375,6 +375,38 @@ Deno.test("per-user limits count each of the customer's users separately", async
   }
 });
 
+Deno.test("a hand-made role named customer-<key> is refused by every recipe unless adopted", async () => {
+  const { df, exchanges, close } = await setup();
+  try {
+    const [made] = await df.system.role.create([{
+      name: "customer-support",
+      description: "Support staff (hand-made)",
+      is_active: true,
+    }]);
+    exchanges.length = 0;
+    const foreign =
+      /step "read customer" failed: role "customer-support" \(id \d+\) is named for customer "support" but not made by dfkit .*rename it.*\{ adopt: true \}.*--adopt/;
+    const supportSpec = spec({ key: "support", limit: null });
+    await assert.rejects(provisionCustomer(df, supportSpec), foreign);
+    await assert.rejects(suspendCustomer(df, "support"), foreign);
+    await assert.rejects(resumeCustomer(df, "support"), foreign);
+    await assert.rejects(rotateKey(df, "support"), foreign);
+    await assert.rejects(deprovisionCustomer(df, "support"), foreign);
+    await assert.rejects(getCustomer(df, "support"), foreign);
+    assert.deepEqual(writes(exchanges), []);
+    const role = await df.system.role.get(made.id);
+    assert.equal(role.description, "Support staff (hand-made)");
+
+    // Adopted on request: marked as the customer's, then managed like any other.
+    const adopted = await provisionCustomer(df, supportSpec, { adopt: true });
+    assert.equal(adopted.role.id, made.id);
+    assert.equal(adopted.role.description, "dfkit customer support: Acme Inc.");
+    assert.equal((await deprovisionCustomer(df, "support")).changed, true);
+  } finally {
+    await close();
+  }
+});
+
 Deno.test("the documented narrowest permissions suffice: a non-admin provisioner runs every recipe", async () => {
   const { df, url, close } = await setup();
   try {
