@@ -16,6 +16,10 @@
  * DELETE on `role/*`, `app/*` and `limit/*`; GET, POST, PATCH on `user/*` when `--member` is used.
  * A sys-admin needs nothing more. (`role/*` also covers `role` itself.)
  *
+ * A flag not given (and not in `--spec`) keeps what the customer has: `--limit 5000/day` alone
+ * changes only the limit (its `per` included), `--access` alone only the rules; `--no-limit`
+ * removes the limit. Members are kept unless `--member` lists them.
+ *
  * The API key is printed once, by the command that creates it (`provision` of a new customer,
  * `rotate-key`); every other output shows it masked (`****0c00`).
  *
@@ -32,11 +36,12 @@ import {
   type LimitPeriod,
   provisionCustomer,
   ProvisionSpecError,
+  readCustomerSpec,
   resumeCustomer,
   rotateKey,
   suspendCustomer,
 } from "../lib/provision/mod.ts";
-import { MAX_LIMIT_RATE } from "../lib/provision/spec.ts";
+import { MAX_LIMIT_RATE, normalizeSpec } from "../lib/provision/spec.ts";
 
 interface GlobalOptions {
   json?: boolean;
@@ -102,16 +107,39 @@ async function readSpecFile(path: string): Promise<Partial<CustomerSpec>> {
   }
 }
 
-/** Builds the spec: the `--spec` file first, then the flags on top. */
-async function buildSpec(key: string, o: ProvisionOptions): Promise<CustomerSpec> {
+/**
+ * Builds the spec: the `--spec` file first, then the flags on top, then the customer's current
+ * state for what neither gives (name, access, limit and its `per`), so a command changes only
+ * what it names. (The library's spec reads an absent `access` or `limit` as "none".)
+ */
+async function buildSpec(
+  df: Awaited<ReturnType<typeof connect>>,
+  key: string,
+  o: ProvisionOptions,
+): Promise<CustomerSpec> {
   const base = o.spec ? await readSpecFile(o.spec) : {};
-  const spec: CustomerSpec = { ...base, key, access: o.access ?? base.access ?? [] };
+  const spec = { ...base, key } as CustomerSpec;
+  if (o.access) spec.access = o.access;
   if (o.name !== undefined) spec.name = o.name;
   if (o.limit === false) spec.limit = null;
   else if (o.limit) spec.limit = o.limit;
-  if (o.limitPer && spec.limit) spec.limit = { ...spec.limit, per: o.limitPer };
   if (o.member) spec.users = o.member.map((email) => ({ email }));
   if (o.sendInvites) spec.sendInvites = true;
+  // Always read: even a full set of flags leaves the limit's `per` and the users to keep.
+  // What is given is checked before the read, as provisionCustomer would before any request.
+  normalizeSpec({
+    ...spec,
+    access: spec.access ?? [],
+    users: spec.users ?? (spec.limit?.per === "user" ? [] : undefined),
+  });
+  const current = await readCustomerSpec(df, key, { adopt: o.adopt === true });
+  spec.access ??= current?.access ?? [];
+  if (!("name" in spec) && current?.name !== undefined) spec.name = current.name;
+  if (!("limit" in spec)) spec.limit = current?.limit ?? null;
+  else if (o.limit && current?.limit) spec.limit = { ...spec.limit!, per: current.limit.per };
+  if (o.limitPer && spec.limit) spec.limit = { ...spec.limit, per: o.limitPer };
+  // Per-user limits count the listed users: keep the current ones unless others are given.
+  if (spec.limit?.per === "user" && spec.users === undefined) spec.users = current?.users;
   return spec;
 }
 
@@ -163,20 +191,20 @@ export function provisionCommand(): Command {
     .description("create or update a customer so it matches the spec (repeat-safe)")
     .argument("<key>", "customer key, e.g. acme-42 (names role, app and limit customer-<key>)")
     .option("--spec <file>", "JSON CustomerSpec (- for stdin); flags below override it")
-    .option("--name <name>", "display name")
+    .option("--name <name>", "display name (absent: kept)")
     .option(
       "--access <rule>",
-      "service[:component]:VERBS, repeatable (db:_table/*:GET)",
+      "service[:component]:VERBS, repeatable (db:_table/*:GET); absent: rules kept",
       parseAccess,
     )
     .addOption(
-      new Option("--limit <rate/period>", "volume limit per key, e.g. 1000/day").argParser(
+      new Option("--limit <rate/period>", "volume limit, e.g. 1000/day (absent: kept)").argParser(
         parseLimit,
       ),
     )
     .option("--no-limit", "no volume limit (removes an existing one)")
     .addOption(
-      new Option("--limit-per <what>", "count per API key, or per listed user").choices([
+      new Option("--limit-per <what>", "count per API key, or per user (absent: kept)").choices([
         "key",
         "user",
       ]),
@@ -187,7 +215,7 @@ export function provisionCommand(): Command {
     .option("--adopt", "take over a role/app/limit named customer-<key> that dfkit did not make")
     .action((key: string, opts: ProvisionOptions, cmd: Command) =>
       withClient(cmd, async (df, g) => {
-        const result = await provisionCustomer(df, await buildSpec(key, opts), {
+        const result = await provisionCustomer(df, await buildSpec(df, key, opts), {
           adopt: opts.adopt === true,
         });
         const lines = [`customer ${key}: ${result.changed ? "updated" : "unchanged"}`];

@@ -21,7 +21,12 @@
  *
  * @module
  */
-export { provisionCustomer, type ProvisionOptions, type ProvisionResult } from "./provision.ts";
+export {
+  provisionCustomer,
+  type ProvisionOptions,
+  type ProvisionResult,
+  readCustomerSpec,
+} from "./provision.ts";
 export {
   type CustomerChange,
   type CustomerStatus,

@@ -6,7 +6,14 @@
  * @module
  */
 import type { DreamFactory } from "../client.ts";
-import type { App, Limit, Role, RoleServiceAccess, User } from "../resources.ts";
+import {
+  type App,
+  type Limit,
+  maskToVerbs,
+  type Role,
+  type RoleServiceAccess,
+  type User,
+} from "../resources.ts";
 import {
   accessRows,
   appAssignments,
@@ -19,8 +26,12 @@ import {
 import { StepRunner } from "./run.ts";
 import { generateApiKey, maskApiKey } from "./secret.ts";
 import {
+  type AccessRule,
+  type AccessVerb,
   customerDescription,
   type CustomerSpec,
+  LIMIT_PERIODS,
+  type LimitPeriod,
   type LimitSpec,
   type NormalizedRule,
   normalizeSpec,
@@ -168,6 +179,62 @@ function rowsAsDesired(rows: RoleServiceAccess[]): DesiredRow[] {
     filters: filtersOf(r),
     filter_op: String(r.filter_op ?? "AND").toUpperCase(),
   }));
+}
+
+/**
+ * The spec a customer on the server matches (its access rules, limit, display name and users), or
+ * null when it has no role (`options.adopt`: records dfkit did not make are read too, instead of
+ * refused). Absent parts of a spec mean "none" for `access` and `limit`, so a
+ * partial change starts from this: `{ ...await readCustomerSpec(df, key), limit }` changes only
+ * the limit (`dfkit customer provision` does this for flags not given).
+ *
+ * @example
+ * ```ts
+ * import { connect, provisionCustomer, readCustomerSpec } from "@dfkit/dfkit";
+ * const df = await connect();
+ * const current = await readCustomerSpec(df, "acme-42");
+ * if (current) await provisionCustomer(df, { ...current, limit: { rate: 5000, period: "day" } });
+ * ```
+ */
+export async function readCustomerSpec(
+  df: DreamFactory,
+  key: string,
+  options: ProvisionOptions = {},
+): Promise<CustomerSpec | null> {
+  const state = await readCustomer(df, key);
+  refuseForeign(state, "readCustomerSpec", options.adopt === true);
+  const role = state.role;
+  if (!role) return null;
+  const rows = accessRows(role);
+  const services = rows.some((r) => r.service_id != null)
+    ? new Map([...(await serviceIds(df))].map(([name, id]) => [id, name]))
+    : new Map<number, string>();
+  const access = rows.map((r): AccessRule => {
+    const filters = filtersOf(r);
+    return {
+      service: r.service_id == null ? "*" : services.get(r.service_id) ?? `#${r.service_id}`,
+      component: r.component,
+      verbs: maskToVerbs(r.verb_mask) as AccessVerb[],
+      ...(filters.length > 0 ? { filters } : {}),
+      filterOp: String(r.filter_op ?? "AND").toUpperCase() as "AND" | "OR",
+    };
+  });
+  const spec: CustomerSpec = { key, access, limit: null };
+  const prefix = `dfkit customer ${key}: `;
+  if (role.description?.startsWith(prefix)) spec.name = role.description.slice(prefix.length);
+  const limit = state.limit ?? state.limits[0];
+  if (limit) {
+    const period = typeof limit.period === "number" ? LIMIT_PERIODS[limit.period] : limit.period;
+    spec.limit = {
+      rate: limit.rate,
+      period: period as LimitPeriod,
+      per: state.limit ? "key" : "user",
+    };
+  }
+  const ids = state.app ? appAssignments(role, state.app.id).map((a) => a.user_id!) : [];
+  spec.users = ids.length === 0 ? [] : (await df.system.user.ids(...ids).fields("id", "email"))
+    .map((u) => ({ email: String(u.email) }));
+  return spec;
 }
 
 /** The fields of `want` whose values differ in `have` (with the old values, for undo). */

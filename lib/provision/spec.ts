@@ -104,9 +104,15 @@ export interface CustomerSpec {
   key: string;
   /** Display name, kept in the descriptions (`"Acme Inc."`). */
   name?: string;
-  /** What the customer's API key may call. */
+  /**
+   * What the customer's API key may call: the complete list (rules not listed are removed). To
+   * change another part only, start from `readCustomerSpec` (as `dfkit customer provision` does).
+   */
   access: AccessRule[];
-  /** Volume limit; absent or null = no limit (an existing one is removed). */
+  /**
+   * Volume limit; absent or null = no limit (an existing one is removed). To keep the current
+   * limit while changing something else, start from `readCustomerSpec`.
+   */
   limit?: LimitSpec | null;
   /**
    * Users who log in with the customer's key and get the customer's role. Absent = users are

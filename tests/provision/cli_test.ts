@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
+import { getCustomer } from "../../lib/provision/mod.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 
 const script = new URL("../../scripts/provision.ts", import.meta.url).pathname;
@@ -94,6 +95,67 @@ Deno.test("provision script: --json provision prints the key once; later command
       assert.ok(!(out.stdout + out.stderr).includes(newKey));
     }
   } finally {
+    await sb.close();
+  }
+});
+
+Deno.test("provision script: a flag not given keeps what the customer has (access, limit, name, per)", async () => {
+  const sb = await startSandbox({ port: 0 });
+  admin = sb.admin;
+  const df = await connect({ url: sb.url, ...sb.admin });
+  try {
+    const made = await cli(
+      sb.url,
+      "provision",
+      "acme-42",
+      "--name",
+      "Acme Inc.",
+      "--access",
+      "db:_table/*:GET",
+      "--limit",
+      "1000/day",
+    );
+    assert.equal(made.code, 0, made.stderr);
+    const plan = await cli(sb.url, "provision", "acme-42", "--limit", "5000/day");
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /- update limit customer-acme-42 \(1000\/day -> 5000\/day\)\n$/);
+    let s = await getCustomer(df, "acme-42");
+    assert.deepEqual(
+      s.role?.role_service_access_by_role_id?.map((r) => [r.component, r.verb_mask]),
+      [["_table/*", 1]],
+    );
+    assert.equal(s.role?.description, "dfkit customer acme-42: Acme Inc.");
+
+    const access = await cli(sb.url, "provision", "acme-42", "--access", "db:_table/*:GET,POST");
+    assert.equal(access.code, 0, access.stderr);
+    assert.match(access.stdout, /- update role customer-acme-42 \(access\)\n$/);
+    s = await getCustomer(df, "acme-42");
+    assert.deepEqual([s.limit?.rate, s.limit?.period], [5000, "day"]);
+
+    // Per-user limits stay per user (for the users the customer has) when only the rate changes.
+    const perUser = await cli(
+      sb.url,
+      "provision",
+      "acme-42",
+      "--member",
+      "bob@acme.test",
+      "--limit-per",
+      "user",
+    );
+    assert.equal(perUser.code, 0, perUser.stderr);
+    const rate = await cli(sb.url, "provision", "acme-42", "--limit", "10/minute");
+    assert.equal(rate.code, 0, rate.stderr);
+    assert.match(
+      rate.stdout,
+      /- update limit customer-acme-42:bob@acme.test \(5000\/day -> 10\/minute\)\n$/,
+    );
+
+    const none = await cli(sb.url, "provision", "acme-42", "--no-limit");
+    assert.equal(none.code, 0, none.stderr);
+    s = await getCustomer(df, "acme-42");
+    assert.deepEqual([s.limits.length, s.role?.role_service_access_by_role_id?.length], [0, 1]);
+  } finally {
+    await df.logout();
     await sb.close();
   }
 });

@@ -6,6 +6,7 @@ import {
   provisionCustomer,
   ProvisionError,
   ProvisionSpecError,
+  readCustomerSpec,
   resumeCustomer,
   rotateKey,
   suspendCustomer,
@@ -139,6 +140,44 @@ Deno.test("a plan change updates only the limit; an access change only the role"
     const noLimit = await provisionCustomer(df, spec({ limit: null }));
     assert.equal(noLimit.limit, null);
     assert.ok(noLimit.changes.includes("delete limit customer-acme-42"));
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("readCustomerSpec gives the spec a customer matches, for changes of one part", async () => {
+  const { df, exchanges, close } = await setup();
+  try {
+    assert.equal(await readCustomerSpec(df, "acme-42"), null);
+    const full = spec({
+      access: [
+        { service: "db", component: "", verbs: ["GET"] },
+        { service: "*", component: "*", verbs: ["GET"] },
+        {
+          service: "db",
+          component: "_table/widget",
+          verbs: ["GET", "PATCH"],
+          filters: [{ name: "id", operator: "in", value: [1, 2] }],
+          filterOp: "OR",
+        },
+      ],
+      limit: { rate: 10, period: "hour", per: "user" },
+      users: [{ email: "bob@acme.test" }],
+    });
+    await provisionCustomer(df, full);
+    const current = await readCustomerSpec(df, "acme-42");
+    assert.ok(current);
+    assert.equal(current.name, "Acme Inc.");
+    assert.deepEqual(current.limit, { rate: 10, period: "hour", per: "user" });
+    assert.deepEqual(current.users, [{ email: "bob@acme.test" }]);
+    exchanges.length = 0;
+    assert.equal((await provisionCustomer(df, current)).changed, false);
+    assert.deepEqual(writes(exchanges), []);
+    const plan = await provisionCustomer(df, { ...current, limit: { rate: 20, period: "hour" } });
+    assert.deepEqual(plan.changes, [
+      "create limit customer-acme-42 (20/hour)",
+      "delete limit customer-acme-42:bob@acme.test",
+    ]);
   } finally {
     await close();
   }
