@@ -13,6 +13,7 @@ import {
   type BodyContext,
   configRef,
   docToBody,
+  idByName,
   type Kind,
   kindOf,
   KINDS,
@@ -205,17 +206,17 @@ export async function apply(
 
 /** Checks references and secrets of every change before anything is written. */
 function preflight(todo: Change[], state: LiveState, env?: SecretSource): void {
-  const known = {} as Record<RefKind, Set<string>>;
-  for (const [k, m] of Object.entries(state.ids)) known[k as RefKind] = new Set(m.keys());
+  const known = {} as Record<RefKind, Map<string, number>>;
+  for (const [k, m] of Object.entries(state.ids)) known[k as RefKind] = new Map(m);
   for (const c of todo) {
     const kind = kindOf(c.section);
-    if (c.action === "create" && kind.refKind) known[kind.refKind].add(c.name);
+    if (c.action === "create" && kind.refKind) known[kind.refKind].set(c.name, 0);
   }
   const missing: string[] = [];
   const secrets = new SecretResolver(env);
   const ctx: BodyContext = {
     id: (k, name, usedBy) => {
-      if (!known[k].has(name)) missing.push(`${usedBy}: ${k} '${name}'`);
+      if (idByName(known[k], k, name) === undefined) missing.push(`${usedBy}: ${k} '${name}'`);
       return 0;
     },
     secret: (v, usedBy) => secrets.resolve(v, usedBy),
@@ -261,7 +262,7 @@ class Runner {
     const secrets = new SecretResolver(this.options.env);
     return {
       id: (k, name, usedBy, deferrable) => {
-        const id = this.state.ids[k].get(name);
+        const id = idByName(this.state.ids[k], k, name);
         if (id === undefined && deferrable && change) {
           this.deferred.set(change.name, change);
           return undefined;

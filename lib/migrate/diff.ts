@@ -7,6 +7,7 @@
 import { fingerprint, jsonEqual } from "./canonical.ts";
 import { Io, type MigrateClient } from "./client.ts";
 import { attachDisplay } from "./render.ts";
+import { KINDS, type RefKind } from "./kinds.ts";
 import { assertSnapshot, type LiveState, readLive } from "./snapshot.ts";
 import {
   type Change,
@@ -57,6 +58,47 @@ function sectionsOf(from: SnapshotDocument, to: SnapshotDocument): Section[] {
 }
 
 /**
+ * `to`'s objects with keys that match `from`'s only loosely (a user's e-mail in another letter
+ * case) spelled as in `from`, references to them included: the same object is an update, never
+ * a create, and references resolve. `to` itself is left as it is.
+ */
+function respelled(from: SnapshotDocument, to: SnapshotDocument): SnapshotDocument["objects"] {
+  const objects = { ...to.objects };
+  const renames = new Map<RefKind, Map<string, string>>();
+  for (const kind of KINDS) {
+    const fold = kind.fold, b = to.objects[kind.section];
+    if (!fold || !b || !kind.refKind) continue;
+    const spelled = new Map(Object.keys(from.objects[kind.section] ?? {}).map((k) => [fold(k), k]));
+    const out = { ...b };
+    for (const name of Object.keys(b)) {
+      const same = spelled.get(fold(name));
+      if (same === undefined || same === name || same in b) continue;
+      out[same] = out[name];
+      delete out[name];
+      if (!renames.has(kind.refKind)) renames.set(kind.refKind, new Map());
+      renames.get(kind.refKind)!.set(name, same);
+    }
+    objects[kind.section] = out;
+  }
+  for (const kind of KINDS) {
+    for (const ref of kind.refs) {
+      const names = renames.get(ref.kind), b = objects[kind.section];
+      if (!names || !b) continue;
+      objects[kind.section] = Object.fromEntries(
+        Object.entries(b).map(([n, o]) => {
+          const v = o[ref.field];
+          return [
+            n,
+            typeof v === "string" && names.has(v) ? { ...o, [ref.field]: names.get(v)! } : o,
+          ];
+        }),
+      );
+    }
+  }
+  return objects;
+}
+
+/**
  * What it takes to turn snapshot `from` into snapshot `to`, object by object (objects only in
  * `from` are deletes). The result renders as text (`renderDiffText`), JSON, and HTML in Jupyter.
  *
@@ -72,9 +114,10 @@ export function diff(from: SnapshotDocument, to: SnapshotDocument): Diff {
   assertSnapshot(from, "diff: 'from'");
   assertSnapshot(to, "diff: 'to'");
   const changes: Change[] = [];
+  const objects = respelled(from, to);
   for (const section of sectionsOf(from, to)) {
     const a = from.objects[section] ?? {};
-    const b = to.objects[section] ?? {};
+    const b = objects[section] ?? {};
     for (const name of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
       if (!(name in a)) changes.push({ section, name, action: "create", to: b[name] });
       else if (!(name in b)) changes.push({ section, name, action: "delete" });

@@ -84,6 +84,30 @@ export interface Kind {
   skip?: (rec: RawRecord) => boolean;
   /** Writes go one record per request to `resource/{name}` (event scripts). */
   perRecord?: boolean;
+  /**
+   * The form in which two keys name the same object, when the server compares them loosely
+   * (e-mails: without letter case). Keys keep their spelling; only matching uses this.
+   */
+  fold?: (key: string) => string;
+}
+
+/** E-mails match without letter case, as DreamFactory's logins and MySQL's columns do. */
+const foldEmail = (email: string) => email.toLowerCase();
+
+/**
+ * The id of a named object in `ids`, the exact name first, then (for kinds compared loosely,
+ * users by e-mail) any name that folds the same.
+ */
+export function idByName(
+  ids: Map<string, number>,
+  refKind: RefKind,
+  name: string,
+): number | undefined {
+  const exact = ids.get(name);
+  if (exact !== undefined || refKind !== "user") return exact;
+  const want = foldEmail(name);
+  for (const [k, id] of ids) if (foldEmail(k) === want) return id;
+  return undefined;
 }
 
 const VERBS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -211,6 +235,7 @@ function userKind(section: "users" | "admins", resource: string, word: string): 
     refs: [{ field: "default_app", column: "default_app_id", kind: "app" }],
     children: [assignmentChild, lookupChild("user", word)],
     secrets: (_rec, name) => ({ password: envRef([word, name, "PASSWORD"], true) }),
+    fold: foldEmail,
   };
 }
 

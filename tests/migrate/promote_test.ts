@@ -795,3 +795,39 @@ Deno.test("event scripts are upserted by name and pruned", async () => {
     await prodSb.close();
   }
 });
+
+Deno.test("users match by e-mail without letter case: an update, never a second user", async () => {
+  await using sandboxes = await stagingAndProd();
+  const { staging, prod } = sandboxes;
+  await staging.request("POST", "system/user", {
+    body: { resource: [{ name: "Carol", email: "Carol@Acme.test" }] },
+  });
+  const carol = (await list(staging, "system/user", { filter: "email = 'Carol@Acme.test'" }))[0];
+  await staging.request("POST", "system/limit", {
+    body: {
+      resource: [{
+        name: "carol-per-minute",
+        type: "instance.user",
+        user_id: carol.id,
+        rate: 10,
+        period: "minute",
+      }],
+    },
+  });
+  await prod.request("POST", "system/user", {
+    body: { resource: [{ name: "carol", email: "carol@acme.test" }] },
+  });
+  const snap = await snapshot(staging, { users: true });
+  const p = await plan(prod, snap);
+  const users = p.changes.filter((c) => c.section === "users" && c.action !== "unchanged");
+  // Shown under the target's own spelling of the e-mail.
+  assert.deepEqual(users.map((c) => `${c.action} ${c.name}`), ["update carol@acme.test"]);
+  const r = await apply(prod, snap, {});
+  assert.ok(r.ok);
+  const same = (await list(prod, "system/user", { fields: "id,email" }))
+    .filter((u) => String(u.email).toLowerCase() === "carol@acme.test");
+  assert.equal(same.length, 1);
+  // The limit naming Carol@Acme.test points at the target's carol@acme.test.
+  assert.equal((await byName(prod, "limit", "carol-per-minute")).user_id, same[0].id);
+  assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
+});
