@@ -96,6 +96,8 @@ Deno.test("deno task sandbox: --data is read from where the task started; a non-
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["task", "-q", "--config", config, "sandbox", "--port", "0", "--data", "notes.txt"],
       cwd: dir,
+      // As if started in dir (an outer `deno task test` has set INIT_CWD, which tasks keep).
+      env: { INIT_CWD: dir },
       signal: AbortSignal.timeout(30_000), // a sandbox that started serves until killed
       stdout: "piped",
       stderr: "piped",

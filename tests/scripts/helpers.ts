@@ -8,11 +8,13 @@ import assert from "node:assert/strict";
 /** The repository root. */
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-/** The environment of a child: ours without any `DF_*`/`DFKIT_*` setting, colours off. */
+/** The environment of a child: ours without any `DF_*`/`DFKIT_*` setting or `INIT_CWD`, colours
+ * off. */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
-    if (!k.startsWith("DF_") && !k.startsWith("DFKIT_")) env[k] = v;
+    // INIT_CWD: an outer `deno task test` sets it, and a nested task would keep it.
+    if (!k.startsWith("DF_") && !k.startsWith("DFKIT_") && k !== "INIT_CWD") env[k] = v;
   }
   return { ...env, NO_COLOR: "1", ...extra };
 }
