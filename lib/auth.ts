@@ -337,14 +337,23 @@ export async function resolveConnectOptions(
         'DF_API_KEY or DF_SESSION_TOKEN), or name a profile ({ profile: "staging" } or DF_PROFILE).',
     );
   }
-  let protocol = "";
+  let parsed: URL | undefined;
   try {
-    protocol = new URL(merged.url).protocol;
+    parsed = new URL(merged.url);
   } catch { /* reported below */ }
-  if (protocol !== "http:" && protocol !== "https:") {
+  // Shown without any user:password@ part, which must never reach a message.
+  const shown = merged.url.replace(/^(\w+:\/\/)?[^@/]*@/, "$1");
+  if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") {
     throw new Error(
-      `connect(): url ${JSON.stringify(merged.url)} is not an http(s) URL; ` +
-        `write it with its scheme, e.g. "http://${merged.url.replace(/^\w+:\/\//, "")}"`,
+      `connect(): url ${JSON.stringify(shown)} is not an http(s) URL; ` +
+        `write it with its scheme, e.g. "http://${shown.replace(/^\w+:\/\//, "")}"`,
+    );
+  }
+  if (parsed.username || parsed.password) {
+    throw new Error(
+      `connect(): the url holds a user name or password (${parsed.protocol}//user:...@${parsed.host}), ` +
+        "which fetch refuses. Give the credentials as email/password or apiKey (DF_EMAIL/" +
+        `DF_PASSWORD, DF_API_KEY) and the url as ${JSON.stringify(shown)}.`,
     );
   }
   if ((merged.email === undefined) !== (merged.password === undefined)) {

@@ -265,6 +265,12 @@ Deno.test("a URL without its scheme is refused with the fix", async () => {
   }
   const err = await assertRejects(() => connect({ url: "localhost:8080" }), Error);
   assertStringIncludes(err.message, `"http://localhost:8080"`);
+  // A user:password@ part is refused (fetch would), and its password is never repeated.
+  for (const url of ["http://admin:pw-Secret9@127.0.0.1:9", "admin:pw-Secret9@127.0.0.1:9"]) {
+    const creds = await assertRejects(() => connect({ url, apiKey: "k".repeat(64) }), Error);
+    assert(!creds.message.includes("pw-Secret9"), creds.message);
+    assertStringIncludes(creds.message, "127.0.0.1:9");
+  }
 });
 
 Deno.test("connect({sessionToken}) renews a token that expired but may still be refreshed", async () => {
