@@ -171,7 +171,7 @@ try {
 
   // -------------------------------------------------------------------------------------------
   step("CRUD with the query builder");
-  code(`await df.system.role.create([{ name: "support", ... }, { name: "billing", ... }])`);
+  code(`await df.system.role.create([{ name: "support", ... }, { name: "billing", ... }, ...])`);
   const roles = await df.system.role.create([
     { name: "support", description: "Support desk", is_active: true },
     { name: "billing", description: "Invoices and refunds", is_active: true },

@@ -203,6 +203,13 @@ export type Target =
 
 /** Parses a resource path as used by `get`, `create`, `update`, `delete` and `curl`. */
 export function parseTarget(path: string): Target {
+  const full = path.match(/^https?:\/\/[^/]+(?:\/api\/v2)?\/?(.*)$/);
+  if (full) {
+    throw new UsageError(
+      `Give the path under /api/v2 (${full[1] || "system/user"}); the instance goes in --url or ` +
+        "DF_URL.",
+    );
+  }
   const clean = path.replace(/^\/+|\/+$/g, "").replace(/^api\/v2\//, "");
   if (!clean) throw new UsageError("Empty resource path: try system/user or db/_table/contact.");
   const parts = clean.split("/");
@@ -679,7 +686,7 @@ async function sandboxAction(o: SandboxCliOptions, cmd: Command): Promise<void> 
     console.log(`DreamFactory sandbox listening on ${sb.url}`);
     console.log(`  admin:    ${sb.admin.email}  password: ${passwordNote}`);
     console.log(`  storage:  ${o.data ?? "in memory (gone on exit)"}`);
-    console.log(`  try:      DF_URL=${sb.url} DF_EMAIL=${sb.admin.email} dfkit whoami`);
+    console.log(`  try:      DF_URL=${sb.url} DF_EMAIL=${sb.admin.email} deno task dfkit whoami`);
     console.log("Press Ctrl-C to stop.");
   }
   await new Promise<void>((resolve) => {

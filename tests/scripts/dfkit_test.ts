@@ -74,6 +74,11 @@ Deno.test("dfkit: resource paths name system resources, tables, schema, or raw p
     kind: "raw",
     path: "system/environment/x/y",
   });
+  // A URL copied from the browser: the path part, and where the host goes instead.
+  assert.throws(
+    () => parseTarget("http://df.example.com/api/v2/system/user?limit=1"),
+    /Give the path under \/api\/v2 \(system\/user\?limit=1\); the instance goes in --url/,
+  );
 });
 
 Deno.test("dfkit whoami / get: tables by default, JSON with --json, never a token", async () => {
