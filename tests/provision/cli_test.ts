@@ -18,22 +18,23 @@ async function cli(url: string, ...args: string[]) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** A first provisioning: name, access and a daily limit. */
+const PROVISION_ACME = [
+  "provision",
+  "acme-42",
+  "--name",
+  "Acme Inc.",
+  "--access",
+  "db:_table/*:GET",
+  "--limit",
+  "1000/day",
+];
+
 Deno.test("provision script: --json provision prints the key once; later commands mask it", async () => {
   const sb = await startSandbox({ port: 0 });
   admin = sb.admin;
   try {
-    const made = await cli(
-      sb.url,
-      "--json",
-      "provision",
-      "acme-42",
-      "--name",
-      "Acme Inc.",
-      "--access",
-      "db:_table/*:GET",
-      "--limit",
-      "1000/day",
-    );
+    const made = await cli(sb.url, "--json", ...PROVISION_ACME);
     assert.equal(made.code, 0, made.stderr);
     const result = JSON.parse(made.stdout);
     assert.equal(result.keyCreated, true);
@@ -104,17 +105,7 @@ Deno.test("provision script: a flag not given keeps what the customer has (acces
   admin = sb.admin;
   const df = await connect({ url: sb.url, ...sb.admin });
   try {
-    const made = await cli(
-      sb.url,
-      "provision",
-      "acme-42",
-      "--name",
-      "Acme Inc.",
-      "--access",
-      "db:_table/*:GET",
-      "--limit",
-      "1000/day",
-    );
+    const made = await cli(sb.url, ...PROVISION_ACME);
     assert.equal(made.code, 0, made.stderr);
     const plan = await cli(sb.url, "provision", "acme-42", "--limit", "5000/day");
     assert.equal(plan.code, 0, plan.stderr);
