@@ -168,9 +168,14 @@ export function printResult(value: unknown, opts: GlobalOptions): void {
     console.log(JSON.stringify(opts.showSecrets ? value : maskSecrets(value), null, 2));
     return;
   }
-  if (Array.isArray(value)) console.log(String(table(value)));
-  else if (value && typeof value === "object") console.log(String(table([value])));
-  else console.log(String(value));
+  // A raw answer's {"resource": [...]} envelope shows as its records (JSON keeps the envelope).
+  const records = value && typeof value === "object" && !Array.isArray(value) &&
+      Object.keys(value).length === 1 && Array.isArray((value as AnyRecord).resource)
+    ? (value as AnyRecord).resource as unknown[]
+    : value;
+  if (Array.isArray(records)) console.log(String(table(records)));
+  else if (records && typeof records === "object") console.log(String(table([records])));
+  else console.log(String(records));
 }
 
 /**

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { Command } from "commander";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { connect } from "../../lib/client.ts";
-import { buildProgram, parseTarget, reportError } from "../../scripts/dfkit.ts";
+import { displayReady } from "../../lib/display.ts";
+import { buildProgram, parseTarget, printResult, reportError } from "../../scripts/dfkit.ts";
 import { assertNoSecrets, ROOT, runDeno, taskFlags } from "./helpers.ts";
 
 const flags = await taskFlags("dfkit");
@@ -587,4 +588,21 @@ Deno.test("dfkit migrate drift: a mistake exits 1, never 2 (which means drifted)
   // Elsewhere the same mistakes stay usage errors (2).
   const other = await dfkit(["migrate", "plan", "--snapshpt", "x.json"], env);
   assert.equal(other.code, 2, other.stderr);
+});
+
+Deno.test("dfkit: a raw answer's resource envelope prints as a table of its records", async () => {
+  await displayReady();
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => printed.push(args.join(" "));
+  try {
+    printResult({ resource: [{ name: "contact" }, { name: "orders" }] }, {});
+    printResult({ resource: [{ name: "contact" }] }, { json: true });
+  } finally {
+    console.log = log;
+  }
+  assert.match(printed[0], /│ name\s+│/);
+  assert.match(printed[0], /│ orders\s+│/);
+  assert.match(printed[0], /2 records/);
+  assert.deepEqual(JSON.parse(printed[1]), { resource: [{ name: "contact" }] }, "JSON as sent");
 });
