@@ -696,8 +696,9 @@ export class Query<T = Record<string, unknown>>
 
   /**
    * Deletes the narrowed records (`.ids()`, or `.filter()`; on system resources the filter's
-   * ids are read first); returns their ids (or `fields`). Without narrowing it refuses, unless
-   * `{ force: true }` asks to empty the whole resource.
+   * ids are read first); returns their ids (or `fields`). On tables a filter is sent again until
+   * no match is left (DreamFactory deletes at most its record cap per request). Without
+   * narrowing it refuses, unless `{ force: true }` asks to empty the whole resource.
    *
    * @example
    * ```ts
@@ -737,7 +738,29 @@ export class Query<T = Record<string, unknown>>
       const records = target.ids.map((id) => ({ [idf]: id }));
       return await this.#write("DELETE", options, {}, { resource: records }, records.length);
     }
+    if (target.query.filter !== undefined) return await this.#deleteByFilter(options, target.query);
     return await this.#write("DELETE", options, target.query, undefined, target.count);
+  }
+
+  /** A table's records by filter. DreamFactory deletes one page of matches per request (its
+   * record cap, 1000 by default) and says more matched with `meta.next`: repeat until none do,
+   * so a filter never silently leaves matches behind. */
+  async #deleteByFilter(
+    options: DeleteOptions,
+    query: Record<string, QueryValue>,
+  ): Promise<Records<T>> {
+    const deleted: T[] = [];
+    for (let round = 0; round < MAX_PAGES; round++) {
+      const res = await this.#send(
+        "DELETE",
+        options,
+        this.#writeOpts(options, this.#writeQuery(options, query)),
+      );
+      const rows = recordsOf<T>(res.body);
+      for (const row of rows) deleted.push(row);
+      if (!rows.length || !hasNextOf(res.body)) break;
+    }
+    return asRecords(deleted);
   }
 
   /** Where a narrowed write goes: ids, a filter (tables), or ids resolved from the filter. */

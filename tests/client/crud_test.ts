@@ -125,6 +125,25 @@ Deno.test("database tables update and delete by filter on the server", async () 
   assertEquals(await todo.count(), 0);
 });
 
+Deno.test("delete by filter removes every match, past the server's per-request cap", async () => {
+  // DreamFactory deletes one capped page of matches per filtered DELETE (meta.next says more).
+  await using fx = await setup({ maxRecords: 100 });
+  const { df, exchanges } = fx;
+  await df.db("db").schema.create({
+    name: "n",
+    field: [{ name: "id", type: "id" }, { name: "odd", type: "boolean" }],
+  });
+  const n = df.db("db").table<{ id: number; odd: boolean }>("n");
+  await n.create(Array.from({ length: 450 }, (_, i) => ({ odd: i % 2 === 1 })));
+  const before = exchanges.length;
+  const removed = await n.where("odd", "=", true).delete();
+  assertEquals(removed.length, 225);
+  assertEquals(new Set(removed.map((r) => r.id)).size, 225);
+  assertEquals(await n.where("odd", "=", true).count(), 0);
+  assertEquals(await n.count(), 225, "the other records stay");
+  assertEquals(exchanges.slice(before).filter((e) => e.method === "DELETE").length, 3);
+});
+
 const batch = [
   { name: "Carl", email: "carl@example.com" },
   { name: "Dup", email: "jane@example.com" },
