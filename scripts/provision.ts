@@ -218,9 +218,12 @@ export function provisionCommand(): Command {
         const result = await provisionCustomer(df, await buildSpec(df, key, opts), {
           adopt: opts.adopt === true,
         });
-        const lines = [`customer ${key}: ${result.changed ? "updated" : "unchanged"}`];
+        // A key can come without a new app: one an earlier, failed call never handed over.
+        const created = result.changes.some((c) => c.startsWith("create app "));
+        const lines = [
+          `customer ${key}: ${created ? "created" : result.changed ? "updated" : "unchanged"}`,
+        ];
         if (result.keyCreated) {
-          lines[0] = `customer ${key}: created`;
           lines.push(`  API key: ${result.apiKey}  (shown only now: hand it to the customer)`);
         } else lines.push(`  API key: ${result.apiKey}`);
         for (const c of result.changes) lines.push(`  - ${c}`);
@@ -272,9 +275,11 @@ export function provisionCommand(): Command {
         print(g, s, [
           !s.exists
             ? `customer ${key}: not provisioned`
-            : `customer ${key}: ${
-              s.active ? "active" : "suspended"
-            }, key ${s.apiKey}, limit ${limit}`,
+            : `customer ${key}: ${s.active ? "active" : "suspended"}, key ${s.apiKey}${
+              s.keyPending
+                ? ` (never handed over: \`dfkit customer provision ${key}\` returns it)`
+                : ""
+            }, limit ${limit}`,
         ]);
       })
     );

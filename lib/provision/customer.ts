@@ -17,7 +17,7 @@ import type {
   UserAppRole,
 } from "../resources.ts";
 import { ProvisionError } from "./run.ts";
-import { type CustomerNames, customerNames, userLookupFilter } from "./spec.ts";
+import { type CustomerNames, customerNames, KEY_PENDING, userLookupFilter } from "./spec.ts";
 
 /** Relations read with the customer's role. */
 export const ROLE_RELATIONS = ["role_service_access_by_role_id", "user_to_app_to_role_by_role_id"];
@@ -55,11 +55,31 @@ export async function readCustomer(df: DreamFactory, key: string): Promise<Custo
   };
 }
 
-/** Whether a record's description carries dfkit's marker for `key` (`dfkit customer <key>`). */
+/**
+ * Whether a record's description carries dfkit's marker for `key` (`dfkit customer <key>`),
+ * with or without {@linkcode KEY_PENDING}.
+ */
 export function isMarked(key: string, description: unknown): boolean {
   const marker = `dfkit customer ${key}`;
   return typeof description === "string" &&
-    (description === marker || description.startsWith(`${marker}: `));
+    [marker, `${marker}${KEY_PENDING}`].some((m) =>
+      description === m || description.startsWith(`${m}: `)
+    );
+}
+
+/** Whether an app's key was never returned to a caller (its description has the pending tag). */
+export function isKeyPending(key: string, app: App | null): boolean {
+  const marker = `dfkit customer ${key}${KEY_PENDING}`;
+  const d = app?.description;
+  return typeof d === "string" && (d === marker || d.startsWith(`${marker}: `));
+}
+
+/** The description without {@linkcode KEY_PENDING} (what it is once the key is handed over). */
+export function settledDescription(key: string, description: string): string {
+  const marker = `dfkit customer ${key}`;
+  return description.startsWith(`${marker}${KEY_PENDING}`)
+    ? marker + description.slice(marker.length + KEY_PENDING.length)
+    : description;
 }
 
 /**

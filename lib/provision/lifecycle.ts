@@ -6,7 +6,7 @@
  */
 import type { DreamFactory } from "../client.ts";
 import type { App, Limit, Role } from "../resources.ts";
-import { readCustomer, refuseForeign } from "./customer.ts";
+import { isKeyPending, readCustomer, refuseForeign, settledDescription } from "./customer.ts";
 import { ProvisionError, StepRunner } from "./run.ts";
 import { generateApiKey, maskApiKey, scrubError } from "./secret.ts";
 import { assertCustomerKey } from "./spec.ts";
@@ -31,6 +31,11 @@ export interface CustomerStatus {
   active: boolean;
   /** The API key masked to its last four characters, or "" without an app. */
   apiKey: string;
+  /**
+   * True when no call has returned the app's key yet (the call that created it failed
+   * afterwards): `provisionCustomer` with the customer's spec returns it (or `rotateKey` a new one).
+   */
+  keyPending: boolean;
   /** The role, or null. */
   role: Role | null;
   /** The app (`api_key` masked), or null. */
@@ -57,7 +62,8 @@ function missing(key: string, what: string): ProvisionError {
  * Issues a new API key for the customer and returns it; the old key stops working at once. The
  * key is 64 hex characters from `crypto.getRandomValues`, written with `PATCH system/app/{id}`.
  * Not idempotent by nature: every call issues a fresh key (retrying after a lost response is
- * simply another rotation).
+ * simply another rotation). A key never handed over (see `getCustomer`'s `keyPending`) is replaced
+ * too, and the app is marked handed over in the same write.
  *
  * @example
  * ```ts
@@ -76,9 +82,12 @@ export async function rotateKey(df: DreamFactory, key: string): Promise<string> 
   run.secret(app.api_key);
   const apiKey = generateApiKey();
   run.secret(apiKey);
+  // One write: the new key and the end of "key not handed over" are committed together.
+  const patch: Partial<App> = { api_key: apiKey };
+  if (isKeyPending(key, app)) patch.description = settledDescription(key, app.description ?? "");
   await run.step(
     `rotate key of app ${state.names.app}`,
-    () => df.system.app.ids(app.id).update({ api_key: apiKey }),
+    () => df.system.app.ids(app.id).update(patch),
   );
   return apiKey;
 }
@@ -218,6 +227,7 @@ export async function getCustomer(df: DreamFactory, key: string): Promise<Custom
     exists,
     active: exists && state.app!.is_active === true && state.role!.is_active === true,
     apiKey: maskApiKey(state.app?.api_key),
+    keyPending: isKeyPending(key, state.app),
     role: state.role,
     app: state.app ? { ...state.app, api_key: maskApiKey(state.app.api_key) } : null,
     limit: state.limit,

@@ -19,6 +19,7 @@ import {
   appAssignments,
   type CustomerState,
   findUser,
+  isKeyPending,
   readCustomer,
   refuseForeign,
   serviceIds,
@@ -30,6 +31,7 @@ import {
   type AccessVerb,
   customerDescription,
   type CustomerSpec,
+  KEY_PENDING,
   LIMIT_PERIODS,
   type LimitPeriod,
   type LimitSpec,
@@ -48,11 +50,14 @@ export interface ProvisionResult {
   /** The customer's key. */
   key: string;
   /**
-   * The API key in full when this call created it (hand it to the customer now: it is never
+   * The API key in full when this call hands it over (hand it to the customer now: it is never
    * shown again), otherwise masked to its last four characters (`****0c00`).
    */
   apiKey: string;
-  /** True when this call created the API key. */
+  /**
+   * True when this call hands the API key over: it created it, or found one that an earlier call
+   * created but never returned (it failed afterwards; `notes` then says so).
+   */
   keyCreated: boolean;
   /** False when everything already matched the spec (the call made no writes). */
   changed: boolean;
@@ -267,6 +272,9 @@ function fieldList(patch: object): string {
  * returns `changed: false`; a changed spec updates only what differs (a plan change is a new
  * `limit`). If a step fails, this call's own changes are undone and a `ProvisionError` names the
  * step and the reason; a failed re-read after the last write only adds a note to `notes`.
+ * The app is marked "key not handed over" until the call returns its key: if the call fails
+ * after creating it and cannot undo that (or loses the response), the next call returns the
+ * same key with `keyCreated: true` and a note, so the key is never lost unnoticed.
  * A role, app or limit named `customer-<key>` that dfkit did not make (its description lacks
  * `dfkit customer <key>`) is refused before any write, unless `options.adopt` takes it over. Suspension (see `suspendCustomer`) is left as it is.
  *
@@ -296,7 +304,8 @@ export async function provisionCustomer(
   const want = normalizeSpec(spec);
   const run = new StepRunner(
     want.key,
-    "run provisionCustomer again with the spec to finish: it changes only what differs",
+    "run provisionCustomer again with the spec to finish: it changes only what differs, and " +
+      "returns the API key if this call created one",
   );
   const [state, services] = await run.read("read customer", () =>
     Promise.all([
@@ -308,6 +317,10 @@ export async function provisionCustomer(
   refuseForeign(state, "provisionCustomer", options.adopt === true);
   const rows = toDesiredRows(want.access, services);
   const description = customerDescription(want.key, want.name);
+  // Until a call returns the key, the app says so: a key whose call failed later (with its undo)
+  // or lost the response is then handed over by the next call instead of being lost unnoticed.
+  const pendingDescription = customerDescription(want.key, want.name, true);
+  const unclaimed = isKeyPending(want.key, state.app);
 
   // Role and its access rules.
   let role: Role;
@@ -364,7 +377,7 @@ export async function provisionCustomer(
       create: async () => {
         const record = {
           name: names.app,
-          description,
+          description: pendingDescription,
           type: 0,
           role_id: role.id,
           is_active: true,
@@ -383,7 +396,11 @@ export async function provisionCustomer(
   } else {
     app = state.app;
     const current = state.app;
-    const { patch, old } = differences<App>(current, { description, role_id: role.id, type: 0 });
+    const { patch, old } = differences<App>(current, {
+      description: unclaimed ? pendingDescription : description,
+      role_id: role.id,
+      type: 0,
+    });
     if (Object.keys(patch).length > 0) {
       await run.step(
         `update app ${names.app} (${fieldList(patch)})`,
@@ -411,6 +428,30 @@ export async function provisionCustomer(
     desiredLimits(state, want.limit, role.id, users, description),
   );
 
+  // Every other write is done: the key is returned now, so the app loses its pending tag. A failure
+  // here undoes nothing (the key works and is returned); the next call returns the same key again.
+  const handedKey = createdKey ?? (unclaimed ? app.api_key : null);
+  if (handedKey !== null) {
+    const appId = app.id;
+    const cleared = await run.readOrNote(
+      `mark key of app ${names.app} handed over`,
+      async () => {
+        await df.system.app.ids(appId).update({ description });
+        return true;
+      },
+      `the app stays marked "${KEY_PENDING.trim()}", so the next provisionCustomer call returns ` +
+        "this same key again",
+    );
+    if (cleared) app = { ...app, description };
+    if (createdKey === null) {
+      if (cleared) run.done(`hand over key of app ${names.app}`);
+      run.notes.push(
+        `app ${names.app} had a key no call had handed over (an earlier call failed after ` +
+          "creating it): this call returns it; hand it to the customer",
+      );
+    }
+  }
+
   const changed = run.changes.length > 0;
   // Records found (created concurrently) make `state` stale as well.
   const stale = changed || run.notes.length > 0;
@@ -425,8 +466,8 @@ export async function provisionCustomer(
   const finalApp = final.app ?? app;
   const result: ProvisionResult = {
     key: want.key,
-    apiKey: createdKey ?? maskApiKey(finalApp.api_key),
-    keyCreated: createdKey !== null,
+    apiKey: handedKey ?? maskApiKey(finalApp.api_key),
+    keyCreated: handedKey !== null,
     changed,
     changes: run.changes.map((c) => run.mask(c)),
     role: final.role ?? role,

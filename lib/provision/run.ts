@@ -125,8 +125,8 @@ export class StepRunner {
   }
 
   /**
-   * Runs a read that is no reason to undo (the writes are done and right): a failure becomes a
-   * note (`"<name> failed (<reason>); <fallback>"`, secrets masked) and the value `undefined`.
+   * Runs a read (or a bookkeeping write) that is no reason to undo (the writes are done and
+   * right): a failure becomes a note (`"<name> failed (<reason>); <fallback>"`, secrets masked) and the value `undefined`.
    */
   async readOrNote<T>(
     name: string,

@@ -200,9 +200,18 @@ export function userLookupFilter(email: string): Filter {
   return f`email like ${email}`;
 }
 
-/** The description stored on each record: marks it as dfkit's and keeps the display name. */
-export function customerDescription(key: string, name?: string): string {
-  const text = `dfkit customer ${key}${name ? `: ${name}` : ""}`;
+/**
+ * The tag an app's description carries from its creation until a call returns its key: a key
+ * whose handover failed stays findable, and the next `provisionCustomer` hands it over.
+ */
+export const KEY_PENDING = " (key not handed over)";
+
+/**
+ * The description stored on each record: marks it as dfkit's and keeps the display name;
+ * `pending` adds {@linkcode KEY_PENDING} after the marker.
+ */
+export function customerDescription(key: string, name?: string, pending = false): string {
+  const text = `dfkit customer ${key}${pending ? KEY_PENDING : ""}${name ? `: ${name}` : ""}`;
   if (text.length <= 255) return text;
   // Cut on a code point boundary: half a surrogate pair is stored as U+FFFD, so the description
   // read back would never equal this one and every run would report an update.

@@ -150,3 +150,30 @@ Deno.test("provision script: a flag not given keeps what the customer has (acces
     await sb.close();
   }
 });
+
+Deno.test("provision script: a rerun that finds a key never handed over prints it", async () => {
+  const sb = await startSandbox({ port: 0 });
+  admin = sb.admin;
+  const df = await connect({ url: sb.url, ...sb.admin });
+  try {
+    assert.equal((await cli(sb.url, ...PROVISION_ACME)).code, 0);
+    // As a call leaves it that created the app and failed before returning its key.
+    const app = await df.system.app.filter("name = 'customer-acme-42'").first();
+    await df.system.app.ids(app!.id).update({
+      description: "dfkit customer acme-42 (key not handed over): Acme Inc.",
+    });
+    const status = await cli(sb.url, "status", "acme-42");
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /never handed over: `dfkit customer provision acme-42` returns it/);
+    const rerun = await cli(sb.url, "provision", "acme-42");
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(rerun.stdout, /^customer acme-42: updated\n/);
+    assert.ok(rerun.stdout.includes(`API key: ${app!.api_key}  (shown only now`), rerun.stdout);
+    assert.match(rerun.stdout, /note: app customer-acme-42 had a key no call had handed over/);
+    const after = await cli(sb.url, "provision", "acme-42");
+    assert.match(after.stdout, /customer acme-42: unchanged\n {2}API key: \*\*\*\*/);
+  } finally {
+    await df.logout();
+    await sb.close();
+  }
+});

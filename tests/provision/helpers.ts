@@ -95,6 +95,8 @@ export function startFaultProxy(target: string) {
   // `sticky`: every write from the `failAt`-th on fails (the server went away), undos included.
   // `onWrite`: runs before each write is answered (to race the call with another client).
   // `failReads`: how many of the next reads (GETs) to answer with 503.
+  // `lose`: the `failAt`-th write reaches the server, and its answer is replaced by a 502 (the
+  // server committed it, the caller cannot know).
   const state = {
     failAt: 0,
     writes: 0,
@@ -102,6 +104,7 @@ export function startFaultProxy(target: string) {
     echo: false,
     sticky: false,
     failReads: 0,
+    lose: false,
     onWrite: undefined as ((method: string, path: string) => Promise<void>) | undefined,
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
@@ -118,6 +121,17 @@ export function startFaultProxy(target: string) {
     if (isWrite && (n === state.failAt || (state.sticky && state.failAt > 0 && n > state.failAt))) {
       state.failed = `${req.method} ${url.pathname}`;
       const body = await req.text();
+      if (state.lose && n === state.failAt) {
+        const headers = new Headers(req.headers);
+        headers.delete("host");
+        const res = await fetch(`${target}${url.pathname}${url.search}`, {
+          method: req.method,
+          headers,
+          body,
+        });
+        await res.body?.cancel();
+        return new Response("Bad gateway", { status: 502 });
+      }
       const message = state.echo ? `Injected failure (SQL: ${body})` : "Injected failure";
       return Response.json({
         error: { code: 500, context: { request: body }, message, status_code: 500 },

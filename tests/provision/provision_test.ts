@@ -564,8 +564,8 @@ Deno.test("a failure injected at each write step leaves nothing behind", async (
       });
       assert.deepEqual(await snapshot(df), before, `after a failure at "${step}"`);
     }
-    // Past the last step nothing fails, and the same spec goes through.
-    proxy.reset(expected.length + 1);
+    // Without a failure the same spec goes through.
+    proxy.reset(0);
     const ok = await provisionCustomer(viaProxy, full);
     assert.deepEqual(ok.changes, expected);
 
@@ -660,6 +660,120 @@ Deno.test("a failing re-read after every write succeeded keeps the customer and 
     // Nothing was undone: the key works.
     assert.equal((await callWithKey(url, r.apiKey, "GET", "db/_table/widget")).status, 200);
     assert.equal((await provisionCustomer(df, spec())).changed, false);
+  } finally {
+    await viaProxy.logout().catch(() => {});
+    await proxy.close();
+    await close();
+  }
+});
+
+Deno.test("a key whose call failed after creating the app (undo failed too) is returned by the next call", async () => {
+  const { df, url, admin, close } = await setup();
+  const proxy = startFaultProxy(url);
+  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
+  try {
+    // "create limit" fails and the server goes away: the app (with its key) cannot be deleted.
+    proxy.state.sticky = true;
+    proxy.reset(3);
+    await assert.rejects(provisionCustomer(viaProxy, spec()), (e: Error) => {
+      assert.ok(e instanceof ProvisionError, String(e));
+      assert.match(e.message, /NOT undone \(.*returns the API key if this call created one\)/);
+      return true;
+    });
+    const left = await getCustomer(df, "acme-42");
+    assert.deepEqual([left.exists, left.keyPending], [true, true]);
+    const stored = String((await df.system.app.ids(left.app!.id).first())?.api_key);
+
+    const rerun = await provisionCustomer(df, spec());
+    assert.equal(rerun.keyCreated, true);
+    assert.equal(rerun.apiKey, stored, "the key the failed call created, handed over now");
+    assert.deepEqual(rerun.changes, [
+      "create limit customer-acme-42 (1000/day)",
+      "hand over key of app customer-acme-42",
+    ]);
+    assert.match(rerun.notes?.join() ?? "", /had a key no call had handed over/);
+    assert.equal(rerun.app.description, "dfkit customer acme-42: Acme Inc.");
+    assert.equal((await callWithKey(url, rerun.apiKey, "GET", "db/_table/widget")).status, 200);
+    assert.equal((await getCustomer(df, "acme-42")).keyPending, false);
+    const third = await provisionCustomer(df, spec());
+    assert.deepEqual([third.changed, third.keyCreated], [false, false]);
+    await deprovisionCustomer(df, "acme-42");
+
+    // The answer to "create app" is lost after the server committed it, then the server is gone
+    // (reads included): the next call returns that app's key.
+    proxy.state.lose = true;
+    proxy.state.onWrite = (method, path) => {
+      if (method === "POST" && path.endsWith("/system/app")) proxy.state.failReads = 100;
+      return Promise.resolve();
+    };
+    proxy.reset(2);
+    await assert.rejects(
+      provisionCustomer(viaProxy, spec()),
+      (e: Error) => e instanceof ProvisionError && e.step === "create app customer-acme-42",
+    );
+    proxy.state.failReads = 0;
+    assert.equal((await getCustomer(df, "acme-42")).keyPending, true);
+    const again = await provisionCustomer(df, spec());
+    assert.equal(again.keyCreated, true);
+    assert.equal((await callWithKey(url, again.apiKey, "GET", "db/_table/widget")).status, 200);
+  } finally {
+    await viaProxy.logout().catch(() => {});
+    await proxy.close();
+    await close();
+  }
+});
+
+Deno.test("a failure to mark the key handed over keeps the customer; the next call returns the same key", async () => {
+  const { df, url, admin, close } = await setup();
+  const proxy = startFaultProxy(url);
+  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
+  try {
+    proxy.reset(4); // role, app, limit, then the mark
+    const r = await provisionCustomer(viaProxy, spec());
+    assert.equal(r.keyCreated, true);
+    assert.equal(r.changes.length, 3);
+    assert.match(r.notes?.join() ?? "", /^mark key of app customer-acme-42 handed over failed/);
+    assert.ok(!JSON.stringify(r.notes).includes(r.apiKey));
+    assert.equal((await callWithKey(url, r.apiKey, "GET", "db/_table/widget")).status, 200);
+    const again = await provisionCustomer(df, spec());
+    assert.deepEqual([again.keyCreated, again.apiKey], [true, r.apiKey], "not rotated");
+    assert.equal((await provisionCustomer(df, spec())).keyCreated, false);
+  } finally {
+    await viaProxy.logout().catch(() => {});
+    await proxy.close();
+    await close();
+  }
+});
+
+Deno.test("rotateKey, suspend, resume, status and deprovision treat an app whose key is pending as the customer's", async () => {
+  const { df, url, admin, close } = await setup();
+  const proxy = startFaultProxy(url);
+  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
+  try {
+    proxy.state.sticky = true;
+    proxy.reset(3);
+    await assert.rejects(provisionCustomer(viaProxy, spec()));
+    assert.equal((await getCustomer(df, "acme-42")).keyPending, true);
+    assert.equal((await readCustomerSpec(df, "acme-42"))?.name, "Acme Inc.");
+    assert.equal((await suspendCustomer(df, "acme-42")).changed, true);
+    assert.equal((await resumeCustomer(df, "acme-42")).changed, true);
+    // The rotated key is handed over by rotateKey: no later call returns another one.
+    const rotated = await rotateKey(df, "acme-42");
+    const status = await getCustomer(df, "acme-42");
+    assert.equal(status.keyPending, false);
+    assert.equal(status.app?.description, "dfkit customer acme-42: Acme Inc.");
+    assert.equal((await callWithKey(url, rotated, "GET", "db/_table/widget")).status, 200);
+    assert.equal((await provisionCustomer(df, spec())).keyCreated, false);
+
+    await df.system.app.ids(status.app!.id).update({
+      description: "dfkit customer acme-42 (key not handed over): Acme Inc.",
+    });
+    const gone = await deprovisionCustomer(df, "acme-42");
+    assert.deepEqual(gone.changes, [
+      "delete limit customer-acme-42",
+      "delete app customer-acme-42",
+      "delete role customer-acme-42",
+    ]);
   } finally {
     await viaProxy.logout().catch(() => {});
     await proxy.close();
