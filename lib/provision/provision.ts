@@ -6,6 +6,7 @@
  * @module
  */
 import type { DreamFactory } from "../client.ts";
+import { f } from "../filter/mod.ts";
 import {
   type App,
   type Limit,
@@ -24,7 +25,7 @@ import {
   refuseForeign,
   serviceIds,
 } from "./customer.ts";
-import { StepRunner } from "./run.ts";
+import { ProvisionError, StepRunner } from "./run.ts";
 import { generateApiKey, maskApiKey } from "./secret.ts";
 import {
   type AccessRule,
@@ -36,6 +37,7 @@ import {
   type LimitPeriod,
   type LimitSpec,
   type NormalizedRule,
+  type NormalizedSpec,
   normalizeSpec,
   ProvisionSpecError,
   type StoredFilter,
@@ -316,6 +318,7 @@ export async function provisionCustomer(
   run.secret(state.app?.api_key);
   refuseForeign(state, "provisionCustomer", options.adopt === true);
   const rows = toDesiredRows(want.access, services);
+  await refuseUserLimitClashes(df, run, want, state);
   const description = customerDescription(want.key, want.name);
   // Until a call returns the key, the app says so: a key whose call failed later (with its undo)
   // or lost the response is then handed over by the next call instead of being lost unnoticed.
@@ -509,6 +512,57 @@ async function createOnce<T>(
     run.done(name, { label: how.undo.label, run: () => how.undo.run(made.record) });
   } else run.notes.push(`${name}: found, created concurrently by another call`);
   return made.record;
+}
+
+/**
+ * Refuses, before any write, per-user limits DreamFactory would refuse ("A limit already exists
+ * with those parameters"): it keeps one `instance.user` limit per user and period, whoever made it,
+ * so a user in two customers cannot get a per-user limit of the same period from both.
+ */
+async function refuseUserLimitClashes(
+  df: DreamFactory,
+  run: StepRunner,
+  want: NormalizedSpec,
+  state: CustomerState,
+): Promise<void> {
+  if (want.limit?.per !== "user" || !want.users?.length) return;
+  const period = want.limit.period;
+  const own = new Set(state.limits.map((l) => l.id));
+  const clashes = await run.read("check per-user limits", async () => {
+    // Users this call would create have no limits yet.
+    const users = (await Promise.all(want.users!.map((u) => findUser(df, u.email))))
+      .filter((u): u is User => u !== null);
+    const found = await Promise.all(users.map(async (u) => {
+      const limits = await df.system.limit.filter(f`user_id = ${u.id}`) as Limit[];
+      return limits.filter((l) =>
+        l.type === "instance.user" && !own.has(l.id) && periodName(l.period) === period &&
+        !l.service_id && !l.endpoint && !l.verb
+      ).map((l) => ({ email: String(u.email).toLowerCase(), limit: l }));
+    }));
+    return found.flat();
+  });
+  if (clashes.length === 0) return;
+  const what = clashes.map(({ email, limit: l }) => {
+    const owner = /^dfkit customer ([a-z0-9._-]+)/.exec(String(l.description ?? ""))?.[1];
+    return `${email} already has limit "${l.name}" (id ${l.id}, ${l.rate}/${
+      periodName(l.period)
+    }) ${owner ? `of customer ${owner}` : "not made by dfkit"}`;
+  }).join("; ");
+  throw new ProvisionError({
+    key: want.key,
+    step: "check per-user limits",
+    cause: new Error(
+      `${what}. DreamFactory keeps one per-user limit per user and period, and it counts the ` +
+        `user's calls with every customer's key; use a period other than ${period}, count ` +
+        `per key (per: "key"), or leave the user out of one of the customers`,
+    ),
+    undone: [],
+    undoFailures: [],
+  });
+}
+
+function periodName(period: unknown): string {
+  return typeof period === "number" ? LIMIT_PERIODS[period] : String(period);
 }
 
 /** The limits a spec asks for, by name. */

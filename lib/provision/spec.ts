@@ -76,7 +76,9 @@ export interface LimitSpec {
   /**
    * What is counted: `"key"` (default) every call made with the customer's API key, users'
    * calls included (one `instance.role` limit on the customer's role); `"user"` each of the
-   * spec's `users` separately (one `instance.user` limit per user, counting that user's calls).
+   * spec's `users` separately (one `instance.user` limit per user, counting that user's calls
+   * with every customer's key). DreamFactory keeps one such limit per user and period, so a user
+   * who already has one of this period (from another customer) is refused before any write.
    */
   per?: "key" | "user";
 }

@@ -3,6 +3,7 @@ import {
   type CustomerSpec,
   deprovisionCustomer,
   getCustomer,
+  type LimitPeriod,
   provisionCustomer,
   ProvisionError,
   ProvisionSpecError,
@@ -408,6 +409,51 @@ Deno.test("per-user limits count each of the customer's users separately", async
       "create limit customer-acme-42 (2/minute)",
       "delete limit customer-acme-42:ann@acme.test",
       "delete limit customer-acme-42:bob@acme.test",
+    ]);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("a per-user limit of another customer's user with the same period is refused before any write", async () => {
+  const { df, exchanges, close } = await setup();
+  try {
+    const perUser = (key: string, emails: string[], rate: number, period: LimitPeriod) =>
+      spec({
+        key,
+        users: emails.map((email) => ({ email })),
+        limit: { rate, period, per: "user" },
+      });
+    await provisionCustomer(
+      df,
+      perUser("beta-1", ["bob@acme.test", "carol@beta.test"], 10, "minute"),
+    );
+    const before = await snapshot(df);
+    exchanges.length = 0;
+    const refused =
+      /^customer "acme-42": step "check per-user limits" failed: bob@acme\.test already has limit "customer-beta-1:bob@acme\.test" \(id \d+, 10\/minute\) of customer beta-1\. .*counts the user's calls with every customer's key; use a period other than minute, count per key \(per: "key"\), or leave the user out of one of the customers\. Nothing had been changed$/;
+    await assert.rejects(
+      provisionCustomer(df, perUser("acme-42", ["ann@acme.test", "BOB@acme.test"], 1000, "minute")),
+      (e: Error) => e instanceof ProvisionError && refused.test(e.message),
+    );
+    assert.deepEqual(writes(exchanges), [], "no write (no role or app created and undone)");
+    assert.deepEqual(await snapshot(df), before);
+
+    // Another period is another limit; a plan change onto the clashing period is refused too.
+    const ok = await provisionCustomer(df, perUser("acme-42", ["bob@acme.test"], 1000, "hour"));
+    assert.deepEqual(ok.limits.map((l) => [l.name, l.period]), [
+      ["customer-acme-42:bob@acme.test", "hour"],
+    ]);
+    exchanges.length = 0;
+    await assert.rejects(
+      provisionCustomer(df, perUser("acme-42", ["bob@acme.test"], 5, "minute")),
+      /step "check per-user limits" failed: bob@acme\.test already has limit "customer-beta-1:/,
+    );
+    assert.deepEqual(writes(exchanges), []);
+    // Its own limit is no clash: a rate change on the same period goes through.
+    const rate = await provisionCustomer(df, perUser("acme-42", ["bob@acme.test"], 7, "hour"));
+    assert.deepEqual(rate.changes, [
+      "update limit customer-acme-42:bob@acme.test (1000/hour -> 7/hour)",
     ]);
   } finally {
     await close();
