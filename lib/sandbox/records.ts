@@ -13,6 +13,7 @@ import {
   type BatchVerb,
   DfError,
   json,
+  NO_RECORDS_MESSAGE,
   recordsOf,
   rethrowFilterError,
   sqlDateTime,
@@ -600,6 +601,8 @@ export class RecordEngine {
         throw new DfError(400, "Create record by identifier not currently supported.");
       }
       const records = recordsOf(payload);
+      // df-system BaseSystemResource: an empty record list is "no records", not an empty batch.
+      if (!records.length) throw new DfError(400, NO_RECORDS_MESSAGE);
       this.desc.validateAll?.(records, ctx);
       const out = this.batch(
         ctx,
@@ -617,10 +620,11 @@ export class RecordEngine {
         return json(this.atomic(ctx.db, () => this.writeView(ctx, this.updateOne(ctx, id, rec))));
       }
       const records = recordsOf(payload);
+      if (!records.length) throw new DfError(400, NO_RECORDS_MESSAGE);
       const idsRaw = ctx.option("ids");
       if (idsRaw !== undefined && idsRaw.trim() !== "") {
         const ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
-        const change = records[0] ?? {};
+        const change = records[0];
         return json(
           wrap(
             this.batch(
@@ -651,7 +655,10 @@ export class RecordEngine {
         ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
       } else if (payload !== undefined) {
         const records = recordsOf(payload);
-        ids = records.map((r) => (r && typeof r === "object" ? r[this.pk] : r));
+        // An empty list counts as no records: on to the filter, else 400.
+        if (records.length) {
+          ids = records.map((r) => (r && typeof r === "object" ? r[this.pk] : r));
+        }
       }
       if (!ids) {
         if (ctx.option("filter")) {
