@@ -87,6 +87,11 @@ export interface ResourceDescriptor {
   present?: (row: Row, out: Rec, ctx: CallContext, all: boolean) => void;
   /** Fields a new record must carry (400 "Invalid data supplied. The x field is required."). */
   required?: string[];
+  /**
+   * True when `required` is the model's own `required` rule, which df-core checks on every save:
+   * an update may not blank those fields either.
+   */
+  requiredOnUpdate?: boolean;
   /** Checks a whole write request before any record is written (not a batch error). */
   validateAll?: (records: Rec[], ctx: CallContext) => void;
   /** Answers requests the generic engine does not (return null to fall through). */
@@ -114,6 +119,21 @@ export interface ResourceDescriptor {
   sqlError?: (e: Error, op: "create" | "update", sql: string) => DfError | null;
   /** True when the resource cannot be written (service_type). */
   readOnlyResource?: boolean;
+  /**
+   * Which errors of an update or delete become 500 "Failed to update/delete resource: ..."
+   * (df-core BaseModel::updateInternal/deleteInternal): `all` (the default), `server` (User's
+   * overrides let its 400s and 403s through), `none` (left as raised).
+   */
+  wrapModelErrors?: "all" | "server" | "none";
+}
+
+/** Errors of the resource rather than its model: never wrapped as a model error. */
+const guards = new WeakSet<DfError>();
+
+/** Marks an error as a resource-level guard (kept as is by update and delete). */
+export function resourceGuard(e: DfError): DfError {
+  guards.add(e);
+  return e;
 }
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -473,17 +493,23 @@ export class RecordEngine {
     return out;
   }
 
-  /** Creates one record with its children; returns the stored row. */
-  createOne(ctx: CallContext, input: Rec): Row {
-    if (!input || typeof input !== "object" || Array.isArray(input)) {
-      throw new DfError(400, "Invalid record: each record must be a JSON object.");
-    }
+  /** The `required` rule: on update only the fields the change sets are checked. */
+  private checkRequired(input: Rec, update: boolean) {
     for (const f of this.desc.required ?? []) {
+      if (update && !(f in input)) continue;
       if (input[f] === undefined || input[f] === null || input[f] === "") {
         const m = `The ${f.replace(/_/g, " ")} field is required.`;
         throw new DfError(400, `Invalid data supplied. ${m}`, { context: { [f]: [m] } });
       }
     }
+  }
+
+  /** Creates one record with its children; returns the stored row. */
+  createOne(ctx: CallContext, input: Rec): Row {
+    if (!input || typeof input !== "object" || Array.isArray(input)) {
+      throw new DfError(400, "Invalid record: each record must be a JSON object.");
+    }
+    this.checkRequired(input, false);
     const clean = this.stripReadOnly(input);
     const rec = this.desc.beforeCreate ? this.desc.beforeCreate(clean, ctx) : clean;
     const row = this.insertRow(ctx, rec);
@@ -502,26 +528,55 @@ export class RecordEngine {
       throw new DfError(400, "Invalid record: each record must be a JSON object.");
     }
     const clean = this.stripReadOnly(input);
-    const rec = this.desc.beforeUpdate ? this.desc.beforeUpdate(clean, old, ctx) : clean;
-    const row = this.updateRow(ctx, old, rec);
-    for (const [rel, value] of this.relationPayloads(rec)) {
-      writeRelation(ctx, rel, row, value, false);
+    return this.asModel("update", () => {
+      if (this.desc.requiredOnUpdate) this.checkRequired(clean, true);
+      const rec = this.desc.beforeUpdate ? this.desc.beforeUpdate(clean, old, ctx) : clean;
+      const row = this.updateRow(ctx, old, rec);
+      for (const [rel, value] of this.relationPayloads(rec)) {
+        writeRelation(ctx, rel, row, value, false);
+      }
+      this.desc.afterWrite?.("update", row, old, ctx);
+      return row;
+    });
+  }
+
+  /** Updates one record and builds its answer, both inside the model's error wrapping. */
+  private updated(ctx: CallContext, id: unknown, input: Rec): Rec {
+    const row = this.updateOne(ctx, id, input);
+    return this.asModel("update", () => this.writeView(ctx, row));
+  }
+
+  /**
+   * Runs the model part of an update or delete: what fails there becomes DreamFactory's 500
+   * "Failed to <op> resource: <message>" (not-found and identifier errors are raised before).
+   */
+  private asModel<T>(op: "update" | "delete", fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      const mode = this.desc.wrapModelErrors ?? "all";
+      if (mode === "none" || (e instanceof DfError && guards.has(e))) throw e;
+      if (mode === "server" && e instanceof DfError && (e.status === 400 || e.status === 403)) {
+        throw e;
+      }
+      const message = e instanceof Error ? e.message : String(e);
+      throw new DfError(500, `Failed to ${op} resource: ${message}`);
     }
-    this.desc.afterWrite?.("update", row, old, ctx);
-    return row;
   }
 
   /** Deletes one record; returns its view from before the delete. */
   deleteOne(ctx: CallContext, id: unknown): Rec {
     const old = this.find(ctx.db, id);
     if (!old) throw this.notFound(id);
-    this.desc.beforeDelete?.(old, ctx);
-    const view = this.writeView(ctx, old);
-    stmt(ctx.db, `DELETE FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ?`).run(
-      old[this.pk] as SQLInputValue,
-    );
-    this.desc.afterWrite?.("delete", old, old, ctx);
-    return view;
+    return this.asModel("delete", () => {
+      this.desc.beforeDelete?.(old, ctx);
+      const view = this.writeView(ctx, old);
+      stmt(ctx.db, `DELETE FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ?`).run(
+        old[this.pk] as SQLInputValue,
+      );
+      this.desc.afterWrite?.("delete", old, old, ctx);
+      return view;
+    });
   }
 
   /**
@@ -617,7 +672,7 @@ export class RecordEngine {
         const rec = payload && typeof payload === "object" && !Array.isArray(payload)
           ? payload as Rec
           : {};
-        return json(this.atomic(ctx.db, () => this.writeView(ctx, this.updateOne(ctx, id, rec))));
+        return json(this.atomic(ctx.db, () => this.updated(ctx, id, rec)));
       }
       const records = recordsOf(payload);
       if (!records.length) throw new DfError(400, NO_RECORDS_MESSAGE);
@@ -631,7 +686,7 @@ export class RecordEngine {
               ctx,
               "updated",
               ids,
-              (i) => this.writeView(ctx, this.updateOne(ctx, i, change)),
+              (i) => this.updated(ctx, i, change),
             ),
           ),
         );
@@ -644,7 +699,7 @@ export class RecordEngine {
             `Identifying field "${this.pk}" can not be empty for update request . `,
           );
         }
-        return this.writeView(ctx, this.updateOne(ctx, key, r));
+        return this.updated(ctx, key, r);
       })));
     }
     if (method === "DELETE") {

@@ -36,3 +36,77 @@ Deno.test("an empty record list is 'no records' for POST, PATCH and DELETE", asy
     assert.deepEqual(left.body.resource, [{ name: "r" }]);
   });
 });
+
+Deno.test("model errors of an update or delete are DreamFactory's 500 'Failed to ... resource'", async () => {
+  await withSandbox(async (sb, token) => {
+    const roles = await call(sb, "POST", "system/role", {
+      token,
+      body: { resource: [{ name: "r1" }, { name: "r2" }] },
+    });
+    const [, r2] = roles.body.resource.map((r: { id: number }) => r.id);
+    // A duplicate name: the SQL error inside BaseModel::updateInternal, full envelope, code 500.
+    const dup = await call(sb, "PATCH", `system/role/${r2}`, { token, body: { name: "r1" } });
+    assert.equal(dup.status, 500);
+    assert.equal(dup.body.error.code, 500);
+    assert.equal(dup.body.error.status_code, 500);
+    assert.match(messageOf(dup), /^Failed to update resource: SQLSTATE\[23000\]: .*UNIQUE/);
+    // Role's `name => required` rule runs on every save.
+    const blank = await call(sb, "PATCH", `system/role/${r2}`, { token, body: { name: "" } });
+    assert.equal(blank.status, 500);
+    assert.equal(
+      messageOf(blank),
+      "Failed to update resource: Invalid data supplied. The name field is required.",
+    );
+    const kept = await call(sb, "GET", `system/role/${r2}?fields=name`, { token });
+    assert.deepEqual(kept.body, { name: "r2" });
+    // Batch entries carry the same wrapped error.
+    const batch = await call(sb, "PATCH", "system/role", {
+      token,
+      body: { resource: [{ id: r2, name: "r1" }] },
+    });
+    assert.equal(batch.status, 400);
+    assert.equal(batch.body.error.context.resource[0].code, 500);
+    assert.match(batch.body.error.context.resource[0].message, /^Failed to update resource: /);
+    // Model-level checks of other resources are wrapped too.
+    await call(sb, "POST", "system/lookup", { token, body: [{ name: "a" }, { name: "b" }] });
+    const ids = await call(sb, "GET", "system/lookup?fields=id&order=id", { token });
+    const look = await call(sb, "PATCH", `system/lookup/${ids.body.resource[1].id}`, {
+      token,
+      body: { name: "a" },
+    });
+    assert.equal(look.status, 500);
+    assert.equal(
+      messageOf(look),
+      "Failed to update resource: Lookup name can not be modified to one that already exists.",
+    );
+    // Not found stays a 404, a missing identifier stays a 400.
+    const missing = await call(sb, "PATCH", "system/role/999", { token, body: { name: "x" } });
+    assert.equal(missing.status, 404);
+    const noId = await call(sb, "PATCH", "system/role", { token, body: [{ name: "x" }] });
+    assert.equal(noId.body.error.context.resource[0].code, 400);
+  });
+});
+
+Deno.test("user and admin guards are not wrapped as model errors", async () => {
+  await withSandbox(async (sb, token) => {
+    const u = await call(sb, "POST", "system/user", {
+      token,
+      body: [{ email: "u@x.com", username: "u@x.com" }, { email: "v@x.com" }],
+    });
+    const [uid] = u.body.resource.map((r: { id: number }) => r.id);
+    const taken = await call(sb, "PATCH", `system/user/${uid}`, {
+      token,
+      body: { username: "v@x.com" },
+    });
+    assert.equal(taken.status, 400);
+    assert.equal(messageOf(taken), "Invalid data supplied. The username has already been taken.");
+    const me = await call(sb, "DELETE", "system/admin/1", { token });
+    assert.equal(me.status, 403);
+    assert.equal(messageOf(me), "Cannot delete your account.");
+    const wrongKind = await call(sb, "PATCH", "system/admin/" + uid, {
+      token,
+      body: { name: "n" },
+    });
+    assert.equal(messageOf(wrongKind), "Cannot update a non-admin user.");
+  });
+});

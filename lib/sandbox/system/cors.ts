@@ -32,6 +32,7 @@ export const corsDescriptor: ResourceDescriptor = {
   name: "cors",
   table: table("cors_config"),
   required: ["path", "origin"],
+  requiredOnUpdate: true,
   present(row: Row, out: Rec) {
     if ("method" in out) out.method = maskToVerbs(Number(row.method));
   },

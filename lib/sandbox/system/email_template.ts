@@ -21,6 +21,7 @@ export const emailTemplateDescriptor: ResourceDescriptor = {
   name: "email_template",
   table: table("email_template"),
   required: ["name"],
+  requiredOnUpdate: true,
   beforeCreate: convert,
   beforeUpdate: convert,
 };

@@ -132,6 +132,8 @@ export const limitDescriptor: ResourceDescriptor = {
   table: table("limits"),
   readOnly: ["key_text"],
   required: ["name", "type", "rate", "period"],
+  // df-limits raises these checks itself (its own messages); not df-core's model wrapping.
+  wrapModelErrors: "none",
   computedRelations: {
     // df-limits strips this name from `related` and attaches the live counters itself.
     limit_cache_by_limit_id: (row, ctx) => limitCacheOf(ctx.db, row),

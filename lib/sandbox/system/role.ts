@@ -13,6 +13,7 @@ export const roleDescriptor: ResourceDescriptor = {
   name: "role",
   table: table("role"),
   required: ["name"],
+  requiredOnUpdate: true,
   beforeCreate(rec) {
     if (typeof rec.description === "string") rec.description = rec.description.slice(0, 255);
     return rec;

@@ -6,7 +6,13 @@
  * @module
  */
 import { DfError } from "../http.ts";
-import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
+import {
+  type CallContext,
+  type Rec,
+  type ResourceDescriptor,
+  resourceGuard,
+  type Row,
+} from "../records.ts";
 import { table } from "../tables.ts";
 import { databasePath } from "../db/mod.ts";
 import { SERVICE_TYPES } from "./service_type.ts";
@@ -97,7 +103,8 @@ export const serviceDescriptor: ResourceDescriptor = {
       throw validation("type", "The type of a service can not be changed.");
     }
     if (!old.mutable && Object.keys(rec).some((k) => k !== "is_active")) {
-      throw new DfError(403, `Service '${old.name}' can not be modified.`);
+      // The sandbox's own guard for its built-in services, not a model error.
+      throw resourceGuard(new DfError(403, `Service '${old.name}' can not be modified.`));
     }
     if ("config" in rec) {
       const before = JSON.parse(String(old.config ?? "{}"));
@@ -108,7 +115,9 @@ export const serviceDescriptor: ResourceDescriptor = {
     return rec;
   },
   beforeDelete(old: Row) {
-    if (!old.deletable) throw new DfError(403, `Service '${old.name}' can not be deleted.`);
+    if (!old.deletable) {
+      throw resourceGuard(new DfError(403, `Service '${old.name}' can not be deleted.`));
+    }
   },
   afterWrite(_op, row, _old, ctx) {
     ctx.hooks.serviceChanged(Number(row.id));

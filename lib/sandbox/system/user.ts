@@ -66,6 +66,8 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
     scope: { where: `is_sys_admin = ?`, values: [admin ? 1 : 0] },
     readOnly: ["is_sys_admin", "last_login_date", "remember_token", "confirm_code"],
     appendedNames: ["confirmed", "expired"],
+    // User::updateInternal/deleteInternal wrap only what is not a 400 or 403.
+    wrapModelErrors: "server",
     present(row: Row, out: Rec) {
       const code = row.confirm_code;
       out.confirmed = code === null || code === undefined || code === "y";
