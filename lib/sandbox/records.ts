@@ -336,27 +336,19 @@ export class RecordEngine {
     const fields = parseFields(ctx.option("fields"));
     const rels = this.relationsRequested(ctx);
     const idsRaw = ctx.option("ids") ?? idsFromRecords;
-    if (idsRaw !== undefined && idsRaw.trim() !== "") {
-      const ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
-      const entries: unknown[] = [];
-      const failed: number[] = [];
-      const cont = ctx.flag("continue");
-      for (const [i, id] of ids.entries()) {
-        const row = this.find(ctx.db, id);
-        if (!row) {
-          failed.push(i);
-          entries.push(this.notFound(id).toBatchEntry());
-          if (!cont) break;
-        } else entries.push(this.view(ctx, [row], fields, rels)[0]);
-      }
-      if (failed.length) throw batchError("retrieved", failed, entries);
-      return json(wrap(entries));
-    }
+    const ids = idsRaw !== undefined && idsRaw.trim() !== ""
+      ? idsRaw.split(",").map((s) => s.trim()).filter(Boolean)
+      : null;
     const s = this.scopeSql();
     const f = this.filterSql(ctx);
-    const where = `(${s.sql}) AND (${f.sql})`;
+    let where = `(${s.sql}) AND (${f.sql})`;
     const values = [...s.values, ...f.values];
-    if (ctx.flag("count_only")) {
+    if (ids) {
+      // BaseModel::selectByIds adds "id IN (...)" to the request's own criteria: the filter,
+      // limit and offset still apply (an id they leave out is "not found").
+      where += ` AND ${q(this.pk)} IN (${ids.map(() => "?").join(",")})`;
+      values.push(...ids.map((id) => this.keyValue(id)));
+    } else if (ctx.flag("count_only")) {
       const n = stmt(ctx.db, `SELECT COUNT(*) AS n FROM ${q(this.t.name)} WHERE ${where}`)
         .get(...values) as { n: number };
       return json(Number(n.n));
@@ -370,6 +362,7 @@ export class RecordEngine {
       ctx.db,
       `SELECT * FROM ${q(this.t.name)} WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`,
     ).all(...values, limit, offset) as Row[];
+    if (ids) return this.selectedByIds(ctx, ids, rows, fields, rels);
     if (ctx.flag("as_list")) {
       const idField = ctx.option("id_field") ?? this.pk;
       const col = this.t.columns.find((c) => c.name === idField) ?? columnOf(this.t, this.pk)!;
@@ -387,6 +380,37 @@ export class RecordEngine {
       return json(list);
     }
     return json(wrap(list, Object.keys(meta).length ? meta : undefined));
+  }
+
+  /**
+   * The answer of an `ids` selection, in the ids' order: the records when each id matched one,
+   * else DreamFactory's batch error listing each found record or a 404 up to the first miss (all
+   * of them with `continue`). DreamFactory answers a full match in query order (id, or `order`);
+   * the sandbox keeps the ids' order that dfkit's `.ids()` promises (see README).
+   */
+  private selectedByIds(
+    ctx: CallContext,
+    ids: string[],
+    rows: Row[],
+    fields: string[] | null,
+    rels: RelationDef[],
+  ): Response {
+    const views = this.view(ctx, rows, fields, rels);
+    const entries: unknown[] = [];
+    const failed: number[] = [];
+    const cont = ctx.flag("continue");
+    for (const [i, id] of ids.entries()) {
+      const at = rows.findIndex((r) => String(r[this.pk]) === String(this.keyValue(id)));
+      if (at >= 0) {
+        entries.push(views[at]);
+        continue;
+      }
+      failed.push(i);
+      entries.push(this.notFound(id).toBatchEntry());
+      if (!cont) break;
+    }
+    if (!failed.length && rows.length === ids.length) return json(wrap(entries));
+    throw batchError("retrieved", failed, entries);
   }
 
   /** `GET /r/{id}`. */

@@ -110,3 +110,28 @@ Deno.test("user and admin guards are not wrapped as model errors", async () => {
     assert.equal(messageOf(wrongKind), "Cannot update a non-admin user.");
   });
 });
+
+Deno.test("ids select with the request's filter and limit: what they leave out is not found", async () => {
+  await withSandbox(async (sb, token) => {
+    const made = await call(sb, "POST", "system/role", {
+      token,
+      body: { resource: [{ name: "r1" }, { name: "r2" }, { name: "r3" }] },
+    });
+    const [a, , c] = made.body.resource.map((r: { id: number }) => r.id);
+    const get = (qs: string) => call(sb, "GET", `system/role?fields=id&${qs}`, { token });
+    // The ids' order, which dfkit's .ids() promises (DreamFactory: query order; see README).
+    assert.deepEqual((await get(`ids=${c},${a}`)).body.resource, [{ id: c }, { id: a }]);
+    const filtered = await get(`ids=${c},${a}&filter=name%3D'r1'`);
+    assert.equal(filtered.status, 400);
+    assert.equal(messageOf(filtered), "Batch Error: Not all requested records could be retrieved.");
+    assert.deepEqual(filtered.body.error.context.error, [0]);
+    assert.equal(
+      filtered.body.error.context.resource[0].message,
+      `Record with identifier '${c}' not found.`,
+    );
+    const both = await get(`ids=${c},${a}&filter=name%3D'r1'&continue=true`);
+    assert.deepEqual(both.body.error.context.resource[1], { id: a });
+    const limited = await get(`ids=${a},${c}&limit=1`);
+    assert.deepEqual(limited.body.error.context.error, [1]);
+  });
+});
