@@ -241,7 +241,8 @@ export const TABLES: TableDef[] = [
     columns: [
       { name: "id", kind: "id" },
       { name: "name", kind: "string", notNull: true, unique: true },
-      { name: "api_key", kind: "string", unique: true },
+      // DreamFactory's app.api_key has no unique index: only App::createInternal avoids taken keys.
+      { name: "api_key", kind: "string" },
       { name: "description", kind: "string" },
       { name: "is_active", kind: "bool", default: "0", notNull: true },
       { name: "type", kind: "int", default: "0", notNull: true },

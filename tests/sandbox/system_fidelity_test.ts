@@ -135,3 +135,45 @@ Deno.test("ids select with the request's filter and limit: what they leave out i
     assert.deepEqual(limited.body.error.context.error, [1]);
   });
 });
+
+Deno.test("app api keys follow App's rule min:64|alpha_num; only creating avoids taken keys", async () => {
+  await withSandbox(async (sb, token) => {
+    const both = "Invalid data supplied. The api key field must be at least 64 characters. " +
+      "The api key field must only contain letters and numbers.";
+    const bad = await call(sb, "POST", "system/app", {
+      token,
+      body: [{ name: "k1", api_key: "my-test-key", is_active: true }],
+    });
+    assert.equal(bad.status, 400);
+    const entry = bad.body.error.context.resource[0];
+    assert.equal(entry.message, both);
+    assert.equal(entry.context.api_key.length, 2);
+    const made = await call(sb, "POST", "system/app", { token, body: [{ name: "k2" }] });
+    const id = made.body.resource[0].id;
+    const short = await call(sb, "PATCH", `system/app/${id}`, {
+      token,
+      body: { api_key: "short" },
+    });
+    assert.equal(short.status, 500);
+    assert.equal(
+      messageOf(short),
+      "Failed to update resource: Invalid data supplied. " +
+        "The api key field must be at least 64 characters.",
+    );
+    // An update may give an app a key another app has; a create gets a fresh one instead.
+    const admin = await call(sb, "GET", "system/app/1?fields=api_key", { token });
+    const same = await call(sb, "PATCH", `system/app/${id}?fields=api_key`, {
+      token,
+      body: { api_key: admin.body.api_key },
+    });
+    assert.equal(same.status, 200);
+    assert.equal(same.body.api_key, admin.body.api_key);
+    const fresh = await call(sb, "POST", "system/app?fields=api_key", {
+      token,
+      body: [{ name: "k3", api_key: admin.body.api_key }],
+    });
+    assert.equal(fresh.status, 201);
+    assert.notEqual(fresh.body.resource[0].api_key, admin.body.api_key);
+    assert.match(fresh.body.resource[0].api_key, /^[0-9a-f]{64}$/);
+  });
+});

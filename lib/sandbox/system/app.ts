@@ -6,6 +6,7 @@
  * @module
  */
 import { createHash, randomBytes } from "node:crypto";
+import { DfError } from "../http.ts";
 import type { CallContext, Rec, ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
@@ -15,14 +16,32 @@ function newKey(name: unknown): string {
     .digest("hex");
 }
 
-function ensureKey(rec: Rec, ctx: CallContext, selfId: unknown) {
-  if (!("api_key" in rec) && selfId !== null) return;
+/**
+ * App's rule `api_key => min:64|alpha_num` (Laravel: a blank string is not checked, null is),
+ * checked on create and on every update.
+ */
+function checkKey(rec: Rec) {
+  if (!("api_key" in rec)) return;
+  const key = rec.api_key;
+  if (typeof key === "string" && key.trim() === "") return;
+  const text = typeof key === "string" || typeof key === "number" ? String(key) : "";
+  const errors: string[] = [];
+  if (text.length < 64) errors.push("The api key field must be at least 64 characters.");
+  if (!/^[\p{L}\p{M}\p{N}]+$/u.test(text)) {
+    errors.push("The api key field must only contain letters and numbers.");
+  }
+  if (errors.length) {
+    throw new DfError(400, `Invalid data supplied. ${errors.join(" ")}`, {
+      context: { api_key: errors },
+    });
+  }
+}
+
+/** App::createInternal: a missing, blank or taken key is replaced by a generated one. */
+function ensureKey(rec: Rec, ctx: CallContext) {
   const key = rec.api_key;
   const taken = typeof key === "string" && key !== "" &&
-    stmt(ctx.db, `SELECT id FROM app WHERE api_key = ? AND id IS NOT ?`).get(
-      key,
-      (selfId ?? null) as number | null,
-    );
+    stmt(ctx.db, `SELECT id FROM app WHERE api_key = ?`).get(key);
   if (typeof key !== "string" || key === "" || taken) rec.api_key = newKey(rec.name);
 }
 
@@ -36,12 +55,14 @@ export const appDescriptor: ResourceDescriptor = {
     out.launch_url = "";
   },
   beforeCreate(rec, ctx) {
-    ensureKey(rec, ctx, null);
+    checkKey(rec);
+    ensureKey(rec, ctx);
     return rec;
   },
   beforeUpdate(rec, old, ctx) {
+    // Only creating checks that a key is unused; an update stores the key it is given.
     if (ctx.flag("regenerate")) rec.api_key = newKey(old.name);
-    else ensureKey(rec, ctx, old.id);
+    else checkKey(rec);
     return rec;
   },
   afterWrite(op, row, old, ctx) {
