@@ -232,10 +232,20 @@ export class RecordEngine {
   private orderSql(ctx: CallContext): string {
     const raw = ctx.option("order", "sort", "order_by");
     if (!raw || !raw.trim()) return `${q(this.pk)} ASC`;
-    return raw.split(",").map((part) => {
-      const [col, dir = "asc", ...rest] = part.trim().split(/\s+/);
+    // BaseModel::selectByRequest: `@list($column, $direction) = explode(' ', $order)` (words
+    // past the second are ignored, an empty direction is asc), then Laravel's orderBy() refuses
+    // any direction but asc/desc before the query runs.
+    const parts = raw.split(",").map((part) => {
+      const [col, dir = ""] = part.trim().split(" ");
+      const d = dir === "" ? "asc" : dir.toLowerCase();
+      if (d !== "asc" && d !== "desc") {
+        throw new DfError(500, 'Order direction must be "asc" or "desc".', { short: true });
+      }
+      return [col, d] as const;
+    });
+    return parts.map(([col, dir]) => {
       const c = this.t.columns.find((x) => x.name.toLowerCase() === col.toLowerCase());
-      if (!c || rest.length || !/^(asc|desc)$/i.test(dir)) {
+      if (!c) {
         throw new DfError(500, `SQLSTATE[HY000]: General error: 1 no such column: ${col}`, {
           code: "HY000",
           short: true,

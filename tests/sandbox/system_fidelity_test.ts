@@ -177,3 +177,22 @@ Deno.test("app api keys follow App's rule min:64|alpha_num; only creating avoids
     assert.match(fresh.body.resource[0].api_key, /^[0-9a-f]{64}$/);
   });
 });
+
+Deno.test("order: Laravel's direction check, and words past the direction are ignored", async () => {
+  await withSandbox(async (sb, token) => {
+    await call(sb, "POST", "system/role", { token, body: [{ name: "a" }, { name: "b" }] });
+    const get = (order: string) =>
+      call(sb, "GET", `system/role?fields=name&order=${encodeURIComponent(order)}`, { token });
+    const sideways = await get("name sideways");
+    assert.equal(sideways.status, 500);
+    assert.deepEqual(sideways.body, {
+      error: { code: 500, message: "Order direction must be &quot;asc&quot; or &quot;desc&quot;." },
+    });
+    // The direction is checked before the column reaches the database.
+    assert.equal(messageOf(await get("nosuch sideways")), sideways.body.error.message);
+    const desc = await get("name desc nulls last");
+    assert.equal(desc.status, 200);
+    assert.deepEqual(desc.body.resource, [{ name: "b" }, { name: "a" }]);
+    assert.deepEqual((await get("name DESC")).body.resource, [{ name: "b" }, { name: "a" }]);
+  });
+});
