@@ -92,6 +92,8 @@ export interface ResourceDescriptor {
    * an update may not blank those fields either.
    */
   requiredOnUpdate?: boolean;
+  /** The model's message for a missing required field (default Laravel's). */
+  requiredMessage?: (field: string) => string;
   /** Checks a whole write request before any record is written (not a batch error). */
   validateAll?: (records: Rec[], ctx: CallContext) => void;
   /** Answers requests the generic engine does not (return null to fall through). */
@@ -527,14 +529,24 @@ export class RecordEngine {
     return out;
   }
 
-  /** The `required` rule: on update only the fields the change sets are checked. */
+  /**
+   * The `required` rule: on update only the fields the change sets are checked. Like Laravel's
+   * validator, every missing field is reported, in the rules' order.
+   */
   private checkRequired(input: Rec, update: boolean) {
+    const context: Record<string, string[]> = {};
     for (const f of this.desc.required ?? []) {
       if (update && !(f in input)) continue;
       if (input[f] === undefined || input[f] === null || input[f] === "") {
-        const m = `The ${f.replace(/_/g, " ")} field is required.`;
-        throw new DfError(400, `Invalid data supplied. ${m}`, { context: { [f]: [m] } });
+        const attribute = f.replace(/_/g, " ");
+        context[f] = [
+          this.desc.requiredMessage?.(attribute) ?? `The ${attribute} field is required.`,
+        ];
       }
+    }
+    const messages = Object.values(context).flat();
+    if (messages.length) {
+      throw new DfError(400, `Invalid data supplied. ${messages.join(" ")}`, { context });
     }
   }
 

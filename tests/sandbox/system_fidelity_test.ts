@@ -196,3 +196,25 @@ Deno.test("order: Laravel's direction check, and words past the direction are ig
     assert.deepEqual((await get("name DESC")).body.resource, [{ name: "b" }, { name: "a" }]);
   });
 });
+
+Deno.test("required fields: every missing one is listed, in CorsConfig's and EmailTemplate's words", async () => {
+  await withSandbox(async (sb, token) => {
+    const cors = await call(sb, "POST", "system/cors", { token, body: [{ description: "x" }] });
+    const entry = cors.body.error.context.resource[0];
+    assert.equal(
+      entry.message,
+      "Invalid data supplied. The path is required. The origin is required.",
+    );
+    assert.deepEqual(entry.context, {
+      path: ["The path is required."],
+      origin: ["The origin is required."],
+    });
+    const tpl = await call(sb, "POST", "system/email_template", {
+      token,
+      body: [{ description: "x" }],
+    });
+    const t = tpl.body.error.context.resource[0];
+    assert.equal(t.message, "Invalid data supplied. The Template Name field is required");
+    assert.deepEqual(t.context, { name: ["The Template Name field is required"] });
+  });
+});

@@ -33,6 +33,8 @@ export const corsDescriptor: ResourceDescriptor = {
   table: table("cors_config"),
   required: ["path", "origin"],
   requiredOnUpdate: true,
+  // CorsConfig::$validationMessages: ['required' => 'The :attribute is required.'].
+  requiredMessage: (attribute) => `The ${attribute} is required.`,
   present(row: Row, out: Rec) {
     if ("method" in out) out.method = maskToVerbs(Number(row.method));
   },

@@ -22,6 +22,11 @@ export const emailTemplateDescriptor: ResourceDescriptor = {
   table: table("email_template"),
   required: ["name"],
   requiredOnUpdate: true,
+  // EmailTemplate::getErrors() rewrites the name message (without a final period).
+  requiredMessage: (attribute) =>
+    attribute === "name"
+      ? "The Template Name field is required"
+      : `The ${attribute} field is required.`,
   beforeCreate: convert,
   beforeUpdate: convert,
 };
