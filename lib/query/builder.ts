@@ -122,6 +122,28 @@ const MANAGED_PARAMS: Record<string, string> = {
   count_only: ".count()",
 };
 
+/**
+ * Records read by ids, in the order of those ids: DreamFactory answers in its own order (by key,
+ * or `order=`) when it finds every id. Left as they came when they cannot be matched one to one
+ * (the key not among `fields`, an id given twice).
+ */
+function inIdOrder<T>(records: T[], ids: readonly Id[], idField: string): T[] {
+  if (records.length !== ids.length) return records;
+  const byId = new Map<string, T>();
+  for (const record of records) {
+    const id = (record as Record<string, unknown> | null)?.[idField];
+    if (id === undefined || id === null) return records;
+    byId.set(String(id), record);
+  }
+  const ordered: T[] = [];
+  for (const id of ids) {
+    const record = byId.get(String(id));
+    if (record === undefined) return records;
+    ordered.push(record);
+  }
+  return byId.size === ordered.length ? ordered : records;
+}
+
 function checkCount(method: string, n: number, min: number): number {
   if (!Number.isInteger(n) || n < min) {
     throw new TypeError(`.${method}(${n}): expected an integer >= ${min}`);
@@ -181,8 +203,9 @@ export class Query<T = Record<string, unknown>>
     return this.filter(whereFilter(field, op, value));
   }
 
-  /** Narrows to records with these ids, returned in this order. Replaces earlier `.ids()`.
-   * `.offset()` and `.limit()` then take a slice of the list, for reads and writes alike. */
+  /** Narrows to records with these ids, returned in this order (unless `.order()` is given).
+   * Replaces earlier `.ids()`. `.offset()` and `.limit()` then take a slice of the list, for
+   * reads and writes alike. */
   ids(...ids: (Id | readonly Id[])[]): Query<T> {
     const flat = ids.flat() as Id[];
     for (const id of flat) {
@@ -410,7 +433,8 @@ export class Query<T = Record<string, unknown>>
           }
           throw err;
         }
-        const records = recordsOf<T>(res.body);
+        const answered = recordsOf<T>(res.body);
+        const records = s.order?.length ? answered : inIdOrder(answered, chunk, this.#res.idField);
         if (last) {
           yield { records: asRecords(records), more: false };
         } else {

@@ -395,10 +395,9 @@ export class RecordEngine {
   }
 
   /**
-   * The answer of an `ids` selection, in the ids' order: the records when each id matched one,
-   * else DreamFactory's batch error listing each found record or a 404 up to the first miss (all
-   * of them with `continue`). DreamFactory answers a full match in query order (id, or `order`);
-   * the sandbox keeps the ids' order that dfkit's `.ids()` promises (see README).
+   * The answer of an `ids` selection: the records in query order (id, or `order`) when each id
+   * matched one, as BaseModel::selectByIds answers; else DreamFactory's batch error listing, in
+   * the ids' order, each found record or a 404 up to the first miss (all with `continue`).
    */
   private selectedByIds(
     ctx: CallContext,
@@ -408,6 +407,7 @@ export class RecordEngine {
     rels: RelationDef[],
   ): Response {
     const views = this.view(ctx, rows, fields, rels);
+    if (rows.length === ids.length) return json(wrap(views));
     const entries: unknown[] = [];
     const failed: number[] = [];
     const cont = ctx.flag("continue");
@@ -421,7 +421,6 @@ export class RecordEngine {
       entries.push(this.notFound(id).toBatchEntry());
       if (!cont) break;
     }
-    if (!failed.length && rows.length === ids.length) return json(wrap(entries));
     throw batchError("retrieved", failed, entries);
   }
 

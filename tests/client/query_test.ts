@@ -178,8 +178,12 @@ Deno.test("page(), count(), first(), get(), ids()", async () => {
   assertEquals(one.email, "u03@example.com");
   const err = await assertRejects(() => df.system.user.get(99999), DreamFactoryError);
   assertEquals([err.status, err.method, err.path], [404, "GET", "/api/v2/system/user/99999"]);
+  // DreamFactory answers ids in its own order: the client puts them in the order asked...
   const picked = await df.system.user.ids(ids[4], ids[1]).fields("id");
   assertEquals(picked.map((r) => r.id), [ids[4], ids[1]]);
+  // ...unless .order() says otherwise.
+  const sorted = await df.system.user.ids(ids[1], ids[4]).fields("id").order("id desc");
+  assertEquals(sorted.map((r) => r.id), [ids[4], ids[1]]);
 });
 
 Deno.test("database tables: typed rows, pagination past the cap, relationships checked", async () => {

@@ -111,7 +111,7 @@ Deno.test("user and admin guards are not wrapped as model errors", async () => {
   });
 });
 
-Deno.test("ids select with the request's filter and limit: what they leave out is not found", async () => {
+Deno.test("ids select with the request's filter, order and limit, in query order", async () => {
   await withSandbox(async (sb, token) => {
     const made = await call(sb, "POST", "system/role", {
       token,
@@ -119,8 +119,12 @@ Deno.test("ids select with the request's filter and limit: what they leave out i
     });
     const [a, , c] = made.body.resource.map((r: { id: number }) => r.id);
     const get = (qs: string) => call(sb, "GET", `system/role?fields=id&${qs}`, { token });
-    // The ids' order, which dfkit's .ids() promises (DreamFactory: query order; see README).
-    assert.deepEqual((await get(`ids=${c},${a}`)).body.resource, [{ id: c }, { id: a }]);
+    assert.deepEqual((await get(`ids=${c},${a}`)).body.resource, [{ id: a }, { id: c }]);
+    assert.deepEqual((await get(`ids=${a},${c}&order=id%20desc`)).body.resource, [
+      { id: c },
+      { id: a },
+    ]);
+    // A filtered-out id is "not found", listed in the ids' order.
     const filtered = await get(`ids=${c},${a}&filter=name%3D'r1'`);
     assert.equal(filtered.status, 400);
     assert.equal(messageOf(filtered), "Batch Error: Not all requested records could be retrieved.");
