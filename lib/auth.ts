@@ -112,6 +112,18 @@ function readEnv(env: ConnectOptions["env"], name: string): string | undefined {
   }
 }
 
+/** A URL as messages may show it: without any `user:password@` part (the password may itself
+ * hold `@` or `/`, so the host is what follows the last `@`). */
+function withoutCredentials(url: string): string {
+  if (!url.includes("@")) return url;
+  try {
+    const u = new URL(url);
+    if (u.host) return `${u.protocol}//${u.host}${u.pathname === "/" ? "" : u.pathname}`;
+  } catch { /* not a URL: cut by hand */ }
+  const scheme = url.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0] ?? "";
+  return scheme + url.slice(url.lastIndexOf("@") + 1);
+}
+
 /** Whether this process may read an environment variable (`--allow-env`). */
 function mayRead(name: string): boolean {
   return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
@@ -155,8 +167,12 @@ async function readProfilesFile(
     try {
       text = await Deno.readTextFile(path);
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound && !named) continue;
-      const source = opts.profilesFile ? "" : " (named by DFKIT_PROFILES)";
+      if (!named && err instanceof Deno.errors.NotFound) continue;
+      // Looking for a default profile only: a file we may not read (no --allow-read) is none.
+      const denied = err instanceof Deno.errors.NotCapable ||
+        err instanceof Deno.errors.PermissionDenied;
+      if (!named && ifAny && denied) continue;
+      const source = named && !opts.profilesFile ? " (named by DFKIT_PROFILES)" : "";
       throw new Error(
         `Could not read the dfkit profiles file ${path}${source}: ${(err as Error).message}`,
       );
@@ -341,8 +357,7 @@ export async function resolveConnectOptions(
   try {
     parsed = new URL(merged.url);
   } catch { /* reported below */ }
-  // Shown without any user:password@ part, which must never reach a message.
-  const shown = merged.url.replace(/^(\w+:\/\/)?[^@/]*@/, "$1");
+  const shown = withoutCredentials(merged.url);
   if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") {
     throw new Error(
       `connect(): url ${JSON.stringify(shown)} is not an http(s) URL; ` +

@@ -43,6 +43,7 @@ import { jsonErrorAt } from "../lib/json.ts";
 import { harCommand } from "./har.ts";
 import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
+import { enterTaskFolder } from "./cwd.ts";
 
 /** Command trees of the recipes, mounted as subcommands; `connects`: it talks to an instance. */
 const RECIPE_COMMANDS: { make: () => Command; connects: boolean }[] = [
@@ -210,9 +211,11 @@ export type Target =
 export function parseTarget(path: string): Target {
   const full = path.match(/^https?:\/\/[^/]+(?:\/api\/v2)?\/?(.*)$/);
   if (full) {
+    // Without the query string: it may carry an api_key or session_token.
+    const resource = full[1].replace(/[?#].*$/, "") || "system/user";
     throw new UsageError(
-      `Give the path under /api/v2 (${full[1] || "system/user"}); the instance goes in --url or ` +
-        "DF_URL.",
+      `Give the path under /api/v2 (${resource}); the instance goes in --url or DF_URL, and ` +
+        "query parameters in options (--filter, --fields, ...).",
     );
   }
   const clean = path.replace(/^\/+|\/+$/g, "").replace(/^api\/v2\//, "");
@@ -898,9 +901,6 @@ function isDriftCheck(args: string[]): boolean {
 }
 
 if (import.meta.main) {
-  // `deno task dfkit` runs in deno.json's folder: file arguments (--file, -o, --snapshot,
-  // ./dfkit.profiles.json) are relative to where the user started it.
-  const from = Deno.env.get("INIT_CWD");
-  if (from) Deno.chdir(from);
+  enterTaskFolder(); // --file, -o, --snapshot, ./dfkit.profiles.json are the user's paths
   Deno.exit(await main(Deno.args));
 }

@@ -30,6 +30,16 @@ function setting(name: string): string | undefined {
   return Deno.env.get(name) || undefined;
 }
 
+/** DF_URL as the REPL may print it: scheme and host, never a `user:password@` part. */
+function shownUrl(): string {
+  try {
+    const u = new URL(setting("DF_URL") ?? "");
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return "DF_URL";
+  }
+}
+
 /** Creates the sample `contact` table of a fresh sandbox. */
 async function seedSandbox(df: dfkit.DreamFactory): Promise<void> {
   await df.db("db").schema.create([{
@@ -66,7 +76,7 @@ try {
 } catch (e) {
   df = undefined;
   // One line, then a prompt that still has connect() and the rest to try again with.
-  const where = setting("DF_PROFILE") ? `profile ${setting("DF_PROFILE")}` : setting("DF_URL");
+  const where = setting("DF_PROFILE") ? `profile ${setting("DF_PROFILE")}` : shownUrl();
   console.error(
     `dfkit REPL: could not connect to ${where}: ${(e as Error).message}\n` +
       "  Check DF_URL / DF_EMAIL / DF_PASSWORD (or DF_API_KEY, DF_PROFILE), or unset them for a " +
@@ -89,10 +99,13 @@ Object.assign(globalThis, {
 });
 
 // `deno task repl` runs in deno.json's folder: files the user names are relative to where the
-// task was started.
+// task was started. (Inline: an eval file's relative imports resolve against the working folder.)
 try {
   const from = Deno.env.get("INIT_CWD");
-  if (from) Deno.chdir(from);
+  // Only from the checkout's root (where the task runs; `import.meta` is not available here).
+  if (from && Deno.statSync("scripts/repl.ts").isFile) {
+    Deno.chdir(from);
+  }
 } catch { /* stay */ }
 
 if (df) {

@@ -11,6 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_ADMIN, startSandbox } from "../lib/sandbox/mod.ts";
+import { enterTaskFolder } from "./cwd.ts";
 
 const USAGE = `Usage: deno task sandbox [options]
 
@@ -28,11 +29,7 @@ function fail(message: string): never {
   Deno.exit(2);
 }
 
-// `deno task` runs in deno.json's folder: resolve --data from where the task was started.
-try {
-  const from = Deno.env.get("INIT_CWD");
-  if (from) Deno.chdir(from);
-} catch { /* no --allow-env or --allow-read: stay */ }
+enterTaskFolder(); // --data is the user's path
 
 let parsed;
 try {

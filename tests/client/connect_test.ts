@@ -266,9 +266,17 @@ Deno.test("a URL without its scheme is refused with the fix", async () => {
   const err = await assertRejects(() => connect({ url: "localhost:8080" }), Error);
   assertStringIncludes(err.message, `"http://localhost:8080"`);
   // A user:password@ part is refused (fetch would), and its password is never repeated.
-  for (const url of ["http://admin:pw-Secret9@127.0.0.1:9", "admin:pw-Secret9@127.0.0.1:9"]) {
+  for (
+    const url of [
+      "http://admin:pw-Secret9@127.0.0.1:9",
+      "admin:pw-Secret9@127.0.0.1:9",
+      "http://admin:pw@Secret9@127.0.0.1:9",
+      "http://admin:pw/Secret9@127.0.0.1:9",
+      "admin:pw/Sec@ret9@127.0.0.1:9",
+    ]
+  ) {
     const creds = await assertRejects(() => connect({ url, apiKey: "k".repeat(64) }), Error);
-    assert(!creds.message.includes("pw-Secret9"), creds.message);
+    assert(!/Secret9|ret9@/.test(creds.message), creds.message);
     assertStringIncludes(creds.message, "127.0.0.1:9");
   }
 });
@@ -297,15 +305,22 @@ Deno.test("without --allow-env, connect() says so rather than asking to set DF_U
         `try { await connect(); } catch (e) { console.log((e as Error).message); }\n`,
     );
     const config = new URL("../../deno.json", import.meta.url).pathname;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--config", config, "--no-prompt", "--allow-read", script],
-      env: { DF_URL: "http://127.0.0.1:9" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
+    const run = async (permissions: string[], env: Record<string, string>) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--config", config, "--no-prompt", ...permissions, script],
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return new TextDecoder().decode(out.stdout);
+    };
+    const text = await run(["--allow-read"], { DF_URL: "http://127.0.0.1:9" });
     assertStringIncludes(text, "--allow-env");
     assert(!text.includes("set DF_URL"), text);
+    // No --allow-read either: no profiles file can be looked at, which is not the problem.
+    const unread = await run(["--allow-env=DF_URL,HOME"], { DF_URL: "" });
+    assertStringIncludes(unread, "needs a DreamFactory URL");
+    assert(!unread.includes("DFKIT_PROFILES"), unread);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -77,8 +77,12 @@ Deno.test("dfkit: resource paths name system resources, tables, schema, or raw p
   });
   // A URL copied from the browser: the path part, and where the host goes instead.
   assert.throws(
-    () => parseTarget("http://df.example.com/api/v2/system/user?limit=1"),
-    /Give the path under \/api\/v2 \(system\/user\?limit=1\); the instance goes in --url/,
+    () => parseTarget("http://df.example.com/api/v2/system/user?api_key=k3y-Secret&limit=1"),
+    (e: Error) =>
+      /Give the path under \/api\/v2 \(system\/user\); the instance goes in --url/.test(
+        e.message,
+      ) &&
+      !e.message.includes("k3y-Secret"),
   );
 });
 
@@ -605,4 +609,26 @@ Deno.test("dfkit: a raw answer's resource envelope prints as a table of its reco
   assert.match(printed[0], /│ orders\s+│/);
   assert.match(printed[0], /2 records/);
   assert.deepEqual(JSON.parse(printed[1]), { resource: [{ name: "contact" }] }, "JSON as sent");
+});
+
+Deno.test("dfkit started by another project's task keeps that task's folder (INIT_CWD aside)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/sub`);
+    const har = { log: { version: "1.2", creator: { name: "t", version: "1" }, entries: [] } };
+    await Deno.writeTextFile(`${dir}/sub/in.har`, JSON.stringify(har));
+    const dfkitTs = `${ROOT}/scripts/dfkit.ts`;
+    await Deno.writeTextFile(
+      `${dir}/deno.json`,
+      JSON.stringify({
+        tasks: { gen: `cd sub && deno run -A --config ${ROOT}/deno.json ${dfkitTs} har in.har` },
+      }),
+    );
+    const run = await runDeno(["task", "-q", "gen"], { cwd: dir });
+    // The file was found in sub/ (an empty recording is then refused for what it is).
+    assert.doesNotMatch(run.stderr, /cannot read in\.har/);
+    assert.match(run.stderr, /no DreamFactory API calls found/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

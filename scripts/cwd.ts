@@ -1,0 +1,16 @@
+/**
+ * `deno task` runs its command in deno.json's folder, this checkout; file arguments are the
+ * user's, relative to where the task was started (`INIT_CWD`).
+ *
+ * @module
+ */
+
+/** Moves to where `deno task` was started, but only when running from this checkout's root: a
+ * script started elsewhere (`cd sub && deno run .../scripts/dfkit.ts`) keeps its own folder. */
+export function enterTaskFolder(): void {
+  try {
+    const from = Deno.env.get("INIT_CWD");
+    const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+    if (from && Deno.cwd() === root) Deno.chdir(from);
+  } catch { /* no --allow-env or --allow-read: stay */ }
+}
