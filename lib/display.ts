@@ -73,6 +73,11 @@ const HIDDEN_KEYS = new Set([
   "new_password",
 ]);
 
+/** Credentials by name: the keys above, and `*_password`, `*_secret`, `*_token`, `private_key`. */
+function isHiddenKey(key: string): boolean {
+  return HIDDEN_KEYS.has(key) || /(^|_)(password|secret|token)$|^private_key$/i.test(key);
+}
+
 function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
   if (explicit?.length) return explicit;
   const seen = new Set<string>();
@@ -87,7 +92,7 @@ function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
 /** A value as the view may show it: write-only secrets hidden, API keys masked (also used as
  * the JSON replacer for nested values, such as related records). */
 function hidden(key: string, value: unknown): unknown {
-  if (value !== null && value !== undefined && HIDDEN_KEYS.has(key)) return "••••••";
+  if (value !== null && value !== undefined && isHiddenKey(key)) return "••••••";
   if (key === "api_key" && typeof value === "string") return maskApiKey(value);
   return value;
 }
@@ -286,10 +291,17 @@ export function table(records: readonly unknown[], options: TableOptions = {}): 
  * ```
  */
 export function hideSecrets<T>(value: T): T {
-  if (value && typeof value === "object" && Object.isExtensible(value)) {
-    Object.defineProperty(value, INSPECT, HIDDEN_VIEW);
-  }
+  markHidden(value, 0);
   return value;
+}
+
+/** Marks an object and everything inside it, so `console.log(body.resource[0])` hides too. */
+function markHidden(value: unknown, depth: number): void {
+  if (!value || typeof value !== "object" || depth > 32) return;
+  if (Object.isExtensible(value)) Object.defineProperty(value, INSPECT, HIDDEN_VIEW);
+  for (const inner of Array.isArray(value) ? value : Object.values(value)) {
+    markHidden(inner, depth + 1);
+  }
 }
 
 const HIDDEN_VIEW: PropertyDescriptor = {

@@ -99,6 +99,13 @@ Deno.test("df.request() and df.raw() answers print without tokens, passwords or 
         assert(!shown.includes(secret), `secret printed: ${shown.slice(0, 200)}`);
       }
     }
+    // Parts of an answer too: what one types next at a prompt.
+    const rawApps = await df.raw("GET", "system/app", { query: { fields: "name,api_key" } });
+    const rawRecord = (rawApps.body as typeof apps).resource[0];
+    assertEquals(rawRecord.api_key, key);
+    for (const part of [apps.resource, apps.resource[0], rawRecord]) {
+      assert(!Deno.inspect(part).includes(key), Deno.inspect(part));
+    }
     assert(Deno.inspect(session).includes('session_token: "••••••"'));
     assert(Deno.inspect(apps).includes(`****${key.slice(-4)}`));
     assertEquals(JSON.parse(JSON.stringify(session)).session_token, session.session_token);
