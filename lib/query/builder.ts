@@ -203,9 +203,9 @@ export class Query<T = Record<string, unknown>>
     return this.filter(whereFilter(field, op, value));
   }
 
-  /** Narrows to records with these ids, returned in this order (unless `.order()` is given).
-   * Replaces earlier `.ids()`. `.offset()` and `.limit()` then take a slice of the list, for
-   * reads and writes alike. */
+  /** Narrows to records with these ids, returned in this order (unless `.order()` is given); an
+   * id given twice counts once. Replaces earlier `.ids()`. `.offset()` and `.limit()` then take
+   * a slice of the list, for reads and writes alike. */
   ids(...ids: (Id | readonly Id[])[]): Query<T> {
     const flat = ids.flat() as Id[];
     for (const id of flat) {
@@ -216,7 +216,9 @@ export class Query<T = Record<string, unknown>>
         throw new TypeError(`.ids(): invalid id ${JSON.stringify(id)} (ids may not contain ",")`);
       }
     }
-    return this.#with({ ids: flat });
+    // Once each: DreamFactory answers a repeated id with a batch error that fails nothing.
+    const seen = new Set<string>();
+    return this.#with({ ids: flat.filter((id) => !seen.has(String(id)) && seen.add(String(id))) });
   }
 
   /** Fields to return (`"*"` for all). Replaces earlier `.fields()`. */
@@ -233,7 +235,9 @@ export class Query<T = Record<string, unknown>>
 
   /** Sort order: `"name"`, `"name desc"`, several arguments for several keys. */
   order(...specs: string[]): Query<T> {
-    const items = list(specs) ?? [];
+    // One space between words: DreamFactory splits on single spaces ("name  desc" would sort
+    // ascending, "name\tdesc" fails).
+    const items = (list(specs) ?? []).map((s) => s.replace(/\s+/g, " "));
     for (const s of items) {
       if (!ORDER_RE.test(s)) {
         throw new TypeError(
@@ -413,6 +417,12 @@ export class Query<T = Record<string, unknown>>
       // Positions count in the `.ids()` list, so errors and `next` line up with what was asked.
       const base = s.offset ?? 0;
       const before: BatchSuccess<T>[] = [];
+      // Putting records in the ids' order needs their key: ask for it, then take it out.
+      const idf = this.#res.idField;
+      const withKey: { fields?: string[] } = s.fields?.length && !s.order?.length &&
+          !s.fields.includes(idf) && !s.fields.includes("*")
+        ? { fields: [...s.fields, idf] }
+        : {};
       for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) {
         const chunk = ids.slice(i, i + MAX_IDS_PER_REQUEST);
         const last = i + MAX_IDS_PER_REQUEST >= ids.length;
@@ -421,7 +431,7 @@ export class Query<T = Record<string, unknown>>
           res = await this.#ctx.send(
             "GET",
             this.#res.path,
-            this.#opts({ ...this.#readQuery(), ids: chunk.map(String) }, {
+            this.#opts({ ...this.#readQuery(), ...withKey, ids: chunk.map(String) }, {
               submitted: chunk.length,
             }),
           );
@@ -434,7 +444,10 @@ export class Query<T = Record<string, unknown>>
           throw err;
         }
         const answered = recordsOf<T>(res.body);
-        const records = s.order?.length ? answered : inIdOrder(answered, chunk, this.#res.idField);
+        const records = s.order?.length ? answered : inIdOrder(answered, chunk, idf);
+        if (withKey.fields) {
+          for (const r of records) delete (r as Record<string, unknown>)[idf];
+        }
         if (last) {
           yield { records: asRecords(records), more: false };
         } else {

@@ -173,6 +173,8 @@ Deno.test("page(), count(), first(), get(), ids()", async () => {
   assertEquals(await df.system.user.filter("is_active = true").count(), 12);
   assertEquals(await df.system.user.where("is_active", "=", true).count(), 12);
   assertEquals((await df.system.user.order("name desc").first())?.name, "u11");
+  assertEquals((await df.system.user.order("name  desc").first())?.name, "u11");
+  assertEquals((await df.system.user.order("name\tdesc").first())?.name, "u11");
   assertEquals(await df.system.user.where("name", "=", "nobody").first(), undefined);
   const one = await df.system.user.fields("id", "email").get(ids[3]);
   assertEquals(one.email, "u03@example.com");
@@ -181,6 +183,10 @@ Deno.test("page(), count(), first(), get(), ids()", async () => {
   // DreamFactory answers ids in its own order: the client puts them in the order asked...
   const picked = await df.system.user.ids(ids[4], ids[1]).fields("id");
   assertEquals(picked.map((r) => r.id), [ids[4], ids[1]]);
+  // ...also without the key among the fields (asked for, then taken out), and once per id.
+  const named = await df.system.user.ids(ids[4], ids[1], ids[4]).fields("email");
+  assertEquals(named.map((r) => r.email), ["u04@example.com", "u01@example.com"]);
+  assert(named.every((r) => !("id" in r)), "the key asked for is taken out again");
   // ...unless .order() says otherwise.
   const sorted = await df.system.user.ids(ids[1], ids[4]).fields("id").order("id desc");
   assertEquals(sorted.map((r) => r.id), [ids[4], ids[1]]);
