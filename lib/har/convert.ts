@@ -171,7 +171,9 @@ class Conversion {
     }
     this.assigned.set(value, name);
     this.taken.set(name, value);
-    this.secretValues.set(value, name);
+    // Matched by value elsewhere (and in the last-line check) only when long enough to mean
+    // something: a private lookup "1" must not turn every "1" into a secret, or fail the check.
+    if (value.length >= MIN_SECRET_MATCH) this.secretValues.set(value, name);
     this.envVars.add(name);
     return new Expr(`secret(${str(name)})`);
   }
@@ -229,7 +231,7 @@ class Conversion {
   }
 
   noteSecret(value: string): void {
-    if (value.length >= 8 && value !== REDACTED && !this.secretValues.has(value)) {
+    if (value.length >= MIN_SECRET_MATCH && value !== REDACTED && !this.secretValues.has(value)) {
       this.secretValues.set(value, `DF_SECRET_${this.secretValues.size + 1}`);
     }
   }
@@ -788,6 +790,9 @@ function renderNotebook(c: Conversion, total: number, options: FromHarOptions): 
   };
   return assertNoSecrets(c, JSON.stringify(nb, null, 1) + "\n");
 }
+
+/** Shorter secret values are replaced where their field says so, but not searched for as text. */
+const MIN_SECRET_MATCH = 8;
 
 /** Last line of defence: a credential seen in the recording must not appear in the output. */
 function assertNoSecrets(c: Conversion, text: string): string {

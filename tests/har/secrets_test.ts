@@ -353,3 +353,22 @@ Deno.test("exchangeToHarEntry redacts form bodies and credential-named query par
   assertEquals(e.request.postData?.text, "email=a%40x.com&password=[REDACTED]");
   assert(e.request.url.includes("q=Paris"), e.request.url);
 });
+
+Deno.test("short secrets become secret() lookups by their field, without failing the conversion", () => {
+  for (const value of ["1", "true", "eu"]) {
+    const har = harOf(
+      entry("POST", `${B}/system/lookup`, {
+        body: { resource: [{ name: "region", value, private: true }] },
+        response: { resource: [{ id: 1 }] },
+      }),
+      entry("POST", `${B}/system/role`, {
+        body: { resource: [{ name: "readers", description: `tier ${value}` }] },
+        response: { resource: [{ id: 7 }] },
+      }),
+    );
+    const code = fromHar(har);
+    assert(code.includes('value: secret("LOOKUP_REGION")'), code);
+    // The same text elsewhere is not a secret.
+    assert(code.includes(`description: "tier ${value}"`), code);
+  }
+});
