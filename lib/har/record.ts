@@ -15,6 +15,7 @@ import {
   redactBodyText,
   REDACTED,
   redactUrl,
+  Scrubber,
   scrubString,
   SECRET_QUERY_PARAMS,
 } from "./secrets.ts";
@@ -66,9 +67,12 @@ export function exchangeToHarEntry(
   ex: HttpExchange,
   knownSecrets: readonly string[] = [],
 ): HarEntry {
+  return harEntry(ex, new Scrubber(knownSecrets));
+}
+
+function harEntry(ex: HttpExchange, known: Scrubber): HarEntry {
   // A secret may come back inside a URL (a filter on a password), percent-encoded or not.
-  const encoded = knownSecrets.map(encodeURIComponent);
-  let url = scrubString(scrubString(redactUrl(ex.url), knownSecrets), encoded);
+  let url = scrubString(redactUrl(ex.url), known);
   let queryString: HarNameValue[] = [];
   try {
     const parsed = new URL(url);
@@ -87,8 +91,8 @@ export function exchangeToHarEntry(
   } catch { /* not a URL: leave the query empty */ }
   const requestBody = ex.requestBody === undefined
     ? undefined
-    : redactBodyText(ex.requestBody, knownSecrets, mimeOf(ex.requestHeaders, ""));
-  const responseBody = redactBodyText(ex.responseBody ?? "", knownSecrets);
+    : redactBodyText(ex.requestBody, known, mimeOf(ex.requestHeaders, ""));
+  const responseBody = redactBodyText(ex.responseBody ?? "", known);
   const encoder = new TextEncoder();
   const entry: HarEntry = {
     startedDateTime: ex.startedAt,
@@ -153,7 +157,7 @@ export function recordHar(df: Pick<DreamFactory, "onExchange">): HarRecorder {
   const entries: HarEntry[] = [];
   // Secrets this recorder redacted from request bodies (a private lookup's value, a service's
   // key), kept to blank them wherever they come back: URLs, responses, later bodies.
-  const known = new Set<string>();
+  const known = new Scrubber();
   const unsubscribe = df.onExchange((ex) => {
     if (ex.requestBody) {
       let body: unknown;
@@ -162,11 +166,9 @@ export function recordHar(df: Pick<DreamFactory, "onExchange">): HarRecorder {
       } catch {
         body = parseForm(ex.requestBody, mimeOf(ex.requestHeaders, ""));
       }
-      forEachSecret(body, (v) => {
-        if (v.length >= 6 && v !== REDACTED) known.add(v);
-      });
+      forEachSecret(body, (v) => known.add(v));
     }
-    entries.push(exchangeToHarEntry(ex, [...known]));
+    entries.push(harEntry(ex, known));
   });
   let stopped = false;
   const toHar = (): Har => ({

@@ -140,7 +140,7 @@ export function redactUrl(url: string): string {
  * strings replaced. */
 export function redactJson(
   value: unknown,
-  knownSecrets: readonly string[] = [],
+  knownSecrets: readonly string[] | Scrubber = [],
   inConfig = false,
 ): unknown {
   if (typeof value === "string") return scrubString(value, knownSecrets);
@@ -162,7 +162,7 @@ export function redactJson(
  * scrubbed of known secrets. */
 export function redactBodyText(
   text: string,
-  knownSecrets: readonly string[] = [],
+  knownSecrets: readonly string[] | Scrubber = [],
   mimeType = "",
 ): string {
   if (!text) return text;
@@ -181,10 +181,57 @@ export function redactBodyText(
 }
 
 /** Replaces every occurrence of a known secret (at least 6 characters) in a string. */
-export function scrubString(text: string, knownSecrets: readonly string[]): string {
+export function scrubString(text: string, knownSecrets: readonly string[] | Scrubber): string {
+  if (knownSecrets instanceof Scrubber) return knownSecrets.scrub(text);
   let out = text;
   for (const s of knownSecrets) {
     if (s.length >= 6 && out.includes(s)) out = out.split(s).join(REDACTED);
   }
   return out;
+}
+
+/**
+ * Known secrets (at least 6 characters; each also percent-encoded, as URLs carry them) to blank
+ * wherever they recur. A recorder adds to one as it goes: past a few dozen secrets, strings are
+ * scanned once through an index of the secrets' first characters instead of once per secret,
+ * so a long recording does not slow down with every secret it has seen.
+ */
+export class Scrubber {
+  readonly #all: string[] = [];
+  readonly #byPrefix = new Map<string, string[]>();
+
+  constructor(secrets: Iterable<string> = []) {
+    for (const s of secrets) this.add(s);
+  }
+
+  /** Remembers a secret (and its percent-encoded form). */
+  add(secret: string): void {
+    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+      if (form.length < 6 || form === REDACTED) continue;
+      const key = form.slice(0, 6);
+      const list = this.#byPrefix.get(key) ?? [];
+      if (list.includes(form)) continue;
+      list.push(form);
+      list.sort((a, b) => b.length - a.length); // the longest match wins
+      this.#byPrefix.set(key, list);
+      this.#all.push(form);
+      if (this.#all.length <= 32) this.#all.sort((a, b) => b.length - a.length);
+    }
+  }
+
+  /** The text with every known secret replaced by {@linkcode REDACTED}. */
+  scrub(text: string): string {
+    if (this.#all.length <= 32) return scrubString(text, this.#all);
+    let out = "";
+    let from = 0;
+    for (let i = 0; i + 6 <= text.length;) {
+      const hit = this.#byPrefix.get(text.slice(i, i + 6))?.find((s) => text.startsWith(s, i));
+      if (hit) {
+        out += text.slice(from, i) + REDACTED;
+        i += hit.length;
+        from = i;
+      } else i++;
+    }
+    return from === 0 ? text : out + text.slice(from);
+  }
 }

@@ -372,3 +372,19 @@ Deno.test("short secrets become secret() lookups by their field, without failing
     assert(code.includes(`description: "tier ${value}"`), code);
   }
 });
+
+Deno.test("a recorder with many secrets still blanks each, raw or percent-encoded, longest first", async () => {
+  const { Scrubber } = await import("../../lib/har/secrets.ts");
+  const secrets = Array.from({ length: 100 }, (_, i) => `pw-${String(i).padStart(3, "0")}-x y`);
+  secrets.push("pw-042-x y and more"); // contains another secret: replaced whole
+  for (
+    const scrubber of [
+      new Scrubber(secrets),
+      new Scrubber([...secrets.slice(40, 45), secrets[100]]),
+    ]
+  ) {
+    const text = `a=pw-042-x y&b=${encodeURIComponent("pw-043-x y")}&c=pw-042-x y and more!`;
+    assertEquals(scrubber.scrub(text), "a=[REDACTED]&b=[REDACTED]&c=[REDACTED]!");
+    assertEquals(scrubber.scrub("nothing here, pw-999-x y"), "nothing here, pw-999-x y");
+  }
+});
