@@ -115,13 +115,16 @@ function readEnv(env: ConnectOptions["env"], name: string): string | undefined {
 /** A URL as messages may show it: without any `user:password@` part (the password may itself
  * hold `@` or `/`, so the host is what follows the last `@`). */
 function withoutCredentials(url: string): string {
-  if (!url.includes("@")) return url;
-  try {
-    const u = new URL(url);
-    if (u.host) return `${u.protocol}//${u.host}${u.pathname === "/" ? "" : u.pathname}`;
-  } catch { /* not a URL: cut by hand */ }
+  if (!hasAt(url)) return url;
+  // Not through the URL parser: "user:12/34@host" parses as host "user:12" and a path.
   const scheme = url.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0] ?? "";
-  return scheme + url.slice(url.lastIndexOf("@") + 1);
+  const rest = url.split(/[?#]/)[0];
+  return scheme + rest.slice(rest.lastIndexOf("@") + 1);
+}
+
+/** Whether a URL has an `@` before its query: a `user:password@` part, however it parses. */
+function hasAt(url: string): boolean {
+  return url.split(/[?#]/)[0].includes("@");
 }
 
 /** Whether this process may read an environment variable (`--allow-env`). */
@@ -364,9 +367,11 @@ export async function resolveConnectOptions(
         `write it with its scheme, e.g. "http://${shown.replace(/^\w+:\/\//, "")}"`,
     );
   }
-  if (parsed.username || parsed.password) {
+  if (parsed.username || parsed.password || hasAt(merged.url)) {
     throw new Error(
-      `connect(): the url holds a user name or password (${parsed.protocol}//user:...@${parsed.host}), ` +
+      `connect(): the url holds a user name or password (user:...@${
+        shown.replace(/^\w+:\/\//, "")
+      }), ` +
         "which fetch refuses. Give the credentials as email/password or apiKey (DF_EMAIL/" +
         `DF_PASSWORD, DF_API_KEY) and the url as ${JSON.stringify(shown)}.`,
     );

@@ -73,9 +73,12 @@ const HIDDEN_KEYS = new Set([
   "new_password",
 ]);
 
-/** Credentials by name: the keys above, and `*_password`, `*_secret`, `*_token`, `private_key`. */
-function isHiddenKey(key: string): boolean {
-  return HIDDEN_KEYS.has(key) || /(^|_)(password|secret|token)$|^private_key$/i.test(key);
+/** Credentials by name: the keys above, and text under `*_password`, `*_secret`, `*_token`,
+ * `private_key` (a flag such as `must_change_password: true` is not one). */
+function isHiddenKey(key: string, value: unknown): boolean {
+  return HIDDEN_KEYS.has(key) ||
+    typeof value === "string" && value !== "" &&
+      /(^|_)(password|secret|token)$|^private_key$/i.test(key);
 }
 
 function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
@@ -92,7 +95,7 @@ function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
 /** A value as the view may show it: write-only secrets hidden, API keys masked (also used as
  * the JSON replacer for nested values, such as related records). */
 function hidden(key: string, value: unknown): unknown {
-  if (value !== null && value !== undefined && isHiddenKey(key)) return "••••••";
+  if (value !== null && value !== undefined && isHiddenKey(key, value)) return "••••••";
   if (key === "api_key" && typeof value === "string") return maskApiKey(value);
   return value;
 }

@@ -32,8 +32,11 @@ function setting(name: string): string | undefined {
 
 /** DF_URL as the REPL may print it: scheme and host, never a `user:password@` part. */
 function shownUrl(): string {
+  const url = setting("DF_URL") ?? "";
+  // Cut by hand when there is an `@`: "user:12/34@host" parses as host "user:12".
+  if (url.split(/[?#]/)[0].includes("@")) return "DF_URL (the host after its user:password@)";
   try {
-    const u = new URL(setting("DF_URL") ?? "");
+    const u = new URL(url);
     return `${u.protocol}//${u.host}`;
   } catch {
     return "DF_URL";

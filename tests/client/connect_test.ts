@@ -273,10 +273,12 @@ Deno.test("a URL without its scheme is refused with the fix", async () => {
       "http://admin:pw@Secret9@127.0.0.1:9",
       "http://admin:pw/Secret9@127.0.0.1:9",
       "admin:pw/Sec@ret9@127.0.0.1:9",
+      "http://bob:1234/Secret9@127.0.0.1:9", // parses as host bob:1234 and a path
+      "ftp://bob:1234/Secret9@127.0.0.1:9",
     ]
   ) {
     const creds = await assertRejects(() => connect({ url, apiKey: "k".repeat(64) }), Error);
-    assert(!/Secret9|ret9@/.test(creds.message), creds.message);
+    assert(!/Secret9|ret9@|1234/.test(creds.message), creds.message);
     assertStringIncludes(creds.message, "127.0.0.1:9");
   }
 });

@@ -83,3 +83,16 @@ Deno.test("asRecords marks a copy of a frozen, sealed or non-extensible array", 
   const plain = [{ id: 3 }];
   assert(asRecords(plain) === plain, "a plain array is marked in place");
 });
+
+Deno.test("views hide credentials by name, not flags that merely mention one", async () => {
+  await displayReady();
+  const text = String(table([{
+    must_change_password: true,
+    has_secret: false,
+    next_token: 3,
+    api_token: "tok-Secret-123",
+    client_secret: "cs-Secret-456",
+  }]));
+  for (const shown of ["true", "false", "3"]) assertStringIncludes(text, shown);
+  assert(!text.includes("Secret-"), text);
+});
