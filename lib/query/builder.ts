@@ -203,9 +203,9 @@ export class Query<T = Record<string, unknown>>
     return this.filter(whereFilter(field, op, value));
   }
 
-  /** Narrows to records with these ids, returned in this order (unless `.order()` is given); an
-   * id given twice counts once. Replaces earlier `.ids()`. `.offset()` and `.limit()` then take
-   * a slice of the list, for reads and writes alike. */
+  /** Narrows to records with these ids, returned in this order (unless `.order()` is given).
+   * Replaces earlier `.ids()`. `.offset()` and `.limit()` then take a slice of the list, for
+   * reads and writes alike. */
   ids(...ids: (Id | readonly Id[])[]): Query<T> {
     const flat = ids.flat() as Id[];
     for (const id of flat) {
@@ -216,9 +216,20 @@ export class Query<T = Record<string, unknown>>
         throw new TypeError(`.ids(): invalid id ${JSON.stringify(id)} (ids may not contain ",")`);
       }
     }
-    // Once each: DreamFactory answers a repeated id with a batch error that fails nothing.
-    const seen = new Set<string>();
-    return this.#with({ ids: flat.filter((id) => !seen.has(String(id)) && seen.add(String(id))) });
+    // DreamFactory answers a repeated id with a batch error that fails nothing; and positions
+    // in errors count in this list, so it is refused rather than quietly shortened.
+    const seen = new Map<string, number>();
+    flat.forEach((id, i) => {
+      const first = seen.get(String(id));
+      if (first !== undefined) {
+        throw new TypeError(
+          `.ids(): id ${JSON.stringify(id)} is given twice (#${first} and #${i}); ` +
+            "pass each once (e.g. [...new Set(ids)])",
+        );
+      }
+      seen.set(String(id), i);
+    });
+    return this.#with({ ids: flat });
   }
 
   /** Fields to return (`"*"` for all). Replaces earlier `.fields()`. */
@@ -352,11 +363,25 @@ export class Query<T = Record<string, unknown>>
     return s.ids.slice(from, s.limit === undefined ? undefined : from + s.limit);
   }
 
+  /** Putting records read by ids in the ids' order needs their key: when `.fields()` leaves it
+   * out it is asked for (then taken out again). Only where the key is known to be the id field:
+   * a table's key column may have another name. */
+  #keyForOrder(): { fields?: string[] } {
+    const s = this.#s;
+    const idf = this.#res.idField;
+    return this.#res.kind === "system" && s.fields?.length && !s.order?.length &&
+        !s.fields.includes(idf) && !s.fields.includes("*") && s.params?.fields === undefined &&
+        s.params?.order === undefined
+      ? { fields: [...s.fields, idf] }
+      : {};
+  }
+
   #firstPageQuery(): Record<string, QueryValue> {
     const s = this.#s;
     const ids = this.#idsInScope();
     if (ids) {
-      return { ...this.#readQuery(), ids: ids.slice(0, MAX_IDS_PER_REQUEST).map(String) };
+      const chunk = ids.slice(0, MAX_IDS_PER_REQUEST).map(String);
+      return { ...this.#readQuery(), ...this.#keyForOrder(), ids: chunk };
     }
     const limit = s.pageSize !== undefined ? Math.min(s.pageSize, s.limit ?? Infinity) : s.limit;
     return this.#readQuery({ limit, offset: s.offset, include_count: true });
@@ -417,12 +442,8 @@ export class Query<T = Record<string, unknown>>
       // Positions count in the `.ids()` list, so errors and `next` line up with what was asked.
       const base = s.offset ?? 0;
       const before: BatchSuccess<T>[] = [];
-      // Putting records in the ids' order needs their key: ask for it, then take it out.
       const idf = this.#res.idField;
-      const withKey: { fields?: string[] } = s.fields?.length && !s.order?.length &&
-          !s.fields.includes(idf) && !s.fields.includes("*")
-        ? { fields: [...s.fields, idf] }
-        : {};
+      const withKey = this.#keyForOrder();
       for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) {
         const chunk = ids.slice(i, i + MAX_IDS_PER_REQUEST);
         const last = i + MAX_IDS_PER_REQUEST >= ids.length;
@@ -444,7 +465,8 @@ export class Query<T = Record<string, unknown>>
           throw err;
         }
         const answered = recordsOf<T>(res.body);
-        const records = s.order?.length ? answered : inIdOrder(answered, chunk, idf);
+        const ordered = s.order?.length || s.params?.order !== undefined;
+        const records = ordered ? answered : inIdOrder(answered, chunk, idf);
         if (withKey.fields) {
           for (const r of records) delete (r as Record<string, unknown>)[idf];
         }

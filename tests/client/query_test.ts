@@ -183,8 +183,13 @@ Deno.test("page(), count(), first(), get(), ids()", async () => {
   // DreamFactory answers ids in its own order: the client puts them in the order asked...
   const picked = await df.system.user.ids(ids[4], ids[1]).fields("id");
   assertEquals(picked.map((r) => r.id), [ids[4], ids[1]]);
-  // ...also without the key among the fields (asked for, then taken out), and once per id.
-  const named = await df.system.user.ids(ids[4], ids[1], ids[4]).fields("email");
+  // ...also without the key among the fields (asked for, then taken out; toRequest() says so).
+  const named = await df.system.user.ids(ids[4], ids[1]).fields("email");
+  assertStringIncludes(
+    df.system.user.ids(ids[4], ids[1]).fields("email").toRequest().url,
+    "fields=email,id",
+  );
+  assertThrows(() => df.system.user.ids(ids[4], ids[1], ids[4]), TypeError, "given twice");
   assertEquals(named.map((r) => r.email), ["u04@example.com", "u01@example.com"]);
   assert(named.every((r) => !("id" in r)), "the key asked for is taken out again");
   // ...unless .order() says otherwise.
@@ -362,4 +367,21 @@ Deno.test(".params() refuses what the builder manages, naming the method to use"
   const q = df.system.user.params({ include_schema: true }).fields("id");
   assertEquals(new URL(q.toRequest().url).searchParams.get("include_schema"), "true");
   assertEquals((await q).length, 3);
+});
+
+Deno.test("tables keyed by another column read .ids().fields() without asking for an id", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  await df.db("db").schema.create({
+    name: "country",
+    field: [{ name: "code", type: "string", length: 2, is_primary_key: true }, {
+      name: "name",
+      type: "string",
+    }],
+  });
+  const country = df.db("db").table<{ code: string; name: string }>("country");
+  await country.create([{ code: "aa", name: "A" }, { code: "cc", name: "C" }]);
+  const q = country.ids("cc", "aa").fields("name");
+  assert(!q.toRequest().url.includes("id%2C") && !q.toRequest().url.includes(",id"));
+  assertEquals((await q).map((r) => r.name).sort(), ["A", "C"]);
 });
