@@ -199,6 +199,16 @@ export function scrubString(text: string, knownSecrets: readonly string[] | Scru
 export class Scrubber {
   readonly #all: string[] = [];
   readonly #byPrefix = new Map<string, string[]>();
+  #compiled?: { size: number; re: RegExp };
+
+  #pattern(): RegExp {
+    if (this.#compiled?.size !== this.#all.length) {
+      const forms = [...this.#all].sort((a, b) => b.length - a.length); // the longest wins
+      const source = forms.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|");
+      this.#compiled = { size: this.#all.length, re: new RegExp(source, "g") };
+    }
+    return this.#compiled.re;
+  }
 
   constructor(secrets: Iterable<string> = []) {
     for (const s of secrets) this.add(s);
@@ -222,6 +232,8 @@ export class Scrubber {
   /** The text with every known secret replaced by {@linkcode REDACTED}. */
   scrub(text: string): string {
     if (this.#all.length <= 32) return scrubString(text, this.#all);
+    // A long text: one pass of one expression (built again only after secrets were added).
+    if (text.length > 512) return text.replace(this.#pattern(), REDACTED);
     let out = "";
     let from = 0;
     for (let i = 0; i + 6 <= text.length;) {

@@ -388,3 +388,12 @@ Deno.test("a recorder with many secrets still blanks each, raw or percent-encode
     assertEquals(scrubber.scrub("nothing here, pw-999-x y"), "nothing here, pw-999-x y");
   }
 });
+
+Deno.test("a long text is scrubbed of many secrets in one pass, with the same result", async () => {
+  const { Scrubber, scrubString } = await import("../../lib/har/secrets.ts");
+  const secrets = Array.from({ length: 40 }, (_, i) => `tok-${i}-${"x".repeat(i % 7)}-secret`);
+  const text = Array.from({ length: 200 }, (_, i) => `row ${i} ${secrets[i % 40]} end`).join("\n");
+  const scrubbed = new Scrubber(secrets).scrub(text);
+  assertEquals(scrubbed, scrubString(text, [...secrets].sort((a, b) => b.length - a.length)));
+  assert(!secrets.some((s) => scrubbed.includes(s)));
+});
