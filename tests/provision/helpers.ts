@@ -157,3 +157,25 @@ export function startFaultProxy(target: string) {
     close: () => server.shutdown(),
   };
 }
+
+/** {@linkcode setup}, a fault proxy in front of its sandbox and an admin client through the
+ * proxy (no retries), for `fn`; everything is closed afterwards. */
+export async function withFaultProxy(
+  fn: (
+    fx: Awaited<ReturnType<typeof setup>> & {
+      proxy: ReturnType<typeof startFaultProxy>;
+      viaProxy: Df;
+    },
+  ) => Promise<void>,
+): Promise<void> {
+  const fx = await setup();
+  const proxy = startFaultProxy(fx.url);
+  const viaProxy = await connect({ url: proxy.url, ...fx.admin, retries: 0 });
+  try {
+    await fn({ ...fx, proxy, viaProxy });
+  } finally {
+    await viaProxy.logout().catch(() => {});
+    await proxy.close();
+    await fx.close();
+  }
+}

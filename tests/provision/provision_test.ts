@@ -13,7 +13,14 @@ import {
   suspendCustomer,
 } from "../../lib/provision/mod.ts";
 import { connect } from "../../lib/client.ts";
-import { callWithKey, setup, snapshot, startFaultProxy, writes } from "./helpers.ts";
+import {
+  callWithKey,
+  setup,
+  snapshot,
+  startFaultProxy,
+  withFaultProxy,
+  writes,
+} from "./helpers.ts";
 
 const spec = (over: Partial<CustomerSpec> = {}): CustomerSpec => ({
   key: "acme-42",
@@ -585,10 +592,7 @@ Deno.test("bad specs are refused before any request, naming the field", async ()
 });
 
 Deno.test("a failure injected at each write step leaves nothing behind", async () => {
-  const { df, url, admin, close } = await setup();
-  const proxy = startFaultProxy(url);
-  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
-  try {
+  await withFaultProxy(async ({ df, proxy, viaProxy }) => {
     const full = spec({ users: [{ email: "bob@acme.test" }] });
     const before = await snapshot(df);
     const expected = [
@@ -633,18 +637,11 @@ Deno.test("a failure injected at each write step leaves nothing behind", async (
       now.role?.role_service_access_by_role_id?.map((r) => [r.component, r.verb_mask]),
       roleBefore?.role_service_access_by_role_id?.map((r) => [r.component, r.verb_mask]),
     );
-  } finally {
-    await viaProxy.logout().catch(() => {});
-    await proxy.close();
-    await close();
-  }
+  });
 });
 
 Deno.test("a record another call created concurrently is no change of this call and never undone by it", async () => {
-  const { df, url, admin, close } = await setup();
-  const proxy = startFaultProxy(url);
-  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
-  try {
+  await withFaultProxy(async ({ df, proxy, viaProxy }) => {
     // Another call creates the role just before this call's own "create role" arrives.
     proxy.state.onWrite = async (method, path) => {
       if (method !== "POST" || !path.endsWith("/system/role")) return;
@@ -675,18 +672,11 @@ Deno.test("a record another call created concurrently is no change of this call 
     const now = await getCustomer(df, "acme-42");
     assert.equal(now.role?.name, "customer-acme-42");
     assert.equal(now.app, null);
-  } finally {
-    await viaProxy.logout().catch(() => {});
-    await proxy.close();
-    await close();
-  }
+  });
 });
 
 Deno.test("a failing re-read after every write succeeded keeps the customer and returns the key", async () => {
-  const { df, url, admin, close } = await setup();
-  const proxy = startFaultProxy(url);
-  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
-  try {
+  await withFaultProxy(async ({ df, url, proxy, viaProxy }) => {
     // The reads after the last write (the limit) fail.
     proxy.state.onWrite = (method, path) => {
       if (method === "POST" && path.endsWith("/system/limit")) proxy.state.failReads = 10;
@@ -706,18 +696,11 @@ Deno.test("a failing re-read after every write succeeded keeps the customer and 
     // Nothing was undone: the key works.
     assert.equal((await callWithKey(url, r.apiKey, "GET", "db/_table/widget")).status, 200);
     assert.equal((await provisionCustomer(df, spec())).changed, false);
-  } finally {
-    await viaProxy.logout().catch(() => {});
-    await proxy.close();
-    await close();
-  }
+  });
 });
 
 Deno.test("a key whose call failed after creating the app (undo failed too) is returned by the next call", async () => {
-  const { df, url, admin, close } = await setup();
-  const proxy = startFaultProxy(url);
-  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
-  try {
+  await withFaultProxy(async ({ df, url, proxy, viaProxy }) => {
     // "create limit" fails and the server goes away: the app (with its key) cannot be deleted.
     proxy.state.sticky = true;
     proxy.reset(3);
@@ -762,18 +745,11 @@ Deno.test("a key whose call failed after creating the app (undo failed too) is r
     const again = await provisionCustomer(df, spec());
     assert.equal(again.keyCreated, true);
     assert.equal((await callWithKey(url, again.apiKey, "GET", "db/_table/widget")).status, 200);
-  } finally {
-    await viaProxy.logout().catch(() => {});
-    await proxy.close();
-    await close();
-  }
+  });
 });
 
 Deno.test("a failure to mark the key handed over keeps the customer; the next call returns the same key", async () => {
-  const { df, url, admin, close } = await setup();
-  const proxy = startFaultProxy(url);
-  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
-  try {
+  await withFaultProxy(async ({ df, url, proxy, viaProxy }) => {
     proxy.reset(4); // role, app, limit, then the mark
     const r = await provisionCustomer(viaProxy, spec());
     assert.equal(r.keyCreated, true);
@@ -784,18 +760,11 @@ Deno.test("a failure to mark the key handed over keeps the customer; the next ca
     const again = await provisionCustomer(df, spec());
     assert.deepEqual([again.keyCreated, again.apiKey], [true, r.apiKey], "not rotated");
     assert.equal((await provisionCustomer(df, spec())).keyCreated, false);
-  } finally {
-    await viaProxy.logout().catch(() => {});
-    await proxy.close();
-    await close();
-  }
+  });
 });
 
 Deno.test("rotateKey, suspend, resume, status and deprovision treat an app whose key is pending as the customer's", async () => {
-  const { df, url, admin, close } = await setup();
-  const proxy = startFaultProxy(url);
-  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
-  try {
+  await withFaultProxy(async ({ df, url, proxy, viaProxy }) => {
     proxy.state.sticky = true;
     proxy.reset(3);
     await assert.rejects(provisionCustomer(viaProxy, spec()));
@@ -820,18 +789,11 @@ Deno.test("rotateKey, suspend, resume, status and deprovision treat an app whose
       "delete app customer-acme-42",
       "delete role customer-acme-42",
     ]);
-  } finally {
-    await viaProxy.logout().catch(() => {});
-    await proxy.close();
-    await close();
-  }
+  });
 });
 
 Deno.test("an undo that fails names what to run next for that recipe (suspend: not deprovision)", async () => {
-  const { df, url, admin, close } = await setup();
-  const proxy = startFaultProxy(url);
-  const viaProxy = await connect({ url: proxy.url, ...admin, retries: 0 });
-  try {
+  await withFaultProxy(async ({ df, proxy, viaProxy }) => {
     await provisionCustomer(df, spec());
     // Suspending the app works, then the server goes away: the role's suspension and the app's
     // re-activation both fail.
@@ -847,11 +809,7 @@ Deno.test("an undo that fails names what to run next for that recipe (suspend: n
       assert.doesNotMatch(e.message, /deprovision/);
       return true;
     });
-  } finally {
-    await viaProxy.logout().catch(() => {});
-    await proxy.close();
-    await close();
-  }
+  });
 });
 
 Deno.test("the API key appears in no log, error or printed object except the one return value", async () => {
