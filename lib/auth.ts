@@ -116,15 +116,16 @@ function readEnv(env: ConnectOptions["env"], name: string): string | undefined {
  * hold `@` or `/`, so the host is what follows the last `@`). */
 function withoutCredentials(url: string): string {
   if (!hasAt(url)) return url;
-  // Not through the URL parser: "user:12/34@host" parses as host "user:12" and a path.
+  // Not through the URL parser: "user:12/34@host" parses as host "user:12" and a path, and a
+  // password may hold "/", "?" or "#" too. The host follows the last "@".
   const scheme = url.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0] ?? "";
-  const rest = url.split(/[?#]/)[0];
-  return scheme + rest.slice(rest.lastIndexOf("@") + 1);
+  return scheme + url.slice(url.lastIndexOf("@") + 1).split(/[/?#]/)[0];
 }
 
-/** Whether a URL has an `@` before its query: a `user:password@` part, however it parses. */
+/** Whether a URL holds an `@` anywhere: taken as a `user:password@` part, however it parses (a
+ * DreamFactory base URL has no other use for one). */
 function hasAt(url: string): boolean {
-  return url.split(/[?#]/)[0].includes("@");
+  return url.includes("@");
 }
 
 /** Whether this process may read an environment variable (`--allow-env`). */

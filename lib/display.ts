@@ -73,11 +73,11 @@ const HIDDEN_KEYS = new Set([
   "new_password",
 ]);
 
-/** Credentials by name: the keys above, and text under `*_password`, `*_secret`, `*_token`,
- * `private_key` (a flag such as `must_change_password: true` is not one). */
+/** Credentials by name: the keys above, and values under `*_password`, `*_secret`, `*_token`,
+ * `private_key`, except flags (`must_change_password: true`) and empty text. */
 function isHiddenKey(key: string, value: unknown): boolean {
   return HIDDEN_KEYS.has(key) ||
-    typeof value === "string" && value !== "" &&
+    typeof value !== "boolean" && value !== "" &&
       /(^|_)(password|secret|token)$|^private_key$/i.test(key);
 }
 

@@ -34,7 +34,7 @@ function setting(name: string): string | undefined {
 function shownUrl(): string {
   const url = setting("DF_URL") ?? "";
   // Cut by hand when there is an `@`: "user:12/34@host" parses as host "user:12".
-  if (url.split(/[?#]/)[0].includes("@")) return "DF_URL (the host after its user:password@)";
+  if (url.includes("@")) return "DF_URL (the host after its user:password@)";
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.host}`;

@@ -201,49 +201,74 @@ export class Scrubber {
   readonly #byPrefix = new Map<string, string[]>();
   #compiled?: { size: number; re: RegExp };
 
-  #pattern(): RegExp {
-    if (this.#compiled?.size !== this.#all.length) {
-      const forms = [...this.#all].sort((a, b) => b.length - a.length); // the longest wins
-      const source = forms.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|");
-      this.#compiled = { size: this.#all.length, re: new RegExp(source, "g") };
-    }
-    return this.#compiled.re;
-  }
-
   constructor(secrets: Iterable<string> = []) {
     for (const s of secrets) this.add(s);
   }
 
-  /** Remembers a secret (and its percent-encoded form). */
+  /** Remembers a secret (at least 6 characters) and its percent-encoded form. */
   add(secret: string): void {
+    if (secret.length < 6 || secret === REDACTED) return;
     for (const form of new Set([secret, encodeURIComponent(secret)])) {
-      if (form.length < 6 || form === REDACTED) continue;
       const key = form.slice(0, 6);
       const list = this.#byPrefix.get(key) ?? [];
       if (list.includes(form)) continue;
       list.push(form);
-      list.sort((a, b) => b.length - a.length); // the longest match wins
+      list.sort((a, b) => b.length - a.length); // the longest match first
       this.#byPrefix.set(key, list);
       this.#all.push(form);
-      if (this.#all.length <= 32) this.#all.sort((a, b) => b.length - a.length);
     }
   }
 
-  /** The text with every known secret replaced by {@linkcode REDACTED}. */
+  /** The text with every known secret replaced by {@linkcode REDACTED}; secrets that overlap
+   * are blanked as one stretch, so no part of either shows. */
   scrub(text: string): string {
-    if (this.#all.length <= 32) return scrubString(text, this.#all);
-    // A long text: one pass of one expression (built again only after secrets were added).
-    if (text.length > 512) return text.replace(this.#pattern(), REDACTED);
-    let out = "";
-    let from = 0;
-    for (let i = 0; i + 6 <= text.length;) {
-      const hit = this.#byPrefix.get(text.slice(i, i + 6))?.find((s) => text.startsWith(s, i));
-      if (hit) {
-        out += text.slice(from, i) + REDACTED;
-        i += hit.length;
-        from = i;
-      } else i++;
+    if (!this.#all.length || text.length < 6) return text;
+    const spans: [number, number][] = [];
+    if (this.#all.length <= 32) {
+      for (const form of this.#all) {
+        for (let at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1)) {
+          spans.push([at, at + form.length]);
+        }
+      }
+    } else if (text.length > 512) {
+      // A long text: one expression finds, at every position, the longest secret starting there
+      // (a lookahead, so overlapping ones are all found). Built again only after an add().
+      for (const m of text.matchAll(this.#pattern())) {
+        spans.push([m.index, m.index + m[1].length]);
+      }
+    } else {
+      for (let i = 0; i + 6 <= text.length; i++) {
+        const hit = this.#byPrefix.get(text.slice(i, i + 6))?.find((s) => text.startsWith(s, i));
+        if (hit) spans.push([i, i + hit.length]);
+      }
     }
-    return from === 0 ? text : out + text.slice(from);
+    return blank(text, spans);
   }
+
+  #pattern(): RegExp {
+    if (this.#compiled?.size !== this.#all.length) {
+      const forms = [...this.#all].sort((a, b) => b.length - a.length); // the longest first
+      const source = forms.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|");
+      this.#compiled = { size: this.#all.length, re: new RegExp(`(?=(${source}))`, "g") };
+    }
+    return this.#compiled.re;
+  }
+}
+
+/** The text with the given spans replaced by {@linkcode REDACTED}, overlapping ones merged. */
+function blank(text: string, spans: [number, number][]): string {
+  if (!spans.length) return text;
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = "";
+  let from = 0;
+  let [start, end] = spans[0];
+  for (const [s, e] of spans.slice(1)) {
+    if (s <= end) end = Math.max(end, e);
+    else {
+      out += text.slice(from, start) + REDACTED;
+      from = end;
+      [start, end] = [s, e];
+    }
+  }
+  return out + text.slice(from, start) + REDACTED + text.slice(end);
 }

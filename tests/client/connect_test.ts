@@ -275,6 +275,8 @@ Deno.test("a URL without its scheme is refused with the fix", async () => {
       "admin:pw/Sec@ret9@127.0.0.1:9",
       "http://bob:1234/Secret9@127.0.0.1:9", // parses as host bob:1234 and a path
       "ftp://bob:1234/Secret9@127.0.0.1:9",
+      "http://admin:pa?Secret9@127.0.0.1:9", // does not parse
+      "http://admin:1234?Secret9@127.0.0.1:9", // parses as host admin:1234 and a query
     ]
   ) {
     const creds = await assertRejects(() => connect({ url, apiKey: "k".repeat(64) }), Error);

@@ -397,3 +397,16 @@ Deno.test("a long text is scrubbed of many secrets in one pass, with the same re
   assertEquals(scrubbed, scrubString(text, [...secrets].sort((a, b) => b.length - a.length)));
   assert(!secrets.some((s) => scrubbed.includes(s)));
 });
+
+Deno.test("overlapping secrets are blanked as one stretch, however many are known", async () => {
+  const { Scrubber } = await import("../../lib/har/secrets.ts");
+  const pair = ["abcdef12", "ef12ghijklmn"];
+  const many = [...pair, ...Array.from({ length: 40 }, (_, i) => `filler-${i}-secret`)];
+  const long = "x".repeat(600);
+  for (const scrubber of [new Scrubber(pair), new Scrubber(many)]) {
+    assertEquals(scrubber.scrub("<abcdef12ghijklmn>"), "<[REDACTED]>");
+    assertEquals(scrubber.scrub(`${long}abcdef12ghijklmn`), `${long}[REDACTED]`);
+  }
+  // A short secret is not matched as text, not even percent-encoded ("é" is "%C3%A9").
+  assertEquals(new Scrubber(["é"]).scrub("city='Orl%C3%A9ans'"), "city='Orl%C3%A9ans'");
+});
