@@ -170,7 +170,7 @@ export class DreamFactory {
   readonly #transport: Transport;
   readonly #auth: AuthStore;
   readonly #ctx: QueryContext;
-  readonly #relationsCache = new Map<string, Promise<string[] | undefined>>();
+  readonly #relationsCache = new Map<string, Promise<TableSchema | undefined>>();
 
   /** Use {@linkcode connect} instead; this does not log in. */
   constructor(transport: Transport, auth: AuthStore) {
@@ -185,6 +185,7 @@ export class DreamFactory {
           apiKey: this.#auth.hasApiKey,
         }),
       tableRelationships: (service, table) => this.#tableRelationships(service, table),
+      tableKey: (service, table) => this.#tableKey(service, table),
     };
     const system: Record<string, Query<unknown>> = {};
     for (const [key, descriptor] of Object.entries(SYSTEM_RESOURCES)) {
@@ -348,15 +349,26 @@ export class DreamFactory {
   }
 
   /** Relationship names of a table (from `_schema`, cached), for checking `.related()`. */
-  #tableRelationships(service: string, table: string): Promise<string[] | undefined> {
+  async #tableRelationships(service: string, table: string): Promise<string[] | undefined> {
+    const related = (await this.#tableSchema(service, table))?.related;
+    return Array.isArray(related) ? related.map((r) => String(r.name)) : undefined;
+  }
+
+  /** A table's single-column primary key (from `_schema`, cached). */
+  async #tableKey(service: string, table: string): Promise<string | undefined> {
+    const pk = (await this.#tableSchema(service, table) as { primary_key?: unknown } | undefined)
+      ?.primary_key;
+    const keys = Array.isArray(pk) ? pk : typeof pk === "string" ? [pk] : [];
+    return keys.length === 1 ? String(keys[0]) : undefined;
+  }
+
+  /** A table's schema, read once per client (undefined without schema access). */
+  #tableSchema(service: string, table: string): Promise<TableSchema | undefined> {
     const key = `${service}/${table}`;
     let hit = this.#relationsCache.get(key);
     if (!hit) {
       hit = this.#transport.send("GET", `${service}/_schema/${encodeURIComponent(table)}`, {})
-        .then((res) => {
-          const related = (res.body as TableSchema | null)?.related;
-          return Array.isArray(related) ? related.map((r) => String(r.name)) : undefined;
-        })
+        .then((res) => (res.body ?? undefined) as TableSchema | undefined)
         .catch(() => undefined); // no schema access: let the server decide
       this.#relationsCache.set(key, hit);
     }

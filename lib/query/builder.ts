@@ -26,6 +26,8 @@ export interface QueryContext {
   describe(method: string, path: string, options: RequestOptions): RequestDescription;
   /** Relationship names of a database table, when they can be read (cached by the client). */
   tableRelationships?(service: string, table: string): Promise<string[] | undefined>;
+  /** The single-column primary key of a database table, when it can be read (cached). */
+  tableKey?(service: string, table: string): Promise<string | undefined>;
 }
 
 /** A record id. */
@@ -376,6 +378,21 @@ export class Query<T = Record<string, unknown>>
       : {};
   }
 
+  /** The key records read by ids are put in order by, and the `fields` that bring it: on a
+   * table it is the schema's primary key (read once per client), which `toRequest()` cannot
+   * wait for. */
+  async #idsKey(): Promise<{ idf: string; withKey: { fields?: string[] } }> {
+    const s = this.#s;
+    const t = this.#res.table;
+    if (!t || !s.fields?.length || s.fields.includes("*") || s.order?.length) {
+      return { idf: this.#res.idField, withKey: this.#keyForOrder() };
+    }
+    const key = (await this.#ctx.tableKey?.(t.service, t.name)) ?? this.#res.idField;
+    const add = !s.fields.includes(key) && s.params?.fields === undefined &&
+      s.params?.order === undefined;
+    return { idf: key, withKey: add ? { fields: [...s.fields, key] } : {} };
+  }
+
   #firstPageQuery(): Record<string, QueryValue> {
     const s = this.#s;
     const ids = this.#idsInScope();
@@ -442,8 +459,7 @@ export class Query<T = Record<string, unknown>>
       // Positions count in the `.ids()` list, so errors and `next` line up with what was asked.
       const base = s.offset ?? 0;
       const before: BatchSuccess<T>[] = [];
-      const idf = this.#res.idField;
-      const withKey = this.#keyForOrder();
+      const { idf, withKey } = await this.#idsKey();
       for (let i = 0; i < ids.length; i += MAX_IDS_PER_REQUEST) {
         const chunk = ids.slice(i, i + MAX_IDS_PER_REQUEST);
         const last = i + MAX_IDS_PER_REQUEST >= ids.length;

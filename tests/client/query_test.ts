@@ -383,5 +383,7 @@ Deno.test("tables keyed by another column read .ids().fields() without asking fo
   await country.create([{ code: "aa", name: "A" }, { code: "cc", name: "C" }]);
   const q = country.ids("cc", "aa").fields("name");
   assert(!q.toRequest().url.includes("id%2C") && !q.toRequest().url.includes(",id"));
-  assertEquals((await q).map((r) => r.name).sort(), ["A", "C"]);
+  // The server answers in key order; the client asks for the key (from the schema) to put
+  // the records in the order asked, then takes it out.
+  assertEquals((await q) as unknown[], [{ name: "C" }, { name: "A" }]);
 });

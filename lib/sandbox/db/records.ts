@@ -550,6 +550,17 @@ function readIds(r: TableRequest, ids: string[]): Response {
       context: { error: failed, resource: results },
     });
   }
+  // Every id found: commitTransaction answers its `whereIn` query as it comes, in key order
+  // (not the ids' order) unless `order` is given.
+  if (r.opt("order") === undefined) {
+    // SQLite walks the key's index: numbers in numeric order, text in binary order.
+    const key = (i: number) => /^-?\d+$/.test(ids[i]) ? Number(ids[i]) : ids[i];
+    const order = results.map((_, i) => i).sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      return typeof x === typeof y ? (x < y ? -1 : x > y ? 1 : 0) : typeof x === "number" ? -1 : 1;
+    });
+    return json(wrap(order.map((i) => results[i])));
+  }
   return json(wrap(results));
 }
 
