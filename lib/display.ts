@@ -298,13 +298,28 @@ export function hideSecrets<T>(value: T): T {
   return value;
 }
 
-/** Marks an object and everything inside it, so `console.log(body.resource[0])` hides too. */
-function markHidden(value: unknown, depth: number): void {
-  if (!value || typeof value !== "object" || depth > 32) return;
-  if (Object.isExtensible(value)) Object.defineProperty(value, INSPECT, HIDDEN_VIEW);
-  for (const inner of Array.isArray(value) ? value : Object.values(value)) {
-    markHidden(inner, depth + 1);
+/**
+ * Marks each object that holds a secret at any depth, the answer itself included, so that
+ * `console.log(body.resource[0])` hides too; returns whether `value` holds one. Plain data is
+ * only walked: recipes read whole tables through `df.request()`, and marking every row cost
+ * more than parsing it.
+ */
+function markHidden(value: unknown, depth: number): boolean {
+  if (!value || typeof value !== "object" || depth > 32) return false;
+  let holds = false;
+  if (Array.isArray(value)) {
+    for (const inner of value) if (markHidden(inner, depth + 1)) holds = true;
+  } else {
+    const rec = value as Record<string, unknown>;
+    for (const k in rec) {
+      const v = rec[k];
+      if ((v !== null && typeof v !== "object" && hidden(k, v) !== v) || markHidden(v, depth + 1)) {
+        holds = true;
+      }
+    }
   }
+  if (holds && Object.isExtensible(value)) Object.defineProperty(value, INSPECT, HIDDEN_VIEW);
+  return holds;
 }
 
 const HIDDEN_VIEW: PropertyDescriptor = {
