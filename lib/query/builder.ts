@@ -365,32 +365,41 @@ export class Query<T = Record<string, unknown>>
     return s.ids.slice(from, s.limit === undefined ? undefined : from + s.limit);
   }
 
-  /** Putting records read by ids in the ids' order needs their key: when `.fields()` leaves it
-   * out it is asked for (then taken out again). Only where the key is known to be the id field:
-   * a table's key column may have another name. */
-  #keyForOrder(): { fields?: string[] } {
-    const s = this.#s;
-    const idf = this.#res.idField;
-    return this.#res.kind === "system" && s.fields?.length && !s.order?.length &&
-        !s.fields.includes(idf) && !s.fields.includes("*") && s.params?.fields === undefined &&
-        s.params?.order === undefined
-      ? { fields: [...s.fields, idf] }
-      : {};
+  /** Whether the server decides the order of records read by ids (`.order()`, or `order` in
+   * `.params()`); otherwise the client puts them in the ids' order. */
+  #serverOrders(): boolean {
+    return Boolean(this.#s.order?.length) || this.#s.params?.order !== undefined;
   }
 
-  /** The key records read by ids are put in order by, and the `fields` that bring it: on a
-   * table it is the schema's primary key (read once per client), which `toRequest()` cannot
-   * wait for. */
-  async #idsKey(): Promise<{ idf: string; withKey: { fields?: string[] } }> {
+  /** The `fields` that bring `key` along, when the ones asked for leave it out (it is taken out
+   * of the records again): the ids' order needs it. */
+  #withKey(key: string): { fields?: string[] } {
+    const fields = this.#s.fields;
+    return this.#fieldsMayLackKey() && !fields!.includes(key) ? { fields: [...fields!, key] } : {};
+  }
+
+  /** Whether `.fields()` names some fields (not `*`) and the client orders the records. */
+  #fieldsMayLackKey(): boolean {
     const s = this.#s;
+    return Boolean(s.fields?.length) && !s.fields!.includes("*") && !this.#serverOrders() &&
+      s.params?.fields === undefined;
+  }
+
+  /** {@linkcode #withKey} where the key is known without a request: a system resource's id. */
+  #keyForOrder(): { fields?: string[] } {
+    return this.#res.kind === "system" ? this.#withKey(this.#res.idField) : {};
+  }
+
+  /** The key records read by ids are put in order by, and the `fields` that bring it. On a
+   * table it is the schema's primary key (read once per client, only when `.fields()` may leave
+   * it out), which `toRequest()` cannot wait for. */
+  async #idsKey(): Promise<{ idf: string; withKey: { fields?: string[] } }> {
     const t = this.#res.table;
-    if (!t || !s.fields?.length || s.fields.includes("*") || s.order?.length) {
+    if (!t || !this.#fieldsMayLackKey()) {
       return { idf: this.#res.idField, withKey: this.#keyForOrder() };
     }
     const key = (await this.#ctx.tableKey?.(t.service, t.name)) ?? this.#res.idField;
-    const add = !s.fields.includes(key) && s.params?.fields === undefined &&
-      s.params?.order === undefined;
-    return { idf: key, withKey: add ? { fields: [...s.fields, key] } : {} };
+    return { idf: key, withKey: this.#withKey(key) };
   }
 
   #firstPageQuery(): Record<string, QueryValue> {
@@ -481,8 +490,7 @@ export class Query<T = Record<string, unknown>>
           throw err;
         }
         const answered = recordsOf<T>(res.body);
-        const ordered = s.order?.length || s.params?.order !== undefined;
-        const records = ordered ? answered : inIdOrder(answered, chunk, idf);
+        const records = this.#serverOrders() ? answered : inIdOrder(answered, chunk, idf);
         if (withKey.fields) {
           for (const r of records) delete (r as Record<string, unknown>)[idf];
         }
