@@ -17,7 +17,13 @@ import type {
   UserAppRole,
 } from "../resources.ts";
 import { ProvisionError } from "./run.ts";
-import { type CustomerNames, customerNames, KEY_PENDING, userLookupFilter } from "./spec.ts";
+import {
+  customerDescription,
+  type CustomerNames,
+  customerNames,
+  readDescription,
+  userLookupFilter,
+} from "./spec.ts";
 
 /** Relations read with the customer's role. */
 export const ROLE_RELATIONS = ["role_service_access_by_role_id", "user_to_app_to_role_by_role_id"];
@@ -57,29 +63,21 @@ export async function readCustomer(df: DreamFactory, key: string): Promise<Custo
 
 /**
  * Whether a record's description carries dfkit's marker for `key` (`dfkit customer <key>`),
- * with or without {@linkcode KEY_PENDING}.
+ * with or without the pending-key tag.
  */
 export function isMarked(key: string, description: unknown): boolean {
-  const marker = `dfkit customer ${key}`;
-  return typeof description === "string" &&
-    [marker, `${marker}${KEY_PENDING}`].some((m) =>
-      description === m || description.startsWith(`${m}: `)
-    );
+  return readDescription(key, description) !== null;
 }
 
 /** Whether an app's key was never returned to a caller (its description has the pending tag). */
 export function isKeyPending(key: string, app: App | null): boolean {
-  const marker = `dfkit customer ${key}${KEY_PENDING}`;
-  const d = app?.description;
-  return typeof d === "string" && (d === marker || d.startsWith(`${marker}: `));
+  return readDescription(key, app?.description)?.pending === true;
 }
 
-/** The description without {@linkcode KEY_PENDING} (what it is once the key is handed over). */
+/** The description without the pending-key tag (what it is once the key is handed over). */
 export function settledDescription(key: string, description: string): string {
-  const marker = `dfkit customer ${key}`;
-  return description.startsWith(`${marker}${KEY_PENDING}`)
-    ? marker + description.slice(marker.length + KEY_PENDING.length)
-    : description;
+  const read = readDescription(key, description);
+  return read?.pending ? customerDescription(key, read.name) : description;
 }
 
 /**

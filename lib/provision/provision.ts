@@ -40,6 +40,7 @@ import {
   type NormalizedSpec,
   normalizeSpec,
   ProvisionSpecError,
+  readDescription,
   type StoredFilter,
   verbMask,
 } from "./spec.ts";
@@ -227,8 +228,8 @@ export async function readCustomerSpec(
     };
   });
   const spec: CustomerSpec = { key, access, limit: null };
-  const prefix = `dfkit customer ${key}: `;
-  if (role.description?.startsWith(prefix)) spec.name = role.description.slice(prefix.length);
+  const name = readDescription(key, role.description)?.name;
+  if (name !== undefined) spec.name = name;
   const limit = state.limit ?? state.limits[0];
   if (limit) {
     const period = typeof limit.period === "number" ? LIMIT_PERIODS[limit.period] : limit.period;

@@ -221,6 +221,24 @@ export function customerDescription(key: string, name?: string, pending = false)
   return text.slice(0, end);
 }
 
+/**
+ * A description read back: whether it is dfkit's for `key` (else null), whether the key is
+ * still pending, and the display name. The one reader of what {@linkcode customerDescription}
+ * writes.
+ */
+export function readDescription(
+  key: string,
+  description: unknown,
+): { pending: boolean; name?: string } | null {
+  const marker = `dfkit customer ${key}`;
+  if (typeof description !== "string" || !description.startsWith(marker)) return null;
+  let rest = description.slice(marker.length);
+  const pending = rest.startsWith(KEY_PENDING);
+  if (pending) rest = rest.slice(KEY_PENDING.length);
+  if (rest === "") return { pending };
+  return rest.startsWith(": ") ? { pending, name: rest.slice(2) } : null;
+}
+
 /** OR of the verbs' bits (GET 1, POST 2, PUT 4, PATCH 8, DELETE 16). */
 export function verbMask(verbs: readonly AccessVerb[]): number {
   return verbsToMask(verbs);
