@@ -10,7 +10,6 @@ import { commentText, Expr, identifier, literal, str } from "./code.ts";
 import {
   forEachSecret,
   isCredentialName,
-  isSecretField,
   isSecretHeader,
   isSecretMember,
   parseForm,
@@ -222,7 +221,7 @@ class Conversion {
 
   /** The variable a secret at `obj[key]` is read from, named after what it is and whose. */
   secretName(obj: Record<string, unknown>, key: string, owner: string): string {
-    if (key === "value" && typeof obj.name === "string" && !isSecretField(key)) {
+    if (key === "value" && typeof obj.name === "string") {
       // A lookup or a header/parameter pair: its own name says what it is.
       const prefix = "private" in obj ? ["LOOKUP"] : [];
       return envName(...prefix, obj.name, envSlug(owner) === envSlug(obj.name) ? "" : owner);
