@@ -16,7 +16,6 @@ import {
   REDACTED,
   redactUrl,
   Scrubber,
-  scrubString,
   SECRET_QUERY_PARAMS,
 } from "./secrets.ts";
 import type { Har, HarEntry, HarNameValue } from "./types.ts";
@@ -72,7 +71,7 @@ export function exchangeToHarEntry(
 
 function harEntry(ex: HttpExchange, known: Scrubber): HarEntry {
   // A secret may come back inside a URL (a filter on a password), percent-encoded or not.
-  let url = scrubString(redactUrl(ex.url), known);
+  let url = known.scrub(redactUrl(ex.url));
   let queryString: HarNameValue[] = [];
   try {
     const parsed = new URL(url);

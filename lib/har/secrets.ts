@@ -140,10 +140,10 @@ export function redactUrl(url: string): string {
  * strings replaced. */
 export function redactJson(
   value: unknown,
-  knownSecrets: readonly string[] | Scrubber = [],
+  knownSecrets: Scrubber = NO_SECRETS,
   inConfig = false,
 ): unknown {
-  if (typeof value === "string") return scrubString(value, knownSecrets);
+  if (typeof value === "string") return knownSecrets.scrub(value);
   if (Array.isArray(value)) return value.map((v) => redactJson(v, knownSecrets, inConfig));
   if (value && typeof value === "object") {
     const obj = value as Record<string, unknown>;
@@ -162,7 +162,7 @@ export function redactJson(
  * scrubbed of known secrets. */
 export function redactBodyText(
   text: string,
-  knownSecrets: readonly string[] | Scrubber = [],
+  knownSecrets: Scrubber = NO_SECRETS,
   mimeType = "",
 ): string {
   if (!text) return text;
@@ -177,17 +177,7 @@ export function redactBodyText(
       `${encodeURIComponent(k)}=${v === REDACTED ? v : encodeURIComponent(v)}`
     ).join("&");
   }
-  return scrubString(text, knownSecrets);
-}
-
-/** Replaces every occurrence of a known secret (at least 6 characters) in a string. */
-export function scrubString(text: string, knownSecrets: readonly string[] | Scrubber): string {
-  if (knownSecrets instanceof Scrubber) return knownSecrets.scrub(text);
-  let out = text;
-  for (const s of knownSecrets) {
-    if (s.length >= 6 && out.includes(s)) out = out.split(s).join(REDACTED);
-  }
-  return out;
+  return knownSecrets.scrub(text);
 }
 
 /**
@@ -254,6 +244,9 @@ export class Scrubber {
     return this.#compiled.re;
   }
 }
+
+/** No known secrets (fields are still redacted by name). */
+const NO_SECRETS = new Scrubber();
 
 /** The text with the given spans replaced by {@linkcode REDACTED}, overlapping ones merged. */
 function blank(text: string, spans: [number, number][]): string {
