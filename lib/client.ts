@@ -170,7 +170,7 @@ export class DreamFactory {
   readonly #transport: Transport;
   readonly #auth: AuthStore;
   readonly #ctx: QueryContext;
-  readonly #relationsCache = new Map<string, Promise<TableSchema | undefined>>();
+  readonly #schemaCache = new Map<string, Promise<TableSchema | undefined>>();
 
   /** Use {@linkcode connect} instead; this does not log in. */
   constructor(transport: Transport, auth: AuthStore) {
@@ -323,7 +323,7 @@ export class DreamFactory {
           body: { resource: list },
           submitted: list.length,
         });
-        this.#relationsCache.clear();
+        this.#schemaCache.clear();
         return this.#schemaResults(res.body, "POST", name);
       },
       update: async (tables) => {
@@ -332,12 +332,12 @@ export class DreamFactory {
           body: { resource: list },
           submitted: list.length,
         });
-        this.#relationsCache.clear();
+        this.#schemaCache.clear();
         return this.#schemaResults(res.body, "PATCH", name);
       },
       drop: async (table) => {
         await send("DELETE", `${name}/_schema/${encodeURIComponent(table)}`, {});
-        this.#relationsCache.clear();
+        this.#schemaCache.clear();
       },
     };
     return {
@@ -365,12 +365,12 @@ export class DreamFactory {
   /** A table's schema, read once per client (undefined without schema access). */
   #tableSchema(service: string, table: string): Promise<TableSchema | undefined> {
     const key = `${service}/${table}`;
-    let hit = this.#relationsCache.get(key);
+    let hit = this.#schemaCache.get(key);
     if (!hit) {
       hit = this.#transport.send("GET", `${service}/_schema/${encodeURIComponent(table)}`, {})
         .then((res) => (res.body ?? undefined) as TableSchema | undefined)
         .catch(() => undefined); // no schema access: let the server decide
-      this.#relationsCache.set(key, hit);
+      this.#schemaCache.set(key, hit);
     }
     return hit;
   }
