@@ -248,9 +248,12 @@ function appendQuery(pieces: string[], query: Record<string, QueryValue> | undef
 /** Normalises a path relative to `/api/v2` (accepts `system/role`, `/system/role`, `/api/v2/...`). */
 export function apiPath(path: string): string {
   // The common case (`system/role`, `db/_table/x`) needs no rewriting.
-  if (path.charCodeAt(0) !== 47 /* "/" */ && !path.startsWith("api/v2")) return `/api/v2/${path}`;
+  if (path.charCodeAt(0) !== 47 /* "/" */ && path && !path.startsWith("api/v2")) {
+    return `/api/v2/${path}`;
+  }
   const p = path.replace(/^\/+/, "").replace(/^api\/v2(\/|$)/, "");
-  return `/api/v2/${p}`;
+  // The root (the service list) is `/api/v2`, as DreamFactory's own links write it.
+  return p ? `/api/v2/${p}` : "/api/v2";
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

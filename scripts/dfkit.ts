@@ -626,10 +626,19 @@ async function whoamiAction(_o: unknown, cmd: Command): Promise<void> {
   await withClient(cmd, async (df) => {
     const g = globals(cmd);
     if (!df.session) {
-      printResult(
-        g.json ? { url: df.url, auth: "API key only" } : [{ url: df.url, auth: "API key only" }],
-        g,
-      );
+      // An API key alone: the service list is what its app's default role reaches. DreamFactory
+      // answers an unknown key like a key without a role (no services), so say both.
+      const root = await df.request<{ services?: { name: string }[] }>("GET", "");
+      const services = (root.services ?? []).map((s) => s.name);
+      const who = { url: df.url, auth: "API key only", services: services.join(", ") || "none" };
+      printResult(g.json ? { ...who, services } : [who], g);
+      if (!services.length) {
+        console.error(
+          "note: this API key reaches no service on its own: the key is unknown, or its app has " +
+            "no default role (or one that grants no service). Log in as a user " +
+            "(DF_EMAIL/DF_PASSWORD with the key) to use that user's role.",
+        );
+      }
       return;
     }
     // Ask the server (not the local copy) who this token belongs to; drop the token it echoes.

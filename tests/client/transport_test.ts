@@ -218,6 +218,28 @@ Deno.test("query values: letters, digits and _ . ~ * , - go as they are, the res
   assertEquals(encodeQueryValue("(name like 'a%')"), "(name%20like%20'a%25')");
 });
 
+Deno.test("paths: relative, absolute or with /api/v2; the root is /api/v2 itself", async () => {
+  await using fx = await setup();
+  const base = `${fx.sb.url}/api/v2`;
+  for (
+    const [path, url] of [
+      ["system/role", `${base}/system/role`],
+      ["/system/role", `${base}/system/role`],
+      ["api/v2/system/role", `${base}/system/role`],
+      ["/api/v2/system/role", `${base}/system/role`],
+      ["", base],
+      ["/", base],
+      ["/api/v2", base],
+      ["api/v2/", base],
+    ]
+  ) {
+    assertEquals(fx.df.describe("GET", path).url, url, JSON.stringify(path));
+  }
+  const root = await fx.df.request<{ services: { name: string }[] }>("GET", "");
+  assert(root.services.some((s) => s.name === "db"));
+  assertEquals(fx.exchanges.at(-1)?.url, base);
+});
+
 Deno.test("a custom fetch may add to the headers it is given, one call at a time", async () => {
   await using srv = scripted([json(200, { resource: [{ id: 1 }] })]);
   const sent: string[] = [];

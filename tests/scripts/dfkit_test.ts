@@ -297,6 +297,39 @@ Deno.test("dfkit exit codes: 1 server error, 2 bad usage, 3 partial batch", asyn
   });
 });
 
+Deno.test("dfkit whoami with an API key alone: the services its app's role reaches", async () => {
+  await withSandbox(async (env, url) => {
+    const admin = await connect({ url, email: env.DF_EMAIL, password: env.DF_PASSWORD });
+    const [role] = await admin.system.role.create({
+      name: "reader",
+      is_active: true,
+      role_service_access_by_role_id: [
+        { service_id: 2, component: "*", verb_mask: 1, requestor_mask: 1 },
+      ],
+    });
+    const [app] = await admin.system.app.create(
+      { name: "reader-app", type: 0, is_active: true, role_id: role.id },
+      { fields: ["api_key"] },
+    );
+    await admin.logout();
+    const key = app.api_key as string;
+    const who = await dfkit(["whoami", "--json"], { DF_URL: url, DF_API_KEY: key });
+    assert.equal(who.code, 0, who.stderr);
+    assert.deepEqual(JSON.parse(who.stdout), {
+      url,
+      auth: "API key only",
+      services: ["db"],
+    });
+    assert.equal(who.stderr, "");
+    // An unknown key gets no services, and a note that says what that can mean.
+    const bad = await dfkit(["whoami"], { DF_URL: url, DF_API_KEY: "0".repeat(64) });
+    assert.equal(bad.code, 0, bad.stderr);
+    assert.match(bad.stdout, /API key only\s+│ none/);
+    assert.match(bad.stderr, /the key is unknown, or its app has no default role/);
+    assertNoSecrets(who.stdout + who.stderr + bad.stdout + bad.stderr, [key, "0".repeat(64)]);
+  });
+});
+
 Deno.test("dfkit credentials: no DF_URL or no password is a usage error, never a hang", async () => {
   const none = await dfkit(["whoami"]);
   assert.equal(none.code, 2);
