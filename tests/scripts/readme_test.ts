@@ -124,3 +124,53 @@ Deno.test("README: the CLI block runs line by line, from another folder, on a sa
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("README: a project with dfkit as a workspace member runs the sample script", async () => {
+  const start = readme.indexOf("## Using dfkit in your own project");
+  const section = readme.slice(start, readme.indexOf("\n## ", start));
+  const shell = section.match(/```sh\n([\s\S]*?)```/)![1].split("\n");
+  const script = section.match(/```ts ignore\n([\s\S]*?)```/)![1];
+  const dir = await Deno.makeTempDir();
+  const { startSandbox } = await import("../../lib/sandbox/mod.ts");
+  const { connect } = await import("../../lib/client.ts");
+  const sb = await startSandbox({ port: 0 });
+  try {
+    const admin = await connect({ url: sb.url, ...sb.admin });
+    await admin.system.role.create({ name: "from-the-readme", is_active: true });
+    await admin.logout();
+    // The checkout, as the reader's clone (a symlink is a folder to Deno's workspace lookup).
+    await Deno.symlink(ROOT, `${dir}/dfkit`);
+    await Deno.writeTextFile(`${dir}/my-script.ts`, script);
+    const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+    const denoDir: string = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir;
+    const bin = Deno.execPath().replace(/\/[^/]+$/, "");
+    const env = {
+      HOME: dir,
+      DENO_DIR: denoDir,
+      PATH: `${bin}:${Deno.env.get("PATH")}`,
+      DF_URL: sb.url,
+      DF_EMAIL: sb.admin.email,
+      DF_PASSWORD: sb.admin.password,
+    };
+    const steps = shell.filter((l) => l.startsWith("echo ") || l.startsWith("deno run "));
+    assert.equal(steps.length, 2, "the block writes deno.json, then runs the script");
+    let text = "";
+    for (const step of steps) {
+      const out = await new Deno.Command("bash", {
+        args: ["-c", step],
+        cwd: dir,
+        env: childEnv(env),
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, `${step}\n${text}`);
+    }
+    assert.match(text, /from-the-readme/);
+    assertNoSecrets(text, [sb.admin.password], "the sample script's output");
+  } finally {
+    await sb.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
