@@ -127,9 +127,9 @@ try {
   code("await df.refresh()   // PUT .../session: a new token; the old one is blacklisted");
   await df.refresh();
   say(
-    `Refreshed: a new token, expiring ${
+    `Refreshed (refreshes so far: ${df.authStats.refreshes}): a new token, expiring ${
       df.session?.expires_at ?? "(unknown)"
-    }; the old one is refused.`,
+    } (refresh time + lifetime, to the second); the old one is refused.`,
   );
 
   say("\nWhat the errors mean:");
