@@ -868,7 +868,11 @@ export function reportError(e: unknown): number {
     return 130;
   }
   if (e instanceof DreamFactoryBatchError) {
-    console.error(`error: batch partly failed: ${e.summary}`);
+    // Exit 3 tells a CI job that some writes landed; with none kept it is a plain failure.
+    const kept = !e.rolledBack && e.succeeded.length > 0;
+    console.error(
+      `error: batch ${kept ? "partly failed" : "failed, nothing written"}: ${e.summary}`,
+    );
     for (const f of e.failed) console.error(`  #${f.index} failed: ${f.error.message}`);
     for (const s of e.succeeded) {
       const id = (s.record as AnyRecord | null)?.id;
@@ -879,7 +883,7 @@ export function reportError(e: unknown): number {
       );
     }
     if (e.skipped.length) console.error(`  not attempted: #${e.skipped.join(", #")}`);
-    return EXIT.partial;
+    return kept ? EXIT.partial : EXIT.error;
   }
   if (e instanceof DreamFactoryError) {
     console.error(`error: ${e.summary}`);

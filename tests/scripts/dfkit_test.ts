@@ -280,6 +280,18 @@ Deno.test("dfkit exit codes: 1 server error, 2 bad usage, 3 partial batch", asyn
     assert.match(batch.stderr, /#0 succeeded \(id \d+\)/);
     assert.match(batch.stderr, /#2 succeeded \(id \d+\)/);
 
+    // Nothing written (one record, or a rollback): a plain failure, exit 1, not "partly".
+    const single = await dfkit(["create", "system/role", "--data", '{"name":"x"}'], env);
+    assert.equal(single.code, 1, single.stderr);
+    assert.match(single.stderr, /batch failed, nothing written/);
+    const rolledBack = await dfkit(
+      ["create", "system/role", "--rollback", "--data", '[{"name":"z"},{"name":"x"}]'],
+      env,
+    );
+    assert.equal(rolledBack.code, 1, rolledBack.stderr);
+    assert.match(rolledBack.stderr, /#0 rolled back/);
+    assert.match(rolledBack.stderr, /#1 failed: /);
+
     // In chunks, positions count in the whole input, and later chunks are "not attempted".
     const chunked = await dfkit([
       "create",
