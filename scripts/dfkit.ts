@@ -688,6 +688,10 @@ async function sandboxAction(o: SandboxCliOptions, cmd: Command): Promise<void> 
     if (e instanceof Deno.errors.AddrInUse) {
       throw new Error(`port ${o.port} on ${o.host} is in use; pick another with --port N`);
     }
+    // A --data file that is not a sandbox database, a folder that is not writable, ...
+    if (o.data !== undefined) {
+      throw new Error(`cannot open --data ${o.data}: ${(e as Error).message}`);
+    }
     throw e;
   }
   const g = globals(cmd);

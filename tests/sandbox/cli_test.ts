@@ -105,6 +105,31 @@ Deno.test("deno task sandbox: --data is read from where the task started; a non-
     equal(out.code, 1);
     const err = new TextDecoder().decode(out.stderr);
     match(err, /^sandbox: cannot open --data notes\.txt: file is not a database\n$/);
+    // `deno task dfkit sandbox` says the same
+    const cli = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "task",
+        "-q",
+        "--config",
+        config,
+        "dfkit",
+        "sandbox",
+        "--port",
+        "0",
+        "--data",
+        "notes.txt",
+      ],
+      cwd: dir,
+      env: { INIT_CWD: dir },
+      signal: AbortSignal.timeout(30_000),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(cli.code, 1);
+    match(
+      new TextDecoder().decode(cli.stderr),
+      /^error: cannot open --data notes\.txt: file is not a database\n$/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
