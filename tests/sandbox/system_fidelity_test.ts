@@ -222,3 +222,42 @@ Deno.test("required fields: every missing one is listed, in CorsConfig's and Ema
     assert.deepEqual(t.context, { name: ["The Template Name field is required"] });
   });
 });
+
+Deno.test("regenerate=true renews the key of the first app, as App::handlePATCH's find()->first() does", async () => {
+  await withSandbox(async (sb, token) => {
+    const made = await call(sb, "POST", "system/app", {
+      token,
+      body: { resource: [{ name: "k1" }, { name: "k2" }] },
+    });
+    const target = made.body.resource[1].id;
+    const keys = async () =>
+      Object.fromEntries(
+        (await call(sb, "GET", "system/app?fields=id,api_key", { token })).body.resource.map(
+          (a: { id: number; api_key: string }) => [a.id, a.api_key],
+        ),
+      );
+    const before = await keys();
+    const firstId = Math.min(...Object.keys(before).map(Number));
+    assert.notEqual(firstId, target);
+    const r = await call(sb, "PATCH", `system/app/${target}?regenerate=true`, {
+      token,
+      body: { description: "d" },
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, { id: target });
+    const after = await keys();
+    assert.notEqual(after[firstId], before[firstId]);
+    assert.match(after[firstId], /^[0-9a-f]{64}$/);
+    assert.equal(after[target], before[target]);
+    // The list forms never regenerate.
+    for (const path of ["system/app?regenerate=true", `system/app?ids=${target}&regenerate=true`]) {
+      const batch = await call(sb, "PATCH", path, { token, body: { resource: [{ id: target }] } });
+      assert.equal(batch.status, 200, path);
+    }
+    assert.deepEqual(await keys(), after);
+    // find() of an unknown id is null: `->first()` on null is a PHP error.
+    const missing = await call(sb, "PATCH", "system/app/9999?regenerate=true", { token, body: {} });
+    assert.equal(missing.status, 500);
+    assert.deepEqual(missing.body, { message: "Server Error" });
+  });
+});

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash, randomBytes } from "node:crypto";
-import { DfError } from "../http.ts";
+import { DfError, sqlDateTime } from "../http.ts";
 import type { CallContext, Rec, ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
@@ -45,6 +45,24 @@ function ensureKey(rec: Rec, ctx: CallContext) {
   if (typeof key !== "string" || key === "" || taken) rec.api_key = newKey(rec.name);
 }
 
+/**
+ * df-system App::handlePATCH with `regenerate=true` on a by-id PATCH (PUT is its alias):
+ * `$appClass::find($this->resource)->first()` calls `first()` on the found model, which Eloquent
+ * forwards to a fresh query without the id, so the key regenerated and saved is the one of the
+ * first app row, before (and whatever the outcome of) the update of the app named. An unknown id
+ * makes `find()` null and `->first()` a PHP error (Laravel's bare 500). The list forms
+ * (`PATCH /system/app`, with or without `ids`) never regenerate.
+ */
+function regenerateFirstApp(ctx: CallContext, id: string) {
+  const named = Number.isFinite(Number(id)) &&
+    stmt(ctx.db, `SELECT id FROM app WHERE id = ?`).get(Number(id));
+  if (!named) throw new DfError(500, "Server Error", { bare: true });
+  const first = stmt(ctx.db, `SELECT id, name FROM app ORDER BY id LIMIT 1`).get() as Rec;
+  // Model::save(): the timestamps, not last_modified_by_id (only BaseModel::update sets that).
+  stmt(ctx.db, `UPDATE app SET api_key = ?, last_modified_date = ? WHERE id = ?`)
+    .run(newKey(first.name), sqlDateTime(), Number(first.id));
+}
+
 /** The descriptor of `system/app`. */
 export const appDescriptor: ResourceDescriptor = {
   name: "app",
@@ -59,10 +77,15 @@ export const appDescriptor: ResourceDescriptor = {
     ensureKey(rec, ctx);
     return rec;
   },
-  beforeUpdate(rec, old, ctx) {
+  intercept(_engine, ctx, method, id) {
+    if (id !== undefined && (method === "PATCH" || method === "PUT") && ctx.flag("regenerate")) {
+      regenerateFirstApp(ctx, id);
+    }
+    return null;
+  },
+  beforeUpdate(rec) {
     // Only creating checks that a key is unused; an update stores the key it is given.
-    if (ctx.flag("regenerate")) rec.api_key = newKey(old.name);
-    else checkKey(rec);
+    checkKey(rec);
     return rec;
   },
   afterWrite(op, row, old, ctx) {
