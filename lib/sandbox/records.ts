@@ -33,6 +33,7 @@ import {
 } from "./columns.ts";
 import { writeRelation } from "./relations.ts";
 import { tableSchema } from "./table_schema.ts";
+import { relatedModels } from "./system/related.ts";
 
 export type { Rec, Row } from "./columns.ts";
 
@@ -83,6 +84,11 @@ export interface ResourceDescriptor {
    * `limit_cache_by_limit_id`): name to the value attached to each output record.
    */
   computedRelations?: Record<string, (row: Row, ctx: CallContext) => unknown>;
+  /**
+   * How rows of related tables read back, by table: the `toArray()` of the model the parent's
+   * `getModelFromTable()` names (see system/related.ts).
+   */
+  relatedModels?: Record<string, (row: Row, out: Rec) => void>;
   /** Adjusts every output record (appended attributes, masks); `all` is true for `fields=*`. */
   present?: (row: Row, out: Rec, ctx: CallContext, all: boolean) => void;
   /** Fields a new record must carry (400 "Invalid data supplied. The x field is required."). */
@@ -128,6 +134,9 @@ export interface ResourceDescriptor {
    */
   wrapModelErrors?: "all" | "server" | "none";
 }
+
+/** SystemTableModelMapper's models (`lookup` is BaseSystemLookup) for parents without their own. */
+const BASE_RELATED_MODELS = relatedModels(null);
 
 /** Errors of the resource rather than its model: never wrapped as a model error. */
 const guards = new WeakSet<DfError>();
@@ -302,6 +311,12 @@ export class RecordEngine {
   /** The related records of many rows in one query, keyed by the rows' `rel.field` value. */
   private related(db: DatabaseSync, rel: RelationDef, rows: Row[]): Map<unknown, unknown> {
     const target = tableDef(rel.table);
+    const present = (this.desc.relatedModels ?? BASE_RELATED_MODELS)[rel.table];
+    const toArray = (r: Row): Rec => {
+      const out = formatRow(target, r);
+      present?.(r, out);
+      return out;
+    };
     const keys = [
       ...new Set(rows.map((r) => r[rel.field]).filter((k) => k !== null && k !== undefined)),
     ];
@@ -320,9 +335,9 @@ export class RecordEngine {
           const k = r[rel.refField];
           if (rel.type === "has_many") {
             const list = (out.get(k) as Rec[] | undefined) ?? [];
-            list.push(formatRow(target, r));
+            list.push(toArray(r));
             out.set(k, list);
-          } else if (!out.has(k)) out.set(k, formatRow(target, r));
+          } else if (!out.has(k)) out.set(k, toArray(r));
         }
         continue;
       }
@@ -336,7 +351,7 @@ export class RecordEngine {
       ).all(...chunk) as Row[];
       for (const r of found) {
         const list = (out.get(r.__owner) as Rec[] | undefined) ?? [];
-        list.push(formatRow(target, r));
+        list.push(toArray(r));
         out.set(r.__owner, list);
       }
     }

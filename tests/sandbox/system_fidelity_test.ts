@@ -261,3 +261,56 @@ Deno.test("regenerate=true renews the key of the first app, as App::handlePATCH'
     assert.deepEqual(missing.body, { message: "Server Error" });
   });
 });
+
+Deno.test("related lookups read back as Role/User/AppLookup: owner columns hidden, private masked", async () => {
+  await withSandbox(async (sb, token) => {
+    const lookups = [{ name: "plain", value: "v" }, { name: "secret", value: "s3", private: true }];
+    const role = await call(sb, "POST", "system/role?fields=id&related=lookup_by_role_id", {
+      token,
+      body: [{ name: "r", lookup_by_role_id: lookups }],
+    });
+    const user = await call(sb, "POST", "system/user?fields=id&related=lookup_by_user_id", {
+      token,
+      body: [{ email: "l@x.com", lookup_by_user_id: lookups }],
+    });
+    const app = await call(sb, "POST", "system/app?fields=id&related=lookup_by_app_id", {
+      token,
+      body: [{ name: "a", lookup_by_app_id: lookups }],
+    });
+    const shapes = (list: Record<string, unknown>[]) =>
+      list.map(({ name, value, private: p, ...rest }) => ({
+        name,
+        value,
+        private: p,
+        owners: ["app_id", "role_id", "user_id"].filter((k) => k in rest),
+      }));
+    const expected = (owner: string) => [
+      { name: "plain", value: "v", private: false, owners: [owner] },
+      { name: "secret", value: "**********", private: true, owners: [owner] },
+    ];
+    // The write answer, the by-id read and the list read all go through the lookup model.
+    const rid = role.body.resource[0].id;
+    assert.deepEqual(shapes(role.body.resource[0].lookup_by_role_id), expected("role_id"));
+    const byId = await call(sb, "GET", `system/role/${rid}?related=lookup_by_role_id`, { token });
+    assert.deepEqual(shapes(byId.body.lookup_by_role_id), expected("role_id"));
+    const uid = user.body.resource[0].id;
+    const users = await call(sb, "GET", `system/user?ids=${uid}&related=lookup_by_user_id`, {
+      token,
+    });
+    assert.deepEqual(shapes(users.body.resource[0].lookup_by_user_id), expected("user_id"));
+    assert.deepEqual(shapes(app.body.resource[0].lookup_by_app_id), expected("app_id"));
+    // A related user carries User's appended attributes, a related app App's launch_url.
+    const creator = await call(sb, "GET", `system/role/${rid}?related=user_by_created_by_id`, {
+      token,
+    });
+    assert.equal(creator.body.user_by_created_by_id.confirmed, true);
+    assert.equal(creator.body.user_by_created_by_id.expired, false);
+    const roleApps = await call(sb, "PATCH", `system/app/${app.body.resource[0].id}`, {
+      token,
+      body: { role_id: rid },
+    });
+    assert.equal(roleApps.status, 200);
+    const viaRole = await call(sb, "GET", `system/role/${rid}?related=app_by_role_id`, { token });
+    assert.equal(viaRole.body.app_by_role_id[0].launch_url, "");
+  });
+});

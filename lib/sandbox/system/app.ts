@@ -10,6 +10,7 @@ import { DfError, sqlDateTime } from "../http.ts";
 import type { CallContext, Rec, ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
+import { presentApp, relatedModels } from "./related.ts";
 
 function newKey(name: unknown): string {
   return createHash("sha256").update(`${name}${Date.now()}${randomBytes(16).toString("hex")}`)
@@ -69,9 +70,9 @@ export const appDescriptor: ResourceDescriptor = {
   table: table("app"),
   required: ["name"],
   appendedNames: ["launch_url"],
-  present(_row, out) {
-    out.launch_url = "";
-  },
+  present: presentApp,
+  // App::getModelFromTable: its lookups are AppLookups.
+  relatedModels: relatedModels("app_id"),
   beforeCreate(rec, ctx) {
     checkKey(rec);
     ensureKey(rec, ctx);

@@ -5,12 +5,10 @@
  * @module
  */
 import { DfError } from "../http.ts";
-import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
+import type { CallContext, ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
-
-/** What private lookup values read back as. */
-export const SECRET_MASK = "**********";
+import { lookupPresenter, SECRET_MASK } from "./related.ts";
 
 function checkName(ctx: CallContext, name: unknown, selfId: unknown) {
   if (name === undefined) return;
@@ -30,10 +28,7 @@ export const lookupDescriptor: ResourceDescriptor = {
   readOnly: ["app_id", "role_id", "user_id"],
   required: ["name"],
   appendedNames: [],
-  present(row: Row, out: Rec) {
-    out.private = !!row.private;
-    if (row.private && "value" in out) out.value = SECRET_MASK;
-  },
+  present: lookupPresenter(null),
   beforeCreate(rec, ctx) {
     checkName(ctx, rec.name, null);
     return rec;

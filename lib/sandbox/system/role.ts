@@ -7,6 +7,7 @@
 import type { ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
+import { relatedModels } from "./related.ts";
 
 /** The descriptor of `system/role`. */
 export const roleDescriptor: ResourceDescriptor = {
@@ -14,6 +15,8 @@ export const roleDescriptor: ResourceDescriptor = {
   table: table("role"),
   required: ["name"],
   requiredOnUpdate: true,
+  // Role::getModelFromTable: its lookups are RoleLookups.
+  relatedModels: relatedModels("role_id"),
   beforeCreate(rec) {
     if (typeof rec.description === "string") rec.description = rec.description.slice(0, 255);
     return rec;

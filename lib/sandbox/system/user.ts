@@ -11,6 +11,7 @@ import { hashPassword } from "../auth.ts";
 import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
 import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
+import { presentUser, relatedModels } from "./related.ts";
 
 /** DreamFactory's mass-assignment cleanup of user POST bodies (§8.1). */
 function dropEmptyLooking(rec: Rec): Rec {
@@ -68,11 +69,9 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
     appendedNames: ["confirmed", "expired"],
     // User::updateInternal/deleteInternal wrap only what is not a 400 or 403.
     wrapModelErrors: "server",
-    present(row: Row, out: Rec) {
-      const code = row.confirm_code;
-      out.confirmed = code === null || code === undefined || code === "y";
-      out.expired = false;
-    },
+    present: presentUser,
+    // User::getModelFromTable: its lookups are UserLookups.
+    relatedModels: relatedModels("user_id"),
     beforeCreate(input: Rec, ctx: CallContext): Rec {
       const rec = dropEmptyLooking(input);
       if (rec.email === undefined) {
