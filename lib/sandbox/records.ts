@@ -574,7 +574,7 @@ export class RecordEngine {
     const rec = this.desc.beforeCreate ? this.desc.beforeCreate(clean, ctx) : clean;
     const row = this.insertRow(ctx, rec);
     for (const [rel, value] of this.relationPayloads(rec)) {
-      writeRelation(ctx, rel, row, value, true);
+      writeRelation(ctx, rel, row, value, true, this.t.name);
     }
     this.desc.afterWrite?.("create", row, null, ctx);
     return row;
@@ -593,7 +593,7 @@ export class RecordEngine {
       const rec = this.desc.beforeUpdate ? this.desc.beforeUpdate(clean, old, ctx) : clean;
       const row = this.updateRow(ctx, old, rec);
       for (const [rel, value] of this.relationPayloads(rec)) {
-        writeRelation(ctx, rel, row, value, false);
+        writeRelation(ctx, rel, row, value, false, this.t.name);
       }
       this.desc.afterWrite?.("update", row, old, ctx);
       return row;

@@ -12,6 +12,7 @@ import { hasColumn, type Rec, type Row, writeValue } from "./columns.ts";
 import type { CallContext } from "./records.ts";
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
 import { stmt } from "./statements.ts";
+import { SECRET_MASK } from "./system/related.ts";
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -26,15 +27,16 @@ export function writeRelation(
   parent: Row,
   value: unknown,
   creating: boolean,
+  parentTable: string,
 ) {
   const target = tableDef(rel.table);
   const parentKey = parent[rel.field] as SQLInputValue;
-  if (rel.type === "belongs_to") return; // foreign keys are written as columns
-  if (rel.type === "many_many") {
-    if (creating && !(Array.isArray(value) && value.length === 0)) {
+  if (rel.type === "belongs_to" || rel.type === "many_many") {
+    // BaseModel::create refuses any such key, whatever its value; BaseModel::update skips them.
+    if (creating) {
       throw new DfError(
         501,
-        `Creating related record of relation type 'many_many' is not supported.`,
+        `Creating related record of relation type "${rel.type}" is not supported.`,
       );
     }
     return;
@@ -101,53 +103,100 @@ export function writeRelation(
     } else insertChild(value as Rec);
     return;
   }
+  if (creating) {
+    // BaseModel::create: an empty value is skipped, anything else must be an array, and each
+    // record is a new model (`id` is not fillable: a new row whatever the record carries).
+    if (isEmpty(value)) return;
+    if (!Array.isArray(value)) {
+      throw new DfError(
+        400,
+        `Bad data supplied for ${rel.name}. Related data must be supplied as array.`,
+      );
+    }
+    for (const child of value as Rec[]) {
+      if (!child || typeof child !== "object") continue;
+      checkLookupName(ctx, target.name, rel.refField, child, null);
+      insertChild(child);
+    }
+    return;
+  }
   if (value === null || value === undefined) return;
   if (!Array.isArray(value)) {
     throw new DfError(400, `Relationship '${rel.name}' expects an array of records.`);
   }
+  // BaseModel::saveHasManyData: a record with an id is that row wherever it belongs (find() is
+  // not limited to this parent), one without is matched by findCompositeForeignKeyModel (lookups:
+  // same owner and name); a row found is deleted (foreign key null), adopted by the other parent
+  // its foreign key names if that parent exists, else filled and saved under this parent; a
+  // record matching no row is created.
   for (const child of value as Rec[]) {
     if (!child || typeof child !== "object") continue;
     const childId = child[target.pk];
-    if (childId !== undefined && childId !== null && childId !== "") {
-      const existing = stmt(ctx.db, `SELECT * FROM ${q(target.name)} WHERE ${q(target.pk)} = ?`)
+    let existing: Row | undefined;
+    if (!isEmpty(childId)) {
+      existing = stmt(ctx.db, `SELECT * FROM ${q(target.name)} WHERE ${q(target.pk)} = ?`)
         .get(childId as SQLInputValue) as Row | undefined;
-      if (!existing) throw new DfError(404, `Record with identifier '${childId}' not found.`);
-      if (rel.refField in child && child[rel.refField] === null) {
-        stmt(ctx.db, `DELETE FROM ${q(target.name)} WHERE ${q(target.pk)} = ?`).run(
-          childId as SQLInputValue,
-        );
-        continue;
-      }
-      const cols = childCols(child);
-      validateChild(
-        ctx,
-        target,
-        { ...existing, ...cols } as Record<string, SQLInputValue>,
-        existing,
-      );
-      updateChild(cols, childId as SQLInputValue);
+    } else if (target.name === "lookup" && !isEmpty(child.name)) {
+      const owner = isEmpty(child[rel.refField]) ? parentKey : child[rel.refField];
+      existing = stmt(ctx.db, `SELECT * FROM lookup WHERE ${q(rel.refField)} = ? AND name = ?`)
+        .get(owner as SQLInputValue, String(child.name)) as Row | undefined;
+    }
+    if (!existing) {
+      checkLookupName(ctx, target.name, rel.refField, child, null);
+      insertChild(child);
       continue;
     }
-    if (target.name === "lookup" && typeof child.name === "string") {
-      const same = stmt(ctx.db, `SELECT id FROM lookup WHERE ${q(rel.refField)} = ? AND name = ?`)
-        .get(parentKey, child.name) as Row | undefined;
-      if (same) {
-        const cols = childCols(child);
-        const keys = Object.keys(cols).filter((k) => k !== rel.refField);
-        if (keys.length) {
-          stmt(
-            ctx.db,
-            `UPDATE lookup SET ${
-              keys.map((k) => `${q(k)} = ?`).join(",")
-            }, last_modified_date = ? WHERE id = ?`,
-          )
-            .run(...keys.map((k) => cols[k]), now, same.id as SQLInputValue);
-        }
-        continue;
-      }
+    const id = existing[target.pk] as SQLInputValue;
+    if (rel.refField in child && child[rel.refField] === null) {
+      stmt(ctx.db, `DELETE FROM ${q(target.name)} WHERE ${q(target.pk)} = ?`).run(id);
+      continue;
     }
-    insertChild(child);
+    const fk = child[rel.refField];
+    const adopter = !isEmpty(fk) && fk !== parentKey &&
+      stmt(ctx.db, `SELECT ${q(rel.field)} AS k FROM ${q(parentTable)} WHERE ${q(rel.field)} = ?`)
+        .get(fk as SQLInputValue) as Row | undefined;
+    checkLookupName(ctx, target.name, rel.refField, child, existing);
+    const cols = childCols(child);
+    // BaseSystemLookup::setAttribute: writing the mask back keeps the stored value.
+    if (target.name === "lookup" && cols.value === SECRET_MASK) delete cols.value;
+    cols[rel.refField] = adopter ? adopter.k as SQLInputValue : parentKey;
+    validateChild(
+      ctx,
+      target,
+      { ...existing, ...cols } as Record<string, SQLInputValue>,
+      existing,
+    );
+    updateChild(cols, id);
   }
+}
+
+/** PHP's empty(). */
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || v === "" || v === 0 || v === "0" || v === false ||
+    (Array.isArray(v) && v.length === 0);
+}
+
+/**
+ * App/Role/UserLookup::fill: a name given that differs (case-insensitively) from the row's own
+ * may not be one the owner (the record's owner column, else the row's) already has.
+ */
+function checkLookupName(
+  ctx: CallContext,
+  table: string,
+  ownerColumn: string,
+  child: Rec,
+  existing: Row | null,
+) {
+  if (table !== "lookup" || !("name" in child)) return;
+  const owner = ownerColumn in child ? child[ownerColumn] : existing?.[ownerColumn];
+  const name = child.name === null || child.name === undefined ? "" : String(child.name);
+  const current = existing?.name === null || existing?.name === undefined
+    ? ""
+    : String(existing.name);
+  if (isEmpty(owner) || current.toLowerCase() === name.toLowerCase()) return;
+  const taken = stmt(ctx.db, `SELECT id FROM lookup WHERE ${q(ownerColumn)} = ? AND name = ?`)
+    .get(owner as SQLInputValue, name);
+  if (taken) throw new DfError(400, "Lookup name can not be modified to one that already exists.");
 }
 
 /** Rules of child rows written through relationships. */

@@ -314,3 +314,142 @@ Deno.test("related lookups read back as Role/User/AppLookup: owner columns hidde
     assert.equal(viaRole.body.app_by_role_id[0].launch_url, "");
   });
 });
+
+Deno.test("related lookups written as the lookup models do: mask kept, renames checked", async () => {
+  await withSandbox(async (sb, token) => {
+    const lookups = [{ name: "plain", value: "v" }, { name: "secret", value: "s3", private: true }];
+    const role = await call(sb, "POST", "system/role?fields=id&related=lookup_by_role_id", {
+      token,
+      body: [{ name: "r", lookup_by_role_id: lookups }],
+    });
+    const rid = role.body.resource[0].id;
+    const [plain, secret] = role.body.resource[0].lookup_by_role_id;
+    // BaseSystemLookup::setAttribute: the mask written back (by id or matched by name) is ignored.
+    for (const entry of [{ id: secret.id }, { name: "secret" }]) {
+      const r = await call(sb, "PATCH", `system/role/${rid}`, {
+        token,
+        body: { lookup_by_role_id: [{ ...entry, value: "**********" }] },
+      });
+      assert.equal(r.status, 200);
+    }
+    const opened = await call(sb, "PATCH", `system/role/${rid}?related=lookup_by_role_id`, {
+      token,
+      body: { lookup_by_role_id: [{ id: secret.id, private: false }] },
+    });
+    assert.equal(opened.body.lookup_by_role_id[1].value, "s3");
+    // RoleLookup::fill: renaming onto a name the role has is refused (wrapped by Role's model).
+    const rename = await call(sb, "PATCH", `system/role/${rid}`, {
+      token,
+      body: { lookup_by_role_id: [{ id: plain.id, name: "secret" }] },
+    });
+    assert.equal(rename.status, 500);
+    assert.equal(
+      messageOf(rename),
+      "Failed to update resource: Lookup name can not be modified to one that already exists.",
+    );
+    // ...and left as a 400 by User's model.
+    const user = await call(sb, "POST", "system/user?fields=id&related=lookup_by_user_id", {
+      token,
+      body: [{ email: "l@x.com", lookup_by_user_id: lookups }],
+    });
+    const [uplain] = user.body.resource[0].lookup_by_user_id;
+    const urename = await call(sb, "PATCH", `system/user/${user.body.resource[0].id}`, {
+      token,
+      body: { lookup_by_user_id: [{ id: uplain.id, name: "secret" }] },
+    });
+    assert.equal(urename.status, 400);
+    assert.equal(messageOf(urename), "Lookup name can not be modified to one that already exists.");
+    // A change of case only is not a rename (strcasecmp).
+    const recase = await call(sb, "PATCH", `system/role/${rid}?related=lookup_by_role_id`, {
+      token,
+      body: { lookup_by_role_id: [{ id: plain.id, name: "PLAIN" }] },
+    });
+    assert.equal(recase.body.lookup_by_role_id[0].name, "PLAIN");
+  });
+});
+
+Deno.test("related has_many records follow BaseModel: unknown ids created, rows re-parented, create rules", async () => {
+  await withSandbox(async (sb, token) => {
+    const rsa = { service_id: 1, component: "*", verb_mask: 1, requestor_mask: 1 };
+    const roles = await call(sb, "POST", "system/role?related=role_service_access_by_role_id", {
+      token,
+      // BaseModel::create: `id` is not fillable, each record is a new row.
+      body: [{ name: "r1", role_service_access_by_role_id: [{ ...rsa, id: 999 }] }, {
+        name: "r2",
+      }],
+    });
+    assert.equal(roles.status, 201);
+    const [r1, r2] = roles.body.resource;
+    const first = r1.role_service_access_by_role_id[0];
+    assert.notEqual(first.id, 999);
+    // saveHasManyData: an id no row has is a new row; a row of another role without a foreign
+    // key is taken over by this one.
+    const moved = await call(
+      sb,
+      "PATCH",
+      `system/role/${r2.id}?related=role_service_access_by_role_id`,
+      {
+        token,
+        body: {
+          role_service_access_by_role_id: [{ id: first.id, verb_mask: 3 }, { ...rsa, id: 4242 }],
+        },
+      },
+    );
+    assert.equal(moved.status, 200);
+    const rows = moved.body.role_service_access_by_role_id;
+    assert.equal(rows.length, 2);
+    assert.deepEqual([rows[0].id, rows[0].role_id, rows[0].verb_mask], [first.id, r2.id, 3]);
+    assert.notEqual(rows[1].id, 4242);
+    const left = await call(
+      sb,
+      "GET",
+      `system/role/${r1.id}?related=role_service_access_by_role_id`,
+      {
+        token,
+      },
+    );
+    assert.deepEqual(left.body.role_service_access_by_role_id, []);
+    // A foreign key naming another existing role gives the row to that role.
+    const back = await call(sb, "PATCH", `system/role/${r2.id}`, {
+      token,
+      body: { role_service_access_by_role_id: [{ id: first.id, role_id: r1.id }] },
+    });
+    assert.equal(back.status, 200);
+    const again = await call(
+      sb,
+      "GET",
+      `system/role/${r1.id}?related=role_service_access_by_role_id`,
+      {
+        token,
+      },
+    );
+    assert.deepEqual(again.body.role_service_access_by_role_id.map((x: { id: number }) => x.id), [
+      first.id,
+    ]);
+    // BaseModel::create refuses belongs_to and many_many keys, and non-array has_many values.
+    for (
+      const [path, record, status, message] of [
+        ["system/app", { name: "a", role_by_role_id: null }, 501, "belongs_to"],
+        ["system/role", { name: "r3", service_by_role_service_access: [] }, 501, "many_many"],
+        ["system/role", { name: "r4", role_service_access_by_role_id: { a: 1 } }, 400, ""],
+      ] as const
+    ) {
+      const r = await call(sb, "POST", path, { token, body: [record] });
+      assert.equal(r.status, 400, path);
+      const entry = r.body.error.context.resource[0];
+      assert.equal(entry.code, status, path);
+      assert.equal(
+        entry.message,
+        status === 501
+          ? `Creating related record of relation type &quot;${message}&quot; is not supported.`
+          : "Bad data supplied for role_service_access_by_role_id. Related data must be supplied as array.",
+      );
+    }
+    // An empty has_many value is skipped.
+    const empty = await call(sb, "POST", "system/role", {
+      token,
+      body: [{ name: "r5", role_service_access_by_role_id: "" }],
+    });
+    assert.equal(empty.status, 201);
+  });
+});
