@@ -133,6 +133,11 @@ export interface ResourceDescriptor {
    * overrides let its 400s and 403s through), `none` (left as raised).
    */
   wrapModelErrors?: "all" | "server" | "none";
+  /**
+   * True when create errors are wrapped too, as 500 "Failed to create resource: ..." with the
+   * `wrapModelErrors` exceptions (User::createInternal); BaseModel::createInternal wraps none.
+   */
+  wrapCreateErrors?: boolean;
 }
 
 /** SystemTableModelMapper's models (`lookup` is BaseSystemLookup) for parents without their own. */
@@ -571,13 +576,16 @@ export class RecordEngine {
     }
     this.checkRequired(input, false);
     const clean = this.stripReadOnly(input);
-    const rec = this.desc.beforeCreate ? this.desc.beforeCreate(clean, ctx) : clean;
-    const row = this.insertRow(ctx, rec);
-    for (const [rel, value] of this.relationPayloads(rec)) {
-      writeRelation(ctx, rel, row, value, true, this.t.name);
-    }
-    this.desc.afterWrite?.("create", row, null, ctx);
-    return row;
+    const create = () => {
+      const rec = this.desc.beforeCreate ? this.desc.beforeCreate(clean, ctx) : clean;
+      const row = this.insertRow(ctx, rec);
+      for (const [rel, value] of this.relationPayloads(rec)) {
+        writeRelation(ctx, rel, row, value, true, this.t.name);
+      }
+      this.desc.afterWrite?.("create", row, null, ctx);
+      return row;
+    };
+    return this.desc.wrapCreateErrors ? this.asModel("create", create) : create();
   }
 
   /** Updates one record (partial) with its children; returns the stored row. */
@@ -610,7 +618,7 @@ export class RecordEngine {
    * Runs the model part of an update or delete: what fails there becomes DreamFactory's 500
    * "Failed to <op> resource: <message>" (not-found and identifier errors are raised before).
    */
-  private asModel<T>(op: "update" | "delete", fn: () => T): T {
+  private asModel<T>(op: "create" | "update" | "delete", fn: () => T): T {
     try {
       return fn();
     } catch (e) {

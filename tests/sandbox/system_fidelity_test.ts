@@ -453,3 +453,58 @@ Deno.test("related has_many records follow BaseModel: unknown ids created, rows 
     assert.equal(empty.status, 201);
   });
 });
+
+Deno.test("users are validated by User's rules on every save; create errors wrapped as User's", async () => {
+  await withSandbox(async (sb, token) => {
+    const bad = await call(sb, "POST", "system/user", {
+      token,
+      body: [{ email: "not-an-email", username: "a b" }],
+    });
+    assert.equal(bad.status, 400);
+    const entry = bad.body.error.context.resource[0];
+    assert.equal(entry.code, 400);
+    // No `@` after the first character: User::createInternal leaves the name empty.
+    assert.deepEqual(entry.context, {
+      name: ["The name field is required."],
+      email: ["The email field must be a valid email address."],
+      username: [
+        "The username field must be at least 6 characters.",
+        "The username field format is invalid.",
+      ],
+    });
+    assert.equal(
+      entry.message,
+      "Invalid data supplied. The name field is required. The email field must be a valid email " +
+        "address. The username field must be at least 6 characters. The username field format is invalid.",
+    );
+    const made = await call(sb, "POST", "system/user", { token, body: [{ email: "v@x.com" }] });
+    const id = made.body.resource[0].id;
+    // On update the whole model is validated; User lets its 400s through unwrapped.
+    for (
+      const [change, message] of [
+        [{ email: "nope" }, "The email field must be a valid email address."],
+        [{ name: " " }, "The name field is required."],
+        [{ username: "short" }, "The username field must be at least 6 characters."],
+      ] as const
+    ) {
+      const r = await call(sb, "PATCH", `system/user/${id}`, { token, body: change });
+      assert.equal(r.status, 400, JSON.stringify(change));
+      assert.equal(messageOf(r), `Invalid data supplied. ${message}`);
+    }
+    // User::save: an emptied username becomes the email again.
+    const reset = await call(sb, "PATCH", `system/user/${id}?fields=username`, {
+      token,
+      body: { username: "" },
+    });
+    assert.equal(reset.body.username, "v@x.com");
+    // User::createInternal wraps what is not a 400 or 403: a duplicate email's SQL error.
+    const dup = await call(sb, "POST", "system/user", {
+      token,
+      body: [{ email: "v@x.com", username: "another" }],
+    });
+    const wrapped = dup.body.error.context.resource[0];
+    assert.equal(wrapped.code, 500);
+    assert.equal(wrapped.status_code, 500);
+    assert.match(wrapped.message, /^Failed to create resource: SQLSTATE\[23000\]: .*user\.email/);
+  });
+});

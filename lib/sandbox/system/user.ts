@@ -33,11 +33,52 @@ function validation(field: string, message: string): DfError {
   return new DfError(400, `Invalid data supplied. ${message}`, { context: { [field]: [message] } });
 }
 
-function checkUsername(ctx: CallContext, username: unknown, selfId: unknown) {
-  if (username === undefined || username === null) return;
-  const taken = stmt(ctx.db, `SELECT id FROM user WHERE username = ? AND id IS NOT ?`)
-    .get(String(username), (selfId ?? null) as number | null);
-  if (taken) throw validation("username", "The username has already been taken.");
+/** Laravel's `required`: not null and not a blank string. */
+function filled(v: unknown): boolean {
+  return v !== null && v !== undefined && !(typeof v === "string" && v.trim() === "");
+}
+
+const ATOM = "[\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-]+";
+const LABEL = "[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?";
+const EMAIL = new RegExp(`^${ATOM}(?:\\.${ATOM})*@${LABEL}(?:\\.${LABEL})*$`, "u");
+
+/**
+ * User's `$rules` (df-core src/Models/User.php), which BaseModel::save validates on every save
+ * (Validatable::validate: 400 "Invalid data supplied. <messages>", in the rules' order):
+ * `name => required|max:255`, `email => required|email|max:255`,
+ * `username => min:6|unique:user,username|regex:/^\S*$/u|nullable` (the user's own row excepted
+ * on update). Laravel's `email` rule (RFC validation) is approximated by a dot-atom address.
+ */
+function validateUser(ctx: CallContext, attrs: Rec, selfId: unknown) {
+  const context: Record<string, string[]> = {};
+  const add = (field: string, message: string) => (context[field] ??= []).push(message);
+  const length = (v: unknown) => [...String(v)].length;
+  if (!filled(attrs.name)) add("name", "The name field is required.");
+  else if (length(attrs.name) > 255) {
+    add("name", "The name field must not be greater than 255 characters.");
+  }
+  if (!filled(attrs.email)) add("email", "The email field is required.");
+  else {
+    if (!EMAIL.test(String(attrs.email))) {
+      add("email", "The email field must be a valid email address.");
+    }
+    if (length(attrs.email) > 255) {
+      add("email", "The email field must not be greater than 255 characters.");
+    }
+  }
+  const username = attrs.username;
+  // `nullable`, and Laravel skips the other rules for an empty string.
+  if (username !== null && username !== undefined && username !== "") {
+    if (length(username) < 6) add("username", "The username field must be at least 6 characters.");
+    const taken = stmt(ctx.db, `SELECT id FROM user WHERE username = ? AND id IS NOT ?`)
+      .get(String(username), (selfId ?? null) as number | null);
+    if (taken) add("username", "The username has already been taken.");
+    if (/\s/u.test(String(username))) add("username", "The username field format is invalid.");
+  }
+  const messages = Object.values(context).flat();
+  if (messages.length) {
+    throw new DfError(400, `Invalid data supplied. ${messages.join(" ")}`, { context });
+  }
 }
 
 /** DreamFactory's `User::validatePassword` (Laravel's `min:N` rule), run before anything is saved. */
@@ -67,30 +108,38 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
     scope: { where: `is_sys_admin = ?`, values: [admin ? 1 : 0] },
     readOnly: ["is_sys_admin", "last_login_date", "remember_token", "confirm_code"],
     appendedNames: ["confirmed", "expired"],
-    // User::updateInternal/deleteInternal wrap only what is not a 400 or 403.
+    // User::createInternal/updateInternal/deleteInternal wrap only what is not a 400 or 403.
     wrapModelErrors: "server",
+    wrapCreateErrors: true,
     present: presentUser,
     // User::getModelFromTable: its lookups are UserLookups.
     relatedModels: relatedModels("user_id"),
     beforeCreate(input: Rec, ctx: CallContext): Rec {
       const rec = dropEmptyLooking(input);
-      if (rec.email === undefined) {
-        throw new DfError(500, `Failed to create resource: Undefined array key "email"`);
-      }
+      if (rec.email === undefined) throw new Error(`Undefined array key "email"`);
+      // User::createInternal: first and last name, else the part of the email before an `@`
+      // that is not its first character (strpos() truthy), else "" (then `required` fails).
       if (rec.name === undefined) {
         const full = [rec.first_name, rec.last_name].filter(Boolean).join(" ");
-        rec.name = full || String(rec.email).split("@")[0];
+        const email = String(rec.email);
+        rec.name = full || (email.indexOf("@") > 0 ? email.slice(0, email.indexOf("@")) : "");
       }
-      if (rec.username === undefined) rec.username = rec.email;
-      checkUsername(ctx, rec.username, null);
+      // The password is checked before the model exists, the model's rules when it is saved.
       checkPassword(ctx, rec.password);
+      // User::save: an empty username is the email (login attribute `email`).
+      if (rec.username === undefined) rec.username = rec.email;
+      validateUser(ctx, rec, null);
       hashSecrets(rec);
       if (admin) rec.is_sys_admin = true;
       return { ...rec, ...(admin ? { is_sys_admin: 1 } : {}) };
     },
     beforeUpdate(rec: Rec, old: Row, ctx: CallContext): Rec {
-      if ("username" in rec) checkUsername(ctx, rec.username, old.id);
       checkPassword(ctx, rec.password);
+      const attrs = { ...old, ...rec };
+      if (attrs.username === null || attrs.username === undefined || attrs.username === "") {
+        rec.username = attrs.username = attrs.email;
+      }
+      validateUser(ctx, attrs, old.id);
       hashSecrets(rec);
       return rec;
     },
