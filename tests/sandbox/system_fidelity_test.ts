@@ -508,3 +508,25 @@ Deno.test("users are validated by User's rules on every save; create errors wrap
     assert.match(wrapped.message, /^Failed to create resource: SQLSTATE\[23000\]: .*user\.email/);
   });
 });
+
+Deno.test("email_template addresses are stored as EmailTemplate::getJSONIfArray does", async () => {
+  await withSandbox(async (sb, token) => {
+    const r = await call(sb, "POST", "system/email_template?fields=to,cc,bcc,attachment", {
+      token,
+      body: [{
+        name: "t",
+        to: "one@x.com",
+        cc: "a@x.com, b@x.com,",
+        bcc: [" c@x.com "],
+        attachment: "f.pdf",
+      }],
+    });
+    assert.equal(r.status, 201);
+    assert.deepEqual(r.body.resource[0], {
+      to: "one@x.com",
+      cc: ["a@x.com", "b@x.com", ""],
+      bcc: ["c@x.com"],
+      attachment: "f.pdf",
+    });
+  });
+});

@@ -1,16 +1,24 @@
 /**
- * `system/email_template`: email templates; `to`/`cc`/`bcc` accept arrays or comma strings.
+ * `system/email_template`: email templates; `to`/`cc`/`bcc`/`attachment` accept arrays or
+ * comma strings.
  *
  * @module
  */
 import type { Rec, ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
 
+/**
+ * EmailTemplate::getJSONIfArray (the setters of to, cc, bcc and attachment): a string with a
+ * comma is exploded, an array's strings are trimmed (empty items kept) and stored as JSON; any
+ * other value is stored as given, so a single address reads back as a string, not a list
+ * (getArrayIfJSON only decodes what is JSON).
+ */
 function convert(rec: Rec): Rec {
-  for (const k of ["to", "cc", "bcc"]) {
-    if (typeof rec[k] === "string") {
-      rec[k] = (rec[k] as string).split(",").map((s) => s.trim()).filter(Boolean);
-    }
+  for (const k of ["to", "cc", "bcc", "attachment"]) {
+    let value = rec[k];
+    if (typeof value === "string" && value.includes(",")) value = value.split(",");
+    if (Array.isArray(value)) value = value.map((v) => (typeof v === "string" ? v.trim() : v));
+    if (k in rec) rec[k] = value;
   }
   delete rec.defaults;
   return rec;
