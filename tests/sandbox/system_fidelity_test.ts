@@ -530,3 +530,24 @@ Deno.test("email_template addresses are stored as EmailTemplate::getJSONIfArray 
     });
   });
 });
+
+Deno.test("user POST cleanup drops empty values before turning 'true'/'false'/'null' into values", async () => {
+  await withSandbox(async (sb, token) => {
+    const r = await call(sb, "POST", "system/user?fields=email,is_active,phone,first_name", {
+      token,
+      body: {
+        resource: [
+          { email: "s@x.com", is_active: "False", phone: "NULL", first_name: "0" },
+          { email: "t@x.com", is_active: false },
+        ],
+      },
+    });
+    assert.equal(r.status, 201);
+    // removeEmptyAttributes: "False" is not empty, so it is kept (as false); false is dropped.
+    assert.deepEqual(r.body.resource.map((u: Record<string, unknown>) => [u.is_active, u.phone]), [
+      [false, null],
+      [true, null],
+    ]);
+    assert.equal(r.body.resource[0].first_name, null);
+  });
+});

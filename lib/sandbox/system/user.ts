@@ -13,17 +13,23 @@ import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
 import { presentUser, relatedModels } from "./related.ts";
 
-/** DreamFactory's mass-assignment cleanup of user POST bodies (§8.1). */
+/**
+ * BaseSystemResource::removeEmptyAttributes, run on user POST bodies (§8.1): a value PHP's
+ * empty() holds empty ("", "0", 0, false, null, []) is dropped first; only then are the strings
+ * "true"/"false"/"null" (any case) turned into true/false/null, so `"false"` is kept as false.
+ */
 function dropEmptyLooking(rec: Rec): Rec {
   const out: Rec = {};
   for (const [k, v] of Object.entries(rec)) {
-    let value = v;
-    if (value === "true") value = true;
-    else if (value === "false") value = false;
-    else if (value === "null") value = null;
-    // PHP's empty(): "", "0", 0, false, null and [] are all dropped.
-    if (value === "" || value === "0" || value === 0 || value === false || value === null) continue;
-    if (Array.isArray(value) && value.length === 0) continue;
+    if (v === "" || v === "0" || v === 0 || v === false || v === null || v === undefined) continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    let value: unknown = v;
+    if (typeof v === "string") {
+      const lower = v.toLowerCase();
+      if (lower === "true") value = true;
+      else if (lower === "false") value = false;
+      else if (lower === "null") value = null;
+    }
     out[k] = value;
   }
   return out;
