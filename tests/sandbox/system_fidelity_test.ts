@@ -551,3 +551,14 @@ Deno.test("user POST cleanup drops empty values before turning 'true'/'false'/'n
     assert.equal(r.body.resource[0].first_name, null);
   });
 });
+
+Deno.test("a service created with an empty label is labelled with its name (Service::create)", async () => {
+  await withSandbox(async (sb, token) => {
+    const r = await call(sb, "POST", "system/service?fields=name,label", {
+      token,
+      body: [{ name: "lbl", label: "", type: "sqlite", config: { database: "lbl.sqlite" } }],
+    });
+    assert.equal(r.status, 201);
+    assert.deepEqual(r.body.resource[0], { name: "lbl", label: "lbl" });
+  });
+});

@@ -89,7 +89,14 @@ export const serviceDescriptor: ResourceDescriptor = {
       );
     }
     rec.config = checkConfig(type.name, rec.config);
-    if (rec.label === undefined || rec.label === null) rec.label = rec.name;
+    // Service::create: an empty() label ("", "0", null, absent...) is the name.
+    const label = rec.label;
+    if (
+      label === undefined || label === null || label === "" || label === "0" || label === 0 ||
+      label === false
+    ) {
+      rec.label = rec.name;
+    }
     if (typeof rec.label === "string") rec.label = rec.label.replace(/<[^>]*>/g, "");
     if (typeof rec.description === "string") {
       rec.description = rec.description.replace(/<[^>]*>/g, "");
