@@ -184,7 +184,7 @@ Deno.test("lookups, security answers, service credentials and forms are not copi
       body: {
         resource: [{
           name: "support",
-          role_lookup_by_role_id: [{ name: "crm", value: H.roleLookup, private: true }],
+          lookup_by_role_id: [{ name: "crm", value: H.roleLookup, private: true }],
         }],
       },
     }),
@@ -193,7 +193,7 @@ Deno.test("lookups, security answers, service credentials and forms are not copi
         resource: [{
           email: "jo@x.com",
           security_answer: H.answer,
-          user_lookup_by_user_id: [{ name: "pin", value: H.userLookup, private: 1 }],
+          lookup_by_user_id: [{ name: "pin", value: H.userLookup, private: 1 }],
         }],
       },
     }),
@@ -307,7 +307,7 @@ Deno.test("recordHar blanks private lookups, service credentials and forms, wher
     const recorder = df.recordHar();
     await df.system.role.create({
       name: "r",
-      role_lookup_by_role_id: [{ name: "k", value: HIDDEN.roleLookup, private: true }],
+      lookup_by_role_id: [{ name: "k", value: HIDDEN.roleLookup, private: true }],
     } as never);
     await df.system.lookup.create({ name: "stripe_key", value: HIDDEN.lookup, private: true });
     await df.system.lookup.fields("*");
