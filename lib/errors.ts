@@ -9,6 +9,7 @@
  * @module
  */
 import { decodeHTML } from "entities";
+import { bodySecrets, type Scrubber } from "./har/secrets.ts";
 
 const INSPECT = Symbol.for("Deno.customInspect");
 
@@ -280,6 +281,12 @@ export interface FailedCall {
   redact?: (text: string) => string;
   /** Applied to `context` values (removes secret fields such as passwords and keys). */
   redactValue?: (value: unknown) => unknown;
+  /**
+   * The request's body (an object or JSON text): the values of its secret fields (passwords, API
+   * keys, at any depth, every record of a batch) are blanked from the message and context, where
+   * the server may repeat them (a failed insert's SQL error quotes the row).
+   */
+  body?: unknown;
 }
 
 interface RawError {
@@ -316,6 +323,7 @@ export function errorFromResponse(
   body: unknown,
   call: FailedCall,
 ): DreamFactoryError {
+  call = withEchoedSecrets(call);
   const redact = call.redact ?? ((s: string) => s);
   const envelope = body && typeof body === "object" ? (body as { error?: unknown }).error : null;
   const raw = asRawError(envelope);
@@ -344,6 +352,32 @@ export function errorFromResponse(
     method: call.method,
     path: call.path,
   });
+}
+
+/** The call with its redaction extended to the secrets of its request body (see
+ * {@linkcode FailedCall.body}). */
+function withEchoedSecrets(call: FailedCall): FailedCall {
+  if (call.body === undefined || call.body === null) return call;
+  const echoed = bodySecrets(call.body);
+  const { redact, redactValue } = call;
+  return {
+    ...call,
+    redact: (text) => echoed.scrub(redact ? redact(text) : text),
+    redactValue: (value) => scrubStrings(redactValue ? redactValue(value) : value, echoed),
+  };
+}
+
+/** A copy of JSON data with every string scrubbed (context holds the server's per-record
+ * messages, which echo the values too). */
+function scrubStrings(value: unknown, secrets: Scrubber): unknown {
+  if (typeof value === "string") return secrets.scrub(value);
+  if (Array.isArray(value)) return value.map((v) => scrubStrings(v, secrets));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = scrubStrings(v, secrets);
+    return out;
+  }
+  return value;
 }
 
 interface RawCtx {

@@ -6,6 +6,7 @@
  * @module
  */
 import { DreamFactoryError, errorFromResponse } from "./errors.ts";
+import { bodySecrets } from "./har/secrets.ts";
 
 /** A query-string value; arrays are joined with commas, `undefined` is left out. */
 export type QueryValue =
@@ -526,6 +527,7 @@ export class Transport {
         rollback: options.rollback,
         redact: (t) => this.redact(t),
         redactValue: redactJson,
+        body: options.body,
       });
     }
   }
@@ -633,6 +635,8 @@ export class Transport {
 
   #emit(raw: HttpExchange): void {
     const secrets = this.secrets();
+    // The answer may repeat the request's passwords and keys (a failed insert's SQL error).
+    const echoed = raw.requestBody ? bodySecrets(raw.requestBody) : undefined;
     const ex: HttpExchange = {
       ...raw,
       url: redactUrl(raw.url, secrets),
@@ -642,6 +646,7 @@ export class Transport {
       responseBody: redactBody(raw.responseBody, secrets),
       error: raw.error === undefined ? undefined : redactText(raw.error, secrets),
     };
+    if (echoed) ex.responseBody = echoed.scrub(ex.responseBody);
     if (ex.requestBody === undefined) delete ex.requestBody;
     if (ex.error === undefined) delete ex.error;
     for (const listener of this.#listeners) {

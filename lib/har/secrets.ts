@@ -1,6 +1,8 @@
 /**
  * What counts as a secret in a DreamFactory exchange, and how it is redacted. Shared by the HAR
- * converter (which turns secrets into environment lookups) and the recorder (which blanks them).
+ * converter (which turns secrets into environment lookups), the recorder (which blanks them), and
+ * the client's errors (which blank the secrets of the failed request wherever the server echoes
+ * them).
  *
  * @module
  */
@@ -195,10 +197,11 @@ export class Scrubber {
     for (const s of secrets) this.add(s);
   }
 
-  /** Remembers a secret (at least 6 characters) and its percent-encoded form. */
+  /** Remembers a secret (at least 6 characters) and the forms it is echoed in (see
+   * {@linkcode echoedForms}). */
   add(secret: string): void {
     if (secret.length < 6 || secret === REDACTED) return;
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+    for (const form of echoedForms(secret)) {
       const key = form.slice(0, 6);
       const list = this.#byPrefix.get(key) ?? [];
       if (list.includes(form)) continue;
@@ -243,6 +246,48 @@ export class Scrubber {
     }
     return this.#compiled.re;
   }
+}
+
+/**
+ * The forms a secret takes where a server or a log repeats it: as is; percent-encoded (URLs);
+ * inside SQL text with `'` doubled or backslash-escaped (DreamFactory's database errors quote the
+ * failed statement with its values); inside a JSON string, also as PHP's `json_encode` writes it
+ * (`\/`, `\u00e9`); and HTML-encoded (DreamFactory entity-encodes its messages).
+ */
+function echoedForms(secret: string): Set<string> {
+  const json = JSON.stringify(secret).slice(1, -1);
+  const php = json.replace(/\//g, "\\/").replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  const html = secret.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;").replace(/'/g, "&#039;");
+  return new Set([
+    secret,
+    encodeURIComponent(secret),
+    secret.replace(/'/g, "''"),
+    secret.replace(/[\\']/g, "\\$&"),
+    json,
+    php,
+    html,
+  ]);
+}
+
+/**
+ * The secrets a request body carries (see {@linkcode forEachSecret}; a JSON text is parsed first),
+ * to blank wherever the server echoes them: a failed insert's error repeats the row's values.
+ */
+export function bodySecrets(body: unknown): Scrubber {
+  const secrets = new Scrubber();
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return secrets; // not JSON: no fields to tell secrets by
+    }
+  }
+  forEachSecret(body, (v) => secrets.add(v));
+  return secrets;
 }
 
 /** No known secrets (fields are still redacted by name). */

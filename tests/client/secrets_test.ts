@@ -1,6 +1,12 @@
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
-import { connect, DreamFactoryError, type HttpExchange } from "./dfkit.ts";
+import {
+  connect,
+  DreamFactoryBatchError,
+  DreamFactoryError,
+  errorFromResponse,
+  type HttpExchange,
+} from "./dfkit.ts";
 
 const USER_PASSWORD = "UserPassw0rd-very-secret";
 
@@ -113,4 +119,92 @@ Deno.test("df.request() and df.raw() answers print without tokens, passwords or 
   } finally {
     await sb.close();
   }
+});
+
+Deno.test("a failed insert's SQL error does not repeat the row's passwords and keys", async () => {
+  const sb = await startSandbox({ port: 0 });
+  try {
+    const exchanges: HttpExchange[] = [];
+    const df = await connect({ url: sb.url, ...sb.admin, onExchange: (e) => exchanges.push(e) });
+    await df.request("POST", "db/_schema", {
+      body: {
+        resource: [{
+          name: "acct",
+          field: [
+            { name: "id", type: "id" },
+            { name: "login", type: "string", is_unique: true },
+            { name: "password", type: "string" },
+            { name: "api_key", type: "string" },
+          ],
+        }],
+      },
+    });
+    const acct = df.db("db").table("acct");
+    await acct.create({ login: "bob", password: "BobsPlainPw1", api_key: "k-123456789" });
+    // The server's text quotes the values: plain, with a quote, and non-ASCII.
+    const secrets = ["BobsPlainPw2", "k-999999999", `it's-"Pw"/é`];
+    const single = await assertRejects(
+      () => acct.create({ login: "bob", password: secrets[0], api_key: secrets[1] }),
+      DreamFactoryBatchError,
+    );
+    const batch = await assertRejects(
+      () =>
+        acct.create([
+          { login: "carol", password: "CarolsPw-77", api_key: "k-777777777" },
+          { login: "bob", password: secrets[2], api_key: "k-888888888" },
+        ], { continue: true }),
+      DreamFactoryBatchError,
+    );
+    secrets.push("CarolsPw-77", "k-777777777", "k-888888888");
+    const outputs: string[] = [];
+    const failures = [...single.failed, ...batch.failed].map((f) => f.error);
+    for (const err of [single, batch, ...failures]) {
+      outputs.push(err.message, err.stack ?? "", Deno.inspect(err), JSON.stringify(err));
+      outputs.push(JSON.stringify(err.context));
+    }
+    outputs.push(JSON.stringify(exchanges));
+    for (const text of outputs) {
+      for (const secret of secrets) {
+        assert(!text.includes(secret), `${secret} leaked in: ${text.slice(0, 400)}`);
+      }
+    }
+    // Still readable: which constraint failed, and the values that are no secret.
+    const reason = single.failed[0].error.message;
+    assert(reason.includes("UNIQUE constraint failed: acct.login"), reason);
+    assert(reason.includes("values (bob, [REDACTED], [REDACTED])"), reason);
+    assertEquals(batch.failed.map((f) => f.index), [1]);
+    assert(batch.failed[0].error.message.includes("(bob, [REDACTED]"), batch.message);
+    await df.logout();
+  } finally {
+    await sb.close();
+  }
+});
+
+Deno.test("errors blank the request's secrets as SQL, JSON and HTML quote them; short values stay", () => {
+  const pw = `O'Brien"s/pässwörd`;
+  const body = {
+    resource: [{ name: "x", password: pw, config: { key: "s3-secret-key" } }, { password: "abc" }],
+  };
+  const quoted = [
+    pw,
+    pw.replace(/'/g, "''"),
+    pw.replace(/'/g, "\\'"),
+    JSON.stringify(pw).slice(1, -1),
+    "O'Brien\\\"s\\/p\\u00e4ssw\\u00f6rd",
+    "O&#039;Brien&quot;s/pässwörd",
+    "s3-secret-key",
+  ];
+  const text = quoted.map((q) => `(${q})`).join(" ") + " (abc) password";
+  const err = errorFromResponse(400, {
+    error: {
+      code: 1000,
+      message: "Batch Error: Not all requested records could be created.",
+      context: { error: [0], resource: [{ code: "23000", message: text, status_code: 400 }] },
+    },
+  }, { method: "POST", path: "/api/v2/db/_table/t", body: JSON.stringify(body) });
+  assert(err instanceof DreamFactoryBatchError);
+  const expected = quoted.map(() => "([REDACTED])").join(" ") + " (abc) password";
+  assertEquals(err.failed[0].error.message, expected);
+  const ctx = err.context as { resource: { message: string }[] };
+  assertEquals(ctx.resource[0].message, expected);
 });
