@@ -9,6 +9,8 @@
 import type TableType from "cli-table3";
 // Keys are masked the one way dfkit shows them anywhere (the provisioning recipe's, too).
 import { maskApiKey } from "./provision/secret.ts";
+// Secrets are told by name the one way dfkit tells them anywhere (HAR recordings, snapshots).
+import { isSecretField } from "./har/secrets.ts";
 
 // The table library takes tens of milliseconds to load; load it in the background so importing
 // dfkit stays fast. dfkit's own calls wait for it before returning records (see displayReady).
@@ -63,23 +65,29 @@ export interface TableOptions {
 /** An array of records that displays as a table. Still a plain `T[]`. */
 export type Records<T> = T[];
 
-// Values of these keys are hidden in the view (they are write-only or credentials).
-const HIDDEN_KEYS = new Set([
-  "password",
-  "security_answer",
-  "session_token",
-  "session_id",
-  "old_password",
-  "new_password",
-]);
-
-/** Credentials by name: the keys above, and values under `*_password`, `*_secret`, `*_token`,
- * `private_key`, except flags (`must_change_password: true`) and empty text. */
+/** Credentials by name ({@linkcode isSecretField}, in any case: `password`, `session_token`,
+ * `*_secret`, `private_key`, and headers such as `Authorization`, `Cookie` and
+ * `X-DreamFactory-Session-Token`), except flags (`must_change_password: true`) and empty text. */
 function isHiddenKey(key: string, value: unknown): boolean {
-  return HIDDEN_KEYS.has(key) ||
-    typeof value !== "boolean" && value !== "" &&
-      /(^|_)(password|secret|token)$|^private_key$/i.test(key);
+  return typeof value !== "boolean" && value !== "" && isSecretName(key);
 }
+
+// The same keys recur on every row: their verdicts are kept (a bounded number of them).
+const secretNames = new Map<string, boolean>();
+
+function isSecretName(key: string): boolean {
+  let secret = secretNames.get(key);
+  if (secret === undefined) {
+    secret = isSecretField(key);
+    if (secretNames.size >= 4096) secretNames.clear();
+    secretNames.set(key, secret);
+  }
+  return secret;
+}
+
+/** API keys (`api_key`, `apiKey`, the `X-DreamFactory-API-Key` header) are masked to their last
+ * four characters rather than hidden: enough to tell them apart. */
+const API_KEY_NAME = /^(x[-_]dreamfactory[-_])?api[-_]?key$/i;
 
 function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
   if (explicit?.length) return explicit;
@@ -95,8 +103,10 @@ function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
 /** A value as the view may show it: write-only secrets hidden, API keys masked (also used as
  * the JSON replacer for nested values, such as related records). */
 function hidden(key: string, value: unknown): unknown {
+  if (typeof value === "string" && value !== "" && API_KEY_NAME.test(key)) {
+    return maskApiKey(value);
+  }
   if (value !== null && value !== undefined && isHiddenKey(key, value)) return "••••••";
-  if (key === "api_key" && typeof value === "string") return maskApiKey(value);
   return value;
 }
 
@@ -282,7 +292,8 @@ export function table(records: readonly unknown[], options: TableOptions = {}): 
 
 /**
  * Marks an object (a raw response body, say) so that printing it (`console.log`, the REPL,
- * Jupyter) hides session tokens and passwords and masks API keys, at any depth. The data itself
+ * Jupyter) hides session tokens, passwords and credential headers (`Authorization`, `Cookie`,
+ * `X-DreamFactory-Session-Token`; names in any case) and masks API keys, at any depth. The data itself
  * is unchanged: `JSON.stringify` and property reads still see every value. `df.request()` and
  * `df.raw()` mark what they return.
  *

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { asRecords, displayReady, table } from "./dfkit.ts";
+import { asRecords, displayReady, hideSecrets, table } from "./dfkit.ts";
 import { setup } from "./helpers.ts";
 
 type Bundle = Record<string, string>;
@@ -96,4 +96,22 @@ Deno.test("views hide credentials by name, not flags that merely mention one", a
   }]));
   for (const shown of ["true", "false"]) assertStringIncludes(text, shown);
   assert(!text.includes("Secret-") && !text.includes("48151623"), text);
+});
+
+Deno.test("hideSecrets hides credential headers in any case, and masks API key headers", () => {
+  const headers = {
+    nested: { Authorization: "Bearer zzz-Secret-1" },
+    "x-dreamfactory-session-token": "eyJ-Secret-2",
+    COOKIE: "sid=Secret-3",
+    "X-DreamFactory-API-Key": "0123456789abcdef-Secret-4key",
+    apiKey: "fedcba9876543210-Secret-5key",
+    note: "Authorization: see docs",
+  };
+  const shown = Deno.inspect(hideSecrets(headers));
+  assert(!shown.includes("Secret-"), shown);
+  assertStringIncludes(shown, 'Authorization: "••••••"');
+  assertStringIncludes(shown, '"X-DreamFactory-API-Key": "****4key"');
+  assertStringIncludes(shown, 'apiKey: "****5key"');
+  assertStringIncludes(shown, 'note: "Authorization: see docs"');
+  assertEquals(headers.nested.Authorization, "Bearer zzz-Secret-1", "the data is unchanged");
 });
