@@ -228,7 +228,8 @@ export function provisionCommand(): Command {
         } else lines.push(`  API key: ${result.apiKey}`);
         for (const c of result.changes) lines.push(`  - ${c}`);
         for (const n of result.notes ?? []) lines.push(`  note: ${n}`);
-        print(g, result, lines);
+        // A plain copy: the result itself dumps its key masked; this is where it is handed over.
+        print(g, { ...result }, lines);
       })
     );
 

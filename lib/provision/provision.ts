@@ -6,6 +6,7 @@
  * @module
  */
 import type { DreamFactory } from "../client.ts";
+import { hideSecrets } from "../display.ts";
 import { f } from "../filter/mod.ts";
 import {
   type App,
@@ -48,13 +49,18 @@ import {
 /** Rules apply to API calls (bit 1), not to scripts. */
 const API_REQUESTOR = 1;
 
-/** What `provisionCustomer` returns. Only `apiKey` of the call that created the key is secret. */
+/**
+ * What `provisionCustomer` returns. Only `apiKey` of the call that created the key is secret:
+ * printing the result (`console.log`, `Deno.inspect`, Jupyter) or `JSON.stringify` shows it masked
+ * (`****0c00`); read `result.apiKey` itself to hand it over.
+ */
 export interface ProvisionResult {
   /** The customer's key. */
   key: string;
   /**
    * The API key in full when this call hands it over (hand it to the customer now: it is never
-   * shown again), otherwise masked to its last four characters (`****0c00`).
+   * shown again), otherwise masked to its last four characters (`****0c00`). Reading the property
+   * gives it in full; printing or JSON-dumping the result shows it masked.
    */
   apiKey: string;
   /**
@@ -297,6 +303,7 @@ function fieldList(patch: object): string {
  *   limit: { rate: 1000, period: "day" },
  * });
  * if (acme.keyCreated) await sendToCustomer(acme.apiKey); // once; later calls show "****abcd"
+ * console.log(acme); // { key: "acme-42", apiKey: "****abcd", ... }: printing never shows the key
  * ```
  */
 export async function provisionCustomer(
@@ -481,7 +488,23 @@ export async function provisionCustomer(
   };
   if (users) result.users = users;
   if (run.notes.length > 0) result.notes = run.notes.map((n) => run.mask(n));
-  return result;
+  return maskedWhenShown(result);
+}
+
+/**
+ * The result, marked so that printing it or `JSON.stringify` shows the key masked: a result logged
+ * or dumped for debugging must not leak the key it hands over. `result.apiKey`, and a spread copy
+ * (`{ ...result }`, what the CLI prints once), still hold it in full.
+ */
+function maskedWhenShown(result: ProvisionResult): ProvisionResult {
+  Object.defineProperty(result, "toJSON", {
+    value(this: ProvisionResult) {
+      return { ...this, apiKey: maskApiKey(this.apiKey) };
+    },
+    enumerable: false,
+    configurable: true,
+  });
+  return hideSecrets(result); // prints `apiKey` as "****0c00"
 }
 
 /**
