@@ -135,7 +135,13 @@ export interface BatchFailure {
  * succeed. Lists, per submitted index, which records succeeded (with what the server returned,
  * e.g. their ids), which failed (with DreamFactory's message), which were never attempted (the
  * server stops at the first failure unless `continue` is set), and whether the server rolled
- * everything back (`rollback`).
+ * everything back (`rollback`). Its `message` is DreamFactory's (kept in `batchMessage`) with the
+ * counts and the first failures' reasons, so that an uncaught one says why it failed:
+ *
+ * ```text
+ * Batch Error: Not all requested records could be created. (1 failed, 1 succeeded)
+ *   #1 failed: Duplicate entry 'a' for key 'name'
+ * ```
  *
  * @example
  * ```ts
@@ -162,6 +168,9 @@ export class DreamFactoryBatchError<T = Record<string, unknown>> extends DreamFa
   readonly skipped: number[];
   /** True when the server undid every change of the batch (`rollback: true`). */
   readonly rolledBack: boolean;
+  /** DreamFactory's own message for the batch (`Batch Error: Not all requested records could be
+   * created.`), without the per-record summary that `message` adds. */
+  readonly batchMessage: string;
 
   /** Builds a batch error; normally dfkit does this from the server's answer. */
   constructor(
@@ -172,13 +181,21 @@ export class DreamFactoryBatchError<T = Record<string, unknown>> extends DreamFa
       rolledBack: boolean;
     },
   ) {
-    super(init);
+    // Deno prints only the name and message of an uncaught error: the message says why.
+    super({ ...init, message: withOutcome(init.message, init) });
     this.name = "DreamFactoryBatchError";
+    this.batchMessage = init.message;
     this.succeeded = init.succeeded;
     this.failed = init.failed;
     this.skipped = init.skipped ?? [];
     this.rolledBack = init.rolledBack;
     this.refreshStack();
+  }
+
+  /** A one-line summary: status, method, path and DreamFactory's message for the batch. */
+  override get summary(): string {
+    const status = this.status ? `${this.status}` : `${this.code}`;
+    return `${status} on ${this.method} ${this.path}: ${this.batchMessage ?? this.message}`;
   }
 
   /**
@@ -215,7 +232,7 @@ export class DreamFactoryBatchError<T = Record<string, unknown>> extends DreamFa
     return new DreamFactoryBatchError<T>({
       status: this.status,
       code: this.code,
-      message: this.message,
+      message: this.batchMessage,
       context: this.context,
       method: this.method,
       path: this.path,
@@ -251,6 +268,40 @@ export class DreamFactoryBatchError<T = Record<string, unknown>> extends DreamFa
       rolledBack: this.rolledBack,
     };
   }
+}
+
+/** How many failures a batch error's message names (the rest are counted). */
+const FAILURES_IN_MESSAGE = 3;
+
+/**
+ * A batch's message with its outcome: the counts, then the first failures, one line each
+ * (`inspect` and the CLI list every record).
+ */
+function withOutcome(
+  message: string,
+  outcome: {
+    succeeded: unknown[];
+    failed: BatchFailure[];
+    skipped?: number[];
+    rolledBack: boolean;
+  },
+): string {
+  const { succeeded, failed, skipped = [], rolledBack } = outcome;
+  const counts = [`${failed.length} failed`];
+  if (succeeded.length) {
+    counts.push(`${succeeded.length} ${rolledBack ? "rolled back" : "succeeded"}`);
+  }
+  if (skipped.length) counts.push(`${skipped.length} not attempted`);
+  const lines = [`${message} (${counts.join(", ")})`];
+  for (const f of failed.slice(0, FAILURES_IN_MESSAGE)) {
+    const reason = f.error.message.replace(/\s+/g, " ").trim();
+    lines.push(
+      `  #${f.index} failed: ${reason.length > 200 ? `${reason.slice(0, 199)}…` : reason}`,
+    );
+  }
+  const more = failed.length - FAILURES_IN_MESSAGE;
+  if (more > 0) lines.push(`  … and ${more} more failed`);
+  return lines.join("\n");
 }
 
 /**

@@ -169,6 +169,60 @@ Deno.test("a failed batch says which records succeeded, failed and were not atte
   assertEquals(emails, ["carl@example.com", "jane@example.com"]);
 });
 
+Deno.test("a batch error's message (all an uncaught one shows) says which records failed and why", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  await df.system.user.create({ name: "Jane", email: "jane@example.com" });
+  const err = await assertRejects(() => df.system.user.create(batch), DreamFactoryBatchError);
+  const reason = err.failed[0].error.message;
+  assertEquals(err.batchMessage, "Batch Error: Not all requested records could be created.");
+  assertEquals(
+    err.message,
+    `${err.batchMessage} (1 failed, 1 succeeded, 1 not attempted)\n  #1 failed: ${reason}`,
+  );
+  assertStringIncludes(String(err), `#1 failed: ${reason}`);
+  // The one-line summary and the full listing do not repeat it.
+  assertEquals(err.summary, `400 on POST /api/v2/system/user: ${err.batchMessage}`);
+  assertEquals(Deno.inspect(err).split("#1 failed").length - 1, 1);
+  const whole = err.rebased(10, 3, 13);
+  assertEquals(whole.batchMessage, err.batchMessage);
+  assertEquals(
+    whole.message,
+    `${err.batchMessage} (1 failed, 1 succeeded, 1 not attempted)\n  #11 failed: ${reason}`,
+  );
+});
+
+Deno.test("a batch error's message names the first three failures and counts the rest", () => {
+  const failure = (index: number) => ({
+    index,
+    error: new DreamFactoryError({
+      status: 400,
+      code: 400,
+      message: `bad\n  record ${index}${index === 4 ? " " + "x".repeat(300) : ""}`,
+      method: "POST",
+      path: "/api/v2/db/_table/t",
+    }),
+  });
+  const err = new DreamFactoryBatchError({
+    status: 400,
+    code: 1000,
+    message: "Batch Error: Not all requested records could be created.",
+    method: "POST",
+    path: "/api/v2/db/_table/t",
+    succeeded: [],
+    failed: [1, 2, 4, 5, 6].map(failure),
+    rolledBack: true,
+  });
+  const lines = err.message.split("\n");
+  assertEquals(lines.slice(0, 3), [
+    "Batch Error: Not all requested records could be created. (5 failed)",
+    "  #1 failed: bad record 1",
+    "  #2 failed: bad record 2",
+  ]);
+  assert(lines[3].startsWith("  #4 failed: bad record 4 xxx") && lines[3].endsWith("x…"), lines[3]);
+  assertEquals(lines.slice(4), ["  … and 2 more failed"]);
+});
+
 Deno.test("continue: every record is attempted; the failures are still listed", async () => {
   await using fx = await setup();
   const { df } = fx;
