@@ -267,6 +267,26 @@ export async function loadProfile(name: string | undefined, opts: ConnectOptions
   return profileFrom(path, data, name, opts);
 }
 
+/**
+ * The name the profiles file's `"default"` gives, or undefined when there is no profiles file or
+ * it names no default. What `connect()` falls back to with no profile named and no `DF_URL`.
+ *
+ * @example
+ * ```ts
+ * import { defaultProfileName, loadProfile } from "@dfkit/dfkit";
+ * const name = await defaultProfileName(); // e.g. "local"
+ * if (name) console.log(await loadProfile(name));
+ * ```
+ */
+export async function defaultProfileName(
+  opts: ConnectOptions = {},
+): Promise<string | undefined> {
+  const root = (await readProfilesFile(opts, "if any"))?.data as
+    | Record<string, unknown>
+    | undefined;
+  return typeof root?.default === "string" ? root.default : undefined;
+}
+
 /** The profiles file's `"default"` profile, when there is a file and it names one. */
 async function defaultProfile(opts: ConnectOptions): Promise<ConnectOptions | undefined> {
   const file = await readProfilesFile(opts, "if any");

@@ -28,6 +28,7 @@ import cliProgress from "cli-progress";
 import {
   connect,
   type ConnectOptions,
+  defaultProfileName,
   displayReady,
   DreamFactoryBatchError,
   DreamFactoryError,
@@ -97,32 +98,45 @@ export async function promptPassword(message = "Password"): Promise<string> {
   return await password({ message, mask: "*" });
 }
 
+/** Where {@linkcode connectOptions} reads settings (tests pass their own). */
+export interface ConnectSources {
+  /** Variables to read instead of the environment (`DF_*`, `DFKIT_PROFILES`, `HOME`, `env:`). */
+  env?: Record<string, string | undefined>;
+}
+
 /**
- * Connection settings from the global options and the environment. `--profile` (or
- * `DF_PROFILE`) reads the profiles file; otherwise `--url`/`DF_URL` with `--email`/`DF_EMAIL` and
- * `DF_PASSWORD` (prompted for when missing), `DF_API_KEY` or `DF_SESSION_TOKEN`.
+ * Connection settings from the global options and the environment, resolved the way `connect()`
+ * resolves them: `--profile` (or `DF_PROFILE`) reads the profiles file; otherwise `--url`/`DF_URL`
+ * with `--email`/`DF_EMAIL` and `DF_PASSWORD` (prompted for when missing), `DF_API_KEY` or
+ * `DF_SESSION_TOKEN`; with none of these, the profile the profiles file's `"default"` names.
  */
-export async function connectOptions(opts: GlobalOptions): Promise<ConnectOptions> {
+export async function connectOptions(
+  opts: GlobalOptions,
+  sources: ConnectSources = {},
+): Promise<ConnectOptions> {
+  const get = (name: string) => sources.env ? sources.env[name] || undefined : env(name);
   const admin = opts.user ? false : undefined;
-  if (opts.profile) {
-    const profile = await loadProfile(opts.profile);
+  const url = opts.url ?? get("DF_URL");
+  // No instance named: the profiles file's "default", as connect() and the REPL do.
+  const name = opts.profile ?? (url ? undefined : await defaultProfileName({ env: sources.env }));
+  if (name) {
+    const profile = await loadProfile(name, { env: sources.env });
     if (profile.email && !profile.password && !profile.sessionToken && !profile.apiKey) {
-      profile.password = env("DF_PASSWORD") ??
-        await promptPassword(`Password for ${profile.email} (profile ${opts.profile})`);
+      profile.password = get("DF_PASSWORD") ??
+        await promptPassword(`Password for ${profile.email} (profile ${name})`);
     }
     return admin === undefined ? profile : { ...profile, admin };
   }
-  const url = opts.url ?? env("DF_URL");
   if (!url) {
     throw new UsageError(
-      "No DreamFactory instance given: pass --url URL or --profile NAME, or set DF_URL " +
-        "(start one with `dfkit sandbox`).",
+      "No DreamFactory instance given: pass --url URL or --profile NAME, set DF_URL, or name a " +
+        '"default" profile in the profiles file (start an instance with `dfkit sandbox`).',
     );
   }
-  const email = opts.email ?? env("DF_EMAIL");
-  const apiKey = env("DF_API_KEY");
-  const sessionToken = env("DF_SESSION_TOKEN");
-  let password = env("DF_PASSWORD");
+  const email = opts.email ?? get("DF_EMAIL");
+  const apiKey = get("DF_API_KEY");
+  const sessionToken = get("DF_SESSION_TOKEN");
+  let password = get("DF_PASSWORD");
   if (email && !password && !sessionToken) password = await promptPassword(`Password for ${email}`);
   if (!email && !apiKey && !sessionToken) {
     throw new UsageError(

@@ -8,8 +8,8 @@
  * - `dfkit`: the whole module; and `f`, `table`, `connect`, `startSandbox`, the error classes
  *
  * Connection: `DF_URL` (with `DF_EMAIL`/`DF_PASSWORD`, `DF_API_KEY` or `DF_SESSION_TOKEN`) or
- * `DF_PROFILE`; when neither is set, a fresh in-memory sandbox is started with a small `contact`
- * table to play with.
+ * `DF_PROFILE`, else the profile the profiles file's `"default"` names; when there is none of these,
+ * a fresh in-memory sandbox is started with a small `contact` table to play with.
  *
  * Permissions (exactly what `deno task repl` passes): `--allow-net` (the instance; the sandbox
  * listens on 127.0.0.1), `--allow-env` (`DF_*`, `HOME`), `--allow-read` (profiles file, local
@@ -61,7 +61,11 @@ async function seedSandbox(df: dfkit.DreamFactory): Promise<void> {
   ]);
 }
 
-const useInstance = setting("DF_URL") || setting("DF_PROFILE");
+// Neither set: the profiles file's "default", as connect() and the CLI use it (a file that cannot
+// be read is reported by connect(), below, instead of quietly starting a sandbox).
+const profileName = setting("DF_PROFILE") ??
+  (setting("DF_URL") ? undefined : await dfkit.defaultProfileName().catch(() => "default"));
+const useInstance = setting("DF_URL") || profileName;
 const started = useInstance ? undefined : await startSandbox({ port: 0 });
 // The sandbox as the prompt sees it: its URL and close(), not its admin's password.
 const sandbox = started && { url: started.url, close: () => started.close() };
@@ -79,7 +83,7 @@ try {
 } catch (e) {
   df = undefined;
   // One line, then a prompt that still has connect() and the rest to try again with.
-  const where = setting("DF_PROFILE") ? `profile ${setting("DF_PROFILE")}` : shownUrl();
+  const where = profileName ? `profile ${profileName}` : shownUrl();
   console.error(
     `dfkit REPL: could not connect to ${where}: ${(e as Error).message}\n` +
       "  Check DF_URL / DF_EMAIL / DF_PASSWORD (or DF_API_KEY, DF_PROFILE), or unset them for a " +

@@ -3,7 +3,13 @@ import type { Command } from "commander";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { connect } from "../../lib/client.ts";
 import { displayReady } from "../../lib/display.ts";
-import { buildProgram, parseTarget, printResult, reportError } from "../../scripts/dfkit.ts";
+import {
+  buildProgram,
+  connectOptions,
+  parseTarget,
+  printResult,
+  reportError,
+} from "../../scripts/dfkit.ts";
 import { assertNoSecrets, ROOT, runDeno, taskFlags } from "./helpers.ts";
 
 const flags = await taskFlags("dfkit");
@@ -343,7 +349,11 @@ Deno.test("dfkit whoami with an API key alone: the services its app's role reach
 });
 
 Deno.test("dfkit credentials: no DF_URL or no password is a usage error, never a hang", async () => {
-  const none = await dfkit(["whoami"]);
+  // A profiles file without a "default" (the user's own file could name one).
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/profiles.json`, '{"profiles": {}}');
+  const none = await dfkit(["whoami"], { DFKIT_PROFILES: `${dir}/profiles.json` });
+  await Deno.remove(dir, { recursive: true });
   assert.equal(none.code, 2);
   assert.match(none.stderr, /No DreamFactory instance given/);
   await withSandbox(async (env) => {
@@ -428,6 +438,54 @@ Deno.test("dfkit login --save writes a profile without secrets; --profile uses i
       });
       assert.equal(who.code, 0, who.stderr);
       assert.match(who.stdout, /admin@example\.com/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("dfkit: with no --profile and no DF_URL, every command uses the profiles file's default", async () => {
+  await withSandbox(async (env, url) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = `${dir}/profiles.json`;
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({
+          default: "staging",
+          profiles: {
+            staging: { url, email: env.DF_EMAIL, password: "env:STG_PW" },
+            prod: { url: "http://127.0.0.1:9", email: env.DF_EMAIL, password: "env:PROD_PW" },
+          },
+        }),
+      );
+      const fileEnv = { DFKIT_PROFILES: file, STG_PW: env.DF_PASSWORD };
+      // The same resolution in-process: the default's settings, env: references resolved.
+      const options = await connectOptions({}, { env: fileEnv });
+      assert.equal(options.url, url);
+      assert.equal(options.email, env.DF_EMAIL);
+      // DF_URL (or a named profile) still wins over the default.
+      const named = await connectOptions({ profile: "prod" }, {
+        env: { ...fileEnv, PROD_PW: "x" },
+      });
+      assert.equal(named.url, "http://127.0.0.1:9");
+      const viaUrl = await connectOptions({}, {
+        env: { ...fileEnv, DF_URL: "http://127.0.0.1:9", DF_API_KEY: "k" },
+      });
+      assert.equal(viaUrl.url, "http://127.0.0.1:9");
+      for (
+        const args of [["whoami"], ["get", "system/role"], [
+          "migrate",
+          "snapshot",
+          "-o",
+          `${dir}/s.json`,
+        ]]
+      ) {
+        const run = await dfkit(args, fileEnv);
+        assert.equal(run.code, 0, `${args.join(" ")}: ${run.stderr}`);
+        assertNoSecrets(run.stdout + run.stderr, [env.DF_PASSWORD]);
+      }
+      assert.match((await dfkit(["whoami"], fileEnv)).stdout, /admin@example\.com/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

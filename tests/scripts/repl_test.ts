@@ -55,6 +55,29 @@ Deno.test("repl: with DF_URL it connects to that instance instead of starting a 
   }
 });
 
+Deno.test("repl: with no DF_URL or DF_PROFILE it uses the profiles file's default", async () => {
+  const sb = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/profiles.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        default: "local",
+        profiles: { local: { url: sb.url, email: sb.admin.email, password: "env:LOCAL_PW" } },
+      }),
+    );
+    const run = await repl(["close()"], { DFKIT_PROFILES: file, LOCAL_PW: sb.admin.password });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`dfkit REPL: connected to ${sb.url} as admin@example.com`));
+    assert.doesNotMatch(run.stdout, /fresh sandbox/);
+    assertNoSecrets(run.stdout + run.stderr, [sb.admin.password], "REPL output");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await sb.close();
+  }
+});
+
 Deno.test("repl: an instance it cannot reach is one line, and the prompt still works", async () => {
   const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (closed.addr as Deno.NetAddr).port;
