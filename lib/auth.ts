@@ -19,7 +19,8 @@
  * ```
  * Keys are those of {@linkcode ConnectOptions} (`url`, `email`, `password`, `admin`, `apiKey`,
  * `sessionToken`, `timeout`, `retries`, `refreshBefore`). Any value may be `env:NAME`, read from
- * the environment when the profile is used, so secrets need not be written in the file. Values
+ * the environment when the profile is used, so secrets need not be written in the file (an unset
+ * one throws {@linkcode ProfileVariableError}). Values
  * are checked against their key's type (`env:` text like `"2000"` or `"false"` is converted).
  * With no profile named (option or `DF_PROFILE`) and no `DF_URL`, the `"default"` profile is used.
  *
@@ -133,18 +134,59 @@ function mayRead(name: string): boolean {
   return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
 }
 
+/** Profile keys whose values are secrets: they belong in the environment, not in the file. */
+const SECRET_PROFILE_KEYS = new Set([
+  "password",
+  "apiKey",
+  "api_key",
+  "sessionToken",
+  "session_token",
+]);
+
+/**
+ * A profile value `env:NAME` whose variable is not set (or empty). The CLI catches it to ask for a
+ * password on the terminal instead.
+ */
+export class ProfileVariableError extends Error {
+  /** The profile's name. */
+  readonly profile: string;
+  /** The key as written in the file, e.g. `"password"`. */
+  readonly key: string;
+  /** The environment variable the value refers to. */
+  readonly variable: string;
+  /** The profiles file. */
+  readonly path: string;
+
+  /** Builds the error; the message says which variable to set. */
+  constructor(profile: string, key: string, variable: string, path: string, empty = false) {
+    // A secret stays out of the file: the fix is setting the variable, never writing the value.
+    const fix = SECRET_PROFILE_KEYS.has(key)
+      ? `Set it (export ${variable}=...); secrets stay out of the profiles file as env:NAME ` +
+        "references."
+      : `Set it (export ${variable}=...) or put the value in the profile.`;
+    super(
+      `Profile "${profile}" key "${key}" in ${path} refers to environment variable ${variable}, ` +
+        `which is ${empty ? "empty" : "not set"}. ${fix}`,
+    );
+    this.name = "ProfileVariableError";
+    this.profile = profile;
+    this.key = key;
+    this.variable = variable;
+    this.path = path;
+  }
+}
+
 /** Resolves `env:NAME` references in a profile value. */
-function deref(value: unknown, env: ConnectOptions["env"], where: string): unknown {
+function deref(
+  value: unknown,
+  env: ConnectOptions["env"],
+  at: { profile: string; key: string; path: string },
+): unknown {
   if (typeof value !== "string" || !value.startsWith("env:")) return value;
   const name = value.slice(4);
   const got = readEnv(env, name);
   if (got === undefined || got === "") {
-    throw new Error(
-      `${where} refers to environment variable ${name}, which is ${
-        got === "" ? "empty" : "not set"
-      }. ` +
-        `Set it (export ${name}=...) or put the value in the profile.`,
-    );
+    throw new ProfileVariableError(at.profile, at.key, name, at.path, got === "");
   }
   return got;
 }
@@ -325,7 +367,7 @@ function profileFrom(
       );
     }
     const where = `Profile "${chosen}" key "${k}" in ${path}`;
-    out[key] = profileValue(key, deref(v, opts.env, where), where);
+    out[key] = profileValue(key, deref(v, opts.env, { profile: chosen, key: k, path }), where);
   }
   return out as ConnectOptions;
 }

@@ -21,7 +21,12 @@ import {
 } from "./transport.ts";
 
 export type { ConnectOptions, ResolvedConnectOptions, SessionInfo } from "./auth.ts";
-export { defaultProfileName, loadProfile, resolveConnectOptions } from "./auth.ts";
+export {
+  defaultProfileName,
+  loadProfile,
+  ProfileVariableError,
+  resolveConnectOptions,
+} from "./auth.ts";
 export { type DeleteOptions, type Id, Query, type WriteOptions } from "./query/builder.ts";
 export type { FilterInput } from "./query/filter.ts";
 export type { Page } from "./query/response.ts";

@@ -18,7 +18,8 @@
  * Exit codes: 0 success, 1 a DreamFactory, network or other runtime error, 2 bad usage
  * (unknown option, missing argument, missing credentials), 3 a batch that partly failed.
  *
- * Passwords come from `DF_PASSWORD` or a hidden prompt, never from the command line.
+ * Passwords come from `DF_PASSWORD` (or the `env:` variable a profile names) or a hidden prompt,
+ * never from the command line.
  *
  * @module
  */
@@ -35,6 +36,7 @@ import {
   FilterError,
   FilterSyntaxError,
   loadProfile,
+  ProfileVariableError,
   renderCurl,
   startSandbox,
   table,
@@ -86,22 +88,58 @@ function env(name: string): string | undefined {
   }
 }
 
-/** Reads a password without echo from the terminal (`@inquirer/password`). */
-export async function promptPassword(message = "Password"): Promise<string> {
+/** Asks for a password: `message` is the prompt; `variable` the environment variable that would
+ * have held it, named when there is no terminal to ask on. */
+export type AskPassword = (message: string, variable: string) => Promise<string>;
+
+/** Reads a password without echo from the terminal (`@inquirer/password`); with no terminal, a
+ * usage error telling to set `variable` instead. */
+export async function promptPassword(
+  message = "Password",
+  variable = "DF_PASSWORD",
+): Promise<string> {
   if (!Deno.stdin.isTerminal()) {
     throw new UsageError(
-      "A password is needed and there is no terminal to ask on: set DF_PASSWORD " +
-        "(passwords are never taken from the command line).",
+      `A password is needed and there is no terminal to ask on: set ${variable} ` +
+        `(export ${variable}=...; passwords are never taken from the command line).`,
     );
   }
   const { default: password } = await import("@inquirer/password");
   return await password({ message, mask: "*" });
 }
 
+/**
+ * A profile, with its password asked for when the profile reads it from an `env:` variable that
+ * is not set (as `login --save` writes it): the password never goes into the file. `asked`: the
+ * variable and what was typed, for commands that connect through the environment.
+ */
+async function profileOptions(
+  name: string,
+  sources: ConnectSources,
+  ask: AskPassword,
+): Promise<{ options: ConnectOptions; asked?: { variable: string; password: string } }> {
+  try {
+    return { options: await loadProfile(name, { env: sources.env }) };
+  } catch (e) {
+    if (!(e instanceof ProfileVariableError) || e.key !== "password") throw e;
+    // The rest of the profile first (the variable standing in), so its other mistakes show
+    // before any prompt and the prompt can name the email.
+    const env = { ...(sources.env ?? Deno.env.toObject()), [e.variable]: "(asked)" };
+    const options = await loadProfile(name, { env });
+    const password = await ask(
+      `Password for ${options.email ?? "the login"} (profile ${name})`,
+      e.variable,
+    );
+    return { options: { ...options, password }, asked: { variable: e.variable, password } };
+  }
+}
+
 /** Where {@linkcode connectOptions} reads settings (tests pass their own). */
 export interface ConnectSources {
   /** Variables to read instead of the environment (`DF_*`, `DFKIT_PROFILES`, `HOME`, `env:`). */
   env?: Record<string, string | undefined>;
+  /** How a missing password is asked for (default: {@linkcode promptPassword}). */
+  ask?: AskPassword;
 }
 
 /**
@@ -115,15 +153,16 @@ export async function connectOptions(
   sources: ConnectSources = {},
 ): Promise<ConnectOptions> {
   const get = (name: string) => sources.env ? sources.env[name] || undefined : env(name);
+  const ask = sources.ask ?? promptPassword;
   const admin = opts.user ? false : undefined;
   const url = opts.url ?? get("DF_URL");
   // No instance named: the profiles file's "default", as connect() and the REPL do.
   const name = opts.profile ?? (url ? undefined : await defaultProfileName({ env: sources.env }));
   if (name) {
-    const profile = await loadProfile(name, { env: sources.env });
+    const { options: profile } = await profileOptions(name, sources, ask);
     if (profile.email && !profile.password && !profile.sessionToken && !profile.apiKey) {
       profile.password = get("DF_PASSWORD") ??
-        await promptPassword(`Password for ${profile.email} (profile ${name})`);
+        await ask(`Password for ${profile.email} (profile ${name})`, "DF_PASSWORD");
     }
     return admin === undefined ? profile : { ...profile, admin };
   }
@@ -137,7 +176,9 @@ export async function connectOptions(
   const apiKey = get("DF_API_KEY");
   const sessionToken = get("DF_SESSION_TOKEN");
   let password = get("DF_PASSWORD");
-  if (email && !password && !sessionToken) password = await promptPassword(`Password for ${email}`);
+  if (email && !password && !sessionToken) {
+    password = await ask(`Password for ${email}`, "DF_PASSWORD");
+  }
   if (!email && !apiKey && !sessionToken) {
     throw new UsageError(
       `No credentials for ${url}: pass --email (password from DF_PASSWORD or a prompt), ` +
@@ -850,6 +891,15 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
     while (top?.parent && top.parent !== program) top = top.parent;
     if (!top || !connecting.has(top)) return;
     const g = globals(action);
+    // A profile (named, or the file's default) whose password variable is unset: asked for
+    // here, as for the other commands, and handed on in that variable.
+    // (Not for --from/--to copies: those name their own profiles.)
+    const { from, to } = action.opts();
+    const name = g.profile ?? (g.url || env("DF_URL") ? undefined : await defaultProfileName());
+    if (name && !from && !to) {
+      const { asked } = await profileOptions(name, {}, promptPassword);
+      if (asked) Deno.env.set(asked.variable, asked.password);
+    }
     if (g.url) Deno.env.set("DF_URL", g.url);
     if (g.email) Deno.env.set("DF_EMAIL", g.email);
     if (
@@ -877,7 +927,10 @@ export function reportError(e: unknown): number {
     if (e.code === "commander.help") return EXIT.ok;
     return EXIT.usage; // commander already printed the message
   }
-  if (e instanceof UsageError || e instanceof FilterSyntaxError || e instanceof FilterError) {
+  if (
+    e instanceof UsageError || e instanceof FilterSyntaxError || e instanceof FilterError ||
+    e instanceof ProfileVariableError // a setting (credential) missing from the environment
+  ) {
     console.error(`error: ${e.message}`);
     return EXIT.usage;
   }

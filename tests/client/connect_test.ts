@@ -1,6 +1,12 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
-import { connect, DreamFactoryError, type HttpExchange, loadProfile } from "./dfkit.ts";
+import {
+  connect,
+  DreamFactoryError,
+  type HttpExchange,
+  loadProfile,
+  ProfileVariableError,
+} from "./dfkit.ts";
 import { setup } from "./helpers.ts";
 
 const USER_PASSWORD = "UserPassw0rd-long-enough";
@@ -185,6 +191,15 @@ Deno.test("connect({profile}) reads the profiles file, resolving env: secrets", 
     assertStringIncludes(missing.message, "local, broken");
     const unset = await assertRejects(() => connect({ profile: "broken", env }), Error);
     assertStringIncludes(unset.message, "NOT_SET_ANYWHERE");
+    // A secret is never to be written into the file: set the variable (env:NAME references).
+    assert(unset instanceof ProfileVariableError);
+    assertEquals([unset.profile, unset.key, unset.variable], [
+      "broken",
+      "password",
+      "NOT_SET_ANYWHERE",
+    ]);
+    assertStringIncludes(unset.message, "export NOT_SET_ANYWHERE=");
+    assert(!/put the value in the profile/.test(unset.message), unset.message);
   } finally {
     await Deno.remove(dir, { recursive: true });
     await sb.close();

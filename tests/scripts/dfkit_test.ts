@@ -492,6 +492,53 @@ Deno.test("dfkit: with no --profile and no DF_URL, every command uses the profil
   });
 });
 
+Deno.test("dfkit: a saved profile whose password variable is unset asks for it, or says to set it", async () => {
+  await withSandbox(async (env, url) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = `${dir}/profiles.json`;
+      const saved = await dfkit(["login", "--save", "local"], { ...env, DFKIT_PROFILES: file });
+      assert.equal(saved.code, 0, saved.stderr);
+      const data = JSON.parse(await Deno.readTextFile(file));
+      data.default = "local";
+      await Deno.writeTextFile(file, JSON.stringify(data));
+      // On a terminal: asked for, once, naming the email and the profile.
+      const asked: [string, string][] = [];
+      const ask = (message: string, variable: string) => {
+        asked.push([message, variable]);
+        return Promise.resolve(env.DF_PASSWORD);
+      };
+      for (const opts of [{ profile: "local" }, {}]) {
+        asked.length = 0;
+        const got = await connectOptions(opts, { env: { DFKIT_PROFILES: file }, ask });
+        assert.equal(got.url, url);
+        assert.equal(got.password, env.DF_PASSWORD);
+        assert.equal(asked.length, 1);
+        assert.equal(asked[0][1], "DF_PASSWORD");
+        assert.match(asked[0][0], /admin@example\.com \(profile local\)/);
+      }
+      // The variable set: no question.
+      asked.length = 0;
+      const set = await connectOptions({}, {
+        env: { DFKIT_PROFILES: file, DF_PASSWORD: "from-env" },
+        ask,
+      });
+      assert.equal(set.password, "from-env");
+      assert.equal(asked.length, 0);
+      // No terminal (stdin a pipe): exit 2, told to set the variable, never to write the password
+      // into the file. The same for a recipe command connecting through the default profile.
+      for (const args of [["--profile", "local", "whoami"], ["whoami"], ["migrate", "snapshot"]]) {
+        const run = await dfkit(args, { DFKIT_PROFILES: file }, "");
+        assert.equal(run.code, 2, `${args.join(" ")}: ${run.stdout}${run.stderr}`);
+        assert.match(run.stderr, /no terminal to ask on: set DF_PASSWORD/);
+        assert.doesNotMatch(run.stderr, /put the value in the profile/);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
 Deno.test("dfkit login: a session token the user gave stays valid; an API key saves as env:", async () => {
   await withSandbox(async (env, url) => {
     const res = await fetch(`${url}/api/v2/system/admin/session`, {
