@@ -496,6 +496,9 @@ function waitFor<T>(shared: Promise<T>, signal?: AbortSignal): Promise<T> {
 }
 
 const ADMIN_SESSION = "system/admin/session";
+/** DreamFactory's refusals of a call made with an API key and no session (no role to go by). */
+const KEY_ONLY_REFUSAL =
+  /No session token \(JWT\) provided|No API Key provided|Role not found|role .*is not active/i;
 const USER_SESSION = "user/session";
 
 /**
@@ -864,6 +867,20 @@ export class AuthStore implements CredentialSource {
     if (!this.#token && !canLogin) return false;
     await this.refresh(signal);
     return true;
+  }
+
+  /**
+   * A hint for an error answer an API key used alone probably caused: DreamFactory answers an
+   * unknown key, or a key whose app has no default role, with "No session token (JWT) provided"
+   * (or a role error), which never names the key.
+   */
+  hint(status: number, message: string): string | undefined {
+    if (!this.#apiKey || this.#token || this.#email !== undefined) return undefined; // a login
+    if (status < 400 || status > 403) return undefined;
+    if (!KEY_ONLY_REFUSAL.test(message)) return undefined;
+    return "this client sends an API key and no session. The key is probably unknown, or its " +
+      "app has no default role (or an inactive one); to use a user's role instead, log in as " +
+      "that user with the key (email and password, e.g. DF_EMAIL/DF_PASSWORD, with the API key).";
   }
 
   #retire(token: string | undefined): void {

@@ -30,6 +30,9 @@ export interface DreamFactoryErrorInit {
   path: string;
   /** The underlying error, if any. */
   cause?: unknown;
+  /** What probably went wrong and what to do, when dfkit can tell more than the server said:
+   * appended to the message, after the server's own text. */
+  hint?: string;
 }
 
 /**
@@ -58,16 +61,23 @@ export class DreamFactoryError extends Error {
   readonly method: string;
   /** Path and query of the failed request, with secrets redacted. */
   readonly path: string;
+  /** dfkit's hint on the likely cause, also at the end of `message` (which starts with the
+   * server's own text), or undefined. */
+  readonly hint?: string;
 
   /** Builds an error; normally dfkit does this for you. */
   constructor(init: DreamFactoryErrorInit) {
-    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    super(
+      init.hint ? `${init.message} Hint: ${init.hint}` : init.message,
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
     this.name = "DreamFactoryError";
     this.status = init.status;
     this.code = init.code;
     this.context = init.context ?? null;
     this.method = init.method;
     this.path = init.path;
+    if (init.hint) this.hint = init.hint;
     this.#fixStack();
   }
 
@@ -105,6 +115,7 @@ export class DreamFactoryError extends Error {
       context: this.context,
       method: this.method,
       path: this.path,
+      ...(this.hint ? { hint: this.hint } : {}),
     };
   }
 
@@ -338,6 +349,8 @@ export interface FailedCall {
    * the server may repeat them (a failed insert's SQL error quotes the row).
    */
   body?: unknown;
+  /** A hint on the likely cause of an error with this status and server message, if any. */
+  hint?: (status: number, message: string) => string | undefined;
 }
 
 interface RawError {
@@ -402,6 +415,7 @@ export function errorFromResponse(
     context: ctx,
     method: call.method,
     path: call.path,
+    hint: call.hint?.(status, message),
   });
 }
 

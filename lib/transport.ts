@@ -92,6 +92,8 @@ export interface CredentialSource {
   onExpired(failedToken: string | undefined, signal?: AbortSignal): Promise<boolean>;
   /** Every secret value currently known (tokens, keys, passwords) for redaction. */
   secrets(): string[];
+  /** A hint for an error answer these credentials probably caused (e.g. an unknown API key). */
+  hint?(status: number, message: string): string | undefined;
 }
 
 /** Transport settings. */
@@ -528,6 +530,7 @@ export class Transport {
         redact: (t) => this.redact(t),
         redactValue: redactJson,
         body: options.body,
+        hint: creds?.hint && ((s, m) => creds.hint!(s, m)),
       });
     }
   }

@@ -70,15 +70,18 @@ const started = useInstance ? undefined : await startSandbox({ port: 0 });
 // The sandbox as the prompt sees it: its URL and close(), not its admin's password.
 const sandbox = started && { url: started.url, close: () => started.close() };
 let df: dfkit.DreamFactory | undefined;
+let reachable: string[] = []; // services an API key alone reaches
 try {
   df = started ? await connect({ url: started.url, ...started.admin }) : await connect();
   if (started) await seedSandbox(df);
   // An API key or no credentials at all: connect() sent nothing, so check the server answers.
-  // (Any HTTP answer will do; only an unreachable server is a failed connection.)
+  // (Any HTTP answer will do; only an unreachable server is a failed connection.) The root lists
+  // the services the key's app role reaches, as `dfkit whoami` shows them.
   if (!df.session) {
-    await df.request("GET", "").catch((e) => {
+    const root = await df.request<{ services?: { name: string }[] }>("GET", "").catch((e) => {
       if (e instanceof dfkit.DreamFactoryError && e.status === 0) throw e;
     });
+    reachable = (root?.services ?? []).map((s) => s.name);
   }
 } catch (e) {
   df = undefined;
@@ -117,10 +120,16 @@ try {
 
 if (df) {
   const auth = df.toJSON().auth;
+  // An API key alone: what it reaches. DreamFactory answers an unknown key like a key whose app
+  // has no role (no services), so none is said plainly instead of "connected".
   const who = df.session?.email ??
     (auth === "anonymous"
       ? "nobody (no credentials: set DF_API_KEY or DF_EMAIL/DF_PASSWORD)"
-      : auth);
+      : reachable.length
+      ? `API key (services it reaches: ${reachable.join(", ")})`
+      : "API key, which reaches no service: the key is unknown, or its app has no default role\n" +
+        "  (or one that grants no service). Log in as a user (DF_EMAIL/DF_PASSWORD with the key)" +
+        "\n  to use that user's role.");
   const where = sandbox ? `a fresh sandbox at ${df.url} (in memory)` : df.url;
   console.log(`dfkit REPL: connected to ${where} as ${who}
 

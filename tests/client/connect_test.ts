@@ -121,6 +121,27 @@ Deno.test("connect({url, apiKey}) makes key-only calls with the API key header",
   );
 });
 
+Deno.test("an unknown API key used alone: DreamFactory's refusal, with a hint naming the key", async () => {
+  await using fx = await setup();
+  const { sb } = fx;
+  const key = "0".repeat(64);
+  const bogus = await connect({ url: sb.url, apiKey: key });
+  const err = await assertRejects(() => bogus.db("db").schema.list(), DreamFactoryError);
+  // The server's answer stays as it was: status, code, and its message first.
+  assertEquals([err.status, err.code], [400, 400]);
+  const original = "No session token (JWT) provided. Please provide a valid JWT using " +
+    "X-DreamFactory-Session-Token request header or 'session_token' url query parameter.";
+  assert(err.message.startsWith(original), err.message);
+  assertStringIncludes(err.message, "Hint: this client sends an API key and no session");
+  assertStringIncludes(err.hint ?? "", "key is probably unknown, or its app has no default role");
+  assertEquals(err.toJSON().hint, err.hint);
+  assertStringIncludes(err.summary, "Hint:");
+  assert(!JSON.stringify(err).includes(key) && !err.stack?.includes(key));
+  // A session (logged-in client) gets no such hint for its own refusals.
+  const missing = await assertRejects(() => fx.df.system.user.get(999), DreamFactoryError);
+  assertEquals(missing.hint, undefined);
+});
+
 Deno.test("connect({url, sessionToken}) reuses and validates a session", async () => {
   const sb = await startSandbox({ port: 0 });
   try {

@@ -344,7 +344,15 @@ Deno.test("dfkit whoami with an API key alone: the services its app's role reach
     assert.equal(bad.code, 0, bad.stderr);
     assert.match(bad.stdout, /API key only\s+│ none/);
     assert.match(bad.stderr, /the key is unknown, or its app has no default role/);
-    assertNoSecrets(who.stdout + who.stderr + bad.stdout + bad.stderr, [key, "0".repeat(64)]);
+    // A call with that key: DreamFactory's "No session token" refusal, with a hint on the key.
+    const call = await dfkit(["get", "db/_schema"], { DF_URL: url, DF_API_KEY: "0".repeat(64) });
+    assert.equal(call.code, 1, call.stderr);
+    assert.match(call.stderr, /400 on GET \S+: No session token \(JWT\) provided\./);
+    assert.match(call.stderr, /Hint: this client sends an API key and no session\. The key is/);
+    assertNoSecrets(
+      who.stdout + who.stderr + bad.stdout + bad.stderr + call.stderr,
+      [key, "0".repeat(64)],
+    );
   });
 });
 
