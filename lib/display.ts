@@ -60,6 +60,9 @@ export interface TableOptions {
   /** Widest text table in characters: columns that do not fit are named in a footer (default:
    * the terminal's width when printing to one, else no limit). */
   width?: number;
+  /** What the footer of columns that did not fit suggests (default: `narrow with .fields(...) or
+   * see everything as JSON`); a command line passes its own options' wording. */
+  overflowHint?: string;
 }
 
 /** An array of records that displays as a table. Still a plain `T[]`. */
@@ -165,7 +168,7 @@ function renderText(
     const hidden = all.slice(keep);
     notes.push(
       `… ${hidden.length} more column${hidden.length === 1 ? "" : "s"} (${hidden.join(", ")}): ` +
-        "narrow with .fields(...) or --fields, or see everything as JSON",
+        (options.overflowHint ?? "narrow with .fields(...) or see everything as JSON"),
     );
   }
   const more = notes.map((n) => `\n${n}`).join("");
@@ -175,7 +178,8 @@ function renderText(
 /** The terminal's width when stdout is one (tables fit it), else undefined (no limit). */
 function terminalWidth(): number | undefined {
   try {
-    return Deno.stdout.isTerminal() ? Deno.consoleSize().columns : undefined;
+    // A terminal that reports no size (0 columns, as a fresh pseudo-terminal may) has no limit.
+    return Deno.stdout.isTerminal() ? Deno.consoleSize().columns || undefined : undefined;
   } catch {
     return undefined;
   }

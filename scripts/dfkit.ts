@@ -218,8 +218,17 @@ export function maskSecrets(value: unknown): unknown {
   return value;
 }
 
-/** Prints a result: JSON with `--json`, else a table (records) or key/value lines. */
-export function printResult(value: unknown, opts: GlobalOptions): void {
+/** What a table too wide for the terminal suggests: only options `cmd` accepts. */
+export function overflowHint(cmd?: Command): string {
+  const fields = cmd?.options.some((o) => o.long === "--fields");
+  return fields
+    ? "narrow with --fields a,b,... or see everything with --json"
+    : "see everything with --json";
+}
+
+/** Prints a result: JSON with `--json`, else a table (records) or key/value lines. `cmd`: the
+ * command printing it (a table too wide for the terminal suggests that command's options). */
+export function printResult(value: unknown, opts: GlobalOptions, cmd?: Command): void {
   if (opts.json) {
     console.log(JSON.stringify(opts.showSecrets ? value : maskSecrets(value), null, 2));
     return;
@@ -229,8 +238,9 @@ export function printResult(value: unknown, opts: GlobalOptions): void {
       Object.keys(value).length === 1 && Array.isArray((value as AnyRecord).resource)
     ? (value as AnyRecord).resource as unknown[]
     : value;
-  if (Array.isArray(records)) console.log(String(table(records)));
-  else if (records && typeof records === "object") console.log(String(table([records])));
+  const options = { overflowHint: overflowHint(cmd) };
+  if (Array.isArray(records)) console.log(String(table(records, options)));
+  else if (records && typeof records === "object") console.log(String(table([records], options)));
   else console.log(String(records));
 }
 
@@ -438,27 +448,28 @@ async function getAction(path: string, o: QueryOptions, cmd: Command): Promise<v
       printResult(
         Array.isArray(result) ? result.map((name: string) => ({ name })) : result,
         globals(cmd),
+        cmd,
       );
       return;
     }
     const q = builderFor(df, target);
     if (!q || target.kind === "raw") {
       const rawPath = target.kind === "raw" ? target.path : path.replace(/^\/+|\/+$/g, "");
-      printResult(await df.request("GET", rawPath, { query: rawQuery(o) }), globals(cmd));
+      printResult(await df.request("GET", rawPath, { query: rawQuery(o) }), globals(cmd), cmd);
       return;
     }
     if (target.id !== undefined && !o.ids && !o.filter && !o.count) {
       // One record by id: a 404 when absent (fields and related apply).
-      printResult(await applyQuery(q, o).get(target.id), globals(cmd));
+      printResult(await applyQuery(q, o).get(target.id), globals(cmd), cmd);
       return;
     }
     const query = applyQuery(q, o, target.id);
     if (o.count) {
       const n = await query.count();
-      printResult(globals(cmd).json ? { count: n } : n, globals(cmd));
+      printResult(globals(cmd).json ? { count: n } : n, globals(cmd), cmd);
       return;
     }
-    printResult(await collect(query, o.limit), globals(cmd));
+    printResult(await collect(query, o.limit), globals(cmd), cmd);
   });
 }
 
@@ -502,7 +513,11 @@ async function createAction(path: string, o: WriteOptions, cmd: Command): Promis
     const q = builderFor(df, target);
     if (!q) {
       const rawPath = target.kind === "raw" ? target.path : path;
-      printResult(await df.request("POST", rawPath, { body: { resource: records } }), globals(cmd));
+      printResult(
+        await df.request("POST", rawPath, { body: { resource: records } }),
+        globals(cmd),
+        cmd,
+      );
       return;
     }
     const chunk = o.chunk ?? records.length;
@@ -527,7 +542,7 @@ async function createAction(path: string, o: WriteOptions, cmd: Command): Promis
     } finally {
       bar.stop();
     }
-    printResult(created, globals(cmd));
+    printResult(created, globals(cmd), cmd);
   });
 }
 
@@ -549,7 +564,7 @@ async function updateAction(path: string, o: WriteOptions, cmd: Command): Promis
     const q = builderFor(df, target);
     if (!q) {
       const rawPath = target.kind === "raw" ? target.path : path;
-      printResult(await df.request("PATCH", rawPath, { body: data }), globals(cmd));
+      printResult(await df.request("PATCH", rawPath, { body: data }), globals(cmd), cmd);
       return;
     }
     const id = "id" in target ? target.id : undefined;
@@ -562,7 +577,7 @@ async function updateAction(path: string, o: WriteOptions, cmd: Command): Promis
       const scoped = applyQuery(q, { ids: o.ids, filter: o.filter }, id);
       const updated = await scoped.update(data, writeOptions(o))
         .catch(ownError(id !== undefined && !o.ids && !o.filter));
-      printResult(updated, globals(cmd));
+      printResult(updated, globals(cmd), cmd);
     } else {
       const records = asRecordList(data);
       const missing = records.findIndex((r) => r.id === undefined);
@@ -572,7 +587,7 @@ async function updateAction(path: string, o: WriteOptions, cmd: Command): Promis
             "an id in the path, --ids or --filter.",
         );
       }
-      printResult(await q.update(records, writeOptions(o)), globals(cmd));
+      printResult(await q.update(records, writeOptions(o)), globals(cmd), cmd);
     }
   });
 }
@@ -584,7 +599,7 @@ async function deleteAction(path: string, o: WriteOptions, cmd: Command): Promis
     const id = "id" in target ? target.id : undefined;
     if (!q) {
       const rawPath = target.kind === "raw" ? target.path : path;
-      printResult(await df.request("DELETE", rawPath, { query: rawQuery(o) }), globals(cmd));
+      printResult(await df.request("DELETE", rawPath, { query: rawQuery(o) }), globals(cmd), cmd);
       return;
     }
     if (id === undefined && !o.ids && !o.filter) {
@@ -594,7 +609,7 @@ async function deleteAction(path: string, o: WriteOptions, cmd: Command): Promis
     }
     const deleted = await applyQuery(q, { ids: o.ids, filter: o.filter }, id).delete()
       .catch(ownError(id !== undefined && !o.ids && !o.filter));
-    printResult(deleted, globals(cmd));
+    printResult(deleted, globals(cmd), cmd);
   });
 }
 
@@ -643,7 +658,11 @@ async function loginAction(o: { save?: string }, cmd: Command): Promise<void> {
     const from = "password" in secret ? "password: env:DF_PASSWORD" : "API key: env:DF_API_KEY";
     if (!g.json) console.error(`Saved profile "${o.save}" in ${path} (${from}).`);
   }
-  printResult(g.json ? { url: df.url, ...session } : [{ url: df.url, ...pick(session) }], g);
+  printResult(
+    g.json ? { url: df.url, ...session } : [{ url: df.url, ...pick(session) }],
+    g,
+    cmd,
+  );
 }
 
 function pick(session: unknown): AnyRecord {
@@ -686,7 +705,7 @@ async function whoamiAction(_o: unknown, cmd: Command): Promise<void> {
       const root = await df.request<{ services?: { name: string }[] }>("GET", "");
       const services = (root.services ?? []).map((s) => s.name);
       const who = { url: df.url, auth: "API key only", services: services.join(", ") || "none" };
-      printResult(g.json ? { ...who, services } : [who], g);
+      printResult(g.json ? { ...who, services } : [who], g, cmd);
       if (!services.length) {
         console.error(
           "note: this API key reaches no service on its own: the key is unknown, or its app has " +
@@ -709,6 +728,7 @@ async function whoamiAction(_o: unknown, cmd: Command): Promise<void> {
         ? { url: df.url, ...session, ...expires }
         : [{ url: df.url, ...pick({ ...session, ...expires }) }],
       g,
+      cmd,
     );
   });
 }

@@ -59,6 +59,12 @@ Deno.test("tables fit a width, naming the columns left out; keys show their last
     assert(line.length <= 50, `${line.length}: ${line}`);
   }
   assertStringIncludes(text, "more columns (description, role_by_role_id)");
+  // The library's footer speaks the library's language (no command-line options)...
+  assertStringIncludes(text, "narrow with .fields(...) or see everything as JSON");
+  assert(!text.includes("--"), text);
+  // ...and a command line passes its own.
+  const cli = table(rows, { width: 50, overflowHint: "see everything with --json" }).toString();
+  assertStringIncludes(cli, "(description, role_by_role_id): see everything with --json");
   assertStringIncludes(text, "****6789");
   const full = table(rows).toString(); // not a terminal here: no width limit
   assertStringIncludes(full, "role_by_role_id");

@@ -6,6 +6,7 @@ import { displayReady } from "../../lib/display.ts";
 import {
   buildProgram,
   connectOptions,
+  overflowHint,
   parseTarget,
   printResult,
   reportError,
@@ -61,6 +62,26 @@ Deno.test("dfkit --help: every command (mounted recipes too) documents itself an
     // Passwords never come from argv: no command offers a password option.
     assert.doesNotMatch(run.stdout, /--(admin-)?password\b/, `${label} takes a password option`);
   }
+});
+
+Deno.test("dfkit: a table too wide for the terminal suggests only options its command accepts", () => {
+  const program = buildProgram();
+  for (const path of commandPaths(program)) {
+    let cmd: Command = program;
+    for (const name of path) cmd = cmd.commands.find((c) => c.name() === name)!;
+    const accepted = new Set<string>();
+    for (let c: Command | null = cmd; c; c = c.parent) {
+      for (const o of c.options) if (o.long) accepted.add(o.long);
+    }
+    for (const option of overflowHint(cmd).match(/--[\w-]+/g) ?? []) {
+      assert.ok(accepted.has(option), `dfkit ${path.join(" ")} suggests ${option}`);
+    }
+    assert.doesNotMatch(overflowHint(cmd), /\.fields\(/, "library syntax on the command line");
+  }
+  const whoami = program.commands.find((c) => c.name() === "whoami")!;
+  assert.equal(overflowHint(whoami), "see everything with --json");
+  const get = program.commands.find((c) => c.name() === "get")!;
+  assert.match(overflowHint(get), /--fields/);
 });
 
 Deno.test("dfkit: resource paths name system resources, tables, schema, or raw paths", () => {
