@@ -496,6 +496,15 @@ function waitFor<T>(shared: Promise<T>, signal?: AbortSignal): Promise<T> {
 }
 
 const ADMIN_SESSION = "system/admin/session";
+/** A login answered with a 404, or not by DreamFactory (an HTML page, say): the URL is likely
+ * wrong (a base path too many or missing, another server on that port). */
+function loginHint(status: number, _message: string, dreamFactory: boolean): string | undefined {
+  if (dreamFactory && status !== 404) return undefined;
+  return "no DreamFactory login answered at this URL. Check the instance URL (DF_URL, --url or " +
+    "the profile's url): it is the base URL DreamFactory serves, e.g. https://df.example.com, " +
+    "without /api/v2.";
+}
+
 /** DreamFactory's refusals of a call made with an API key and no session (no role to go by). */
 const KEY_ONLY_REFUSAL =
   /No session token \(JWT\) provided|No API Key provided|Role not found|role .*is not active/i;
@@ -594,7 +603,11 @@ export class AuthStore implements CredentialSource {
         code: "NO_TOKEN",
         message: "The server's session answer carried no session_token.",
         method: "POST",
-        path: `/api/v2/${this.#sessionPath()}`,
+        // The path as sent, with any base path of the URL (`/df/api/v2/...`).
+        path: `${
+          new URL(this.#transport.url).pathname.replace(/\/$/, "")
+        }/api/v2/${this.#sessionPath()}`,
+        hint: loginHint(200, "", false),
       });
     }
     this.#retire(this.#token);
@@ -655,6 +668,7 @@ export class AuthStore implements CredentialSource {
           body: { email: this.#email, password: this.#password },
           signal,
           retries: 0,
+          hint: loginHint,
         });
         await this.#unlessLoggedOut(epoch, res.body, admin);
         this.#admin = admin;

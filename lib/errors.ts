@@ -349,8 +349,9 @@ export interface FailedCall {
    * the server may repeat them (a failed insert's SQL error quotes the row).
    */
   body?: unknown;
-  /** A hint on the likely cause of an error with this status and server message, if any. */
-  hint?: (status: number, message: string) => string | undefined;
+  /** A hint on the likely cause of an error with this status and message, if any.
+   * `dreamFactory`: whether the answer was DreamFactory's JSON error (not, say, an HTML page). */
+  hint?: (status: number, message: string, dreamFactory: boolean) => string | undefined;
 }
 
 interface RawError {
@@ -393,13 +394,17 @@ export function errorFromResponse(
   const raw = asRawError(envelope);
   if (!raw) {
     const text = typeof body === "string" ? body : body == null ? "" : JSON.stringify(body);
-    const snippet = text.replace(/\s+/g, " ").trim().slice(0, 200);
+    const snippet = looksLikeHtml(text)
+      ? htmlSummary(text)
+      : shorten(text.replace(/\s+/g, " ").trim(), 200);
+    const message = redact(`HTTP ${status}${snippet ? `: ${snippet}` : " with an empty body"}`);
     return new DreamFactoryError({
       status,
       code: status,
-      message: redact(`HTTP ${status}${snippet ? `: ${snippet}` : " with an empty body"}`),
+      message,
       method: call.method,
       path: call.path,
+      hint: call.hint?.(status, message, false),
     });
   }
   const message = redact(decodeEntities(String(raw.message ?? "")));
@@ -415,7 +420,7 @@ export function errorFromResponse(
     context: ctx,
     method: call.method,
     path: call.path,
-    hint: call.hint?.(status, message),
+    hint: call.hint?.(status, message, true),
   });
 }
 
@@ -443,6 +448,30 @@ function scrubStrings(value: unknown, secrets: Scrubber): unknown {
     return out;
   }
   return value;
+}
+
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function looksLikeHtml(text: string): boolean {
+  return /^\s*(<!doctype html|<html|<head|<body|<title|<\?xml)/i.test(text) ||
+    /<\/(html|body|title)>/i.test(text);
+}
+
+/** An HTML page (a web server's or a proxy's, not DreamFactory's JSON) as one short line: its
+ * title and the start of its text, never the markup. */
+function htmlSummary(html: string): string {
+  const strip = (s: string) =>
+    decodeEntities(s.replace(/<[^>]*>/g, " ")).replace(/\s+/g, " ").trim();
+  const title = strip(html.match(/<title[^>]*>([\s\S]*?)<\/title>/i)?.[1] ?? "");
+  let text = strip(
+    html.replace(/<head[\s\S]*?<\/head>|<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/gi, " ")
+      .replace(/<title[\s\S]*?<\/title>/gi, " "),
+  );
+  if (title && text.startsWith(title)) text = text.slice(title.length).trim();
+  const page = title ? `an HTML page, "${shorten(title, 80)}"` : "an HTML page";
+  return text ? `${page}: ${shorten(text, 120)}` : page;
 }
 
 interface RawCtx {

@@ -37,6 +37,9 @@ export interface RequestOptions {
   rollback?: boolean;
   /** Skip authentication headers (login calls). */
   anonymous?: boolean;
+  /** A hint on the likely cause of an error answer to this call, added to the error's message.
+   * `dreamFactory`: whether the answer was DreamFactory's JSON error (not, say, an HTML page). */
+  hint?: (status: number, message: string, dreamFactory: boolean) => string | undefined;
 }
 
 /** An exact HTTP call, as `toRequest()` shows it. Secret header values are placeholders. */
@@ -369,10 +372,14 @@ export class Transport {
   readonly #listeners = new Set<ExchangeListener>();
   readonly #deadlines = new Deadlines();
   readonly #shareHeaders: boolean;
+  /** Where the path starts in a full URL: error paths keep any base path (`/df/api/v2/...`). */
+  readonly #originLength: number;
   #credentials: CredentialSource | undefined;
 
   constructor(options: TransportOptions) {
     this.url = options.url.replace(/\/+$/, "").replace(/\/api\/v2$/, "");
+    this.#originLength = this.url.match(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i)?.[0].length ??
+      this.url.length;
     this.#timeout = options.timeout ?? 30_000;
     this.#retries = options.retries ?? 2;
     this.#maxRetryDelay = options.maxRetryDelay ?? 10_000;
@@ -448,7 +455,7 @@ export class Transport {
   ): Promise<TransportResponse> {
     method = method.toUpperCase();
     const url = this.buildUrl(path, options.query);
-    const safePath = () => redactUrl(url.slice(this.url.length), this.secrets());
+    const safePath = () => redactUrl(url.slice(this.#originLength), this.secrets());
     const retries = options.retries ?? this.#retries;
     const idempotent = method === "GET" || method === "HEAD";
     const doFetch = this.#fetch; // called without a receiver (not as a method)
@@ -530,7 +537,7 @@ export class Transport {
         redact: (t) => this.redact(t),
         redactValue: redactJson,
         body: options.body,
-        hint: creds?.hint && ((s, m) => creds.hint!(s, m)),
+        hint: options.hint ?? (creds?.hint && ((s, m) => creds.hint!(s, m))),
       });
     }
   }

@@ -142,6 +142,60 @@ Deno.test("an unknown API key used alone: DreamFactory's refusal, with a hint na
   assertEquals(missing.hint, undefined);
 });
 
+Deno.test("a wrong URL: the full path shown, an HTML page cut to a line, and a hint to check the URL", async () => {
+  const sb = await startSandbox({ port: 0 });
+  // Another web server where DreamFactory was expected: an HTML page for everything.
+  const page = (status: number) =>
+    new Response(
+      "<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title><style>body { width: 35em; }" +
+        "</style></head>\n<body><h1>Welcome to nginx!</h1><p>If you see this page, the nginx web " +
+        `server works.</p>${"<p>More text.</p>".repeat(100)}</body></html>`,
+      { status, headers: { "Content-Type": "text/html" } },
+    );
+  const other = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    (req) => page(req.method === "POST" ? 405 : 200),
+  );
+  const otherUrl = `http://127.0.0.1:${other.addr.port}`;
+  const okPage = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, () => page(200));
+  const okUrl = `http://127.0.0.1:${okPage.addr.port}`;
+  const login = { email: sb.admin.email, password: "Secret-pw-123" };
+  try {
+    // A base path DreamFactory is not served at: the path as sent, base path included.
+    const based = await assertRejects(
+      () => connect({ url: `${sb.url}/df`, ...login }),
+      DreamFactoryError,
+    );
+    assertEquals([based.status, based.path], [404, "/df/api/v2/system/admin/session"]);
+    assertStringIncludes(based.summary, "404 on POST /df/api/v2/system/admin/session");
+    assertStringIncludes(
+      based.message,
+      "Check the instance URL (DF_URL, --url or the profile's url)",
+    );
+    // An HTML page: its title and the start of its text, never the markup or the whole page.
+    const html = await assertRejects(() => connect({ url: otherUrl, ...login }), DreamFactoryError);
+    assertEquals(html.status, 405);
+    assert(html.message.startsWith('HTTP 405: an HTML page, "Welcome to nginx!": If you see'));
+    assert(!/[<>]|width: 35em/.test(html.message), html.message);
+    assert(html.message.length < 500, `${html.message.length} characters`);
+    assertStringIncludes(html.hint ?? "", "Check the instance URL");
+    // A page answered with 200: no token in it, and the same hint.
+    const ok = await assertRejects(
+      () => connect({ url: `${okUrl}/x`, ...login }),
+      DreamFactoryError,
+    );
+    assertEquals([ok.code, ok.path], ["NO_TOKEN", "/x/api/v2/system/admin/session"]);
+    assertStringIncludes(ok.message, "Check the instance URL");
+    for (const e of [based, html, ok]) {
+      assert(!JSON.stringify(e).includes("Secret-pw-123") && !e.stack?.includes("Secret-pw-123"));
+    }
+  } finally {
+    await other.shutdown();
+    await okPage.shutdown();
+    await sb.close();
+  }
+});
+
 Deno.test("connect({url, sessionToken}) reuses and validates a session", async () => {
   const sb = await startSandbox({ port: 0 });
   try {

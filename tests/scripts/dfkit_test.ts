@@ -390,6 +390,12 @@ Deno.test("dfkit credentials: no DF_URL or no password is a usage error, never a
     const noPw = await dfkit(["whoami"], { DF_URL: env.DF_URL, DF_EMAIL: env.DF_EMAIL }, "");
     assert.equal(noPw.code, 2);
     assert.match(noPw.stderr, /set DF_PASSWORD/);
+    // A URL with a base path DreamFactory is not served at: the full path, and what to check.
+    const based = await dfkit(["whoami"], { ...env, DF_URL: `${env.DF_URL}/df` });
+    assert.equal(based.code, 1);
+    assert.match(based.stderr, /404 on POST \/df\/api\/v2\/system\/admin\/session/);
+    assert.match(based.stderr, /Check the instance URL \(DF_URL, --url or the profile's url\)/);
+    assertNoSecrets(based.stderr, [env.DF_PASSWORD]);
     const wrong = await dfkit(["whoami"], { ...env, DF_PASSWORD: "wrong" });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /401.*Invalid credentials/);
