@@ -54,7 +54,8 @@ export interface CopyDataOptions {
   verify?: boolean;
   /** Called after every committed batch. */
   onProgress?: (p: CopyProgress) => void;
-  /** Stops the copy (the checkpoint keeps what was committed). */
+  /** Stops the copy: no further batch is sent, the batches in flight are waited for and
+   * recorded, and the checkpoint keeps what was committed. */
   signal?: AbortSignal;
   /** Filled with source key -> target key when the target assigns its own keys. Only rows this
    * run copied: a copy resumed in a new process does not know the earlier pairs, so copy the
@@ -546,11 +547,16 @@ export async function copyData(
         save();
         await saved();
       }
+      if (options.signal?.aborted) {
+        failure ??= options.signal.reason;
+        break;
+      }
       count();
+      // No abort signal on the write: once sent, the server may commit it whatever happens to
+      // this side, so a stop waits for its answer and records it (reads stop at once instead).
       const p: Promise<void> = target.df.request("POST", tablePath(target), {
         body: { resource: rows },
         query: { rollback: true },
-        signal: options.signal,
       }).then((res) => {
         if (options.keyMap) {
           const created = records(res);

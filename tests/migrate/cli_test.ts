@@ -202,17 +202,16 @@ Deno.test("migrate CLI: Ctrl-C during copy-data stops cleanly (exit 130) and say
     await df.logout();
     await dst.logout();
     const profiles = await writeProfiles(dir, a, b);
+    const copy = [
+      "copy-data",
+      ...["--from", "staging", "--to", "prod", "--source-db", "db", "--target-db", "db"],
+      ...["--table", "note", "--batch-size", "50", "--concurrency", "1"],
+      ...["--checkpoint", `${dir}/note.ckpt`],
+    ];
+    const env = { DFKIT_PROFILES: profiles, TEST_PW: a.admin.password, DF_URL: "" };
     const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        SCRIPT,
-        "copy-data",
-        ...["--from", "staging", "--to", "prod", "--source-db", "db", "--target-db", "db"],
-        ...["--table", "note", "--batch-size", "50", "--concurrency", "1"],
-        ...["--checkpoint", `${dir}/note.ckpt`],
-      ],
-      env: { DFKIT_PROFILES: profiles, TEST_PW: a.admin.password, DF_URL: "" },
+      args: ["run", "-A", SCRIPT, ...copy],
+      env,
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -227,6 +226,11 @@ Deno.test("migrate CLI: Ctrl-C during copy-data stops cleanly (exit 130) and say
     assert.equal(out.code, 130, stderr);
     assert.match(stderr, /Interrupted after \d+ row\(s\)\. Run the same command \(--checkpoint /);
     assert.doesNotMatch(stderr, /^\s+at /m);
+    // The batch in flight was waited for and recorded: the same command resumes and completes.
+    const again = await cli(env, ...copy);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /resumed after \d+/);
+    assert.match(again.stdout, /Verification OK: 20000 source \/ 20000 target rows/);
   } finally {
     await Deno.remove(dir, { recursive: true });
     await a.close();

@@ -27,6 +27,8 @@ async function sourceAndTarget(options: { maxRecords?: number } = {}) {
     src,
     dst,
     dir,
+    /** The target's admin login (to connect another client, e.g. through a proxy). */
+    dstAdmin: b.admin,
     async [Symbol.asyncDispose]() {
       await Deno.remove(dir, { recursive: true });
       await src.logout();
@@ -365,4 +367,53 @@ Deno.test("resuming refuses to copy rows twice when the target has more than the
     copyData(from, to, { batchSize: 20, checkpoint }),
     (e: unknown) => e instanceof CopyDataError && /3 row\(s\) more/.test(e.message),
   );
+});
+
+Deno.test("a stop while a write is in flight waits for its answer and records it, so resuming works", async () => {
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst, dir, dstAdmin } = sandboxes;
+  await seed(src, 100);
+  await copySchema(src, "db", dst, "db");
+  // The target behind a proxy that answers writes slowly: the server has committed the batch
+  // when the copy is stopped, and the answer is still on its way.
+  const stop = new AbortController();
+  const upstream = dst.url.replace(/\/$/, "");
+  const proxy = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
+    const url = new URL(req.url);
+    const res = await fetch(upstream + url.pathname + url.search, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body ? await req.arrayBuffer() : undefined,
+    });
+    const body = await res.arrayBuffer();
+    if (req.method === "POST" && url.pathname.includes("/_table/")) {
+      stop.abort(new Error("stopped"));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return new Response(body, { status: res.status, headers: res.headers });
+  });
+  const via = await connect({ url: `http://127.0.0.1:${proxy.addr.port}`, ...dstAdmin });
+  try {
+    const from = { df: src, db: "db", table: "customer" };
+    const to = { df: via, db: "db", table: "customer" };
+    const checkpoint = `${dir}/c.json`;
+    await assert.rejects(
+      copyData(from, to, { batchSize: 20, concurrency: 2, checkpoint, signal: stop.signal }),
+      (e: unknown) => e instanceof CopyDataError && /resume from there/.test(e.message),
+    );
+    const saved = JSON.parse(await Deno.readTextFile(checkpoint));
+    const recorded = saved.rows +
+      (saved.ahead as { rows: number }[]).reduce((n, a) => n + a.rows, 0);
+    const onTarget = await dst.request<{ resource: Rec[] }>("GET", "db/_table/customer", {
+      query: { fields: "id" },
+    });
+    assert.ok(recorded > 0, JSON.stringify(saved));
+    assert.equal(recorded, onTarget.resource.length, JSON.stringify(saved));
+    const r = await copyData(from, to, { batchSize: 20, checkpoint });
+    assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
+    assert.equal(r.verification?.targetCount, 100);
+  } finally {
+    await via.logout();
+    await proxy.shutdown();
+  }
 });
