@@ -722,19 +722,41 @@ function wrapComment(line: string, width = 100): string[] {
 function setupCode(c: Conversion, options: FromHarOptions): string {
   const from = options.importFrom ?? new URL("../../mod.ts", import.meta.url).href;
   const lines = [`import { connect } from ${str(from)};`, ""];
+  if (c.envVars.size) {
+    lines.push(
+      "// Every secret is read before the first request: a missing one stops the script before it",
+      "// changes anything.",
+      `const secrets = readSecrets(${literal([...c.envVars], 28)});`,
+      "",
+    );
+  }
   lines.push(
     options.profile
       ? `const df = await connect({ profile: ${str(options.profile)} });`
       : "const df = await connect();",
   );
   if (c.envVars.size) {
+    // A notebook's kernel must not exit: there the setup cell fails with the message instead.
+    const stop = options.notebook
+      ? ["    throw new Error(message);"]
+      : ["    console.error(message);", "    Deno.exit(1);"];
     lines.push(
       "",
-      "/** A secret from the environment; the recording's value is deliberately not copied. */",
+      "/** The secrets from the environment (the recording's values are deliberately not copied),",
+      " * all checked at once: every missing variable is named. */",
+      "function readSecrets(names: string[]): Record<string, string> {",
+      "  const missing = names.filter((name) => !Deno.env.get(name));",
+      "  if (missing.length) {",
+      '    const message = `Set the environment variable(s) ${missing.join(", ")} ` +',
+      "      `before running this script (nothing was changed).`;",
+      ...stop,
+      "  }",
+      "  return Object.fromEntries(names.map((name) => [name, Deno.env.get(name)!]));",
+      "}",
+      "",
+      "/** A secret read by readSecrets. */",
       "function secret(name: string): string {",
-      "  const value = Deno.env.get(name);",
-      "  if (!value) throw new Error(`Set the environment variable ${name} before running this script.`);",
-      "  return value;",
+      "  return secrets[name];",
       "}",
     );
   }

@@ -236,3 +236,55 @@ Deno.test("a script written outside the checkout runs with the command its heade
     await sb.close();
   }
 });
+
+Deno.test("a script missing secrets names them all and stops before its first request", async () => {
+  const sb = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir();
+  const post = (path: string, body: unknown, id: number) => ({
+    request: {
+      method: "POST",
+      url: `http://df.local/api/v2/${path}`,
+      postData: { mimeType: "application/json", text: JSON.stringify({ resource: [body] }) },
+    },
+    response: { status: 201, content: { text: JSON.stringify({ resource: [{ id }] }) } },
+  });
+  try {
+    const script = fromHar({
+      log: {
+        entries: [
+          post("system/role", { name: "ops" }, 1),
+          post("system/user", { email: "a@x.com", name: "a", password: "Aa-secret-1" }, 2),
+          post("system/user", { email: "b@x.com", name: "b", password: "Bb-secret-2" }, 3),
+        ],
+      },
+    }, { importFrom: MOD });
+    await Deno.writeTextFile(`${dir}/setup.ts`, script);
+    const run = (env: Record<string, string>) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--config", new URL("../../deno.json", import.meta.url).pathname]
+          .concat(["--no-prompt", "--allow-net=127.0.0.1", "--allow-env", `${dir}/setup.ts`]),
+        env: { DF_URL: sb.url, DF_EMAIL: sb.admin.email, DF_PASSWORD: sb.admin.password, ...env },
+        clearEnv: true,
+      }).output();
+    const df = await connect({ url: sb.url, ...sb.admin });
+    const roles = async () => (await df.system.role.fields("name")).map((r) => r.name);
+    const first = await run({ PASSWORD_A_X_COM: "Aa-secret-1" });
+    const stderr = new TextDecoder().decode(first.stderr);
+    assertEquals(first.code, 1, stderr);
+    assertEquals(
+      stderr.trim(),
+      "Set the environment variable(s) PASSWORD_B_X_COM before running this script " +
+        "(nothing was changed).",
+    );
+    const none = new TextDecoder().decode((await run({})).stderr);
+    assert(none.includes("variable(s) PASSWORD_A_X_COM, PASSWORD_B_X_COM before"), none);
+    assertEquals(await roles(), []);
+    const ok = await run({ PASSWORD_A_X_COM: "Aa-secret-1", PASSWORD_B_X_COM: "Bb-secret-2" });
+    assertEquals(ok.code, 0, new TextDecoder().decode(ok.stderr));
+    assertEquals(await roles(), ["ops"]);
+    await df.logout();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await sb.close();
+  }
+});
