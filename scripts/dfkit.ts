@@ -523,8 +523,17 @@ async function createAction(path: string, o: WriteOptions, cmd: Command): Promis
     const chunk = o.chunk ?? records.length;
     const created: unknown[] = [];
     const bar = progressBar("Creating", records.length > chunk ? records.length : 0);
+    // In chunks, Ctrl-C stops after the chunk in flight (its records are then on the server)
+    // and says where the input stopped, instead of dying mid-way without a word.
+    let interrupted = false;
+    const interrupt = () => void (interrupted = true);
+    const chunked = records.length > chunk;
+    if (chunked) Deno.addSignalListener("SIGINT", interrupt);
+    let next = 0;
     try {
       for (let i = 0; i < records.length; i += chunk) {
+        if (interrupted) break;
+        next = i;
         const part = records.slice(i, i + chunk);
         try {
           created.push(...await q.create(part, writeOptions(o)));
@@ -538,11 +547,22 @@ async function createAction(path: string, o: WriteOptions, cmd: Command): Promis
           throw e;
         }
         bar.tick(part.length);
+        next = i + part.length;
       }
     } finally {
-      bar.stop();
+      if (chunked) Deno.removeSignalListener("SIGINT", interrupt);
+      bar.stop(); // ends the progress line
     }
     printResult(created, globals(cmd), cmd);
+    if (interrupted && next < records.length) {
+      const source = o.file && o.file !== "-" ? o.file : "the input";
+      console.error(
+        `Interrupted: created ${next} of ${records.length} record(s) (#0 to #${next - 1}); ` +
+          `#${next} to #${records.length - 1} were not sent. To finish, create the records ` +
+          `of ${source} from index ${next} on (the first ${next} exist now).`,
+      );
+      Deno.exitCode = 130; // as shells report an interrupted command
+    }
   });
 }
 

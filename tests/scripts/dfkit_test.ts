@@ -11,7 +11,7 @@ import {
   printResult,
   reportError,
 } from "../../scripts/dfkit.ts";
-import { assertNoSecrets, ROOT, runDeno, taskFlags } from "./helpers.ts";
+import { assertNoSecrets, childEnv, ROOT, runDeno, taskFlags } from "./helpers.ts";
 
 const flags = await taskFlags("dfkit");
 
@@ -816,4 +816,61 @@ Deno.test("dfkit started by another project's task keeps that task's folder (INI
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("dfkit create --chunk: Ctrl-C stops after the chunk in flight and says where the input stopped", async () => {
+  await withSandbox(async (env, url) => {
+    const df = await connect({ url, email: env.DF_EMAIL, password: env.DF_PASSWORD });
+    await df.request("POST", "db/_schema", {
+      body: {
+        resource: [{
+          name: "big",
+          field: [{ name: "id", type: "id" }, { name: "name", type: "string" }],
+        }],
+      },
+    });
+    const dir = await Deno.makeTempDir();
+    try {
+      const total = 30_000;
+      const file = `${dir}/big.json`;
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify(Array.from({ length: total }, (_, i) => ({ name: `N${i}` }))),
+      );
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", ...flags, "scripts/dfkit.ts", "create", "db/_table/big"]
+          .concat(["--file", file, "--chunk", "100", "--fields", "id"]),
+        cwd: ROOT,
+        env: childEnv(env),
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const count = async () =>
+        (await df.request<{ meta: { count: number } }>("GET", "db/_table/big", {
+          query: { include_count: true, limit: 1 },
+        })).meta.count;
+      for (let i = 0; i < 400 && await count() < 500; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      child.kill("SIGINT");
+      const out = await child.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 130, stderr);
+      const m =
+        /Interrupted: created (\d+) of 30000 record\(s\) \(#0 to #(\d+)\); #(\d+) to #29999 were not sent\. To finish, create the records of .*big\.json from index (\d+) on/
+          .exec(stderr);
+      assert.ok(m, stderr);
+      const created = Number(m[1]);
+      assert.ok(created >= 500 && created < total && created % 100 === 0, stderr);
+      assert.equal(Number(m[2]), created - 1);
+      assert.equal(Number(m[4]), created);
+      // Exactly the reported records are on the server: the chunk in flight was waited for.
+      assert.equal(await count(), created);
+      assert.doesNotMatch(stderr, /^\s+at /m);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await df.logout();
+    }
+  });
 });
