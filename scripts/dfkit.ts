@@ -47,6 +47,7 @@ import { harCommand } from "./har.ts";
 import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
+import { UsageError } from "./usage.ts";
 
 /** Command trees of the recipes, mounted as subcommands; `connects`: it talks to an instance. */
 const RECIPE_COMMANDS: { make: () => Command; connects: boolean }[] = [
@@ -55,14 +56,7 @@ const RECIPE_COMMANDS: { make: () => Command; connects: boolean }[] = [
   { make: harCommand, connects: false }, // converts a HAR file offline
 ];
 
-/** A command-line mistake (exit code 2), reported with what to do instead. */
-export class UsageError extends Error {
-  /** Builds a usage error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+export { UsageError };
 
 /** Exit codes of every dfkit command. */
 export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3 } as const;

@@ -13,12 +13,14 @@
  * No network, no environment: the conversion is offline, and credentials found in the recording
  * are never copied; the generated code reads them from the environment when it runs.
  *
- * Exit codes: 0 written, 1 the HAR cannot be converted (the message names the entry), 2 bad usage.
+ * Exit codes: 0 written, 1 the HAR cannot be converted (the message names the entry), 2 bad usage
+ * (the input file missing or unreadable included).
  *
  * @module
  */
 import { Command } from "commander";
-import { fromHar, HarError } from "../lib/har/mod.ts";
+import { fromHar } from "../lib/har/mod.ts";
+import { UsageError } from "./usage.ts";
 
 /** Options the `har` command accepts. */
 interface HarCommandOptions {
@@ -61,7 +63,8 @@ export function harCommand(): Command {
       try {
         text = await Deno.readTextFile(file);
       } catch (err) {
-        throw new HarError(`cannot read ${file}: ${(err as Error).message}`);
+        // The input named on the command line: a usage mistake (exit 2), as for `create --file`.
+        throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
       }
       const output = fromHar(text, {
         systemOnly: o.systemOnly,
@@ -88,6 +91,6 @@ if (import.meta.main) {
       Deno.exit(code === "commander.helpDisplayed" || code === "commander.help" ? 0 : 2);
     }
     console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    Deno.exit(1);
+    Deno.exit(err instanceof UsageError ? 2 : 1);
   }
 }

@@ -23,7 +23,8 @@
  * profiles file>`, `--allow-write=<snapshot/plan output, checkpoint file>` (not needed by `plan`
  * without `-o`, `drift`, `copy-schema`, or `copy-data` without `--checkpoint`).
  *
- * Exit codes: 0 success (drift: no drift), 2 drift found, 1 any error.
+ * Exit codes: 0 success (drift: no drift), 1 any error, 2 bad usage, except for `drift`, where 2
+ * means drift was found and a usage mistake is 1.
  *
  * @module
  */
@@ -50,6 +51,7 @@ import {
   writeSnapshot,
 } from "../lib/migrate/mod.ts";
 import { readJsonFile } from "../lib/migrate/snapshot.ts";
+import { commanderExitCode, throwOnUsageErrors, UsageError } from "./usage.ts";
 
 interface Globals {
   json?: boolean;
@@ -58,8 +60,9 @@ interface Globals {
 
 type Client = Awaited<ReturnType<typeof connect>>;
 
-/** Exit codes of the migrate commands. */
-export const MIGRATE_EXIT = { ok: 0, error: 1, drifted: 2 } as const;
+/** Exit codes of the migrate commands (`drift` answers a usage mistake with `error`: its 2 means
+ * drifted). */
+export const MIGRATE_EXIT = { ok: 0, error: 1, drifted: 2, usage: 2 } as const;
 
 function envVar(name: string): string | undefined {
   try {
@@ -131,7 +134,8 @@ function progressBar(g: Globals, label: string) {
   };
 }
 
-/** Runs an action, printing errors and setting the exit code (1), apply failures with their report. */
+/** Runs an action, printing errors and setting the exit code (1; 2 for a usage mistake, but
+ * not in `drift`), apply failures with their report. */
 async function run(cmd: Command, body: (g: Globals) => Promise<number | void>): Promise<void> {
   const g = cmd.optsWithGlobals() as Globals;
   try {
@@ -140,8 +144,18 @@ async function run(cmd: Command, body: (g: Globals) => Promise<number | void>): 
   } catch (e) {
     if (e instanceof ApplyError && g.json) console.log(JSON.stringify(e.report, null, 2));
     console.error(e instanceof Error ? `error: ${e.message}` : `error: ${String(e)}`);
-    Deno.exitCode = MIGRATE_EXIT.error;
+    Deno.exitCode = e instanceof UsageError && cmd.name() !== "drift"
+      ? MIGRATE_EXIT.usage
+      : MIGRATE_EXIT.error;
   }
+}
+
+/** A file named on the command line must exist: a missing one is a usage mistake (checked before
+ * connecting). */
+async function mustExist(path: string, flag: string): Promise<void> {
+  await Deno.stat(path).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) throw new UsageError(`${flag} ${path} does not exist`);
+  });
 }
 
 async function readPlan(path: string): Promise<Plan> {
@@ -184,6 +198,7 @@ export function migrateCommand(): Command {
     .option("--exclude-service <names>", "services to leave out, comma separated", list)
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
+        if (o.split && !o.out) throw new UsageError("--split needs --out <folder>");
         const df = await open(g.profile);
         try {
           const doc = await snapshot(df, {
@@ -192,7 +207,6 @@ export function migrateCommand(): Command {
             sections: o.sections,
             excludeServices: o.excludeService,
           });
-          if (o.split && !o.out) throw new Error("--split needs --out <folder>");
           if (o.out) await writeSnapshot(doc, o.out, { split: o.split });
           else await Deno.stdout.write(new TextEncoder().encode(canonicalJson(doc)));
           if (o.out) {
@@ -217,6 +231,7 @@ export function migrateCommand(): Command {
     .option("--all", "also list unchanged objects")
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
+        await mustExist(o.snapshot, "--snapshot");
         const df = await open(g.profile);
         try {
           const p = await plan(df, await readSnapshot(o.snapshot), { prune: o.prune });
@@ -238,8 +253,9 @@ export function migrateCommand(): Command {
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
         if (!o.plan === !o.snapshot) {
-          throw new Error("give exactly one of --plan <file> or --snapshot <path>");
+          throw new UsageError("give exactly one of --plan <file> or --snapshot <path>");
         }
+        await mustExist(o.plan ?? o.snapshot, o.plan ? "--plan" : "--snapshot");
         const input = o.plan ? await readPlan(o.plan) : await readSnapshot(o.snapshot);
         const df = await open(g.profile);
         const bar = progressBar(g, "apply");
@@ -275,6 +291,7 @@ export function migrateCommand(): Command {
     .requiredOption("--snapshot <path>", "the expected state (snapshot file or folder)")
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
+        await mustExist(o.snapshot, "--snapshot");
         const df = await open(g.profile);
         try {
           const r = await drift(df, await readSnapshot(o.snapshot));
@@ -407,5 +424,13 @@ export function migrateCommand(): Command {
 }
 
 if (import.meta.main) {
-  await migrateCommand().parseAsync(Deno.args, { from: "user" });
+  try {
+    await throwOnUsageErrors(migrateCommand()).parseAsync(Deno.args, { from: "user" });
+  } catch (e) {
+    const code = commanderExitCode(e);
+    if (code === undefined) throw e;
+    // As in the dfkit CLI: a mistake is 2, but `drift` answers 2 for "drifted".
+    const drift = Deno.args.filter((a) => !a.startsWith("-"))[0] === "drift";
+    Deno.exitCode = code === MIGRATE_EXIT.usage && drift ? MIGRATE_EXIT.error : code;
+  }
 }

@@ -27,6 +27,7 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { connect } from "../lib/client.ts";
+import { commanderExitCode, throwOnUsageErrors, UsageError } from "./usage.ts";
 import {
   type AccessRule,
   type AccessVerb,
@@ -163,7 +164,7 @@ async function withClient(
     if (global.json) {
       console.error(JSON.stringify({ error: { name: (e as Error)?.name, message } }));
     } else console.error(`error: ${message}`);
-    Deno.exitCode = e instanceof ProvisionSpecError ? 2 : 1;
+    Deno.exitCode = e instanceof ProvisionSpecError || e instanceof UsageError ? 2 : 1;
   } finally {
     await df?.logout().catch(() => {});
   }
@@ -288,5 +289,12 @@ export function provisionCommand(): Command {
 }
 
 if (import.meta.main) {
-  await provisionCommand().name("provision").parseAsync(Deno.args, { from: "user" });
+  try {
+    await throwOnUsageErrors(provisionCommand().name("provision"))
+      .parseAsync(Deno.args, { from: "user" });
+  } catch (e) {
+    const code = commanderExitCode(e);
+    if (code === undefined) throw e;
+    Deno.exitCode = code; // 2 for a mistake, as in the dfkit CLI
+  }
 }

@@ -55,7 +55,7 @@ Deno.test("har CLI converts a file with read-only access to it, and writes -o ou
   }
 });
 
-Deno.test("har CLI reports a malformed entry by index with exit code 1", async () => {
+Deno.test("har CLI reports a malformed entry by index with exit code 1, a missing file with 2", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const file = `${dir}/bad.har`;
@@ -67,7 +67,7 @@ Deno.test("har CLI reports a malformed entry by index with exit code 1", async (
     assertEquals(r.code, 1);
     assert(r.stderr.includes(`HAR entry #1: "request" is missing or not an object`), r.stderr);
     const missing = await run([`${dir}/nope.har`], [`--allow-read=${dir}`]);
-    assertEquals(missing.code, 1);
+    assertEquals(missing.code, 2, missing.stderr); // the input named is wrong: a usage mistake
     assert(missing.stderr.includes("cannot read"), missing.stderr);
     const usage = await run([], []);
     assertEquals(usage.code, 2, usage.stderr);

@@ -172,7 +172,7 @@ Deno.test("migrate CLI: copy-schema and copy-data between two profiles", async (
       "--batch-size",
       "0",
     );
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, bad.stderr); // a usage mistake, as in the dfkit CLI
     assert.match(bad.stderr, /not a positive integer/);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -236,4 +236,29 @@ Deno.test("migrate CLI: Ctrl-C during copy-data stops cleanly (exit 130) and say
     await a.close();
     await b.close();
   }
+});
+
+Deno.test("migrate CLI: usage mistakes exit 2 (as in the dfkit CLI), but 1 in drift", async () => {
+  const env = { DF_URL: "http://127.0.0.1:1", DF_EMAIL: "a@x.com", DF_PASSWORD: "x" };
+  const cases: [string[], number, RegExp][] = [
+    [["apply"], 2, /give exactly one of --plan <file> or --snapshot <path>/],
+    [["apply", "--plan", "p.json", "--snapshot", "s.json"], 2, /exactly one of/],
+    [["plan"], 2, /--snapshot <path>' not specified/],
+    [["plan", "--snapshot", "/nonexistent/s.json"], 2, /--snapshot .*s\.json does not exist/],
+    [["apply", "--plan", "/nonexistent/p.json"], 2, /--plan .*p\.json does not exist/],
+    [["snapshot", "--split"], 2, /--split needs --out <folder>/],
+    [["plan", "--snapshot", "s.json", "--bogus"], 2, /unknown option '--bogus'/],
+    [["bogus"], 2, /unknown command 'bogus'/],
+    [["drift", "--snapshot", "s.json", "--bogus"], 1, /unknown option '--bogus'/],
+    [["drift"], 1, /--snapshot <path>' not specified/],
+    [["drift", "--snapshot", "/nonexistent/s.json"], 1, /--snapshot .*s\.json does not exist/],
+  ];
+  for (const [args, code, message] of cases) {
+    const r = await cli(env, ...args);
+    assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(" "));
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+  }
+  assert.equal((await cli(env, "--help")).code, 0);
+  assert.equal((await cli(env, "plan", "--help")).code, 0);
 });

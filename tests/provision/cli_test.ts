@@ -70,6 +70,13 @@ Deno.test("provision script: --json provision prints the key once; later command
 
     const bad = await cli(sb.url, "provision", "acme-42", "--access", "db:_table/*:FETCH");
     assert.equal(bad.code, 2);
+    // Commander's usage errors too, as in the dfkit CLI.
+    const unknown = await cli(sb.url, "provision", "acme-42", "--bogus");
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(unknown.stderr, /unknown option '--bogus'/);
+    const noName = await cli(sb.url, "suspend");
+    assert.equal(noName.code, 2, noName.stderr);
+    assert.equal((await cli(sb.url, "--help")).code, 0);
     assert.match(bad.stderr, /access\[0\]\.verbs\[0\]: "FETCH" is not a verb/);
 
     for (const limit of ["0/day", "2147483648/day", "99999999999999999999999/day"]) {

@@ -708,9 +708,16 @@ Deno.test("dfkit: a missing or broken input file is named, without a stack trace
     const cases: [string[], RegExp, number][] = [
       [
         ["migrate", "plan", "--snapshot", `${dir}/nope.json`],
-        /snapshot .*nope\.json does not exist/,
-        1,
+        /--snapshot .*nope\.json does not exist/,
+        2,
       ],
+      [
+        ["migrate", "drift", "--snapshot", `${dir}/nope.json`],
+        /--snapshot .*nope\.json does not exist/,
+        1, // drift's 2 means drifted
+      ],
+      [["migrate", "apply"], /give exactly one of --plan <file> or --snapshot <path>/, 2],
+      [["har", `${dir}/nope.har`], /nope\.har/, 2],
       [
         ["migrate", "plan", "--snapshot", `${dir}/bad.json`],
         /snapshot .*bad\.json is not valid JSON/,

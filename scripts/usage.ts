@@ -1,0 +1,34 @@
+/**
+ * What every command line of dfkit shares about mistakes: the error for one (exit code 2), and
+ * the exit code of a commander error, so the standalone scripts answer as the dfkit CLI does.
+ *
+ * @module
+ */
+import { type Command, CommanderError } from "commander";
+
+/** A command-line mistake (exit code 2), reported with what to do instead. */
+export class UsageError extends Error {
+  /** Builds a usage error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * The exit code for an error commander raised (with `exitOverride()`): 0 for help and version,
+ * 2 for a usage mistake (commander has printed it); undefined for any other error.
+ */
+export function commanderExitCode(e: unknown): number | undefined {
+  if (!(e instanceof CommanderError)) return undefined;
+  return ["commander.helpDisplayed", "commander.help", "commander.version"].includes(e.code)
+    ? 0
+    : 2;
+}
+
+/** Marks a command and its subcommands to throw on usage errors instead of exiting (code 1). */
+export function throwOnUsageErrors(cmd: Command): Command {
+  cmd.exitOverride();
+  cmd.commands.forEach(throwOnUsageErrors);
+  return cmd;
+}
