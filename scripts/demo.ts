@@ -311,7 +311,7 @@ try {
       after.drifted ? "drift detected" : "none"
     }`,
   );
-  console.log(renderDiffText(after.diff));
+  console.log(renderDiffText(after.diff, { drift: true }));
 
   // -------------------------------------------------------------------------------------------
   step("Provisioning a customer on production: role, API key, limit");

@@ -299,7 +299,9 @@ export function migrateCommand(): Command {
             g,
             r,
             r.drifted
-              ? `Drift from ${o.snapshot} (snapshot -> live):\n${renderDiffText(r.diff)}`
+              ? `Drift from ${o.snapshot} (snapshot -> live):\n${
+                renderDiffText(r.diff, { drift: true })
+              }`
               : `No drift from ${o.snapshot}.`,
           );
           return r.drifted ? MIGRATE_EXIT.drifted : MIGRATE_EXIT.ok;

@@ -204,7 +204,9 @@ export function isEmpty(d: Diff): boolean {
 export interface DriftResult {
   /** True when the live instance differs from the snapshot. */
   drifted: boolean;
-  /** From the snapshot to the live instance: what changed there. */
+  /** From the snapshot to the live instance: what changed there (`create`: only on the
+   * instance, `delete`: missing on the instance, `update`: changed on it). It displays in those
+   * words; render it with `renderDiffText(diff, { drift: true })`. */
   diff: Diff;
 }
 
@@ -223,7 +225,8 @@ export interface DriftResult {
 export async function drift(df: MigrateClient, expected: SnapshotDocument): Promise<DriftResult> {
   assertSnapshot(expected);
   const state = await readLive(new Io(df), scopeOf(expected));
-  const d = diff(expected, state.doc);
+  // Displayed as drift: "missing on the instance", not "to delete" (nothing is to be done).
+  const d = attachDisplay(diff(expected, state.doc), { drift: true });
   return { drifted: !isEmpty(d), diff: d };
 }
 

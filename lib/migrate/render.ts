@@ -28,11 +28,34 @@ function isPlan(d: Diff): d is Plan {
 export interface DiffRenderOptions {
   /** Also list unchanged objects. */
   all?: boolean;
+  /**
+   * Word the diff as drift (a diff from a snapshot to the live instance, as `drift()` returns):
+   * what the instance has that the snapshot lacks, lacks, or has changed, rather than actions
+   * to take (a plan, which goes the other way, would create what the instance is missing).
+   */
+  drift?: boolean;
+}
+
+/** What each kind of change means in a drift (snapshot -> live instance). */
+const DRIFT = {
+  create: "only on the instance",
+  update: "changed on the instance",
+  delete: "missing on the instance",
+  unchanged: "unchanged",
+} as const;
+
+function summaryText(d: Diff, drift: boolean | undefined): string {
+  const s = d.summary;
+  return drift
+    ? `${s.delete} ${DRIFT.delete}, ${s.create} ${DRIFT.create}, ${s.update} ${DRIFT.update}, ` +
+      `${s.unchanged} unchanged`
+    : `${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged`;
 }
 
 /**
  * A diff or plan as text: one line per object (`+` create, `~` update with its changed fields,
- * `-` delete) and a summary line.
+ * `-` delete) and a summary line. With `drift`, each line says what differs on the instance
+ * (`- roles/r1  (missing on the instance)`), and so does the summary.
  */
 export function renderDiffText(d: Diff, options: DiffRenderOptions = {}): string {
   const lines: string[] = [];
@@ -43,14 +66,12 @@ export function renderDiffText(d: Diff, options: DiffRenderOptions = {}): string
   }
   for (const c of d.changes) {
     if (c.action === "unchanged" && !options.all) continue;
-    lines.push(`  ${SIGN[c.action]} ${c.section}/${c.name}`);
+    const note = options.drift && c.action !== "unchanged" ? `  (${DRIFT[c.action]})` : "";
+    lines.push(`  ${SIGN[c.action]} ${c.section}/${c.name}${note}`);
     for (const f of c.fields ?? []) lines.push(`      ${fieldLine(f)}`);
   }
-  const s = d.summary;
   if (!d.changes.some((c) => c.action !== "unchanged")) lines.push("  No changes.");
-  lines.push(
-    `${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged.`,
-  );
+  lines.push(`${summaryText(d, options.drift)}.`);
   if (isPlan(d) && d.unmanaged.length) {
     lines.push(
       `${d.unmanaged.length} object(s) only in the target, kept (use prune to delete): ` +
@@ -72,11 +93,11 @@ export function renderDiffHtml(d: Diff, options: DiffRenderOptions = {}): string
     .filter((c: Change) => c.action !== "unchanged" || options.all)
     .map((c) => {
       const fields = (c.fields ?? []).map((f) => esc(fieldLine(f))).join("<br>");
-      return `<tr><td style="color:${COLOR[c.action]};font-weight:bold">${c.action}</td>` +
+      const action = options.drift ? DRIFT[c.action] : c.action;
+      return `<tr><td style="color:${COLOR[c.action]};font-weight:bold">${action}</td>` +
         `<td>${esc(c.section)}</td><td>${esc(c.name)}</td>` +
         `<td style="font-family:monospace;text-align:left">${fields}</td></tr>`;
     }).join("");
-  const s = d.summary;
   const head = isPlan(d)
     ? `<div>Plan for <code>${esc(d.target)}</code> (state <code>${
       esc(d.fingerprint.slice(0, 12))
@@ -84,21 +105,27 @@ export function renderDiffHtml(d: Diff, options: DiffRenderOptions = {}): string
     : "";
   return `${head}<table><thead><tr><th>action</th><th>section</th><th>name</th>` +
     `<th>changed fields</th></tr></thead><tbody>${rows}</tbody></table>` +
-    `<div>${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged</div>`;
+    `<div>${esc(summaryText(d, options.drift))}</div>`;
 }
 
 /**
  * Gives a diff or plan its Jupyter and terminal renderings, as non-enumerable symbol properties
- * (so `JSON.stringify` still yields the plain document).
+ * (so `JSON.stringify` still yields the plain document). `options` (e.g. `drift`) shape both;
+ * attaching again replaces them.
  */
-export function attachDisplay<T extends Diff>(d: T): T {
+export function attachDisplay<T extends Diff>(d: T, options: DiffRenderOptions = {}): T {
   Object.defineProperty(d, Symbol.for("Jupyter.display"), {
-    value: () => ({ "text/html": renderDiffHtml(d), "text/plain": renderDiffText(d) }),
+    value: () => ({
+      "text/html": renderDiffHtml(d, options),
+      "text/plain": renderDiffText(d, options),
+    }),
     enumerable: false,
+    configurable: true,
   });
   Object.defineProperty(d, Symbol.for("Deno.customInspect"), {
-    value: () => renderDiffText(d),
+    value: () => renderDiffText(d, options),
     enumerable: false,
+    configurable: true,
   });
   return d;
 }

@@ -80,10 +80,23 @@ Deno.test("migrate CLI: snapshot, plan --json, apply, drift exit codes", async (
 
     const pdf = await connect({ url: prod.url, ...prod.admin });
     await pdf.request("POST", "system/lookup", { body: { resource: [{ name: "x", value: "1" }] } });
+    const [reader] = await pdf.system.role.where("name", "=", "reader").fields("id");
+    await pdf.request("DELETE", `system/role/${reader.id}`);
     await pdf.logout();
     const drifted = await cli(as(prod), "drift", "--snapshot", `${dir}/prod.json`);
     assert.equal(drifted.code, 2, drifted.stderr);
-    assert.match(drifted.stdout, /\+ lookups\/x/);
+    // Said as what differs on the instance, never as actions ("to delete") to take.
+    assert.match(drifted.stdout, /\+ lookups\/x {2}\(only on the instance\)/);
+    assert.match(drifted.stdout, /- roles\/reader {2}\(missing on the instance\)/);
+    assert.match(
+      drifted.stdout,
+      /1 missing on the instance, 1 only on the instance, 0 changed on the instance, \d+ unchanged\./,
+    );
+    assert.doesNotMatch(drifted.stdout, /to (create|update|delete)/);
+    // plan, the other way, would restore what is missing by creating it.
+    const restore = await cli(as(prod), "plan", "--snapshot", `${dir}/prod.json`);
+    assert.match(restore.stdout, /\+ roles\/reader\n/);
+    assert.match(restore.stdout, /1 to create/);
 
     const broken = await cli(as(prod), "drift", "--snapshot", `${dir}/missing.json`);
     assert.equal(broken.code, 1);

@@ -89,6 +89,17 @@ Deno.test("diff reports create, update with changed fields, delete and unchanged
   assert.match(shown["text/html"], /<table>.*roles.*writer/s);
   assert.deepEqual(renderDiffHtml(d), shown["text/html"]);
   assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(d))).sort(), ["changes", "summary"]);
+  // Worded as drift (from a snapshot to the live instance): what differs there, no actions.
+  const drifted = renderDiffText(d, { drift: true });
+  assert.match(drifted, /\+ roles\/writer {2}\(only on the instance\)/);
+  assert.match(drifted, /- roles\/old {2}\(missing on the instance\)/);
+  assert.match(drifted, /~ roles\/reader {2}\(changed on the instance\)/);
+  assert.match(
+    drifted,
+    /1 missing on the instance, 1 only on the instance, 1 changed on the instance, 1 unchanged\./,
+  );
+  assert.doesNotMatch(drifted, /to (create|update|delete)/);
+  assert.match(renderDiffHtml(d, { drift: true }), /missing on the instance<\/td>/);
 });
 
 Deno.test("diff refuses documents that are not snapshots", () => {
