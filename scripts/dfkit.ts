@@ -915,6 +915,11 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
   const connecting = new Set<Command>();
   for (const { make, connects } of RECIPE_COMMANDS) {
     const sub = make();
+    // A recipe's own --json/--profile (for running it standalone) work here too, but help
+    // lists the program's: once, not twice.
+    for (const option of sub.options) {
+      if (program.options.some((p) => p.long === option.long)) option.hideHelp();
+    }
     if (connects) connecting.add(sub);
     program.addCommand(sub);
   }

@@ -21,6 +21,7 @@
 import { Command } from "commander";
 import { fromHar } from "../lib/har/mod.ts";
 import { UsageError } from "./usage.ts";
+import { fileError, writeTextFileNamed } from "../lib/files.ts";
 
 /** Options the `har` command accepts. */
 interface HarCommandOptions {
@@ -64,7 +65,8 @@ export function harCommand(): Command {
         text = await Deno.readTextFile(file);
       } catch (err) {
         // The input named on the command line: a usage mistake (exit 2), as for `create --file`.
-        throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+        const e = fileError(err, file, "read", "HAR file");
+        throw e instanceof Deno.errors.NotCapable ? e : new UsageError(e.message);
       }
       const output = fromHar(text, {
         systemOnly: o.systemOnly,
@@ -74,7 +76,7 @@ export function harCommand(): Command {
         importFrom: o.import,
       });
       if (o.out) {
-        await Deno.writeTextFile(o.out, output);
+        await writeTextFileNamed(o.out, output, "output");
         console.error(`Wrote ${o.out}`);
       } else {
         await Deno.stdout.write(new TextEncoder().encode(output));

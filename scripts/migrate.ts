@@ -51,6 +51,7 @@ import {
   writeSnapshot,
 } from "../lib/migrate/mod.ts";
 import { readJsonFile } from "../lib/migrate/snapshot.ts";
+import { writeTextFileNamed } from "../lib/files.ts";
 import { commanderExitCode, throwOnUsageErrors, UsageError } from "./usage.ts";
 
 interface Globals {
@@ -235,7 +236,7 @@ export function migrateCommand(): Command {
         const df = await open(g.profile);
         try {
           const p = await plan(df, await readSnapshot(o.snapshot), { prune: o.prune });
-          if (o.out) await Deno.writeTextFile(o.out, JSON.stringify(p, null, 2) + "\n");
+          if (o.out) await writeTextFileNamed(o.out, JSON.stringify(p, null, 2) + "\n", "plan");
           out(g, p, renderDiffText(p, { all: o.all }));
         } finally {
           await close(df, g.profile);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { fileError, writeTextFileNamed } from "../files.ts";
 import { jsonErrorAt } from "../json.ts";
 import { canonicalJson } from "./canonical.ts";
 import { uniqueEnvRefs } from "./secrets.ts";
@@ -224,10 +225,14 @@ export async function writeSnapshot(
   options: WriteSnapshotOptions = {},
 ): Promise<void> {
   if (!options.split) {
-    await Deno.writeTextFile(path, canonicalJson(doc));
+    await writeTextFileNamed(path, canonicalJson(doc), "snapshot");
     return;
   }
-  await Deno.mkdir(path, { recursive: true });
+  try {
+    await Deno.mkdir(path, { recursive: true });
+  } catch (e) {
+    throw fileError(e, path, "write", "snapshot folder");
+  }
   const { objects, ...head } = doc;
   await Deno.writeTextFile(`${path}/snapshot.json`, canonicalJson(head));
   for (const section of SECTIONS) {

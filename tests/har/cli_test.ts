@@ -68,7 +68,7 @@ Deno.test("har CLI reports a malformed entry by index with exit code 1, a missin
     assert(r.stderr.includes(`HAR entry #1: "request" is missing or not an object`), r.stderr);
     const missing = await run([`${dir}/nope.har`], [`--allow-read=${dir}`]);
     assertEquals(missing.code, 2, missing.stderr); // the input named is wrong: a usage mistake
-    assert(missing.stderr.includes("cannot read"), missing.stderr);
+    assertEquals(missing.stderr, `error: HAR file ${dir}/nope.har does not exist\n`);
     const usage = await run([], []);
     assertEquals(usage.code, 2, usage.stderr);
   } finally {

@@ -47,6 +47,15 @@ Deno.test("migrate CLI: snapshot, plan --json, apply, drift exit codes", async (
     });
     await df.logout();
 
+    // An output folder that does not exist: named, in one sentence.
+    const nowhere = await cli(as(staging), "snapshot", "-o", `${dir}/nonexistent/x.json`);
+    assert.equal(nowhere.code, 1);
+    assert.equal(
+      nowhere.stderr,
+      `error: cannot write snapshot ${dir}/nonexistent/x.json: the folder ${dir}/nonexistent ` +
+        "does not exist (create it first)\n",
+    );
+
     const snap = await cli(as(staging), "snapshot", "-o", `${dir}/staging.json`);
     assert.equal(snap.code, 0, snap.stderr);
     assert.match(snap.stderr, /Wrote .*staging\.json/);

@@ -59,6 +59,9 @@ Deno.test("dfkit --help: every command (mounted recipes too) documents itself an
     for (const opt of ["--profile", "--json", "--help"]) {
       assert.ok(run.stdout.includes(opt), `${label} --help does not mention ${opt}`);
     }
+    // Each option once (a mounted recipe's own --json/--profile are the program's here).
+    const listed = [...run.stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]);
+    assert.deepEqual(listed, [...new Set(listed)], `${label} --help lists an option twice`);
     // Passwords never come from argv: no command offers a password option.
     assert.doesNotMatch(run.stdout, /--(admin-)?password\b/, `${label} takes a password option`);
   }
@@ -717,7 +720,7 @@ Deno.test("dfkit: a missing or broken input file is named, without a stack trace
         1, // drift's 2 means drifted
       ],
       [["migrate", "apply"], /give exactly one of --plan <file> or --snapshot <path>/, 2],
-      [["har", `${dir}/nope.har`], /nope\.har/, 2],
+      [["har", `${dir}/nope.har`], /^error: HAR file \S*nope\.har does not exist\n$/, 2],
       [
         ["migrate", "plan", "--snapshot", `${dir}/bad.json`],
         /snapshot .*bad\.json is not valid JSON/,

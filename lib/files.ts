@@ -1,0 +1,56 @@
+/**
+ * File errors as one sentence that names the file and what is wrong with it, instead of the
+ * operating system's text (`No such file or directory (os error 2): writefile '...'`).
+ *
+ * @module
+ */
+
+/** The folder a path is in (`.` for a bare file name). */
+function folderOf(path: string): string {
+  const at = path.replace(/\/+$/, "").lastIndexOf("/");
+  return at < 0 ? "." : at === 0 ? "/" : path.slice(0, at);
+}
+
+/**
+ * An error saying why `path` (described as `what`, e.g. "snapshot") could not be read or
+ * written: "snapshot x.json: the folder /nonexistent does not exist (create it first)". Deno's
+ * own permission errors are kept: they already say which flag to add.
+ */
+export function fileError(
+  e: unknown,
+  path: string,
+  action: "read" | "write",
+  what = "file",
+): Error {
+  if (e instanceof Deno.errors.NotCapable) return e;
+  const named = `${what} ${path}`;
+  if (e instanceof Deno.errors.NotFound) {
+    return new Error(
+      action === "read"
+        ? `${named} does not exist`
+        : `cannot write ${named}: the folder ${folderOf(path)} does not exist (create it first)`,
+    );
+  }
+  const reason = e instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : e instanceof Deno.errors.IsADirectory
+    ? "it is a folder"
+    : e instanceof Deno.errors.NotADirectory
+    ? "a part of the path is a file, not a folder"
+    : String((e as Error)?.message ?? e).replace(/ \(os error \d+\).*$/s, "");
+  return new Error(`cannot ${action} ${named}: ${reason}`);
+}
+
+/** Writes a text file; a failure is a {@linkcode fileError} naming it. */
+export async function writeTextFileNamed(
+  path: string,
+  text: string,
+  what = "file",
+  options?: Deno.WriteFileOptions,
+): Promise<void> {
+  try {
+    await Deno.writeTextFile(path, text, options);
+  } catch (e) {
+    throw fileError(e, path, "write", what);
+  }
+}
