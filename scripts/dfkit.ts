@@ -99,7 +99,8 @@ export async function promptPassword(
     );
   }
   const { default: password } = await import("@inquirer/password");
-  return await password({ message, mask: "*" });
+  // No ctrl+t "toggle visibility": the password never shows on screen (screen shares, recordings).
+  return await password({ message, mask: "*", toggleMask: false });
 }
 
 /**

@@ -884,3 +884,60 @@ Deno.test("dfkit create --chunk: Ctrl-C stops after the chunk in flight and says
     }
   });
 });
+
+/** Runs the CLI on a pseudo-terminal (Python's pty: Deno has none), typing `keys` once the
+ * prompt shows; returns what the user saw. Undefined when python3 is not installed. */
+async function onTerminal(
+  args: string[],
+  env: Record<string, string>,
+  keys: string,
+): Promise<string | undefined> {
+  const driver = `
+import os, pty, sys, time, select, signal
+keys = sys.argv[1].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+out, sent, t0 = b"", False, time.time()
+while time.time() - t0 < 60:
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try: d = os.read(fd, 65536)
+        except OSError: break
+        if not d: break
+        out += d
+    if not sent and b"Password" in out:
+        time.sleep(0.3)
+        for k in keys:
+            os.write(fd, bytes([k])); time.sleep(0.05)
+        sent = True
+try: os.kill(pid, signal.SIGKILL)
+except ProcessLookupError: pass
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+`;
+  try {
+    const out = await new Deno.Command("python3", {
+      args: ["-c", driver, keys, Deno.execPath(), "run", ...flags, "scripts/dfkit.ts", ...args],
+      cwd: ROOT,
+      env: childEnv({ ...env, NO_COLOR: "1" }),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+Deno.test("dfkit: the password prompt masks what is typed and cannot be made to show it", async () => {
+  const env = { DF_URL: "http://127.0.0.1:1", DF_EMAIL: "admin@example.com", DF_PASSWORD: "" };
+  // Type a password, then ctrl+t (which @inquirer/password would use to reveal it), then Ctrl-C.
+  const seen = await onTerminal(["whoami"], env, "Hunter2-secret\x14\x03");
+  if (seen === undefined) return console.warn("python3 not found: prompt test skipped");
+  assert.match(seen, /Password for admin@example\.com/);
+  assert.match(seen, /\*{6}/, "the typed characters show as *");
+  assert.ok(!/toggle/i.test(seen), `the prompt offers to reveal the password:\n${seen}`);
+  assertNoSecrets(seen, ["Hunter2-secret"], "the prompt");
+});
