@@ -420,8 +420,25 @@ export function errorFromResponse(
     context: ctx,
     method: call.method,
     path: call.path,
-    hint: call.hint?.(status, message, true),
+    hint: call.hint?.(status, message, true) ?? unknownColumnHint(status, message),
   });
+}
+
+/**
+ * DreamFactory passes `fields`, `order` and `group` of system resources to the database as they
+ * are, so a misspelt name comes back as a 500 quoting the SQL error (SQLite: "no such column: x",
+ * MySQL: "Unknown column 'x'", PostgreSQL: `column "x" does not exist`). Say what it means.
+ */
+function unknownColumnHint(status: number, message: string): string | undefined {
+  if (status !== 500) return undefined;
+  const m = message.match(
+    /no such column: ([\w.]+)|Unknown column '([^']+)'|column "([^"]+)" does not exist/,
+  );
+  const name = m && (m[1] ?? m[2] ?? m[3]);
+  return name
+    ? `"${name}" is not a field of this resource: check the names in fields, order, group and ` +
+      "filter."
+    : undefined;
 }
 
 /** The call with its redaction extended to the secrets of its request body (see

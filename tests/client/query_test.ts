@@ -7,6 +7,7 @@ import {
 } from "./assert.ts";
 import { DreamFactoryBatchError, DreamFactoryError, f, FilterSyntaxError } from "./dfkit.ts";
 import { makeUsers, setup } from "./helpers.ts";
+import { errorFromResponse } from "../../lib/errors.ts";
 
 Deno.test("builders are immutable and show the exact request they make", async () => {
   await using fx = await setup();
@@ -386,4 +387,25 @@ Deno.test("tables keyed by another column read .ids().fields() without asking fo
   // The server answers in key order; the client asks for the key (from the schema) to put
   // the records in the order asked, then takes it out.
   assertEquals((await q) as unknown[], [{ name: "C" }, { name: "A" }]);
+});
+
+Deno.test("a misspelt field on a system resource: DreamFactory's 500, and a hint naming it", async () => {
+  await using fx = await setup();
+  for (const q of [fx.df.system.user.fields("id", "emial"), fx.df.system.user.order("emial")]) {
+    const err = await assertRejects(() => q.page(), DreamFactoryError);
+    assertEquals(err.status, 500);
+    assertStringIncludes(err.message, "no such column: emial"); // the server's own text first
+    assertEquals(
+      err.hint,
+      '"emial" is not a field of this resource: check the names in fields, order, group and filter.',
+    );
+  }
+  // Other 500s get no such hint.
+  assertEquals(
+    errorFromResponse(500, { error: { code: 500, message: "Internal error" } }, {
+      method: "GET",
+      path: "/api/v2/system/user",
+    }).hint,
+    undefined,
+  );
 });
