@@ -371,8 +371,24 @@ export function migrateCommand(): Command {
         const dst = await open(o.to ?? g.profile);
         const bar = progressBar(g, o.table);
         // Ctrl-C stops the copy cleanly: committed batches stay on record in the checkpoint.
+        // A second Ctrl-C quits at once, for a server too slow to wait for.
         const stop = new AbortController();
-        const interrupt = () => stop.abort(new Error("interrupted (Ctrl-C)"));
+        const interrupt = () => {
+          if (!stop.signal.aborted) {
+            bar.stop();
+            console.error(
+              "Stopping after the batches in flight (Ctrl-C again to quit without waiting; the " +
+                "checkpoint would then not count them).",
+            );
+            stop.abort(new Error("interrupted (Ctrl-C)"));
+            return;
+          }
+          console.error(
+            "Quit without waiting for the batches in flight: the target may hold rows the " +
+              "checkpoint does not count (resuming checks, and says what to do).",
+          );
+          Deno.exit(130);
+        };
         Deno.addSignalListener("SIGINT", interrupt);
         try {
           const r = await copyData(

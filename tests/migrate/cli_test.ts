@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
 import { type Sandbox, startSandbox } from "../../lib/sandbox/mod.ts";
+import { startFaultProxy } from "../provision/helpers.ts";
 
 const SCRIPT = new URL("../../scripts/migrate.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -283,4 +284,88 @@ Deno.test("migrate CLI: usage mistakes exit 2 (as in the dfkit CLI), but 1 in dr
   }
   assert.equal((await cli(env, "--help")).code, 0);
   assert.equal((await cli(env, "plan", "--help")).code, 0);
+});
+
+Deno.test("migrate CLI: a second Ctrl-C during copy-data quits at once, saying what it leaves", async () => {
+  const a = await startSandbox({ port: 0 });
+  const b = await startSandbox({ port: 0 });
+  // The target behind a proxy whose writes hang once `hold` is set (a server too slow to wait for).
+  const proxy = startFaultProxy(b.url);
+  let release = () => {};
+  const held = new Promise<void>((r) => release = r);
+  let hold = false, holding = false;
+  proxy.state.onWrite = (_method, path) => {
+    if (!hold || !path.includes("_table")) return Promise.resolve();
+    holding = true;
+    return held;
+  };
+  const dir = await Deno.makeTempDir();
+  try {
+    const note = {
+      name: "note",
+      field: [{ name: "id", type: "id" }, { name: "body", type: "text", allow_null: true }],
+    };
+    const df = await connect({ url: a.url, ...a.admin });
+    await df.request("POST", "db/_schema", { body: { resource: [note] } });
+    await df.request("POST", "db/_table/note", {
+      body: { resource: Array.from({ length: 2000 }, (_, k) => ({ body: `note ${k}` })) },
+    });
+    await df.logout();
+    const dst = await connect({ url: b.url, ...b.admin });
+    await dst.request("POST", "db/_schema", { body: { resource: [note] } });
+    await dst.logout();
+    const entry = (url: string) => ({ url, email: a.admin.email, password: "env:TEST_PW" });
+    await Deno.writeTextFile(
+      `${dir}/profiles.json`,
+      JSON.stringify({ profiles: { staging: entry(a.url), prod: entry(proxy.url) } }),
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        ...["run", "--config", CONFIG, "-A", SCRIPT, "copy-data", "--from", "staging"],
+        ...["--to", "prod", "--source-db", "db", "--target-db", "db", "--table", "note"],
+        ...["--batch-size", "50", "--concurrency", "1", "--checkpoint", `${dir}/note.ckpt`],
+      ],
+      env: { DFKIT_PROFILES: `${dir}/profiles.json`, TEST_PW: a.admin.password, DF_URL: "" },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let stderr = "";
+    // A CLI that does not react would wait for the held write forever: give up after 20 s.
+    const deadline = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(stderr)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`exited before ${pattern}:\n${stderr}`);
+        stderr += value;
+      }
+    };
+    for (let i = 0; i < 400 && proxy.state.writes < 3; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    hold = true; // the next write hangs
+    for (let i = 0; i < 400 && !holding; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill("SIGINT");
+    await readUntil(/Stopping after the batches in flight \(Ctrl-C again/);
+    child.kill("SIGINT");
+    await readUntil(/Quit without waiting/);
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+    const { code } = await child.status;
+    clearTimeout(deadline);
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /the target may hold rows the checkpoint does not count/);
+    assert.doesNotMatch(stderr, /^\s+at /m);
+  } finally {
+    release();
+    await Deno.remove(dir, { recursive: true });
+    await proxy.close();
+    await a.close();
+    await b.close();
+  }
 });

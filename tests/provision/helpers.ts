@@ -107,7 +107,13 @@ export function startFaultProxy(target: string) {
     lose: false,
     onWrite: undefined as ((method: string, path: string) => Promise<void>) | undefined,
   };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen() {},
+    // A client that went away mid-request (killed by a test) is no failure of the proxy's.
+    onError: () => new Response(null, { status: 502 }),
+  }, async (req) => {
     const url = new URL(req.url);
     const isWrite = req.method !== "GET" && !url.pathname.endsWith("/session");
     if (req.method === "GET" && state.failReads > 0) {
