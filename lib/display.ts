@@ -10,7 +10,7 @@ import type TableType from "cli-table3";
 // Keys are masked the one way dfkit shows them anywhere (the provisioning recipe's, too).
 import { maskApiKey } from "./provision/secret.ts";
 // Secrets are told by name the one way dfkit tells them anywhere (HAR recordings, snapshots).
-import { isSecretField } from "./har/secrets.ts";
+import { isSecretField, isSecretMember } from "./har/secrets.ts";
 
 // The table library takes tens of milliseconds to load; load it in the background so importing
 // dfkit stays fast. dfkit's own calls wait for it before returning records (see displayReady).
@@ -113,12 +113,24 @@ function hidden(key: string, value: unknown): unknown {
   return value;
 }
 
+/** The `value` of a `{name, value}` pair that holds a credential (a remote service's
+ * `Authorization` header, an `api_key` parameter, a private lookup): hidden like a named field. */
+function isSecretPairValue(holder: unknown, key: string): boolean {
+  return key === "value" && !!holder && typeof holder === "object" &&
+    isSecretMember(holder as Record<string, unknown>, key, false);
+}
+
+/** `JSON.stringify` replacer: {@linkcode hidden}'s rule, and secret pairs' values. */
+function hiddenInJson(this: unknown, key: string, value: unknown): unknown {
+  return isSecretPairValue(this, key) ? "••••••" : hidden(key, value);
+}
+
 function cellText(key: string, raw: unknown, maxWidth: number): string {
   const value = hidden(key, raw);
   let text: string;
   if (value === undefined) text = "";
   else if (value === null) text = "null";
-  else if (typeof value === "object") text = JSON.stringify(value, hidden);
+  else if (typeof value === "object") text = JSON.stringify(value, hiddenInJson);
   else text = String(value);
   text = text.replace(/\s+/g, " ");
   return text.length > maxWidth ? `${text.slice(0, Math.max(1, maxWidth - 1))}…` : text;
@@ -127,7 +139,7 @@ function cellText(key: string, raw: unknown, maxWidth: number): string {
 function rowValues(row: unknown, columns: string[], maxWidth: number): string[] {
   if (row && typeof row === "object" && !Array.isArray(row)) {
     const r = row as Record<string, unknown>;
-    return columns.map((c) => cellText(c, r[c], maxWidth));
+    return columns.map((c) => isSecretPairValue(r, c) ? "••••••" : cellText(c, r[c], maxWidth));
   }
   return [cellText("value", row, maxWidth)];
 }
@@ -328,7 +340,11 @@ function markHidden(value: unknown, depth: number): boolean {
     const rec = value as Record<string, unknown>;
     for (const k in rec) {
       const v = rec[k];
-      if ((v !== null && typeof v !== "object" && hidden(k, v) !== v) || markHidden(v, depth + 1)) {
+      if (
+        (v !== null && typeof v !== "object" &&
+          (hidden(k, v) !== v || isSecretPairValue(rec, k))) ||
+        markHidden(v, depth + 1)
+      ) {
         holds = true;
       }
     }
@@ -351,6 +367,8 @@ function withSecretsHidden(key: string, value: unknown, depth: number): unknown 
   if (shown !== value || depth > 32 || !value || typeof value !== "object") return shown;
   if (Array.isArray(value)) return value.map((v) => withSecretsHidden("", v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = withSecretsHidden(k, v, depth + 1);
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = isSecretPairValue(value, k) ? "••••••" : withSecretsHidden(k, v, depth + 1);
+  }
   return out;
 }

@@ -121,3 +121,39 @@ Deno.test("hideSecrets hides credential headers in any case, and masks API key h
   assertStringIncludes(shown, 'note: "Authorization: see docs"');
   assertEquals(headers.nested.Authorization, "Bearer zzz-Secret-1", "the data is unchanged");
 });
+
+Deno.test("a {name, value} pair that holds a credential shows its value hidden, everywhere", async () => {
+  await displayReady();
+  // A remote service's config: headers and parameters are name/value pairs.
+  const service = {
+    name: "weather",
+    config: {
+      base_url: "https://api.example.com",
+      headers: [
+        { name: "Authorization", value: "Bearer pair-Secret-1" },
+        { name: "Accept", value: "application/json" },
+      ],
+      parameters: [{ name: "appid", value: "pair-Secret-2" }, { name: "units", value: "metric" }],
+    },
+  };
+  const lookups = [
+    { name: "api_key", value: "pair-Secret-3", private: false },
+    { name: "region", value: "eu-west", private: false },
+    { name: "pin", value: "pair-Secret-4", private: true },
+  ];
+  const printed = [
+    Deno.inspect(hideSecrets(structuredClone(service)), { depth: 8 }),
+    Deno.inspect(asRecords([service])),
+    Deno.inspect(asRecords(structuredClone(lookups))),
+    table(lookups).toHtml(),
+    Deno.inspect(hideSecrets(structuredClone(lookups))),
+  ];
+  for (const text of printed) {
+    assert(!text.includes("Secret-"), text);
+  }
+  // What is not a credential stays readable.
+  assertStringIncludes(printed[0], "application/json");
+  assertStringIncludes(printed[0], "metric");
+  assertStringIncludes(printed[2], "eu-west");
+  assertStringIncludes(printed[3], "eu-west");
+});
