@@ -199,8 +199,12 @@ export type SqlValue = string | number | bigint | null | Uint8Array;
 
 const NUMERIC_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
-/** df-database's typecastToNative turns '' into null for these (nullable) integer types. */
-const EMPTY_TO_NULL_TYPES = new Set([
+/**
+ * The integer types df-database's Schema::typecastToNative checks (`is_int`, else `''` -> null
+ * when nullable, else `is_numeric` or 400 "must be a valid integer"); the other integer types
+ * (tinyint, smallint, bigint, ...) fall to its `default:` and reach the driver as sent.
+ */
+const CAST_INTEGER_TYPES = new Set([
   "integer",
   "id",
   "reference",
@@ -234,8 +238,15 @@ export function toSqlValue(
     }
     throw new DfError(400, `Field '${field}' must be a valid boolean.`);
   }
+  if (CAST_INTEGER_TYPES.has(type)) {
+    if (value === "" && allowNull) return null;
+    // PHP's is_numeric(true) is false: a JSON boolean is refused, not stored as 1/0.
+    if (typeof value === "boolean") {
+      throw new DfError(400, `Field '${field}' must be a valid integer.`);
+    }
+  }
   if (INTEGER_TYPES.has(type)) {
-    if (value === "" && allowNull && EMPTY_TO_NULL_TYPES.has(type)) return null;
+    // Laravel's prepareBindings binds a boolean as (int) for the uncast integer types.
     if (typeof value === "boolean") return value ? 1 : 0;
     if (typeof value === "number" && Number.isFinite(value)) return Math.trunc(value);
     if (typeof value === "string" && NUMERIC_RE.test(value)) {
