@@ -27,7 +27,7 @@ import {
   withRelationKeys,
 } from "./select.ts";
 import { all, q, run, scalar } from "./sql.ts";
-import { isIntegerType, nowTimestamp, type SqlValue, toSqlValue } from "./types.ts";
+import { fromSqlValue, isIntegerType, nowTimestamp, type SqlValue, toSqlValue } from "./types.ts";
 import { and, clientFilter, idWhere, roleFilter, type Where } from "./where.ts";
 
 /** What the record resource needs from its service. */
@@ -218,6 +218,35 @@ class TableRequest {
       throw new DfError(400, `Required id field(s) not found in record: ${idFields.join(", ")}`);
     }
     return this.rowidOf(idFields, values.map(String).join(","));
+  }
+
+  /** Rowid of the row identified by `id` within the role's rows, or undefined. */
+  findRowid(idFields: string[], id: string): number | undefined {
+    try {
+      return this.rowidOf(idFields, id);
+    } catch (e) {
+      if (e instanceof DfError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Whether an update of `record` would write nothing: no known column, no automatic column
+   * (timestamp_on_update, ...) and no related records. df-sqldb's addToTransaction then skips
+   * the UPDATE (`if (!empty($parsed))`) and with it the check that the record exists, answering
+   * the id it was given.
+   */
+  writesNothing(record: unknown, idFields: string[]): boolean {
+    if (idFields.length !== 1) return false;
+    const p = parseRecord(this.table, asRecord(record), true, this.ctx.session.userId, idFields);
+    return p.values.size === 0 && p.related.length === 0;
+  }
+
+  /** The id object DreamFactory answers for a record it never read: the id as sent, cast to
+   * the key's type (checkForIds runs typecastToNative on it). */
+  givenId(idFields: string[], id: string): Record<string, unknown> {
+    const f = this.table.byName.get(idFields[0].toLowerCase())!;
+    return { [f.name]: fromSqlValue(f.type, toSqlValue(f.type, f.name, id)) };
   }
 
   /** Fails (403) when a written row no longer satisfies the role's row filters. */
@@ -655,15 +684,39 @@ function writeBatch<T>(
   verb: "created" | "updated",
   mode: BatchMode,
   idFields: string[],
-  write: (item: T) => number,
+  write: (item: T) => Written,
 ): unknown[] {
-  const rowids: number[] = [];
+  const written: Written[] = [];
   const out = runBatch(r.db, items, verb, mode, (item) => {
-    const rowid = write(item);
-    rowids.push(rowid);
-    return idFields.length > 0 ? idOutput(r.table, idFields, rowid, r.db) : {};
+    const w = write(item);
+    written.push(w);
+    if (typeof w !== "number") return w.id;
+    return idFields.length > 0 ? idOutput(r.table, idFields, w, r.db) : {};
   });
-  return r.wantsFullOutput() ? rowids.map((rowid) => r.output(rowid, idFields)) : out;
+  if (!r.wantsFullOutput()) return out;
+  // commitTransaction reads the records back by id: one never looked up is left out when it does
+  // not exist, and none found at all is a 404.
+  const rows: unknown[] = [];
+  for (const w of written) {
+    const rowid = typeof w === "number" ? w : r.findRowid(idFields, w.key);
+    if (rowid !== undefined) rows.push(r.output(rowid, idFields));
+  }
+  if (rows.length === 0 && written.length > 0) {
+    throw new DfError(404, "No records were found using the given identifiers.");
+  }
+  return rows;
+}
+
+/** What a batch write did: the rowid written, or (an update with nothing to write) the id it
+ * answers without having looked the record up. */
+type Written = number | { id: Record<string, unknown>; key: string };
+
+/** Updates the record identified by `id`, or answers its id when there is nothing to write. */
+function updateById(r: TableRequest, idFields: string[], id: string, record: unknown): Written {
+  if (r.writesNothing(record, idFields)) return { id: r.givenId(idFields, id), key: id };
+  const rowid = r.rowidOf(idFields, id);
+  r.update(rowid, record, idFields);
+  return rowid;
 }
 
 function respondRow(r: TableRequest, rowid: number, idFields: string[]): Record<string, unknown> {
@@ -677,9 +730,20 @@ function patchOne(r: TableRequest, id: string): Response {
     throw new DfError(400, NO_RECORDS_MESSAGE);
   }
   const result = runSingle(r, () => {
-    const rowid = r.rowidOf(idFields, id);
-    r.update(rowid, payload, idFields);
-    return respondRow(r, rowid, idFields);
+    const w = updateById(r, idFields, id, payload);
+    if (typeof w === "number") return respondRow(r, w, idFields);
+    if (!r.wantsFullOutput()) return w.id;
+    const rowid = r.findRowid(idFields, id);
+    if (rowid === undefined) {
+      // commitTransaction's NotFoundException is not a batch error: patchRecordById (and
+      // updateRecordById for PUT) wrap it in a 500.
+      const verb = r.ctx.method === "PUT" ? "update" : "patch";
+      throw new DfError(
+        500,
+        `Failed to ${verb} records from '${r.table.name}'.\nNo records were found using the given identifiers.`,
+      );
+    }
+    return r.output(rowid, idFields);
   });
   return json(result);
 }
@@ -704,11 +768,14 @@ function patchMany(r: TableRequest): Response {
   if (ids) {
     const records = recordsOf(r.ctx.payload);
     const idFields = r.idFields();
-    const out = writeBatch(r, ids, "updated", mode, idFields, (id) => {
-      const rowid = r.rowidOf(idFields, id);
-      r.update(rowid, records[0], idFields);
-      return rowid;
-    });
+    const out = writeBatch(
+      r,
+      ids,
+      "updated",
+      mode,
+      idFields,
+      (id) => updateById(r, idFields, id, records[0]),
+    );
     return json(wrap(out));
   }
   const records = recordsOf(r.ctx.payload);
@@ -736,9 +803,12 @@ function patchMany(r: TableRequest): Response {
   }
   const idFields = r.idFields();
   const out = writeBatch(r, records, "updated", mode, idFields, (rec) => {
-    const rowid = r.rowidOfRecord(idFields, asRecord(rec));
-    r.update(rowid, rec, idFields);
-    return rowid;
+    const record = asRecord(rec);
+    const values = idFields.map((f) => valueOf(record, f));
+    if (values.some((v) => v === undefined || v === null)) {
+      throw new DfError(400, `Required id field(s) not found in record: ${idFields.join(", ")}`);
+    }
+    return updateById(r, idFields, values.map(String).join(","), record);
   });
   return json(wrap(out));
 }

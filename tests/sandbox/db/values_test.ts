@@ -64,3 +64,52 @@ Deno.test("a JSON boolean for an integer column is refused, as PHP's is_numeric(
     assert.deepEqual([row.done, row.qty], [true, 7]);
   });
 });
+
+Deno.test("an update with no known field skips the UPDATE and answers the id, found or not", async () => {
+  await withItems(async (sb) => {
+    // df-sqldb's addToTransaction only updates (and only then checks the record exists) when
+    // the parsed record is not empty.
+    for (const method of ["PATCH", "PUT"]) {
+      const byId = await sb.call(method, "db/_table/item/99", { nope: 1 });
+      assert.equal(byId.status, 200, `${method}: ${JSON.stringify(byId.body)}`);
+      assert.deepEqual(byId.body, { id: 99 });
+    }
+    // The id is answered cast to the key's type.
+    assert.deepEqual((await sb.call("PATCH", "db/_table/item/1.5", { nope: 1 })).body, { id: 1 });
+    const byIds = await sb.call("PATCH", "db/_table/item?ids=1,99", { resource: [{ nope: 1 }] });
+    assert.equal(byIds.status, 200, JSON.stringify(byIds.body));
+    assert.deepEqual(byIds.body, { resource: [{ id: 1 }, { id: 99 }] });
+    const byRecords = await sb.call("PATCH", "db/_table/item", [{ id: 99, nope: 1 }]);
+    assert.equal(byRecords.status, 200, JSON.stringify(byRecords.body));
+    assert.deepEqual(byRecords.body, { resource: [{ id: 99 }] });
+    // A known field still makes a missing record a 404.
+    const known = await sb.call("PATCH", "db/_table/item/99", { title: "x" });
+    assert.equal(known.status, 404, JSON.stringify(known.body));
+    assert.equal(errorOf(known.body).message, "Record with identifier '99' not found.");
+    // Asking for fields reads the records back (commitTransaction): missing ones are left out,
+    // none found is a 404, wrapped in a 500 by patchRecordById / updateRecordById.
+    const some = await sb.call("PATCH", "db/_table/item?ids=1,99&fields=id,title", {
+      resource: [{ nope: 1 }],
+    });
+    assert.deepEqual(some.body, { resource: [{ id: 1, title: "a" }] });
+    const none = await sb.call("PATCH", "db/_table/item?ids=99&fields=*", {
+      resource: [{ nope: 1 }],
+    });
+    assert.equal(none.status, 404, JSON.stringify(none.body));
+    assert.equal(errorOf(none.body).message, "No records were found using the given identifiers.");
+    const patched = await sb.call("PATCH", "db/_table/item/99?fields=*", { nope: 1 });
+    assert.equal(patched.status, 500, JSON.stringify(patched.body));
+    assert.equal(
+      errorOf(patched.body).message,
+      "Failed to patch records from 'item'.\nNo records were found using the given identifiers.",
+    );
+    const put = await sb.call("PUT", "db/_table/item/99?fields=*", { nope: 1 });
+    assert.equal(
+      errorOf(put.body).message,
+      "Failed to update records from 'item'.\nNo records were found using the given identifiers.",
+    );
+    assert.deepEqual((await sb.call("GET", "db/_table/item?fields=id")).body, {
+      resource: [{ id: 1 }],
+    });
+  });
+});
