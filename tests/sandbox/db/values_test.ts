@@ -113,3 +113,51 @@ Deno.test("an update with no known field skips the UPDATE and answers the id, fo
     });
   });
 });
+
+Deno.test("date and time values are written in the column's native format, as DateTime parses them", async () => {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "event",
+        field: [
+          { name: "id", type: "id" },
+          { name: "day", type: "date", allow_null: true },
+          { name: "at", type: "datetime", allow_null: true },
+          { name: "ts", type: "timestamp", allow_null: true },
+          { name: "tm", type: "time", allow_null: true },
+        ],
+      }],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    // Schema::typecastToNative formats `new DateTime($value)` as Y-m-d, Y-m-d H:i:s or H:i:s:
+    // an ISO timestamp from a JavaScript client loses its T, fraction and zone.
+    const created = await sb.call("POST", "db/_table/event", [{
+      day: "2024-01-05T10:20:30.000Z",
+      at: "2024-01-05T10:20:30.123Z",
+      ts: "2024-01-05",
+      tm: "9:05",
+    }, {
+      day: "2024-02-30",
+      at: "2024-01-05 10:20:30+02:00",
+      ts: "not a date",
+      tm: "2024-01-05T23:59:59Z",
+    }]);
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.deepEqual((await sb.call("GET", "db/_table/event")).body, {
+      resource: [
+        {
+          id: 1,
+          day: "2024-01-05",
+          at: "2024-01-05 10:20:30",
+          ts: "2024-01-05 00:00:00",
+          tm: "09:05:00",
+        },
+        // PHP rolls Feb 30 over; text it cannot parse is stored as sent.
+        { id: 2, day: "2024-03-01", at: "2024-01-05 10:20:30", ts: "not a date", tm: "23:59:59" },
+      ],
+    });
+  } finally {
+    await sb.close();
+  }
+});
