@@ -112,20 +112,22 @@ class TableRequest {
     return and(clientFilter(this.table, filter, this.params(), this.ctx.lookups), this.role);
   }
 
-  /** Identifying fields: `id_field` when given, else the primary key. */
+  /**
+   * Identifying fields: the known names in `id_field` when given (df-sqldb's getIdsInfo skips
+   * names that are not columns), else the primary key. None at all is initTransaction's 500.
+   */
   idFields(): string[] {
     const raw = this.opt("id_field");
-    if (raw) {
-      return raw.split(",").map((s) => s.trim()).filter(Boolean).map((n) => {
+    const names = raw
+      ? raw.split(",").map((s) => s.trim()).filter(Boolean).flatMap((n) => {
         const f = this.table.byName.get(n.toLowerCase());
-        if (!f) throw new DfError(400, `Invalid id field requested: ${n}`);
-        return f.name;
-      });
-    }
-    if (this.table.primaryKey.length === 0) {
+        return f ? [f.name] : [];
+      })
+      : this.table.primaryKey;
+    if (names.length === 0) {
       throw new DfError(500, "Identifying field(s) could not be determined.");
     }
-    return this.table.primaryKey;
+    return names;
   }
 
   /** The `ids` option as a list of strings (comma list or a body array). */
@@ -528,11 +530,30 @@ export function handleTable(
   throw new DfError(405, `The method '${ctx.method}' is not allowed for this resource.`);
 }
 
+/**
+ * df-database's retrieveRecordById, patchRecordById, updateRecordById and deleteRecordById answer
+ * the record's own error from the batch, but wrap an error raised outside the record loop
+ * (initTransaction's "Identifying field(s) could not be determined.", the rollback/continue
+ * check, commitTransaction) in a 500 naming the operation.
+ */
+function outsideLoop<T>(r: TableRequest, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const verb = { GET: "retrieve", PUT: "update", PATCH: "patch", DELETE: "delete" }[r.ctx.method];
+    throw new DfError(
+      500,
+      `Failed to ${verb} records from '${r.table.name}'.\n${toDfError(e).message}`,
+    );
+  }
+}
+
 function getOne(r: TableRequest, id: string): Response {
-  const rowid = r.rowidOf(r.idFields(), id);
+  const idFields = outsideLoop(r, () => r.idFields());
+  const rowid = r.rowidOf(idFields, id);
   const out = r.opt("fields", "select") === undefined && r.related().length === 0
     ? fullRow(r, rowid)
-    : r.output(rowid, r.idFields());
+    : r.output(rowid, idFields);
   return json(out);
 }
 
@@ -724,7 +745,10 @@ function respondRow(r: TableRequest, rowid: number, idFields: string[]): Record<
 }
 
 function patchOne(r: TableRequest, id: string): Response {
-  const idFields = r.idFields();
+  const idFields = outsideLoop(r, () => {
+    r.batch();
+    return r.idFields();
+  });
   const payload = r.ctx.payload;
   if (!payload || typeof payload !== "object" || Array.isArray(payload)) {
     throw new DfError(400, NO_RECORDS_MESSAGE);
@@ -735,15 +759,12 @@ function patchOne(r: TableRequest, id: string): Response {
     if (!r.wantsFullOutput()) return w.id;
     const rowid = r.findRowid(idFields, id);
     if (rowid === undefined) {
-      // commitTransaction's NotFoundException is not a batch error: patchRecordById (and
-      // updateRecordById for PUT) wrap it in a 500.
-      const verb = r.ctx.method === "PUT" ? "update" : "patch";
-      throw new DfError(
-        500,
-        `Failed to ${verb} records from '${r.table.name}'.\nNo records were found using the given identifiers.`,
-      );
+      // commitTransaction's read-back finds nothing: a NotFoundException outside the loop.
+      outsideLoop(r, () => {
+        throw new DfError(404, "No records were found using the given identifiers.");
+      });
     }
-    return r.output(rowid, idFields);
+    return r.output(rowid!, idFields);
   });
   return json(result);
 }
@@ -814,7 +835,10 @@ function patchMany(r: TableRequest): Response {
 }
 
 function deleteOne(r: TableRequest, id: string): Response {
-  const idFields = r.idFields();
+  const idFields = outsideLoop(r, () => {
+    r.batch();
+    return r.idFields();
+  });
   const out = runSingle(r, () => {
     const rowid = r.rowidOf(idFields, id);
     const result = respondRow(r, rowid, idFields);

@@ -161,3 +161,41 @@ Deno.test("date and time values are written in the column's native format, as Da
     await sb.close();
   }
 });
+
+Deno.test("an id_field that is no column is skipped; none left cannot identify records", async () => {
+  await withItems(async (sb) => {
+    // getIdsInfo keeps the known names only.
+    assert.deepEqual((await sb.call("GET", "db/_table/item?id_field=nope,title&ids=a")).body, {
+      resource: [{ id: 1, title: "a", done: false, qty: 1, small: null, price: null }],
+    });
+    // None left: initTransaction's 500, wrapped by the by-id methods (outside the record loop).
+    const list = await sb.call("GET", "db/_table/item?id_field=nope&ids=1");
+    assert.equal(list.status, 500, JSON.stringify(list.body));
+    assert.equal(errorOf(list.body).message, "Identifying field(s) could not be determined.");
+    const cases: [string, string][] = [
+      ["GET", "retrieve"],
+      ["PATCH", "patch"],
+      ["PUT", "update"],
+      ["DELETE", "delete"],
+    ];
+    for (const [method, verb] of cases) {
+      const body = method === "GET" || method === "DELETE" ? undefined : { title: "x" };
+      const r = await sb.call(method, "db/_table/item/1?id_field=nope", body);
+      assert.equal(r.status, 500, `${method}: ${JSON.stringify(r.body)}`);
+      assert.equal(
+        errorOf(r.body).message,
+        `Failed to ${verb} records from 'item'.\nIdentifying field(s) could not be determined.`,
+      );
+    }
+    // The same wrapping for the flags check of patchRecordsByIds / deleteRecordsByIds.
+    const flags = await sb.call("DELETE", "db/_table/item/1?rollback=true&continue=true");
+    assert.equal(flags.status, 500, JSON.stringify(flags.body));
+    assert.equal(
+      errorOf(flags.body).message,
+      "Failed to delete records from 'item'.\nRollback and continue operations can not be requested at the same time.",
+    );
+    // A filter read does not need identifying fields.
+    assert.equal((await sb.call("GET", "db/_table/item?id_field=nope&fields=id")).status, 200);
+    assert.equal((await sb.call("GET", "db/_table/item/1")).status, 200, "nothing was deleted");
+  });
+});
