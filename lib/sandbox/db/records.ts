@@ -681,8 +681,18 @@ function getMany(r: TableRequest): Response {
   });
 }
 
+/**
+ * The records of a POST, PUT or PATCH body: df-database's handlePost/handlePUT/handlePatch refuse
+ * an empty list as they refuse a missing one (`if (empty($records))`).
+ */
+function writeRecordsOf(payload: unknown): Record<string, unknown>[] {
+  const records = recordsOf(payload);
+  if (records.length === 0) throw new DfError(400, NO_RECORDS_MESSAGE);
+  return records;
+}
+
 function post(r: TableRequest): Response {
-  const records = recordsOf(r.ctx.payload);
+  const records = writeRecordsOf(r.ctx.payload);
   const mode = r.batch();
   const idFields = r.wantsFullOutput() ? entryIdFields(r) : r.idFields();
   return json(wrap(writeBatch(r, records, "created", mode, idFields, (rec) => r.insert(rec))));
@@ -787,7 +797,7 @@ function patchMany(r: TableRequest): Response {
   const ids = r.ids();
   const mode = r.batch();
   if (ids) {
-    const records = recordsOf(r.ctx.payload);
+    const records = writeRecordsOf(r.ctx.payload);
     const idFields = r.idFields();
     const out = writeBatch(
       r,
@@ -799,7 +809,7 @@ function patchMany(r: TableRequest): Response {
     );
     return json(wrap(out));
   }
-  const records = recordsOf(r.ctx.payload);
+  const records = writeRecordsOf(r.ctx.payload);
   if (r.filterOpt() !== undefined) {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
     const page = runSingle(r, () => {

@@ -199,3 +199,20 @@ Deno.test("an id_field that is no column is skipped; none left cannot identify r
     assert.equal((await sb.call("GET", "db/_table/item/1")).status, 200, "nothing was deleted");
   });
 });
+
+Deno.test("an empty list of records is refused like a missing one on POST, PUT and PATCH", async () => {
+  await withItems(async (sb) => {
+    const cases: [string, string, unknown][] = [
+      ["POST", "db/_table/item", { resource: [] }],
+      ["POST", "db/_table/item", []],
+      ["PATCH", "db/_table/item", { resource: [] }],
+      ["PUT", "db/_table/item?ids=1", []],
+      ["PATCH", "db/_table/item?filter=id%3D1", { resource: [] }],
+    ];
+    for (const [method, path, body] of cases) {
+      const r = await sb.call(method, path, body);
+      assert.equal(r.status, 400, `${method} ${path}: ${JSON.stringify(r.body)}`);
+      assert.match(String(errorOf(r.body).message), /^No record\(s\) detected in request\./);
+    }
+  });
+});
