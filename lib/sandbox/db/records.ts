@@ -10,7 +10,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { DfError, json, NO_RECORDS_MESSAGE, recordsOf, toBool, toDfError, wrap } from "../http.ts";
 import type { AccessGrant, RequestContext } from "../types.ts";
 import { type BatchMode, batchMode, runBatch } from "./batch.ts";
-import { type Catalog, type TableInfo, tableToJson } from "./catalog.ts";
+import { type Catalog, isRequired, type TableInfo, tableToJson } from "./catalog.ts";
 import { writeParents, writeRelated } from "./related_write.ts";
 import {
   attachRelated,
@@ -213,10 +213,19 @@ class TableRequest {
     return Number(rowid);
   }
 
-  /** Rowid of a record carrying its identifying fields. */
+  /**
+   * Rowid of a record carrying its identifying fields (a delete by records). deleteRecords does
+   * not check what checkForIds returns: a record without its id goes on as the id `false`, which
+   * typecastToNative refuses for integer keys and which matches no other key.
+   */
   rowidOfRecord(idFields: string[], record: Record<string, unknown>): number {
-    const values = idFields.map((f) => valueOf(record, f));
+    const values = idFields.map((f) => ownValue(record, f));
     if (values.some((v) => v === undefined || v === null)) {
+      if (idFields.length === 1) {
+        const f = this.table.byName.get(idFields[0].toLowerCase())!;
+        toSqlValue(f.type, f.name, false);
+        throw new DfError(404, "Record with identifier '' not found.");
+      }
       throw new DfError(400, `Required id field(s) not found in record: ${idFields.join(", ")}`);
     }
     return this.rowidOf(idFields, values.map(String).join(","));
@@ -391,6 +400,41 @@ function valueOf(record: Record<string, unknown>, field: string): unknown {
   const lower = field.toLowerCase();
   for (const [k, v] of Object.entries(record)) if (k.toLowerCase() === lower) return v;
   return undefined;
+}
+
+/** A record's value for a field by its exact name, as checkForIds' array_get reads ids. */
+function ownValue(record: Record<string, unknown>, field: string): unknown {
+  return Object.hasOwn(record, field) ? record[field] : undefined;
+}
+
+/**
+ * PHP's print_r($value, true), which DreamFactory puts in "Required id field(s) not found in
+ * record <n>: ..." messages.
+ */
+export function printR(value: unknown, indent = 0): string {
+  if (value === null || value === undefined || value === false) return "";
+  if (value === true) return "1";
+  if (typeof value !== "object") return String(value);
+  const pad = " ".repeat(indent);
+  const entries = Object.entries(value as Record<string, unknown>);
+  const lines = entries.map(([k, v]) => `${pad}    [${k}] => ${printR(v, indent + 8)}\n`);
+  return `Array\n${pad}(\n${lines.join("")}${pad})\n`;
+}
+
+/** checkForIds' refusal of a record without its (required) id fields. */
+function requireIds(
+  idFields: string[],
+  record: Record<string, unknown>,
+  index: number,
+  required: (field: string) => boolean = () => true,
+): void {
+  const missing = idFields.some((f) => {
+    const v = ownValue(record, f);
+    return (v === undefined || v === null) && required(f);
+  });
+  if (missing) {
+    throw new DfError(400, `Required id field(s) not found in record ${index}: ${printR(record)}`);
+  }
 }
 
 function hasKey(record: Record<string, unknown>, field: string): boolean {
@@ -695,7 +739,14 @@ function post(r: TableRequest): Response {
   const records = writeRecordsOf(r.ctx.payload);
   const mode = r.batch();
   const idFields = r.wantsFullOutput() ? entryIdFields(r) : r.idFields();
-  return json(wrap(writeBatch(r, records, "created", mode, idFields, (rec) => r.insert(rec))));
+  // createRecords' checkForIds (on create) requires only id fields the schema requires.
+  const required = (n: string) => isRequired(r.table.byName.get(n.toLowerCase())!);
+  return json(wrap(writeBatch(r, records, "created", mode, idFields, (rec, i) => {
+    if (rec && typeof rec === "object" && !Array.isArray(rec)) {
+      requireIds(idFields, rec, i, required);
+    }
+    return r.insert(rec);
+  })));
 }
 
 /** Id fields of batch entries when `fields`/`related` ask for more: none on a keyless table. */
@@ -715,11 +766,11 @@ function writeBatch<T>(
   verb: "created" | "updated",
   mode: BatchMode,
   idFields: string[],
-  write: (item: T) => Written,
+  write: (item: T, index: number) => Written,
 ): unknown[] {
   const written: Written[] = [];
-  const out = runBatch(r.db, items, verb, mode, (item) => {
-    const w = write(item);
+  const out = runBatch(r.db, items, verb, mode, (item, index) => {
+    const w = write(item, index);
     written.push(w);
     if (typeof w !== "number") return w.id;
     return idFields.length > 0 ? idOutput(r.table, idFields, w, r.db) : {};
@@ -833,13 +884,10 @@ function patchMany(r: TableRequest): Response {
     return json(wrap(out, page.meta));
   }
   const idFields = r.idFields();
-  const out = writeBatch(r, records, "updated", mode, idFields, (rec) => {
+  const out = writeBatch(r, records, "updated", mode, idFields, (rec, i) => {
     const record = asRecord(rec);
-    const values = idFields.map((f) => valueOf(record, f));
-    if (values.some((v) => v === undefined || v === null)) {
-      throw new DfError(400, `Required id field(s) not found in record: ${idFields.join(", ")}`);
-    }
-    return updateById(r, idFields, values.map(String).join(","), record);
+    requireIds(idFields, record, i);
+    return updateById(r, idFields, idFields.map((f) => String(record[f])).join(","), record);
   });
   return json(wrap(out));
 }

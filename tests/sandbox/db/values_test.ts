@@ -216,3 +216,55 @@ Deno.test("an empty list of records is refused like a missing one on POST, PUT a
     }
   });
 });
+
+Deno.test("a record without its id is refused as checkForIds does, quoting the record with print_r", async () => {
+  await withItems(async (sb) => {
+    const r = await sb.call("PATCH", "db/_table/item", [{ id: 1, title: "b" }, {
+      title: "c",
+      tags: { a: 1, b: [true, false, null] },
+    }]);
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    const resource = (errorOf(r.body).context as Rec).resource as Rec[];
+    assert.deepEqual(resource[0], { id: 1 });
+    assert.equal(
+      resource[1].message,
+      "Required id field(s) not found in record 1: Array\n(\n    [title] =&gt; c\n" +
+        "    [tags] =&gt; Array\n        (\n            [a] =&gt; 1\n" +
+        "            [b] =&gt; Array\n                (\n                    [0] =&gt; 1\n" +
+        "                    [1] =&gt; \n                    [2] =&gt; \n                )\n\n" +
+        "        )\n\n)\n",
+    );
+    // A delete by records goes on with the id `false`, which an integer key refuses.
+    const del = await sb.call("DELETE", "db/_table/item", [{ title: "a" }]);
+    assert.equal(del.status, 400, JSON.stringify(del.body));
+    assert.deepEqual(((errorOf(del.body).context as Rec).resource as Rec[])[0], {
+      code: 400,
+      context: null,
+      message: "Field 'id' must be a valid integer.",
+      status_code: 400,
+    });
+  });
+  // On create only a required key (no default, not auto-increment) must be given.
+  const sb = await sandbox();
+  try {
+    await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "code",
+        field: [{ name: "code", type: "string", is_primary_key: true, allow_null: false }, {
+          name: "label",
+          type: "string",
+          allow_null: true,
+        }],
+      }],
+    });
+    const created = await sb.call("POST", "db/_table/code", [{ label: "x" }]);
+    assert.equal(created.status, 400, JSON.stringify(created.body));
+    assert.equal(
+      ((errorOf(created.body).context as Rec).resource as Rec[])[0].message,
+      "Required id field(s) not found in record 0: Array\n(\n    [label] =&gt; x\n)\n",
+    );
+    assert.equal((await sb.call("POST", "db/_table/code", [{ code: "a" }])).status, 200);
+  } finally {
+    await sb.close();
+  }
+});
