@@ -248,6 +248,12 @@ export function toSqlValue(
   if (INTEGER_TYPES.has(type)) {
     // Laravel's prepareBindings binds a boolean as (int) for the uncast integer types.
     if (typeof value === "boolean") return value ? 1 : 0;
+    // typecastToNative leaves tinyint, smallint, bigint, ... to the driver: text is bound as
+    // text (SQLite's integer affinity keeps what is not a number as text) and read back with
+    // PHP's intval.
+    if (!CAST_INTEGER_TYPES.has(type) && (typeof value === "string" || typeof value === "number")) {
+      return value;
+    }
     if (typeof value === "number" && Number.isFinite(value)) return Math.trunc(value);
     if (typeof value === "string" && NUMERIC_RE.test(value)) {
       const n = Math.trunc(Number(value));
@@ -365,7 +371,16 @@ export function fromSqlValue(type: string, value: unknown): unknown {
   }
   if (INTEGER_TYPES.has(type) || FLOAT_TYPES.has(type)) {
     if (typeof value === "bigint") return value.toString(); // beyond what a number holds
-    if (typeof value === "string" && NUMERIC_RE.test(value)) return Number(value);
+    // Schema::typecastToClient -> formatValueToPhpType: intval/floatval of anything that is not
+    // already an int/float (text in an integer column reads as its leading number, or 0).
+    const isInt = INTEGER_TYPES.has(type);
+    if (typeof value === "string") {
+      if (isInt && /^\s*[-+]?\d+\s*$/.test(value) && !Number.isSafeInteger(Number(value))) {
+        return value.trim(); // 64-bit digits a number cannot hold exactly
+      }
+      value = phpFloatval(value);
+    }
+    if (typeof value === "number" && isInt) return Math.trunc(value) + 0; // no -0
     return value;
   }
   if (value instanceof Uint8Array) {

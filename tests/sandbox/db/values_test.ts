@@ -268,3 +268,21 @@ Deno.test("a record without its id is refused as checkForIds does, quoting the r
     await sb.close();
   }
 });
+
+Deno.test("integer types other than integer/id/reference take values as sent and read back as intval", async () => {
+  await withItems(async (sb) => {
+    // smallint falls to typecastToNative's default: no 400; text stays text in SQLite and reads
+    // back through PHP's intval.
+    const created = await sb.call("POST", "db/_table/item", [
+      { title: "b", small: "abc" },
+      { title: "c", small: "12abc" },
+      { title: "d", small: " 7" },
+      { title: "e", small: true },
+    ]);
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const read = await sb.call("GET", "db/_table/item?fields=small&filter=id%3E1");
+    assert.deepEqual(read.body, {
+      resource: [{ small: 0 }, { small: 12 }, { small: 7 }, { small: 1 }],
+    });
+  });
+});
