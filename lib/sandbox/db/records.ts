@@ -644,9 +644,10 @@ function readIds(r: TableRequest, ids: string[]): Response {
       context: { error: failed, resource: results },
     });
   }
-  // Every id found: commitTransaction answers its `whereIn` query as it comes, in key order
-  // (not the ids' order) unless `order` is given.
-  if (r.opt("order") === undefined) {
+  // df-sqldb's addToTransaction reads id by id, in the ids' order, unless `continue` is set for
+  // several ids of a one-field key ($needToIterate is false): then the ids are batched and
+  // commitTransaction answers its whereIn query as it comes, in key order unless `order` is given.
+  if (continueOnError && ids.length > 1 && idFields.length === 1 && r.opt("order") === undefined) {
     // SQLite walks the key's index: numbers in numeric order, text in binary order.
     const key = (i: number) => /^-?\d+$/.test(ids[i]) ? Number(ids[i]) : ids[i];
     const order = results.map((_, i) => i).sort((a, b) => {

@@ -180,8 +180,12 @@ Deno.test("query parameters: filter, order, limit/offset, counts, ids, group, as
       (await call(h, "GET", "_table/contact?count_only=true&filter=active%3Dtrue")).body,
       2,
     );
-    // In key order, as commitTransaction answers its whereIn query (not the ids' order).
-    assertEquals(await get("ids=3,1&fields=id"), { resource: [{ id: 1 }, { id: 3 }] });
+    // In the ids' order (addToTransaction reads id by id); with `continue` the ids are batched
+    // and commitTransaction answers its whereIn query in key order.
+    assertEquals(await get("ids=3,1&fields=id"), { resource: [{ id: 3 }, { id: 1 }] });
+    assertEquals(await get("ids=3,1&fields=id&continue=true"), {
+      resource: [{ id: 1 }, { id: 3 }],
+    });
     const missing = await call(h, "GET", "_table/contact?ids=1,99&fields=id");
     assertEquals(missing.status, 400);
     assertEquals((missing.body as { error: Rec }).error.code, 1000);
