@@ -779,15 +779,36 @@ function writeBatch<T>(
   if (!r.wantsFullOutput()) return out;
   // commitTransaction reads the records back by id: one never looked up is left out when it does
   // not exist, and none found at all is a 404.
-  const rows: unknown[] = [];
+  const rowids: number[] = [];
   for (const w of written) {
     const rowid = typeof w === "number" ? w : r.findRowid(idFields, w.key);
-    if (rowid !== undefined) rows.push(r.output(rowid, idFields));
+    if (rowid !== undefined) rowids.push(rowid);
   }
-  if (rows.length === 0 && written.length > 0) {
+  if (rowids.length === 0 && written.length > 0) {
     throw new DfError(404, "No records were found using the given identifiers.");
   }
-  return rows;
+  return readBackOrder(r, idFields, rowids).map((rowid) => r.output(rowid, idFields));
+}
+
+/**
+ * The order of commitTransaction's read-back, one query `whereIn(<first id field>, ids)` run
+ * through runQuery: `order` when given, else as SQLite walks it (the key's index when the id
+ * field is the key, else the table in rowid order); each record once.
+ */
+function readBackOrder(r: TableRequest, idFields: string[], rowids: number[]): number[] {
+  const unique = [...new Set(rowids)];
+  if (unique.length < 2) return unique;
+  const key = r.table.primaryKey.length === 1 && idFields[0] === r.table.primaryKey[0]
+    ? q(idFields[0])
+    : "rowid";
+  const order = parseOrder(r.table, r.opt("order", "sort", "order_by")) || key;
+  return all(
+    r.db,
+    `SELECT rowid AS r FROM ${
+      q(r.table.name)
+    } WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY ${order}`,
+    [JSON.stringify(unique)],
+  ).map((row) => Number(row.r));
 }
 
 /** What a batch write did: the rowid written, or (an update with nothing to write) the id it

@@ -286,3 +286,30 @@ Deno.test("integer types other than integer/id/reference take values as sent and
     });
   });
 });
+
+Deno.test("records written with fields asked for are read back once, in key order or `order`", async () => {
+  await withItems(async (sb) => {
+    // commitTransaction reads them back with one whereIn query (run through runQuery).
+    const created = await sb.call("POST", "db/_table/item?fields=id,title", [
+      { id: 9, title: "z" },
+      { id: 5, title: "y" },
+    ]);
+    assert.deepEqual(created.body, { resource: [{ id: 5, title: "y" }, { id: 9, title: "z" }] });
+    const patched = await sb.call("PATCH", "db/_table/item?fields=id,title", [
+      { id: 9, title: "p" },
+      { id: 1, title: "q" },
+    ]);
+    assert.deepEqual(patched.body, { resource: [{ id: 1, title: "q" }, { id: 9, title: "p" }] });
+    const ordered = await sb.call("PATCH", "db/_table/item?ids=1,5,9,5&fields=id&order=id%20desc", {
+      resource: [{ qty: 3 }],
+    });
+    assert.deepEqual(ordered.body, { resource: [{ id: 9 }, { id: 5 }, { id: 1 }] });
+    // Without fields each record answers its id, in the order given.
+    assert.deepEqual(
+      (await sb.call("PATCH", "db/_table/item?ids=9,1", { resource: [{ qty: 4 }] })).body,
+      {
+        resource: [{ id: 9 }, { id: 1 }],
+      },
+    );
+  });
+});
