@@ -486,7 +486,8 @@ export function parseRecord(
     }
     if (!hasKey(record, f.name)) {
       if (!forUpdate && !f.allowNull && f.default === null && !f.autoIncrement) {
-        throw new DfError(400, `Required field '${f.name}' can not be NULL.`);
+        // parseRecord names the field by its lower-cased name in both NULL messages.
+        throw new DfError(400, `Required field '${f.name.toLowerCase()}' can not be NULL.`);
       }
       continue;
     }
@@ -500,7 +501,7 @@ export function parseRecord(
       value = null;
     }
     if (value === null && !f.allowNull) {
-      throw new DfError(400, `Field '${f.name}' can not be NULL.`);
+      throw new DfError(400, `Field '${f.name.toLowerCase()}' can not be NULL.`);
     }
     if (value && typeof value === "object" && !Array.isArray(value) && "expression" in value) {
       throw new DfError(

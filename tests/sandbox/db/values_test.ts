@@ -313,3 +313,37 @@ Deno.test("records written with fields asked for are read back once, in key orde
     );
   });
 });
+
+Deno.test("the NULL messages name the field in lower case, as parseRecord does", async () => {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "person",
+        field: [{ name: "id", type: "id" }, { name: "FirstName", type: "string" }, {
+          name: "Age",
+          type: "integer",
+        }],
+      }],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const missing = await sb.call("POST", "db/_table/person", [{ Age: 3 }]);
+    assert.equal(
+      ((errorOf(missing.body).context as Rec).resource as Rec[])[0].message,
+      "Required field 'firstname' can not be NULL.",
+    );
+    const nulled = await sb.call("POST", "db/_table/person", [{ FirstName: "a", Age: null }]);
+    assert.equal(
+      ((errorOf(nulled.body).context as Rec).resource as Rec[])[0].message,
+      "Field 'age' can not be NULL.",
+    );
+    // typecastToNative names it as the schema does.
+    const bad = await sb.call("POST", "db/_table/person", [{ FirstName: "a", Age: "x" }]);
+    assert.equal(
+      ((errorOf(bad.body).context as Rec).resource as Rec[])[0].message,
+      "Field 'Age' must be a valid integer.",
+    );
+  } finally {
+    await sb.close();
+  }
+});
