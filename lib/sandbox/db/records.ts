@@ -209,7 +209,13 @@ class TableRequest {
       `SELECT rowid FROM ${q(this.table.name)} WHERE ${w.sql} LIMIT 1`,
       w.params,
     );
-    if (rowid === undefined) throw new DfError(404, `Record with identifier '${id}' not found.`);
+    if (rowid === undefined) {
+      // The message prints the id checkForIds cast to the key's type ('007' -> 7).
+      const shown = idFields.length === 1
+        ? printR(Object.values(this.givenId(idFields, id))[0])
+        : id;
+      throw new DfError(404, `Record with identifier '${shown}' not found.`);
+    }
     return Number(rowid);
   }
 

@@ -347,3 +347,18 @@ Deno.test("the NULL messages name the field in lower case, as parseRecord does",
     await sb.close();
   }
 });
+
+Deno.test("a missing record's 404 prints the id as cast to the key's type", async () => {
+  await withItems(async (sb) => {
+    for (const id of ["0099", "99.5", "%2099"]) {
+      const r = await sb.call("GET", `db/_table/item/${id}`);
+      assert.equal(r.status, 404, JSON.stringify(r.body));
+      assert.equal(errorOf(r.body).message, "Record with identifier '99' not found.");
+    }
+    const del = await sb.call("DELETE", "db/_table/item?ids=1,099");
+    assert.equal(
+      ((errorOf(del.body).context as Rec).resource as Rec[])[1].message,
+      "Record with identifier '99' not found.",
+    );
+  });
+});
