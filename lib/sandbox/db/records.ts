@@ -138,7 +138,9 @@ class TableRequest {
     }
     const raw = this.opt("ids");
     if (raw === undefined || raw.trim() === "") return null;
-    return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    // DataValidator::validateAsArray: commas trimmed from the ends, then explode and trim each;
+    // an empty id inside the list stays (and fails as an id).
+    return raw.replace(/^,+|,+$/g, "").split(",").map((s) => s.trim());
   }
 
   related(): RelatedRequest[] {

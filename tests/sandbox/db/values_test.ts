@@ -362,3 +362,23 @@ Deno.test("a missing record's 404 prints the id as cast to the key's type", asyn
     );
   });
 });
+
+Deno.test("an empty id inside the ids list is kept and fails as an id", async () => {
+  await withItems(async (sb) => {
+    const r = await sb.call("GET", "db/_table/item?ids=,1,,1,&fields=id");
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.deepEqual(errorOf(r.body).context, {
+      error: [1],
+      resource: [{ id: 1 }, {
+        code: 400,
+        context: null,
+        message: "Field 'id' must be a valid integer.",
+        status_code: 400,
+      }],
+    });
+    // Commas at the ends are trimmed.
+    assert.deepEqual((await sb.call("GET", "db/_table/item?ids=1,&fields=id")).body, {
+      resource: [{ id: 1 }],
+    });
+  });
+});
