@@ -236,7 +236,8 @@ export function toSqlValue(
     if (typeof value === "number" || typeof value === "string") {
       return ["1", "true", "on", "yes"].includes(String(value).trim().toLowerCase()) ? 1 : 0;
     }
-    throw new DfError(400, `Field '${field}' must be a valid boolean.`);
+    // filter_var of an array (a JSON object or list) is false: stored as 0, never refused.
+    return 0;
   }
   if (CAST_INTEGER_TYPES.has(type)) {
     if (value === "" && allowNull) return null;

@@ -382,3 +382,12 @@ Deno.test("an empty id inside the ids list is kept and fails as an id", async ()
     });
   });
 });
+
+Deno.test("an object or list for a boolean column is false, as filter_var of an array is", async () => {
+  await withItems(async (sb) => {
+    assert.equal((await sb.call("PATCH", "db/_table/item/1", { done: true })).status, 200);
+    const r = await sb.call("PATCH", "db/_table/item/1", { done: { a: 1 } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(((await sb.call("GET", "db/_table/item/1")).body as Rec).done, false);
+  });
+});
