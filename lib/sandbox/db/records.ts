@@ -837,16 +837,20 @@ function respondRow(r: TableRequest, rowid: number, idFields: string[]): Record<
 }
 
 function patchOne(r: TableRequest, id: string): Response {
+  // patchRecordById/updateRecordById first run validateAsArray($record, null, false, ...): a
+  // missing, empty or scalar body is refused; a JSON list is a PHP array whose keys (0, 1, ...)
+  // name no column, so nothing is written.
+  const payload = r.ctx.payload;
+  if (!payload || typeof payload !== "object" || Object.keys(payload).length === 0) {
+    throw new DfError(400, "The request contains no valid record fields.");
+  }
+  const record = Array.isArray(payload) ? {} : payload;
   const idFields = outsideLoop(r, () => {
     r.batch();
     return r.idFields();
   });
-  const payload = r.ctx.payload;
-  if (!payload || typeof payload !== "object" || Array.isArray(payload)) {
-    throw new DfError(400, NO_RECORDS_MESSAGE);
-  }
   const result = runSingle(r, () => {
-    const w = updateById(r, idFields, id, payload);
+    const w = updateById(r, idFields, id, record);
     if (typeof w === "number") return respondRow(r, w, idFields);
     if (!r.wantsFullOutput()) return w.id;
     const rowid = r.findRowid(idFields, id);

@@ -391,3 +391,22 @@ Deno.test("an object or list for a boolean column is false, as filter_var of an 
     assert.equal(((await sb.call("GET", "db/_table/item/1")).body as Rec).done, false);
   });
 });
+
+Deno.test("an update by id needs a non-empty object body; a list writes nothing", async () => {
+  await withItems(async (sb) => {
+    for (const body of [undefined, {}, []]) {
+      const r = await sb.call("PATCH", "db/_table/item/1", body);
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(errorOf(r.body).message, "The request contains no valid record fields.");
+    }
+    const put = await sb.call("PUT", "db/_table/item/1", {});
+    assert.equal(errorOf(put.body).message, "The request contains no valid record fields.");
+    // A list (or a resource wrapper) names no column: the id is answered, nothing changes.
+    const list = await sb.call("PATCH", "db/_table/item/1", [{ title: "x" }]);
+    assert.equal(list.status, 200, JSON.stringify(list.body));
+    assert.deepEqual(list.body, { id: 1 });
+    const wrapped = await sb.call("PATCH", "db/_table/item/1", { resource: [{ title: "x" }] });
+    assert.deepEqual(wrapped.body, { id: 1 });
+    assert.equal(((await sb.call("GET", "db/_table/item/1")).body as Rec).title, "a");
+  });
+});
