@@ -7,7 +7,16 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import { DfError, json, NO_RECORDS_MESSAGE, recordsOf, toBool, toDfError, wrap } from "../http.ts";
+import {
+  type BatchVerb,
+  DfError,
+  json,
+  NO_RECORDS_MESSAGE,
+  recordsOf,
+  toBool,
+  toDfError,
+  wrap,
+} from "../http.ts";
 import type { AccessGrant, RequestContext } from "../types.ts";
 import { type BatchMode, batchMode, runBatch } from "./batch.ts";
 import { type Catalog, isRequired, type TableInfo, tableToJson } from "./catalog.ts";
@@ -138,9 +147,8 @@ class TableRequest {
     }
     const raw = this.opt("ids");
     if (raw === undefined || raw.trim() === "") return null;
-    // DataValidator::validateAsArray: commas trimmed from the ends, then explode and trim each;
-    // an empty id inside the list stays (and fails as an id).
-    return raw.replace(/^,+|,+$/g, "").split(",").map((s) => s.trim());
+    // An empty id inside the list stays (and fails as an id).
+    return splitIds(raw);
   }
 
   related(): RelatedRequest[] {
@@ -603,11 +611,68 @@ function outsideLoop<T>(r: TableRequest, fn: () => T): T {
 
 function getOne(r: TableRequest, id: string): Response {
   const idFields = outsideLoop(r, () => r.idFields());
-  const rowid = r.rowidOf(idFields, id);
-  const out = r.opt("fields", "select") === undefined && r.related().length === 0
-    ? fullRow(r, rowid)
-    : r.output(rowid, idFields);
-  return json(out);
+  const one = (id: string) => {
+    const rowid = r.rowidOf(idFields, id);
+    return r.opt("fields", "select") === undefined && r.related().length === 0
+      ? fullRow(r, rowid)
+      : r.output(rowid, idFields);
+  };
+  const many = urlIds(idFields, id);
+  if (many.length > 1) {
+    return json(
+      firstOfMany(
+        r,
+        many,
+        "retrieved",
+        { continueOnError: r.flag("continue"), rollback: false },
+        one,
+      ),
+    );
+  }
+  return json(one(many[0]));
+}
+
+/**
+ * The ids of a by-id URL: df-database's *RecordById hand the id to *RecordsByIds, whose
+ * validateAsArray splits it at commas (a composite key's values stay together here).
+ */
+function urlIds(idFields: string[], id: string): string[] {
+  return idFields.length === 1 ? splitIds(id) : [id];
+}
+
+/** DataValidator::validateAsArray on a comma list: commas trimmed from the ends, each id
+ * trimmed, an empty id inside kept. */
+function splitIds(raw: string): string[] {
+  return raw.replace(/^,+|,+$/g, "").split(",").map((s) => s.trim());
+}
+
+/**
+ * A by-id call naming several ids (`_table/t/1,2`): every id is processed as *RecordsByIds does
+ * (stop at the first failure unless `continue`, undone with `rollback`), and the answer is the
+ * first id's result, or its error (BatchException::pickResponse(0)), whatever befell the others.
+ */
+function firstOfMany(
+  r: TableRequest,
+  ids: string[],
+  verb: BatchVerb,
+  mode: BatchMode,
+  fn: (id: string) => unknown,
+): unknown {
+  let first: { error: unknown } | undefined;
+  try {
+    return runBatch(r.db, ids, verb, mode, (id, i) => {
+      try {
+        return fn(id);
+      } catch (e) {
+        if (i === 0) first = { error: e };
+        throw e;
+      }
+    })[0];
+  } catch (e) {
+    if (!(e instanceof DfError) || e.code !== 1000) throw e;
+    if (first) throw first.error;
+    return (e.context as { resource: unknown[] }).resource[0];
+  }
 }
 
 function fullRow(r: TableRequest, rowid: number): Record<string, unknown> {
@@ -845,11 +910,12 @@ function patchOne(r: TableRequest, id: string): Response {
     throw new DfError(400, "The request contains no valid record fields.");
   }
   const record = Array.isArray(payload) ? {} : payload;
+  let mode: BatchMode | undefined;
   const idFields = outsideLoop(r, () => {
-    r.batch();
+    mode = r.batch();
     return r.idFields();
   });
-  const result = runSingle(r, () => {
+  const one = (id: string) => {
     const w = updateById(r, idFields, id, record);
     if (typeof w === "number") return respondRow(r, w, idFields);
     if (!r.wantsFullOutput()) return w.id;
@@ -861,8 +927,10 @@ function patchOne(r: TableRequest, id: string): Response {
       });
     }
     return r.output(rowid!, idFields);
-  });
-  return json(result);
+  };
+  const many = urlIds(idFields, id);
+  if (many.length > 1) return json(firstOfMany(r, many, "updated", mode!, one));
+  return json(runSingle(r, () => one(many[0])));
 }
 
 /** Runs a by-id write atomically, returning the inner error directly (no batch wrapper). */
@@ -928,17 +996,20 @@ function patchMany(r: TableRequest): Response {
 }
 
 function deleteOne(r: TableRequest, id: string): Response {
+  let mode: BatchMode | undefined;
   const idFields = outsideLoop(r, () => {
-    r.batch();
+    mode = r.batch();
     return r.idFields();
   });
-  const out = runSingle(r, () => {
+  const one = (id: string) => {
     const rowid = r.rowidOf(idFields, id);
     const result = respondRow(r, rowid, idFields);
     r.delete(rowid);
     return result;
-  });
-  return json(out);
+  };
+  const many = urlIds(idFields, id);
+  if (many.length > 1) return json(firstOfMany(r, many, "deleted", mode!, one));
+  return json(runSingle(r, () => one(many[0])));
 }
 
 function deleteMany(r: TableRequest): Response {

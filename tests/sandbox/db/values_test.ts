@@ -410,3 +410,26 @@ Deno.test("an update by id needs a non-empty object body; a list writes nothing"
     assert.equal(((await sb.call("GET", "db/_table/item/1")).body as Rec).title, "a");
   });
 });
+
+Deno.test("a by-id URL with commas acts on every id and answers the first one's result", async () => {
+  await withItems(async (sb) => {
+    await sb.call("POST", "db/_table/item", [{ title: "b" }, { title: "c" }]);
+    // *RecordById hand the id to *RecordsByIds, which split it at commas.
+    const patched = await sb.call("PATCH", "db/_table/item/2,3", { qty: 9 });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.deepEqual(patched.body, { id: 2 });
+    assert.deepEqual((await sb.call("GET", "db/_table/item?fields=id,qty")).body, {
+      resource: [{ id: 1, qty: 1 }, { id: 2, qty: 9 }, { id: 3, qty: 9 }],
+    });
+    // The first id's error is answered; a later failure is not (pickResponse(0)).
+    const missing = await sb.call("GET", "db/_table/item/99,1?fields=id");
+    assert.equal(missing.status, 404, JSON.stringify(missing.body));
+    assert.equal(errorOf(missing.body).message, "Record with identifier '99' not found.");
+    assert.deepEqual((await sb.call("GET", "db/_table/item/1,99?fields=id")).body, { id: 1 });
+    const deleted = await sb.call("DELETE", "db/_table/item/3,2,");
+    assert.deepEqual(deleted.body, { id: 3 });
+    assert.deepEqual((await sb.call("GET", "db/_table/item?fields=id")).body, {
+      resource: [{ id: 1 }],
+    });
+  });
+});
