@@ -35,7 +35,6 @@ import {
   DreamFactoryError,
   FilterError,
   FilterSyntaxError,
-  loadProfile,
   ProfileVariableError,
   renderCurl,
   startSandbox,
@@ -48,6 +47,7 @@ import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
 import { UsageError } from "./usage.ts";
+import { type AskPassword, profileOptions, promptPassword } from "./password.ts";
 
 /** Command trees of the recipes, mounted as subcommands; `connects`: it talks to an instance. */
 const RECIPE_COMMANDS: { make: () => Command; connects: boolean }[] = [
@@ -56,7 +56,7 @@ const RECIPE_COMMANDS: { make: () => Command; connects: boolean }[] = [
   { make: harCommand, connects: false }, // converts a HAR file offline
 ];
 
-export { UsageError };
+export { type AskPassword, promptPassword, UsageError };
 
 /** Exit codes of every dfkit command. */
 export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3 } as const;
@@ -79,53 +79,6 @@ function env(name: string): string | undefined {
     return Deno.env.get(name) || undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Asks for a password: `message` is the prompt; `variable` the environment variable that would
- * have held it, named when there is no terminal to ask on. */
-export type AskPassword = (message: string, variable: string) => Promise<string>;
-
-/** Reads a password without echo from the terminal (`@inquirer/password`); with no terminal, a
- * usage error telling to set `variable` instead. */
-export async function promptPassword(
-  message = "Password",
-  variable = "DF_PASSWORD",
-): Promise<string> {
-  if (!Deno.stdin.isTerminal()) {
-    throw new UsageError(
-      `A password is needed and there is no terminal to ask on: set ${variable} ` +
-        `(export ${variable}=...; passwords are never taken from the command line).`,
-    );
-  }
-  const { default: password } = await import("@inquirer/password");
-  // No ctrl+t "toggle visibility": the password never shows on screen (screen shares, recordings).
-  return await password({ message, mask: "*", toggleMask: false });
-}
-
-/**
- * A profile, with its password asked for when the profile reads it from an `env:` variable that
- * is not set (as `login --save` writes it): the password never goes into the file. `asked`: the
- * variable and what was typed, for commands that connect through the environment.
- */
-async function profileOptions(
-  name: string,
-  sources: ConnectSources,
-  ask: AskPassword,
-): Promise<{ options: ConnectOptions; asked?: { variable: string; password: string } }> {
-  try {
-    return { options: await loadProfile(name, { env: sources.env }) };
-  } catch (e) {
-    if (!(e instanceof ProfileVariableError) || e.key !== "password") throw e;
-    // The rest of the profile first (the variable standing in), so its other mistakes show
-    // before any prompt and the prompt can name the email.
-    const env = { ...(sources.env ?? Deno.env.toObject()), [e.variable]: "(asked)" };
-    const options = await loadProfile(name, { env });
-    const password = await ask(
-      `Password for ${options.email ?? "the login"} (profile ${name})`,
-      e.variable,
-    );
-    return { options: { ...options, password }, asked: { variable: e.variable, password } };
   }
 }
 

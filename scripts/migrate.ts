@@ -53,6 +53,7 @@ import {
 import { readJsonFile } from "../lib/migrate/snapshot.ts";
 import { writeTextFileNamed } from "../lib/files.ts";
 import { commanderExitCode, throwOnUsageErrors, UsageError } from "./usage.ts";
+import { profileOptions, promptPassword } from "./password.ts";
 
 interface Globals {
   json?: boolean;
@@ -73,8 +74,11 @@ function envVar(name: string): string | undefined {
   }
 }
 
+/** A client for a profile (its unset `env:` password asked for on the terminal, once per
+ * profile: `--from` and `--to` may each need one), or from the environment. */
 async function open(profile: string | undefined): Promise<Client> {
-  return await connect(profile ? { profile } : {});
+  if (!profile) return await connect({});
+  return await connect((await profileOptions(profile, {}, promptPassword)).options);
 }
 
 async function close(df: Client | undefined, profile: string | undefined) {

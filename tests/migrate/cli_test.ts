@@ -369,3 +369,35 @@ Deno.test("migrate CLI: a second Ctrl-C during copy-data quits at once, saying w
     await b.close();
   }
 });
+
+Deno.test("migrate CLI: --from/--to profiles with an unset env: password ask for it (no terminal: exit 2)", async () => {
+  const a = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    // As `dfkit login --save` writes profiles: the password named, never stored.
+    const entry = { url: a.url, email: a.admin.email, password: "env:STAGING_PW" };
+    await Deno.writeTextFile(
+      `${dir}/profiles.json`,
+      JSON.stringify({ profiles: { staging: entry, prod: entry } }),
+    );
+    const env = { DFKIT_PROFILES: `${dir}/profiles.json`, DF_URL: "", STAGING_PW: "" };
+    const args = ["copy-schema", "--from", "staging", "--to", "prod"];
+    const asked = await cli(env, ...args, "--source-db", "db", "--target-db", "db");
+    assert.equal(asked.code, 2, asked.stderr);
+    assert.match(asked.stderr, /no terminal to ask on: set STAGING_PW/);
+    assert.doesNotMatch(asked.stderr, /put the value in the profile/);
+    // With the variable set, the same command runs.
+    const set = await cli(
+      { ...env, STAGING_PW: a.admin.password },
+      ...args,
+      "--source-db",
+      "db",
+      "--target-db",
+      "db",
+    );
+    assert.equal(set.code, 0, set.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await a.close();
+  }
+});
