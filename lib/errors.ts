@@ -131,6 +131,9 @@ export interface BatchSuccess<T = Record<string, unknown>> {
   index: number;
   /** What the server returned for it (at least its id). */
   record: T;
+  /** True when the server undid this record's write (its batch was sent with `rollback`); a
+   * record of an earlier, committed chunk of the same call has none. */
+  rolledBack?: boolean;
 }
 
 /** One record of a batch that DreamFactory refused. */
@@ -171,13 +174,14 @@ export interface BatchFailure {
  * ```
  */
 export class DreamFactoryBatchError<T = Record<string, unknown>> extends DreamFactoryError {
-  /** Records the server processed successfully (rolled back too if `rolledBack`). */
+  /** Records the server processed successfully; those it then undid carry `rolledBack`. */
   readonly succeeded: BatchSuccess<T>[];
   /** Records the server refused, with its message for each. */
   readonly failed: BatchFailure[];
   /** Indexes that were submitted but never attempted (the server stopped at a failure). */
   readonly skipped: number[];
-  /** True when the server undid every change of the batch (`rollback: true`). */
+  /** True when the server undid every change of the failed request (`rollback: true`). Records
+   * of earlier chunks (see {@linkcode rebased}) stay written: check each `succeeded[i].rolledBack`. */
   readonly rolledBack: boolean;
   /** DreamFactory's own message for the batch (`Batch Error: Not all requested records could be
    * created.`), without the per-record summary that `message` adds. */
@@ -252,6 +256,7 @@ export class DreamFactoryBatchError<T = Record<string, unknown>> extends DreamFa
       failed: this.failed.map((f) => ({ ...f, index: f.index + offset })),
       skipped,
       rolledBack: this.rolledBack,
+      hint: this.hint,
     });
   }
 
@@ -263,7 +268,7 @@ export class DreamFactoryBatchError<T = Record<string, unknown>> extends DreamFa
     for (const s of this.succeeded) {
       const rec = s.record as Record<string, unknown> | null;
       const id = rec && typeof rec === "object" && "id" in rec ? ` (id ${rec.id})` : "";
-      parts.push(`  #${s.index} ${this.rolledBack ? "rolled back" : "succeeded"}${id}`);
+      parts.push(`  #${s.index} ${s.rolledBack ? "rolled back" : "succeeded"}${id}`);
     }
     if (this.skipped.length) parts.push(`  not attempted: #${this.skipped.join(", #")}`);
     return `${this.summary}\n${parts.join("\n")}`;
@@ -291,17 +296,16 @@ const FAILURES_IN_MESSAGE = 3;
 function withOutcome(
   message: string,
   outcome: {
-    succeeded: unknown[];
+    succeeded: { rolledBack?: boolean }[];
     failed: BatchFailure[];
     skipped?: number[];
-    rolledBack: boolean;
   },
 ): string {
-  const { succeeded, failed, skipped = [], rolledBack } = outcome;
+  const { succeeded, failed, skipped = [] } = outcome;
   const counts = [`${failed.length} failed`];
-  if (succeeded.length) {
-    counts.push(`${succeeded.length} ${rolledBack ? "rolled back" : "succeeded"}`);
-  }
+  const undone = succeeded.filter((s) => s.rolledBack).length;
+  if (succeeded.length > undone) counts.push(`${succeeded.length - undone} succeeded`);
+  if (undone) counts.push(`${undone} rolled back`);
   if (skipped.length) counts.push(`${skipped.length} not attempted`);
   const lines = [`${message} (${counts.join(", ")})`];
   for (const f of failed.slice(0, FAILURES_IN_MESSAGE)) {
@@ -531,6 +535,7 @@ function batchError(
   const skipped: number[] = [];
   for (let i = ctx.resource.length; i < (call.submitted ?? 0); i++) skipped.push(i);
   const rolledBack = /rolled back/i.test(message);
+  if (rolledBack) { for (const s of succeeded) s.rolledBack = true; }
   return new DreamFactoryBatchError({
     status,
     code: 1000,

@@ -933,7 +933,8 @@ export function reportError(e: unknown): number {
   }
   if (e instanceof DreamFactoryBatchError) {
     // Exit 3 tells a CI job that some writes landed; with none kept it is a plain failure.
-    const kept = !e.rolledBack && e.succeeded.length > 0;
+    // (A chunked create keeps earlier chunks even when the failing one was rolled back.)
+    const kept = e.succeeded.some((s) => !s.rolledBack);
     console.error(
       `error: batch ${kept ? "partly failed" : "failed, nothing written"}: ${e.summary}`,
     );
@@ -941,7 +942,7 @@ export function reportError(e: unknown): number {
     for (const s of e.succeeded) {
       const id = (s.record as AnyRecord | null)?.id;
       console.error(
-        `  #${s.index} ${e.rolledBack ? "rolled back" : "succeeded"}${
+        `  #${s.index} ${s.rolledBack ? "rolled back" : "succeeded"}${
           id !== undefined ? ` (id ${id})` : ""
         }`,
       );

@@ -92,7 +92,7 @@ export function batchOutcome(
   message: string;
 } {
   const err = e as {
-    succeeded?: { index: number; record: Record<string, unknown> }[];
+    succeeded?: { index: number; record: Record<string, unknown>; rolledBack?: boolean }[];
     failed?: { index: number; error: unknown }[];
     context?: { error?: number[]; resource?: unknown[] };
     rolledBack?: boolean;
@@ -100,7 +100,7 @@ export function batchOutcome(
   if (Array.isArray(err?.succeeded) && Array.isArray(err?.failed)) {
     const first = err.failed[0];
     return {
-      succeeded: err.rolledBack ? [] : err.succeeded,
+      succeeded: err.succeeded.filter((s) => !s.rolledBack),
       failedIndex: first?.index ?? 0,
       message: first ? errorMessage(first.error) : errorMessage(e),
     };

@@ -248,8 +248,20 @@ Deno.test("rollback: the server undoes the batch and the error says so", async (
   );
   assertEquals(err.rolledBack, true);
   assertEquals(err.failed.map((f) => f.index), [1]);
+  assert(err.succeeded.length > 0 && err.succeeded.every((s) => s.rolledBack === true));
   assertEquals(await df.system.user.count(), 1);
   assertStringIncludes(Deno.inspect(err), "rolled back");
+  // As a later chunk of a bigger call: the earlier chunk's records stay written.
+  const whole = err.rebased(2, batch.length, batch.length + 2, [
+    { index: 0, record: { id: 7 } },
+    { index: 1, record: { id: 8 } },
+  ]);
+  assertEquals(
+    whole.succeeded.map((s) => [s.index, s.rolledBack ?? false]),
+    [[0, false], [1, false], ...err.succeeded.map((s) => [s.index + 2, true])],
+  );
+  assertStringIncludes(whole.message, "(1 failed, 2 succeeded, ");
+  assertStringIncludes(Deno.inspect(whole), "#0 succeeded (id 7)");
 });
 
 Deno.test("reading missing ids is a batch error naming the missing index", async () => {

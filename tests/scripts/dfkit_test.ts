@@ -321,6 +321,21 @@ Deno.test("dfkit exit codes: 1 server error, 2 bad usage, 3 partial batch", asyn
     assert.equal(rolledBack.code, 1, rolledBack.stderr);
     assert.match(rolledBack.stderr, /#0 rolled back/);
     assert.match(rolledBack.stderr, /#1 failed: /);
+    // In chunks, a rolled-back chunk undoes only itself: the earlier chunk stays (exit 3).
+    const chunkRolledBack = await dfkit([
+      "create",
+      "system/role",
+      "--chunk",
+      "2",
+      "--rollback",
+      "--data",
+      '[{"name":"rr1"},{"name":"rr2"},{"name":"rr3"},{"name":"rr1"}]',
+    ], env);
+    assert.equal(chunkRolledBack.code, 3, chunkRolledBack.stderr);
+    assert.match(chunkRolledBack.stderr, /batch partly failed/);
+    assert.match(chunkRolledBack.stderr, /#0 succeeded \(id \d+\)/);
+    assert.match(chunkRolledBack.stderr, /#2 rolled back/);
+    assert.match(chunkRolledBack.stderr, /#3 failed: /);
 
     // In chunks, positions count in the whole input, and later chunks are "not attempted".
     const chunked = await dfkit([
