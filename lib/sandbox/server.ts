@@ -323,8 +323,11 @@ export class SandboxCore {
       res = this.userService(ctx, caller, method, rest.slice(1), payload, iss);
     } else if (HANDLED_TYPES.has(String(service.type))) {
       res = await this.dbService(req, url, ctx, caller, method, service, resource, payload);
-    } else {
+    } else if (SERVICE_TYPES.some((t) => t.name === service.type)) {
       throw new DfError(501, `Service type '${service.type}' is not implemented by the sandbox.`);
+    } else {
+      // ServiceManager::makeService: no type registered under the stored name.
+      throw new DfError(500, `Unsupported service type '${service.type}'.`);
     }
     return head ? new Response(null, { status: res.status, headers: res.headers }) : res;
   }

@@ -562,3 +562,47 @@ Deno.test("a service created with an empty label is labelled with its name (Serv
     assert.deepEqual(r.body.resource[0], { name: "lbl", label: "lbl" });
   });
 });
+
+Deno.test("services: only the name regex is a rule; NOT NULL columns and unknown types as DreamFactory", async () => {
+  await withSandbox(async (sb, token) => {
+    const create = async (rec: Record<string, unknown>) => {
+      const r = await call(sb, "POST", "system/service?fields=*", { token, body: [rec] });
+      return r.status === 201 ? r.body.resource[0] : r.body.error.context.resource[0];
+    };
+    // Service::$rules has no `required`: a missing type or name is the table's NOT NULL error.
+    assert.match(
+      (await create({ name: "x1" })).message,
+      /^SQLSTATE\[23000\]: .*NOT NULL constraint failed: service\.type/,
+    );
+    assert.match(
+      (await create({ type: "zzz" })).message,
+      /NOT NULL constraint failed: service\.name/,
+    );
+    // The regex rule still applies to a name that is given.
+    assert.equal(
+      (await create({ name: "a b", type: "zzz" })).message,
+      "Invalid data supplied. Service name should only contain letters, numbers, underscores and dashes.",
+    );
+    // A type ServiceManager does not know has no config handler: the service is created (its
+    // config dropped) and fails only when called, in ServiceManager::makeService.
+    const odd = await create({
+      name: "odd",
+      type: "nosuchtype",
+      is_active: true,
+      config: { a: 1 },
+    });
+    assert.equal(odd.type, "nosuchtype", JSON.stringify(odd));
+    assert.equal(odd.label, "odd");
+    assert.deepEqual(odd.config, {});
+    const used = await call(sb, "GET", "odd", { token });
+    assert.equal(used.status, 500);
+    assert.equal(messageOf(used), "Unsupported service type 'nosuchtype'.");
+    // Nor does the model forbid changing a type.
+    const moved = await call(sb, "PATCH", `system/service/${odd.id}?fields=type`, {
+      token,
+      body: { type: "other" },
+    });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.equal(moved.body.type, "other");
+  });
+});

@@ -60,8 +60,15 @@ function checkConfig(type: string, config: unknown): Rec {
   return c;
 }
 
-function checkName(name: unknown) {
-  if (typeof name !== "string" || !/^[A-Za-z0-9_-]+$/.test(name)) {
+/**
+ * Service::$rules: `name` => `regex:...` only. Like any non-implicit Laravel rule it is skipped
+ * when the attribute is absent, and fails for a value that is neither a string nor a number.
+ */
+function checkName(rec: Rec) {
+  if (!("name" in rec)) return;
+  const name = rec.name;
+  const text = typeof name === "string" || typeof name === "number" ? String(name) : null;
+  if (text === null || !/^[A-Za-z0-9_-]+$/.test(text)) {
     throw validation(
       "name",
       "Service name should only contain letters, numbers, underscores and dashes.",
@@ -69,26 +76,39 @@ function checkName(name: unknown) {
   }
 }
 
+/**
+ * Service::setConfigAttribute: a type with a config handler validates and stores `config`; a
+ * type ServiceManager does not know has no handler, so its config is dropped (undefined), not
+ * refused. Types the catalogue knows but the sandbox does not serve are refused (a sandbox
+ * limit, not DreamFactory's).
+ */
+function typeConfig(type: unknown, config: unknown, newType = true): Rec | undefined {
+  const known = SERVICE_TYPES.find((t) => t.name === type);
+  if (!known) return undefined;
+  if (!known.supported && newType) {
+    throw new DfError(
+      400,
+      `Service type '${known.name}' can not be created in the dfkit sandbox (only sqlite).`,
+    );
+  }
+  return checkConfig(known.name, config);
+}
+
 /** The descriptor of `system/service`. */
 export const serviceDescriptor: ResourceDescriptor = {
   name: "service",
   table: table("service"),
   readOnly: ["mutable", "deletable"],
-  required: ["name", "type"],
+  // No `required` rule: Service::$rules has only the name regex, so a missing name or type
+  // fails on the table's NOT NULL columns (an SQL error), and any type name is accepted.
   present(row, out, _ctx, all) {
     if (all) out.config = configView(row);
   },
   beforeCreate(rec: Rec, ctx: CallContext) {
-    checkName(rec.name);
-    const type = SERVICE_TYPES.find((t) => t.name === rec.type);
-    if (!type) throw validation("type", `Service type '${rec.type}' not found.`);
-    if (!type.supported) {
-      throw new DfError(
-        400,
-        `Service type '${type.name}' can not be created in the dfkit sandbox (only sqlite).`,
-      );
-    }
-    rec.config = checkConfig(type.name, rec.config);
+    checkName(rec);
+    const config = typeConfig(rec.type, rec.config);
+    if (config === undefined) delete rec.config;
+    else rec.config = config;
     // Service::create: an empty() label ("", "0", null, absent...) is the name.
     const label = rec.label;
     if (
@@ -105,19 +125,25 @@ export const serviceDescriptor: ResourceDescriptor = {
     return rec;
   },
   beforeUpdate(rec: Rec, old: Row) {
-    if ("name" in rec) checkName(rec.name);
-    if ("type" in rec && rec.type !== old.type) {
-      throw validation("type", "The type of a service can not be changed.");
-    }
+    checkName(rec);
     if (!old.mutable && Object.keys(rec).some((k) => k !== "is_active")) {
       // The sandbox's own guard for its built-in services, not a model error.
       throw resourceGuard(new DfError(403, `Service '${old.name}' can not be modified.`));
     }
-    if ("config" in rec) {
+    // The model has no rule against changing the type; the config follows the new one.
+    const type = "type" in rec ? rec.type : old.type;
+    if ("config" in rec || type !== old.type) {
       const before = JSON.parse(String(old.config ?? "{}"));
-      const next = checkConfig(String(old.type), { ...before, ...(rec.config as Rec ?? {}) });
-      for (const [k, v] of Object.entries(next)) if (v === "**********") next[k] = before[k];
-      rec.config = next;
+      const next = typeConfig(
+        type,
+        { ...before, ...(rec.config as Rec ?? {}) },
+        type !== old.type,
+      );
+      if (next === undefined) delete rec.config;
+      else {
+        for (const [k, v] of Object.entries(next)) if (v === "**********") next[k] = before[k];
+        rec.config = next;
+      }
     }
     return rec;
   },
