@@ -64,6 +64,7 @@ export function writeValue(c: ColumnDef, v: unknown): SQLInputValue {
     case "id":
     case "int":
     case "ref": {
+      if (c.loose && typeof v === "string") return v;
       if (v === "") return null;
       if (typeof v === "boolean") return v ? 1 : 0;
       const n = Number(v);

@@ -155,7 +155,7 @@ export class SandboxCore {
       "Access-Control-Allow-Origin",
       String(rule.origin) === "*" ? "*" : req.headers.get("origin")!,
     );
-    h.set("Access-Control-Allow-Methods", maskToVerbs(Number(rule.method)).join(", "));
+    h.set("Access-Control-Allow-Methods", maskToVerbs(rule.method).join(", "));
     if (rule.header) h.set("Access-Control-Allow-Headers", String(rule.header));
     if (rule.exposed_header) h.set("Access-Control-Expose-Headers", String(rule.exposed_header));
     h.set("Access-Control-Max-Age", String(rule.max_age ?? 3600));

@@ -31,6 +31,8 @@ export interface ColumnDef {
   default?: string;
   notNull?: boolean;
   unique?: boolean;
+  /** An `int` column that stores a non-numeric string as is, as SQLite's affinity does. */
+  loose?: boolean;
   /** Never returned by the API (password hashes, confirm codes...). */
   hidden?: boolean;
   /** Target table of a `ref` column. */
@@ -311,7 +313,8 @@ export const TABLES: TableDef[] = [
       { name: "header", kind: "text" },
       { name: "exposed_header", kind: "text" },
       { name: "max_age", kind: "int", default: "3600", notNull: true },
-      { name: "method", kind: "int", default: "0", notNull: true },
+      // CorsConfig::setMethodAttribute stores a non-array as given (SQLite keeps text as text).
+      { name: "method", kind: "int", default: "0", notNull: true, loose: true },
       { name: "supports_credentials", kind: "bool", default: "0", notNull: true },
       { name: "enabled", kind: "bool", default: "1", notNull: true },
       ...stamps(),

@@ -606,3 +606,24 @@ Deno.test("services: only the name regex is a rule; NOT NULL columns and unknown
     assert.equal(moved.body.type, "other");
   });
 });
+
+Deno.test("cors method: an array becomes a verb mask, anything else is stored as given", async () => {
+  await withSandbox(async (sb, token) => {
+    const create = async (path: string, method: unknown) => {
+      const r = await call(sb, "POST", "system/cors?fields=method", {
+        token,
+        body: [{ path, origin: "*", method }],
+      });
+      return r.status === 201 ? r.body.resource[0].method : r.body.error.context.resource[0];
+    };
+    // CorsConfig::setMethodAttribute keeps a string as is; getMethodAttribute casts it to an
+    // integer before VerbsMask::maskToArray, so a verb list reads back empty.
+    assert.deepEqual(await create("a", "GET,POST"), []);
+    assert.deepEqual(await create("b", "3"), ["GET", "POST"]);
+    assert.deepEqual(await create("c", 33), ["GET", "OPTIONS"]);
+    assert.deepEqual(await create("d", ["get", "Head"]), ["GET", "HEAD"]);
+    // VerbsMask::toNumeric refuses what is not a verb.
+    const foo = await create("e", ["GET", "FOO"]);
+    assert.deepEqual([foo.code, foo.message], [501, "The verb &quot;FOO&quot; is not supported."]);
+  });
+});

@@ -1,26 +1,62 @@
 /**
- * `system/cors`: CORS rules. `method` is written as an array of verbs or a verb mask and read
- * back as an array of verbs; the router applies enabled rules to cross-origin requests.
+ * `system/cors`: CORS rules. `method` is written as an array of verbs (CorsConfig's
+ * setMethodAttribute turns it into a verb mask) or stored as given, and read back as an array of
+ * verbs; the router applies enabled rules to cross-origin requests.
  *
  * @module
  */
+import { DfError } from "../http.ts";
 import type { Rec, ResourceDescriptor, Row } from "../records.ts";
-import { VERB_BITS } from "../rbac.ts";
 import { table } from "../tables.ts";
 
-/** Verbs of a mask, in DreamFactory's order. */
-export function maskToVerbs(mask: number): string[] {
-  return ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((v) => (mask & VERB_BITS[v]) !== 0);
+/** df-core's VerbsMask, in its order. */
+const VERB_MASKS: [string, number][] = [
+  ["GET", 1],
+  ["POST", 2],
+  ["PUT", 4],
+  ["PATCH", 8],
+  ["DELETE", 16],
+  ["OPTIONS", 32],
+  ["HEAD", 64],
+  ["COPY", 128],
+  ["TRACE", 256],
+  ["CONNECT", 512],
+];
+
+/** PHP's `(integer)` cast of a string: its leading number, else 0. */
+function phpInt(s: string): number {
+  const m = /^[ \t\n\r\v\f]*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)/.exec(s);
+  return m ? Math.trunc(Number(m[1])) || 0 : 0;
 }
 
-function toMask(v: unknown): number {
-  if (Array.isArray(v)) return v.reduce((m, x) => m | (VERB_BITS[String(x).toUpperCase()] ?? 0), 0);
-  if (typeof v === "string") return toMask(v.split(","));
-  return Number(v) || 0;
+/**
+ * Verbs of a stored `method`, as CorsConfig::getMethodAttribute reads it: a string is cast to
+ * an integer first (so a verb list stored raw reads back as `[]`), then VerbsMask::maskToArray.
+ */
+export function maskToVerbs(stored: unknown): string[] {
+  const mask = typeof stored === "string" ? phpInt(stored) : stored;
+  if (typeof mask !== "number" || !Number.isInteger(mask) || mask === 0) return [];
+  return VERB_MASKS.filter(([, bit]) => (mask & bit) !== 0).map(([verb]) => verb);
+}
+
+/** VerbsMask::toNumeric of one verb of an array. */
+function verbBit(v: unknown): number {
+  if (typeof v !== "string") {
+    const shown = v === null || v === false ? "" : v === true ? "1" : String(v);
+    throw new DfError(500, `The verb "${shown}" is not a string.`);
+  }
+  const bit = VERB_MASKS.find(([verb]) => verb === v.toUpperCase())?.[1];
+  if (bit === undefined) throw new DfError(501, `The verb "${v.toUpperCase()}" is not supported.`);
+  return bit;
 }
 
 function convert(rec: Rec): Rec {
-  if ("method" in rec) rec.method = toMask(rec.method);
+  // CorsConfig::setMethodAttribute: an array (a JSON list or object) becomes a mask; anything
+  // else, a string like "GET,POST" included, is stored as given.
+  const m = rec.method;
+  if (m !== null && typeof m === "object") {
+    rec.method = Object.values(m as Rec).reduce((mask: number, v) => mask | verbBit(v), 0);
+  }
   for (const k of ["header", "exposed_header"]) {
     if (Array.isArray(rec[k])) rec[k] = (rec[k] as unknown[]).join(",");
   }
@@ -36,7 +72,7 @@ export const corsDescriptor: ResourceDescriptor = {
   // CorsConfig::$validationMessages: ['required' => 'The :attribute is required.'].
   requiredMessage: (attribute) => `The ${attribute} is required.`,
   present(row: Row, out: Rec) {
-    if ("method" in out) out.method = maskToVerbs(Number(row.method));
+    if ("method" in out) out.method = maskToVerbs(row.method);
   },
   beforeCreate: convert,
   beforeUpdate: convert,
