@@ -229,9 +229,10 @@ export function sessionResource(
     const role = roleId === null ? null : loadRole(db, roleId);
     if (role && !role.isActive) throw new DfError(403, "Role is not active.");
     const now = sqlDateTime();
+    // Session::authenticate: a login confirms the account with confirm_code 'y'.
     stmt(
       db,
-      `UPDATE user SET last_login_date = ?, last_modified_date = ?, confirm_code = NULL WHERE id = ?`,
+      `UPDATE user SET last_login_date = ?, last_modified_date = ?, confirm_code = 'y' WHERE id = ?`,
     ).run(now, now, Number(user.id));
     user.last_login_date = now;
     const { token, claims: issued } = issueToken(
@@ -422,11 +423,21 @@ export function passwordResource(
   };
   const byEmail = (email: unknown) =>
     stmt(db, `SELECT * FROM user WHERE email = ?`).get(String(email)) as Row | undefined;
-  const done = (user: Row, next: string, confirmCode?: null) => {
-    const sql = confirmCode === null
-      ? `UPDATE user SET password = ?, confirm_code = NULL, last_modified_date = ? WHERE id = ?`
-      : `UPDATE user SET password = ?, last_modified_date = ? WHERE id = ?`;
-    stmt(db, sql).run(hashPassword(next), sqlDateTime(), Number(user.id));
+  const done = (user: Row, next: string) => {
+    // User::setPasswordAttribute clears a pending code (set and not 'y'); login=true then goes
+    // through Session::authenticate, which stamps the login and confirms with 'y'.
+    const pending = user.confirm_code !== null && user.confirm_code !== "y";
+    const now = sqlDateTime();
+    stmt(
+      db,
+      `UPDATE user SET password = ?, last_modified_date = ?${
+        pending ? ", confirm_code = NULL" : ""
+      } WHERE id = ?`,
+    ).run(hashPassword(next), now, Number(user.id));
+    if (login) {
+      stmt(db, `UPDATE user SET last_login_date = ?, confirm_code = 'y' WHERE id = ?`)
+        .run(now, Number(user.id));
+    }
     revokeUsers([Number(user.id)]);
     return success(
       state,
@@ -480,7 +491,10 @@ export function passwordResource(
       );
     }
     allowed(user);
-    return done(user, String(b.new_password), null);
+    // changePasswordByCode sets confirm_code to null before the password.
+    user.confirm_code = null;
+    stmt(db, `UPDATE user SET confirm_code = NULL WHERE id = ?`).run(Number(user.id));
+    return done(user, String(b.new_password));
   }
   if (!blank(b.security_answer)) {
     if (blank(b.email)) throw new DfError(400, noEmail);
@@ -536,10 +550,11 @@ export function registerResource(
   const now = sqlDateTime();
   const name = b.name ??
     ([b.first_name, b.last_name].filter(Boolean).join(" ") || String(b.email).split("@")[0]);
+  // Registrar::create: User::create, then the password (no confirm code: not 'y' either).
   const res = stmt(
     db,
     `INSERT INTO user (name, first_name, last_name, email, username, phone, password, is_active, confirm_code, created_date, last_modified_date)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'y', ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, 1, NULL, ?, ?)`,
   ).run(
     String(name),
     (b.first_name ?? null) as string | null,

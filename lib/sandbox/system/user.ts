@@ -96,10 +96,16 @@ function checkPassword(ctx: CallContext, password: unknown) {
   }
 }
 
-function hashSecrets(rec: Rec) {
-  if (typeof rec.password === "string" && rec.password !== "") {
-    rec.password = hashPassword(rec.password);
-    rec.confirm_code = "y";
+/**
+ * User::setPasswordAttribute: a non-empty password is hashed and only clears a pending confirm
+ * code (one set and not 'y'); it never confirms with 'y' (only a login does, in
+ * Session::authenticate), so a user created with a password has no code at all.
+ */
+function hashSecrets(rec: Rec, old: Row | null) {
+  const pw = rec.password;
+  if ((typeof pw === "string" && pw !== "" && pw !== "0") || (typeof pw === "number" && pw !== 0)) {
+    rec.password = hashPassword(String(pw));
+    if (old && old.confirm_code !== null && old.confirm_code !== "y") rec.confirm_code = null;
   } else delete rec.password;
   if (typeof rec.security_answer === "string" && rec.security_answer !== "") {
     rec.security_answer = hashPassword(rec.security_answer);
@@ -135,7 +141,7 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
       // User::save: an empty username is the email (login attribute `email`).
       if (rec.username === undefined) rec.username = rec.email;
       validateUser(ctx, rec, null);
-      hashSecrets(rec);
+      hashSecrets(rec, null);
       if (admin) rec.is_sys_admin = true;
       return { ...rec, ...(admin ? { is_sys_admin: 1 } : {}) };
     },
@@ -146,7 +152,7 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
         rec.username = attrs.username = attrs.email;
       }
       validateUser(ctx, attrs, old.id);
-      hashSecrets(rec);
+      hashSecrets(rec, old);
       return rec;
     },
     intercept(engine, ctx, method, id) {
