@@ -161,7 +161,7 @@ function parseFields(v: string | undefined): string[] | null {
 }
 
 /** A SQL error in the shape DreamFactory forwards from PDO (500, short envelope). */
-function pdoError(e: unknown, sql: string, values: SQLInputValue[]): DfError {
+export function pdoError(e: unknown, sql: string, values: SQLInputValue[]): DfError {
   const msg = e instanceof Error ? e.message : String(e);
   const constraint = /constraint/i.test(msg);
   const state = constraint ? "23000" : "HY000";

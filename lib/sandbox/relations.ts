@@ -9,7 +9,7 @@
 import type { SQLInputValue } from "node:sqlite";
 import { DfError, sqlDateTime } from "./http.ts";
 import { hasColumn, type Rec, type Row, writeValue } from "./columns.ts";
-import type { CallContext } from "./records.ts";
+import { type CallContext, pdoError } from "./records.ts";
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
 import { stmt } from "./statements.ts";
 import { SECRET_MASK } from "./system/related.ts";
@@ -61,23 +61,31 @@ export function writeRelation(
     if (hasColumn(target, "created_date")) cols.created_date = now;
     if (hasColumn(target, "last_modified_date")) cols.last_modified_date = now;
     const keys = Object.keys(cols);
-    stmt(
-      ctx.db,
-      `INSERT INTO ${q(target.name)} (${keys.map(q).join(",")}) VALUES (${
-        keys.map(() => "?").join(",")
+    // Written as Laravel's query builder writes it, so an SQL error reads as DreamFactory's.
+    run(
+      `insert into ${q(target.name)} (${keys.map(q).join(", ")}) values (${
+        keys.map(() => "?").join(", ")
       })`,
-    ).run(...keys.map((k) => cols[k]));
+      keys.map((k) => cols[k]),
+    );
+  };
+  const run = (sql: string, values: SQLInputValue[]) => {
+    try {
+      stmt(ctx.db, sql).run(...values);
+    } catch (e) {
+      throw pdoError(e, sql, values);
+    }
   };
   const updateChild = (cols: Record<string, SQLInputValue>, id: SQLInputValue) => {
     if (hasColumn(target, "last_modified_date")) cols.last_modified_date = now;
     const keys = Object.keys(cols);
     if (!keys.length) return;
-    stmt(
-      ctx.db,
-      `UPDATE ${q(target.name)} SET ${keys.map((k) => `${q(k)} = ?`).join(",")} WHERE ${
+    run(
+      `update ${q(target.name)} set ${keys.map((k) => `${q(k)} = ?`).join(", ")} where ${
         q(target.pk)
       } = ?`,
-    ).run(...keys.map((k) => cols[k]), id);
+      [...keys.map((k) => cols[k]), id],
+    );
   };
   if (rel.type === "has_one") {
     const existing = stmt(ctx.db, `SELECT * FROM ${q(target.name)} WHERE ${q(rel.refField)} = ?`)
@@ -207,17 +215,9 @@ function validateChild(
   existing: Row | null,
 ) {
   if (target.name === "user_to_app_to_role") {
-    for (const k of ["user_id", "app_id", "role_id"]) {
-      if (cols[k] === undefined || cols[k] === null) {
-        throw new DfError(
-          400,
-          `Invalid data supplied. The ${k.replace("_", " ")} field is required.`,
-          {
-            context: { [k]: [`The ${k.replace("_", " ")} field is required.`] },
-          },
-        );
-      }
-    }
+    // UserAppRole has no $rules: a missing id is the table's NOT NULL error; the one-per-app
+    // check of UserAppRole::validate runs only when user and app are both given.
+    if (isEmpty(cols.user_id) || isEmpty(cols.app_id)) return;
     const dup = stmt(
       ctx.db,
       `SELECT id FROM user_to_app_to_role WHERE user_id = ? AND app_id = ? AND id IS NOT ?`,

@@ -627,3 +627,41 @@ Deno.test("cors method: an array becomes a verb mask, anything else is stored as
     assert.deepEqual([foo.code, foo.message], [501, "The verb &quot;FOO&quot; is not supported."]);
   });
 });
+
+Deno.test("user_to_app_to_role rows have no rules: missing ids are the table's NOT NULL errors", async () => {
+  await withSandbox(async (sb, token) => {
+    const role = await call(sb, "POST", "system/role", {
+      token,
+      body: [{ name: "r", is_active: true }],
+    });
+    const roleId = role.body.resource[0].id;
+    // UserAppRole has no $rules; the insert fails on the NOT NULL column, inside
+    // User::createInternal (wrapped as "Failed to create resource").
+    const made = await call(sb, "POST", "system/user", {
+      token,
+      body: [{
+        email: "a@x.com",
+        name: "a",
+        user_to_app_to_role_by_user_id: [{ role_id: roleId }],
+      }],
+    });
+    const entry = made.body.error.context.resource[0];
+    assert.equal(entry.code, 500);
+    assert.match(
+      entry.message,
+      /^Failed to create resource: SQLSTATE\[23000\]: Integrity constraint violation: 19 NOT NULL constraint failed: user_to_app_to_role\.app_id \(SQL: insert into &quot;user_to_app_to_role&quot;/,
+    );
+    const left = await call(sb, "GET", "system/user?filter=email%3D'a%40x.com'", { token });
+    assert.deepEqual(left.body.resource, [], "the user is rolled back with its row");
+    // Through the role, the same on update (BaseModel::updateInternal wraps it).
+    const upd = await call(sb, "PATCH", `system/role/${roleId}`, {
+      token,
+      body: { user_to_app_to_role_by_role_id: [{ app_id: 1 }] },
+    });
+    assert.equal(upd.status, 500);
+    assert.match(
+      messageOf(upd),
+      /^Failed to update resource: SQLSTATE\[23000\]: .*NOT NULL constraint failed: user_to_app_to_role\.user_id/,
+    );
+  });
+});
