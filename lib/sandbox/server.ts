@@ -591,7 +591,14 @@ export class SandboxCore {
           this.hooks.revokeUsers,
         );
       case "register":
-        return registerResource(state, method, payload, ctx.flag("login"), iss);
+        return registerResource(
+          state,
+          method,
+          payload,
+          ctx.flag("login"),
+          iss,
+          this.o.passwordMinLength,
+        );
     }
     throw new DfError(404, `Resource '${name}' not found for service 'user'.`);
   }

@@ -21,6 +21,7 @@ import { DfError, json, sqlDateTime } from "./http.ts";
 import { type LoadedRole, loadRole } from "./rbac.ts";
 import type { SessionInfo } from "./types.ts";
 import { stmt } from "./statements.ts";
+import { EMAIL, filled } from "./system/user.ts";
 
 type Row = Record<string, unknown>;
 
@@ -515,13 +516,39 @@ export function passwordResource(
   throw new DfError(400, "Not enough information provided to change password.");
 }
 
-/** `user/register`: open registration, when the user service's config allows it. */
+/** PHP's empty(). */
+function phpEmpty(v: unknown): boolean {
+  return v === undefined || v === null || v === "" || v === "0" || v === 0 || v === false ||
+    (Array.isArray(v) && v.length === 0);
+}
+
+/** A scalar as PHP's string conversion shows it (arrays cannot be, as in explode()). */
+function phpString(v: unknown, fn: string): string {
+  if (v === null || v === undefined || v === false) return "";
+  if (v === true) return "1";
+  if (typeof v === "object") {
+    throw new DfError(
+      500,
+      `${fn}(): Argument #2 ($string) must be of type string, array given`,
+    );
+  }
+  return String(v);
+}
+
+/**
+ * `user/register`, as df-user Resources/Register::handlePOST and df-core Registrar do: names are
+ * derived from the email (a PHP warning, 500, when it has no "@" and no first name is given),
+ * Registrar::validator runs before the open-registration check, then User::create and the
+ * password (no confirm code), the open-registration role for every app, and with login=true a
+ * session token.
+ */
 export function registerResource(
   state: AuthState,
   method: string,
   body: unknown,
   login: boolean,
   iss: string,
+  minPassword: number,
 ): Response {
   if (!["POST", "PUT", "PATCH"].includes(method)) {
     throw new DfError(405, `${method} is not supported on the register resource.`);
@@ -532,52 +559,106 @@ export function registerResource(
   try {
     config = JSON.parse(String(svc?.config ?? "{}")) ?? {};
   } catch { /* none */ }
-  if (!config.allow_open_registration) throw new DfError(403, "Open Registration is not enabled.");
-  const b = (body && typeof body === "object" ? body : {}) as Row;
-  const errors: Record<string, string[]> = {};
-  const password = b.password ?? b.new_password;
-  if (typeof b.email !== "string" || !/^[^@\s]+@[^@\s]+$/.test(b.email)) {
-    errors.email = ["The email must be a valid email address."];
-  } else if (stmt(db, `SELECT 1 FROM user WHERE email = ?`).get(b.email)) {
-    errors.email = ["The email has already been taken."];
+  const b = (body && typeof body === "object" && !Array.isArray(body) ? body : {}) as Row;
+  const get = (k: string) => (k in b ? b[k] : null);
+  const password = "new_password" in b ? b.new_password : get("password");
+  const data: Row = {
+    first_name: get("first_name"),
+    last_name: get("last_name"),
+    name: get("name"),
+    email: get("email"),
+    phone: get("phone"),
+    security_question: get("security_question"),
+    security_answer: get("security_answer"),
+    password,
+    password_confirmation: "password_confirmation" in b ? b.password_confirmation : password,
+  };
+  if (phpEmpty(data.first_name)) {
+    // list($username, $domain) = explode('@', $email): no "@" is an "Undefined array key 1"
+    // warning, which Laravel turns into an exception.
+    const parts = phpString(data.email, "explode").split("@");
+    if (parts.length < 2) throw new DfError(500, "Undefined array key 1");
+    data.first_name = parts[0];
   }
-  if (typeof password !== "string" || password === "") {
-    errors.password = ["The password field is required."];
-  } else if (b.password_confirmation !== undefined && b.password_confirmation !== password) {
-    errors.password = ["The password confirmation does not match."];
+  if (phpEmpty(data.last_name)) {
+    const names = phpString(data.first_name, "explode").split(".");
+    if (names.length > 1) {
+      data.last_name = names[1];
+      data.first_name = names[0];
+    } else data.last_name = names[0];
+  }
+  if (phpEmpty(data.name)) {
+    data.name = `${phpString(data.first_name, "explode")} ${phpString(data.last_name, "explode")}`;
+  }
+  for (const k of Object.keys(data)) if (data[k] === null) delete data[k];
+
+  // Registrar::validator, with Laravel's messages; a failed `required` stops that attribute.
+  const errors: Record<string, string[]> = {};
+  const add = (k: string, m: string) => (errors[k] ??= []).push(m);
+  const present = (v: unknown) =>
+    v !== undefined && v !== null && !(typeof v === "string" && v === "");
+  const text = (v: unknown) => [...String(v)].length;
+  for (const k of ["name", "first_name", "last_name"]) {
+    if (!filled(data[k])) add(k, `The ${k.replace("_", " ")} field is required.`);
+    else if (k === "name" && text(data.name) > 255) {
+      add(k, "The name field must not be greater than 255 characters.");
+    }
+  }
+  if (!filled(data.email)) add("email", "The email field is required.");
+  else {
+    const email = String(data.email);
+    if (typeof data.email !== "string" || !EMAIL.test(email)) {
+      add("email", "The email field must be a valid email address.");
+    }
+    if (text(email) > 255) add("email", "The email field must not be greater than 255 characters.");
+    if (stmt(db, `SELECT 1 FROM user WHERE email = ?`).get(email)) {
+      add("email", "The email has already been taken.");
+    }
+  }
+  if (!config.open_reg_email_service_id) {
+    if (!filled(data.password)) add("password", "The password field is required.");
+    else {
+      if (!present(data.password_confirmation) || data.password_confirmation !== data.password) {
+        add("password", "The password field confirmation does not match.");
+      }
+      if (text(data.password) < minPassword) {
+        add("password", `The password field must be at least ${minPassword} characters.`);
+      }
+    }
   }
   if (Object.keys(errors).length) throw new DfError(400, "Validation failed", { context: errors });
+
+  if (!config.allow_open_registration) throw new DfError(403, "Open Registration is not enabled.");
   const now = sqlDateTime();
-  const name = b.name ??
-    ([b.first_name, b.last_name].filter(Boolean).join(" ") || String(b.email).split("@")[0]);
+  const str = (v: unknown) => (v === undefined ? null : String(v));
   // Registrar::create: User::create, then the password (no confirm code: not 'y' either).
   const res = stmt(
     db,
-    `INSERT INTO user (name, first_name, last_name, email, username, phone, password, is_active, confirm_code, created_date, last_modified_date)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 1, NULL, ?, ?)`,
+    `INSERT INTO user (name, first_name, last_name, email, username, phone, security_question, security_answer, password, is_active, confirm_code, created_date, last_modified_date)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, NULL, ?, ?)`,
   ).run(
-    String(name),
-    (b.first_name ?? null) as string | null,
-    (b.last_name ?? null) as string | null,
-    String(b.email),
-    String(b.username ?? b.email),
-    (b.phone ?? null) as string | null,
-    hashPassword(String(password)),
+    String(data.name),
+    str(data.first_name),
+    str(data.last_name),
+    String(data.email),
+    String(data.email),
+    str(data.phone),
+    str(data.security_question),
+    phpEmpty(data.security_answer) ? null : hashPassword(String(data.security_answer)),
+    phpEmpty(data.password) ? null : hashPassword(String(data.password)),
     now,
     now,
   );
+  const userId = Number(res.lastInsertRowid);
   const roleId = config.open_reg_role_id;
   if (roleId) {
+    // User::applyDefaultUserAppRole: every app the user has no row for yet.
     for (const app of stmt(db, `SELECT id FROM app`).all() as Row[]) {
       stmt(db, `INSERT INTO user_to_app_to_role (user_id, app_id, role_id) VALUES (?, ?, ?)`)
-        .run(Number(res.lastInsertRowid), Number(app.id), Number(roleId));
+        .run(userId, Number(app.id), Number(roleId));
     }
   }
-  return success(
-    state,
-    iss,
-    login ? { id: Number(res.lastInsertRowid), email: String(b.email) } : undefined,
-  );
+  return success(state, iss, login ? { id: userId, email: String(data.email) } : undefined);
 }
 
 /** `{"success": true}`, with a new session token for `user` when one is given (`login=true`, or

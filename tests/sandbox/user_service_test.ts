@@ -13,7 +13,9 @@ Deno.test("user service: registration is off by default, then open when configur
       body: { config: { allow_open_registration: true } },
     });
     equal(svc.status, 200, JSON.stringify(svc.body));
-    const bad = await call(sb, "POST", "user/register", { body: { email: "nope" } });
+    const bad = await call(sb, "POST", "user/register", {
+      body: { email: "nope", first_name: "N" },
+    });
     equal(bad.status, 400);
     equal(messageOf(bad), "Validation failed");
     ok(bad.body.error.context.email && bad.body.error.context.password);
@@ -25,6 +27,49 @@ Deno.test("user service: registration is off by default, then open when configur
     const profile = await call(sb, "GET", "user/profile", { token: reg.body.session_token });
     equal(profile.body.email, "new@x.com");
     equal(profile.body.first_name, "Neo");
+  });
+});
+
+Deno.test("user/register: Register::handlePOST derives names, validates, then checks registration", async () => {
+  await withSandbox(async (sb, token) => {
+    const post = (body: unknown) => call(sb, "POST", "user/register", { body });
+    // Registrar::validator runs before Registrar::create's open-registration check.
+    const invalid = await post({
+      email: "a@x.com",
+      password: "long-enough",
+      password_confirmation: "x",
+    });
+    equal(invalid.status, 400);
+    deepStrictEqual(invalid.body.error.context, {
+      password: ["The password field confirmation does not match."],
+    });
+    const closed = await post({ email: "a@x.com", password: "long-enough" });
+    deepStrictEqual([closed.status, messageOf(closed)], [403, "Open Registration is not enabled."]);
+    // No first name and an email without "@": list($username, $domain) = explode(...) warns.
+    const noAt = await post({ email: "nope", password: "long-enough" });
+    deepStrictEqual([noAt.status, messageOf(noAt)], [500, "Undefined array key 1"]);
+    await call(sb, "PATCH", "system/service/3", {
+      token,
+      body: { config: { allow_open_registration: true } },
+    });
+    const dup = await post({ email: "admin@example.com", password: "long-enough" });
+    deepStrictEqual(dup.body.error.context, { email: ["The email has already been taken."] });
+    // first.last@ gives both names; a lone first name is the last name too.
+    equal((await post({ email: "jo.smith@x.com", password: "long-enough" })).status, 200);
+    equal(
+      (await post({ email: "b@x.com", first_name: "Neo", password: "long-enough" })).status,
+      200,
+    );
+    const users = await call(sb, "GET", "system/user?fields=name,first_name,last_name,email", {
+      token,
+    });
+    deepStrictEqual(
+      users.body.resource.map((u: Record<string, unknown>) => [u.name, u.first_name, u.last_name]),
+      [
+        ["jo smith", "jo", "smith"],
+        ["Neo Neo", "Neo", "Neo"],
+      ],
+    );
   });
 });
 

@@ -40,13 +40,14 @@ function validation(field: string, message: string): DfError {
 }
 
 /** Laravel's `required`: not null and not a blank string. */
-function filled(v: unknown): boolean {
+export function filled(v: unknown): boolean {
   return v !== null && v !== undefined && !(typeof v === "string" && v.trim() === "");
 }
 
 const ATOM = "[\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-]+";
 const LABEL = "[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]*[\\p{L}\\p{N}])?";
-const EMAIL = new RegExp(`^${ATOM}(?:\\.${ATOM})*@${LABEL}(?:\\.${LABEL})*$`, "u");
+/** Laravel's `email` rule, approximated by a dot-atom address. */
+export const EMAIL = new RegExp(`^${ATOM}(?:\\.${ATOM})*@${LABEL}(?:\\.${LABEL})*$`, "u");
 
 /**
  * User's `$rules` (df-core src/Models/User.php), which BaseModel::save validates on every save
