@@ -89,10 +89,6 @@ export const appDescriptor: ResourceDescriptor = {
     checkKey(rec);
     return rec;
   },
-  afterWrite(op, row, old, ctx) {
-    if (!old || (op === "update" && (!old.is_active || row.is_active))) return;
-    const users = stmt(ctx.db, `SELECT DISTINCT user_id FROM user_to_app_to_role WHERE app_id = ?`)
-      .all(Number(old.id)) as { user_id: number }[];
-    ctx.hooks.revokeUsers(users.map((u) => u.user_id));
-  },
+  // No token revocation on deactivation or delete: App's hooks call
+  // JWTUtilities::invalidateTokenByAppId, a no-op (it tests is_array() of a Collection).
 };
