@@ -21,7 +21,8 @@ import { DfError, json, sqlDateTime } from "./http.ts";
 import { type LoadedRole, loadRole } from "./rbac.ts";
 import type { SessionInfo } from "./types.ts";
 import { stmt } from "./statements.ts";
-import { EMAIL, filled } from "./system/user.ts";
+import { EMAIL, filled, validateUser } from "./system/user.ts";
+import { pdoError } from "./records.ts";
 
 type Row = Record<string, unknown>;
 
@@ -339,8 +340,8 @@ export function profileResource(
   iss: string,
 ): Response {
   const user = caller.user;
-  if (!user) throw new DfError(401, "There is no valid session for the current request.");
   if (method === "GET") {
+    if (!user) throw new DfError(401, "There is no valid session for the current request.");
     const out: Row = {};
     for (const f of PROFILE_FIELDS) {
       out[f] = f === "default_app_id" && user[f] !== null ? Number(user[f]) : user[f] ?? null;
@@ -352,27 +353,59 @@ export function profileResource(
   if (!["POST", "PUT", "PATCH"].includes(method)) {
     throw new DfError(405, `${method} is not supported on the profile resource.`);
   }
-  const b = (body && typeof body === "object" ? body : {}) as Row;
+  if (
+    body === null || body === undefined || body === "" ||
+    (typeof body === "object" && Object.keys(body as object).length === 0)
+  ) {
+    throw new DfError(400, "No data supplied for operation.");
+  }
+  if (!user) throw new DfError(404, "No user session found.");
+  // UserProfileResource::handlePOST: the listed fields that are not null, then $user->update()
+  // (User's $rules; a new email needs the current password first).
+  const b = (body && typeof body === "object" && !Array.isArray(body) ? body : {}) as Row;
   const changes: Row = {};
-  for (const f of PROFILE_FIELDS) if (f in b) changes[f] = b[f];
-  if (Object.keys(b).includes("security_answer") && typeof b.security_answer === "string") {
-    changes.security_answer = hashPassword(b.security_answer);
+  for (const f of [...PROFILE_FIELDS, "security_answer"]) {
+    if (b[f] !== undefined && b[f] !== null) changes[f] = b[f];
   }
-  const emailChanged = "email" in changes && changes.email !== user.email;
-  if (emailChanged && !verifyPassword(String(b.current_password ?? ""), user.password)) {
-    throw new DfError(
-      400,
-      "Password is required to change the email address: send current_password.",
-    );
+  const email = changes.email;
+  const emailChanged = !blank(email) && email !== user.email;
+  if (emailChanged) {
+    if (blank(b.current_password)) {
+      throw new DfError(400, "Current Password required to change email");
+    }
+    if (!verifyPassword(String(b.current_password), user.password)) {
+      throw new DfError(400, "The password supplied does not match.");
+    }
   }
+  const attrs: Row = { ...user, ...changes };
+  // User::save: an empty username is the email (login attribute `email`).
+  if (attrs.username === null || attrs.username === undefined || attrs.username === "") {
+    changes.username = attrs.username = attrs.email;
+  }
+  validateUser({ db: state.db }, attrs, user.id);
+  if ("security_answer" in changes) {
+    changes.security_answer = hashPassword(String(changes.security_answer));
+  }
+  const values = (v: unknown) =>
+    (typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "object" ? JSON.stringify(v) : v) as
+      | string
+      | number;
   const keys = Object.keys(changes);
   if (keys.length) {
-    stmt(
-      state.db,
-      `UPDATE user SET ${
-        keys.map((k) => `"${k}" = ?`).join(", ")
-      }, last_modified_date = ? WHERE id = ?`,
-    ).run(...keys.map((k) => changes[k] as string), sqlDateTime(), Number(user.id));
+    const sql = `update "user" set ${
+      keys.map((k) => `"${k}" = ?`).join(", ")
+    }, "last_modified_date" = ?, "last_modified_by_id" = ? where "id" = ?`;
+    const args = [
+      ...keys.map((k) => values(changes[k])),
+      sqlDateTime(),
+      Number(user.id),
+      Number(user.id),
+    ];
+    try {
+      stmt(state.db, sql).run(...args);
+    } catch (e) {
+      throw pdoError(e, sql, args);
+    }
   }
   return success(
     state,

@@ -73,6 +73,40 @@ Deno.test("user/register: Register::handlePOST derives names, validates, then ch
   });
 });
 
+Deno.test("profile POST: UserProfileResource's checks, then User's rules through update()", async () => {
+  await withSandbox(async (sb, token) => {
+    await call(sb, "POST", "system/user", {
+      token,
+      body: [{ name: "Pat", email: "pat@x.com", password: "Secret123!" }],
+    });
+    const t = (await call(sb, "POST", "user/session", {
+      body: { email: "pat@x.com", password: "Secret123!" },
+    })).body.session_token;
+    const post = (body: unknown) => call(sb, "POST", "user/profile", { token: t, body });
+    const empty = await post({});
+    deepStrictEqual([empty.status, messageOf(empty)], [400, "No data supplied for operation."]);
+    const noPw = await post({ email: "p2@x.com" });
+    deepStrictEqual([noPw.status, messageOf(noPw)], [
+      400,
+      "Current Password required to change email",
+    ]);
+    const wrong = await post({ email: "p2@x.com", current_password: "nope" });
+    deepStrictEqual([wrong.status, messageOf(wrong)], [
+      400,
+      "The password supplied does not match.",
+    ]);
+    // Null values are filtered out; the rest is validated by User's $rules.
+    deepStrictEqual((await post({ name: null, phone: "9" })).body, { success: true });
+    const blankName = await post({ name: "" });
+    deepStrictEqual([blankName.status, messageOf(blankName)], [
+      400,
+      "Invalid data supplied. The name field is required.",
+    ]);
+    const me = await call(sb, "GET", "user/profile", { token: t });
+    deepStrictEqual([me.body.name, me.body.phone], ["Pat", "9"]);
+  });
+});
+
 Deno.test("profiles: GET and POST the caller's own profile; email changes need the password", async () => {
   await withSandbox(async (sb, token) => {
     await call(sb, "POST", "system/user", {

@@ -56,7 +56,7 @@ export const EMAIL = new RegExp(`^${ATOM}(?:\\.${ATOM})*@${LABEL}(?:\\.${LABEL})
  * `username => min:6|unique:user,username|regex:/^\S*$/u|nullable` (the user's own row excepted
  * on update). Laravel's `email` rule (RFC validation) is approximated by a dot-atom address.
  */
-function validateUser(ctx: CallContext, attrs: Rec, selfId: unknown) {
+export function validateUser(ctx: Pick<CallContext, "db">, attrs: Rec, selfId: unknown) {
   const context: Record<string, string[]> = {};
   const add = (field: string, message: string) => (context[field] ??= []).push(message);
   const length = (v: unknown) => [...String(v)].length;
