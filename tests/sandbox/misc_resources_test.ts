@@ -79,3 +79,41 @@ Deno.test("cache, constant, event and environment answer as DreamFactory does", 
     equal(messageOf(unknownUser), "Resource 'nosuch' not found for service 'user'.");
   });
 });
+
+Deno.test("environment: apps and platform details by caller, as Environment::handleGET", async () => {
+  await withSandbox(async (sb, token) => {
+    const role = await call(sb, "POST", "system/role", {
+      token,
+      body: [{ name: "r", is_active: true }],
+    });
+    const roleId = role.body.resource[0].id;
+    await call(sb, "POST", "system/user", {
+      token,
+      body: [{
+        name: "U",
+        email: "u@x.com",
+        password: "Secret123!",
+        default_app_id: 2,
+        user_to_app_to_role_by_user_id: [{ app_id: 2, role_id: roleId }],
+      }],
+    });
+    // Anonymous: only active apps with a default role (none of the seeded ones).
+    deepStrictEqual((await call(sb, "GET", "system/environment")).body.apps, []);
+    // A user: the apps assigned to them, their default app marked; no admin-only details.
+    const userToken = (await call(sb, "POST", "user/session", {
+      body: { email: "u@x.com", password: "Secret123!" },
+    })).body.session_token;
+    const env = (await call(sb, "GET", "system/environment", { token: userToken })).body;
+    deepStrictEqual(
+      env.apps.map((a: { name: string; is_default: boolean }) => [a.name, a.is_default]),
+      [
+        ["api_docs", true],
+      ],
+    );
+    ok(env.platform && !("db_driver" in env.platform) && !("app_debug" in env.platform));
+    // The admin: every active app, and the administrator-only platform details.
+    const adminEnv = (await call(sb, "GET", "system/environment", { token })).body;
+    equal(adminEnv.apps.length, 3);
+    equal(adminEnv.platform.db_driver, "sqlite");
+  });
+});

@@ -30,13 +30,26 @@ export function environmentResource(
     verb: "POST",
     payload: { email: "string", password: "string", remember_me: "bool" },
   });
+  // Environment::getApps: active apps of a type other than "none"; an admin sees all of them,
+  // a user those assigned to them or with a default role, anyone else only those with a role.
+  const user = caller.user;
+  const admin = !!user?.is_sys_admin;
+  const assigned = user && !admin
+    ? (stmt(
+      ctx.db,
+      `SELECT app_id FROM user_to_app_to_role WHERE user_id = ? AND role_id IS NOT NULL`,
+    ).all(Number(user.id)) as Row[]).map((r) => Number(r.app_id))
+    : [];
+  const defaultAppId = user?.default_app_id ?? null;
   const apps = (stmt(ctx.db, `SELECT * FROM app WHERE is_active = 1 AND type != 0 ORDER BY id`)
-    .all() as Row[]).map((a) => ({
+    .all() as Row[])
+    .filter((a) => (user && admin) || Number(a.role_id) > 0 || assigned.includes(Number(a.id)))
+    .map((a) => ({
       id: Number(a.id),
       name: a.name,
       description: a.description,
       url: a.url ? String(a.url) : a.path ? `${ctx.origin}/${a.path}` : null,
-      is_default: false,
+      is_default: defaultAppId !== null && Number(defaultAppId) === Number(a.id),
       allow_fullscreen_toggle: !!a.allow_fullscreen_toggle,
       requires_fullscreen: !!a.requires_fullscreen,
       toggle_location: a.toggle_location,
@@ -64,9 +77,10 @@ export function environmentResource(
       license: "OPEN SOURCE",
       secured_package_export: true,
       license_key: false,
-      db_driver: "sqlite",
-      app_debug: false,
     };
+    // Administrator-only details (the recorded install's paths, log and cache settings are not
+    // reproduced).
+    if (admin) Object.assign(out.platform as Row, { db_driver: "sqlite", app_debug: false });
     out.client = { user_agent: userAgent, ip_address: remote, locale: "en" };
     out.config = {
       always_wrap_resources: true,
