@@ -665,3 +665,31 @@ Deno.test("user_to_app_to_role rows have no rules: missing ids are the table's N
     );
   });
 });
+
+Deno.test("global lookups: no rules but Lookup::fill's name check; the mask is never stored", async () => {
+  await withSandbox(async (sb, token) => {
+    const create = async (rec: Record<string, unknown>) => {
+      const r = await call(sb, "POST", "system/lookup?fields=*", { token, body: [rec] });
+      return r.status === 201 ? r.body.resource[0] : r.body.error.context.resource[0];
+    };
+    // Lookup has no $rules: no name is the NOT NULL error of the table.
+    assert.match(
+      (await create({ value: "x" })).message,
+      /NOT NULL constraint failed: lookup\.name/,
+    );
+    // BaseSystemLookup::setAttribute ignores the mask at create too; a null private value is
+    // shown as null (attributesToArray masks only a value).
+    const masked = await create({ name: "m", value: "**********", private: true });
+    assert.deepEqual([masked.value, masked.private], [null, true]);
+    const b = await create({ name: "b", value: "1" });
+    // Renaming to the same name in another case is no change; to a taken name is refused.
+    const same = await call(sb, "PATCH", `system/lookup/${b.id}`, { token, body: { name: "B" } });
+    assert.equal(same.status, 200);
+    const taken = await call(sb, "PATCH", `system/lookup/${b.id}`, { token, body: { name: "m" } });
+    assert.equal(taken.status, 500);
+    assert.equal(
+      messageOf(taken),
+      "Failed to update resource: Lookup name can not be modified to one that already exists.",
+    );
+  });
+});

@@ -5,17 +5,24 @@
  * @module
  */
 import { DfError } from "../http.ts";
-import type { CallContext, ResourceDescriptor } from "../records.ts";
+import type { CallContext, Rec, ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
 import { lookupPresenter, SECRET_MASK } from "./related.ts";
 
-function checkName(ctx: CallContext, name: unknown, selfId: unknown) {
-  if (name === undefined) return;
+/**
+ * Lookup::fill: a name given that differs (case-insensitively) from the record's own may not be
+ * the name of an existing global lookup (a null name matches none: `name IS NULL`).
+ */
+function checkName(ctx: CallContext, rec: Rec, current: unknown) {
+  if (!("name" in rec)) return;
+  const name = rec.name === null || rec.name === undefined ? null : String(rec.name);
+  const own = current === null || current === undefined ? "" : String(current);
+  if (name === null || own.toLowerCase() === name.toLowerCase()) return;
   const dup = stmt(
     ctx.db,
-    `SELECT id FROM lookup WHERE name = ? AND app_id IS NULL AND role_id IS NULL AND user_id IS NULL AND id IS NOT ?`,
-  ).get(String(name), (selfId ?? null) as number | null);
+    `SELECT id FROM lookup WHERE name = ? AND app_id IS NULL AND role_id IS NULL AND user_id IS NULL`,
+  ).get(name);
   if (dup) throw new DfError(400, "Lookup name can not be modified to one that already exists.");
 }
 
@@ -26,15 +33,17 @@ export const lookupDescriptor: ResourceDescriptor = {
   scope: { where: "app_id IS NULL AND role_id IS NULL AND user_id IS NULL", values: [] },
   hidden: ["app_id", "role_id", "user_id"],
   readOnly: ["app_id", "role_id", "user_id"],
-  required: ["name"],
+  // Lookup has no $rules: a missing name is the table's NOT NULL error.
   appendedNames: [],
   present: lookupPresenter(null),
   beforeCreate(rec, ctx) {
-    checkName(ctx, rec.name, null);
+    checkName(ctx, rec, null);
+    // BaseSystemLookup::setAttribute ignores the mask, on create as on update.
+    if (rec.value === SECRET_MASK) delete rec.value;
     return rec;
   },
   beforeUpdate(rec, old, ctx) {
-    if ("name" in rec) checkName(ctx, rec.name, old.id);
+    checkName(ctx, rec, old.name);
     if (rec.value === SECRET_MASK) delete rec.value;
     return rec;
   },

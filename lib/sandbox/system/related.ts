@@ -39,7 +39,8 @@ export function lookupPresenter(owner: "app_id" | "role_id" | "user_id" | null):
   return (row, out) => {
     if (owner) { for (const c of OWNERS) if (c !== owner) delete out[c]; }
     out.private = !!row.private;
-    if (row.private && "value" in out) out.value = SECRET_MASK;
+    // BaseSystemLookup::attributesToArray masks a private value only when it is not null.
+    if (row.private && "value" in out && out.value !== null) out.value = SECRET_MASK;
   };
 }
 
