@@ -456,7 +456,8 @@ export class RecordEngine {
   // ---------------------------------------------------------------- writing
 
   /** The view returned after a write: `{pk}` unless `fields`/`related` widen it. */
-  private writeView(ctx: CallContext, row: Row): Rec {
+  /** The answer to a write: BaseModel::buildResult (the key alone unless fields/related ask). */
+  writeView(ctx: CallContext, row: Row): Rec {
     const fieldsRaw = ctx.option("fields");
     const relsRaw = ctx.option("related");
     const fields = parseFields(fieldsRaw);

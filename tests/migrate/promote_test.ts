@@ -766,7 +766,13 @@ Deno.test("event scripts are upserted by name and pruned", async () => {
   const event = "db._table.contact.get.pre_process";
   try {
     await staging.request("POST", `system/event_script/${event}`, {
-      body: { type: "nodejs", content: "event.request.parameters.limit = 10;", is_active: true },
+      // DreamFactory's POST by name does not name the record: the body does.
+      body: {
+        name: event,
+        type: "nodejs",
+        content: "event.request.parameters.limit = 10;",
+        is_active: true,
+      },
     });
     const snap = await snapshot(staging, { sections: ["event_scripts"] });
     assert.equal(snap.objects.event_scripts![event].type, "nodejs");

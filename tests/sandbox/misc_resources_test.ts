@@ -39,18 +39,31 @@ Deno.test("event_script: POST by name upserts (201 then 200)", async () => {
     const name = "db._table.todo.get.pre_process";
     const first = await call(sb, "POST", `system/event_script/${name}`, {
       token,
-      body: { type: "nodejs", content: "1", is_active: true },
+      body: { name, type: "nodejs", content: "1", is_active: true },
     });
     equal(first.status, 201, JSON.stringify(first.body));
-    equal(first.body.name, name);
-    const second = await call(sb, "POST", `system/event_script/${name}`, {
+    // BaseModel::buildResult: the key alone unless `fields` asks for more.
+    deepStrictEqual(first.body, { name });
+    const second = await call(sb, "POST", `system/event_script/${name}?fields=*`, {
       token,
-      body: { content: "2" },
+      body: { content: "2", name: "other" },
     });
     equal(second.status, 200);
-    equal(second.body.content, "2");
-    const bad = await call(sb, "POST", "system/event_script/x", { token, body: { type: "cobol" } });
-    equal(bad.status, 400);
+    deepStrictEqual([second.body.name, second.body.content], [name, "2"]);
+    // The model has no rules: any type is stored; the URL does not name a new record.
+    const cobol = await call(sb, "POST", "system/event_script/x", {
+      token,
+      body: { name: "x", type: "cobol" },
+    });
+    equal(cobol.status, 201);
+    const unnamed = await call(sb, "POST", "system/event_script/y", {
+      token,
+      body: { type: "nodejs" },
+    });
+    equal(unnamed.status, 500);
+    ok(/NOT NULL constraint failed: event_script\.name/.test(messageOf(unnamed)));
+    const empty = await call(sb, "POST", "system/event_script/y", { token, body: {} });
+    equal(empty.status, 400);
   });
 });
 

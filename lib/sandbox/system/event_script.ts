@@ -4,37 +4,31 @@
  *
  * @module
  */
-import { DfError, json } from "../http.ts";
+import { DfError, json, NO_RECORDS_MESSAGE } from "../http.ts";
 import type { Rec, ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
-
-const TYPES = ["nodejs", "python", "python3", "php"];
-
-function checkType(rec: Rec) {
-  if (rec.type !== undefined && !TYPES.includes(String(rec.type))) {
-    throw new DfError(400, `Invalid data supplied. The selected type is invalid.`, {
-      context: { type: ["The selected type is invalid."] },
-    });
-  }
-  return rec;
-}
 
 /** The descriptor of `system/event_script`. */
 export const eventScriptDescriptor: ResourceDescriptor = {
   name: "event_script",
   table: table("event_script"),
-  required: ["name", "type"],
-  beforeCreate: checkType,
-  beforeUpdate: (rec) => checkType(rec),
+  // df-script's EventScript model has no $rules: a missing name or type is the table's NOT NULL
+  // error, and any type name is stored.
   intercept(engine, ctx, method, id, payload) {
     if (method !== "POST" || id === undefined) return null;
-    const body = payload && typeof payload === "object" && !Array.isArray(payload)
-      ? payload as Rec
-      : {};
-    const exists = engine.find(ctx.db, id);
-    const row = exists
-      ? engine.updateOne(ctx, id, body)
-      : engine.createOne(ctx, { ...body, name: id });
-    return json(engine.view(ctx, [row], null, [])[0], exists ? 200 : 201);
+    // df-script Resources/System/EventScript::handlePOST: the body is the record as sent.
+    const empty = payload === null || payload === undefined || payload === "" ||
+      (typeof payload === "object" && Object.keys(payload as object).length === 0);
+    if (empty) throw new DfError(400, NO_RECORDS_MESSAGE);
+    const record = typeof payload === "object" && !Array.isArray(payload) ? payload as Rec : {};
+    if (!engine.find(ctx.db, id)) {
+      // bulkCreate([$record]): the URL's name is not added, so the record names itself.
+      const row = engine.createOne(ctx, record);
+      return json(engine.writeView(ctx, row), 201);
+    }
+    // updateById: the key is the URL's (the record's own name is dropped).
+    const { name: _name, ...changes } = record;
+    const row = engine.updateOne(ctx, id, changes);
+    return json(engine.writeView(ctx, row), 200);
   },
 };
