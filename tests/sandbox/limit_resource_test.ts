@@ -18,7 +18,19 @@ Deno.test("limits: df-limits' scope checks and messages, nulled scope fields, ke
         { type: "instance.user.service.endpoint", user_id: 1, service_id: 2 },
         "endpoint must be specified with this limit type.",
       ],
-      [{ type: "instance", verb: "FETCH" }, "Verb is invalid or not allowed."],
+      // Every endpoint type needs an endpoint and checks the verb (validateLimitPayload).
+      [
+        { type: "instance.service.endpoint", service_id: 2 },
+        "endpoint must be specified with this limit type.",
+      ],
+      [
+        { type: "instance.service.endpoint", service_id: 2, endpoint: "_table", verb: "FETCH" },
+        "Verb is invalid or not allowed.",
+      ],
+      [
+        { type: "instance.service.endpoint", service_id: 2, endpoint: "/_table/a/b/" },
+        "Endpoint cannot have extra depth. ie, _schema/contact NOT _schema/contact/name",
+      ],
       [{ type: "instance", rate: "ten" }, "Limit rate must be an integer. Limit not saved."],
     ];
     for (const [rec, message] of cases) {
@@ -33,7 +45,7 @@ Deno.test("limits: df-limits' scope checks and messages, nulled scope fields, ke
       service_id: 2,
       endpoint: "/_table/contact/",
       user_id: 1, // not part of this type: nulled
-      verb: "get",
+      verb: "GET",
     });
     equal(ok.status, 201);
     const limit = ok.body.resource[0];
@@ -41,6 +53,10 @@ Deno.test("limits: df-limits' scope checks and messages, nulled scope fields, ke
     equal(limit.user_id, null);
     equal(limit.verb, "GET");
     equal(limit.key_text, "instance.service:2.endpoint:_table/contact.verb:GET.hour");
+    // Other types store the verb as sent, unchecked.
+    const other = await post({ ...base, type: "instance", verb: "fetch" });
+    equal(other.status, 201);
+    equal(other.body.resource[0].verb, "fetch");
     const dup = await post({
       ...base,
       type: "instance.service.endpoint",

@@ -29,6 +29,8 @@ export const LIMIT_TYPES: Record<
   "instance.role": { role: true },
 };
 
+const VERBS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
 /** Period names by stored number. */
 export const LIMIT_PERIODS = ["minute", "hour", "day", "7-day", "30-day"];
 
@@ -88,21 +90,21 @@ function normalise(rec: Rec, ctx: CallContext): Rec {
     if (!exists("service", rec.service_id)) throw bad(`No service exists for ${name} limit.`);
   } else rec.service_id = null;
   if (spec.endpoint) {
-    if (type === "instance.user.service.endpoint" && missing(rec.endpoint)) {
-      throw bad("endpoint must be specified with this limit type.");
-    }
-    // Leading and trailing slashes are dropped, as df-limits' sanitizeEndpoint does.
-    rec.endpoint = missing(rec.endpoint)
-      ? null
-      : String(rec.endpoint).replace(/^\/+/, "").replace(/\/+$/, "");
-  } else rec.endpoint = null;
-  if (rec.verb !== undefined && rec.verb !== null && rec.verb !== "") {
-    const verb = String(rec.verb).toUpperCase();
-    if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(verb)) {
+    // validateLimitPayload: every endpoint type needs an endpoint and checks the verb, then
+    // validateEndpoint sanitises it and refuses more than two segments.
+    if (missing(rec.endpoint)) throw bad("endpoint must be specified with this limit type.");
+    if (!missing(rec.verb) && !VERBS.includes(String(rec.verb).toUpperCase())) {
       throw bad("Verb is invalid or not allowed.");
     }
-    rec.verb = verb;
-  } else rec.verb = null;
+    rec.endpoint = String(rec.endpoint).replace(/^\/+/, "").replace(/\/+$/, "");
+    if (String(rec.endpoint).split("/").length > 2) {
+      throw bad(
+        "Endpoint cannot have extra depth. ie, _schema/contact NOT _schema/contact/name",
+      );
+    }
+  } else rec.endpoint = null;
+  // Other types store the verb as sent, unchecked (an absent one is null).
+  if (missing(rec.verb)) rec.verb = null;
   // The same key df-limits' resolveCheckKey builds (and the enforcement in ../limits.ts uses).
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   rec.key_text = limitKey(
@@ -111,7 +113,7 @@ function normalise(rec: Rec, ctx: CallContext): Rec {
     num(rec.role_id),
     num(rec.service_id),
     (rec.endpoint as string | null) ?? null,
-    (rec.verb as string | null) ?? null,
+    rec.verb === null || rec.verb === "" ? null : String(rec.verb).toUpperCase(),
     Number(rec.period),
   );
   return rec;
