@@ -214,12 +214,9 @@ export function sessionResource(
   if (method === "POST") {
     const email = field(body, "email");
     const password = field(body, "password");
-    if (email === undefined || email === null || email === "") {
-      throw new DfError(400, "Login request is missing required email.");
-    }
-    if (password === undefined || password === null || password === "") {
-      throw new DfError(400, "Login request is missing required password.");
-    }
+    // UserSessionResource::handleLogin tests both with PHP's empty() ("0" and 0 included).
+    if (blank(email)) throw new DfError(400, "Login request is missing required email.");
+    if (blank(password)) throw new DfError(400, "Login request is missing required password.");
     const user = stmt(
       db,
       `SELECT * FROM user WHERE email = ? AND is_sys_admin = ? AND is_active = 1`,

@@ -229,3 +229,27 @@ Deno.test("a restart on the same data file keeps users, roles, apps, services an
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("login: email and password are tested with PHP's empty(), as handleLogin does", async () => {
+  await withSandbox(async (sb) => {
+    for (
+      const [path, body, message] of [
+        ["user/session", { email: "0", password: "x" }, "Login request is missing required email."],
+        [
+          "user/session",
+          { email: "a@x.com", password: "0" },
+          "Login request is missing required password.",
+        ],
+        [
+          "system/admin/session",
+          { email: 0, password: "x" },
+          "Login request is missing required email.",
+        ],
+      ] as const
+    ) {
+      const r = await call(sb, "POST", path, { body });
+      equal(r.status, 400, JSON.stringify(body));
+      equal(messageOf(r), message);
+    }
+  });
+});
