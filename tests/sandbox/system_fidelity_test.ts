@@ -693,3 +693,14 @@ Deno.test("global lookups: no rules but Lookup::fill's name check; the mask is n
     );
   });
 });
+
+Deno.test("apps and custom settings have no name rule: a missing name is the NOT NULL error", async () => {
+  await withSandbox(async (sb, token) => {
+    for (const [path, table] of [["system/app", "app"], ["system/custom", "system_custom"]]) {
+      const r = await call(sb, "POST", path, { token, body: [{ description: "x", value: 1 }] });
+      const entry = r.body.error.context.resource[0];
+      assert.equal(entry.code, "23000", path);
+      assert.match(entry.message, new RegExp(`NOT NULL constraint failed: ${table}\\.name`), path);
+    }
+  });
+});

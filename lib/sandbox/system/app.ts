@@ -68,7 +68,7 @@ function regenerateFirstApp(ctx: CallContext, id: string) {
 export const appDescriptor: ResourceDescriptor = {
   name: "app",
   table: table("app"),
-  required: ["name"],
+  // App::$rules has only the api_key rule: a missing name is the table's NOT NULL error.
   appendedNames: ["launch_url"],
   present: presentApp,
   // App::getModelFromTable: its lookups are AppLookups.

@@ -12,7 +12,7 @@ import { table } from "../tables.ts";
 export const customDescriptor: ResourceDescriptor = {
   name: "custom",
   table: table("system_custom"),
-  required: ["name"],
+  // SystemCustom/BaseCustomModel have no $rules: a missing name is the NOT NULL error.
   intercept(engine, ctx, method, id) {
     if (method !== "GET" || id === undefined) return null;
     const row = engine.find(ctx.db, id);
