@@ -593,7 +593,7 @@ Deno.test("services: only the name regex is a rule; NOT NULL columns and unknown
     });
     assert.equal(odd.type, "nosuchtype", JSON.stringify(odd));
     assert.equal(odd.label, "odd");
-    assert.deepEqual(odd.config, {});
+    assert.deepEqual(odd.config, [], "no handler: the empty PHP array");
     const used = await call(sb, "GET", "odd", { token });
     assert.equal(used.status, 500);
     assert.equal(messageOf(used), "Unsupported service type 'nosuchtype'.");

@@ -22,7 +22,7 @@ function validation(field: string, message: string): DfError {
 }
 
 /** The config of a service as DreamFactory shows it, by type. */
-export function configView(row: Row): Rec {
+export function configView(row: Row): Rec | unknown[] {
   let stored: Rec = {};
   try {
     stored = JSON.parse(String(row.config ?? "{}")) ?? {};
@@ -40,6 +40,9 @@ export function configView(row: Row): Rec {
       max_records: stored.max_records ? Number(stored.max_records) : false,
     };
   }
+  // Service::getConfigAttribute without a config handler (a type ServiceManager does not know):
+  // the stored JSON decoded as a PHP array, so nothing at all is an empty list.
+  if (!SERVICE_TYPES.some((t) => t.name === row.type) && !Object.keys(stored).length) return [];
   return stored;
 }
 
