@@ -229,9 +229,6 @@ function validateChild(
       );
     }
   }
-  if (target.name === "role_service_access") {
-    if (cols.filters === undefined && !existing) cols.filters = "[]";
-    if (cols.component === undefined && !existing) cols.component = "";
-    if (typeof cols.filter_op === "string") cols.filter_op = cols.filter_op.toUpperCase();
-  }
+  // RoleServiceAccess has no mutators or rules: component and filters stay null when not sent
+  // (nullable columns) and filter_op is stored as sent (column default 'and').
 }

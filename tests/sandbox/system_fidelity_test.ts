@@ -704,3 +704,23 @@ Deno.test("apps and custom settings have no name rule: a missing name is the NOT
     }
   });
 });
+
+Deno.test("role access rows are stored as sent: no component or filters default, filter_op as given", async () => {
+  await withSandbox(async (sb, token) => {
+    const made = await call(sb, "POST", "system/role?related=role_service_access_by_role_id", {
+      token,
+      body: [{
+        name: "r",
+        role_service_access_by_role_id: [
+          { service_id: 2, verb_mask: 1, requestor_mask: 1, filter_op: "or" },
+          { service_id: 2, component: "_table/*", verb_mask: 1, requestor_mask: 1 },
+        ],
+      }],
+    });
+    const rows = made.body.resource[0].role_service_access_by_role_id;
+    assert.deepEqual(
+      rows.map((r: Record<string, unknown>) => [r.component, r.filters, r.filter_op]),
+      [[null, null, "or"], ["_table/*", null, "and"]],
+    );
+  });
+});
