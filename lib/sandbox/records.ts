@@ -33,7 +33,7 @@ import {
 } from "./columns.ts";
 import { writeRelation } from "./relations.ts";
 import { tableSchema } from "./table_schema.ts";
-import { relatedModels } from "./system/related.ts";
+import { type Presenter, relatedModels } from "./system/related.ts";
 
 export type { Rec, Row } from "./columns.ts";
 
@@ -88,7 +88,7 @@ export interface ResourceDescriptor {
    * How rows of related tables read back, by table: the `toArray()` of the model the parent's
    * `getModelFromTable()` names (see system/related.ts).
    */
-  relatedModels?: Record<string, (row: Row, out: Rec) => void>;
+  relatedModels?: Record<string, Presenter>;
   /** Adjusts every output record (appended attributes, masks); `all` is true for `fields=*`. */
   present?: (row: Row, out: Rec, ctx: CallContext, all: boolean) => void;
   /** Fields a new record must carry (400 "Invalid data supplied. The x field is required."). */
@@ -295,7 +295,7 @@ export class RecordEngine {
       }
     }
     const set = fields ? new Set(fields) : null;
-    const relatedMaps = rels.map((rel) => this.related(ctx.db, rel, rows));
+    const relatedMaps = rels.map((rel) => this.related(ctx, rel, rows));
     const computed = Object.entries(this.desc.computedRelations ?? {});
     const asked = computed.length
       ? (ctx.option("related") ?? "").split(",").map((s) => s.trim())
@@ -314,12 +314,13 @@ export class RecordEngine {
   }
 
   /** The related records of many rows in one query, keyed by the rows' `rel.field` value. */
-  private related(db: DatabaseSync, rel: RelationDef, rows: Row[]): Map<unknown, unknown> {
+  private related(ctx: CallContext, rel: RelationDef, rows: Row[]): Map<unknown, unknown> {
+    const db = ctx.db;
     const target = tableDef(rel.table);
     const present = (this.desc.relatedModels ?? BASE_RELATED_MODELS)[rel.table];
     const toArray = (r: Row): Rec => {
       const out = formatRow(target, r);
-      present?.(r, out);
+      present?.(r, out, ctx);
       return out;
     };
     const keys = [

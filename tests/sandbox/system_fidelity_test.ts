@@ -724,3 +724,24 @@ Deno.test("role access rows are stored as sent: no component or filters default,
     );
   });
 });
+
+Deno.test("app launch_url follows App::getLaunchUrlAttribute from the loaded attributes", async () => {
+  await withSandbox(async (sb, token) => {
+    const all = await call(sb, "GET", "system/app?fields=*", { token });
+    assert.equal(all.body.resource[0].launch_url, `${sb.url}/dreamfactory/dist/index.html`);
+    // Without `type` among the fields the accessor has nothing to go on.
+    const some = await call(sb, "GET", "system/app?fields=id,path", { token });
+    assert.equal(some.body.resource[0].launch_url, "");
+    const made = await call(sb, "POST", "system/app?fields=*", {
+      token,
+      body: [
+        { name: "u", type: 2, url: "http://x.test/a" },
+        { name: "s", type: 1, storage_service_id: 2, storage_container: "/c/", path: "/i.html" },
+      ],
+    });
+    assert.deepEqual(made.body.resource.map((a: { launch_url: string }) => a.launch_url), [
+      "http://x.test/a",
+      `${sb.url}/db/c/i.html`,
+    ]);
+  });
+});

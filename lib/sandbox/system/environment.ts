@@ -8,8 +8,22 @@ import { json } from "../http.ts";
 import type { CallContext } from "../records.ts";
 import type { Caller } from "../session.ts";
 import { stmt } from "../statements.ts";
+import { presentApp } from "./related.ts";
 
 type Row = Record<string, unknown>;
+
+/** Environment::makeAppInfo's `url`: the app's `launch_url` (App::getLaunchUrlAttribute). */
+function launchUrl(ctx: CallContext, a: Row): unknown {
+  const out: Row = {
+    type: Number(a.type),
+    path: a.path,
+    url: a.url,
+    storage_service_id: a.storage_service_id,
+    storage_container: a.storage_container,
+  };
+  presentApp(a, out, ctx);
+  return out.launch_url;
+}
 
 /** The environment document as DreamFactory 7 shows it. */
 export function environmentResource(
@@ -48,7 +62,7 @@ export function environmentResource(
       id: Number(a.id),
       name: a.name,
       description: a.description,
-      url: a.url ? String(a.url) : a.path ? `${ctx.origin}/${a.path}` : null,
+      url: launchUrl(ctx, a),
       is_default: defaultAppId !== null && Number(defaultAppId) === Number(a.id),
       allow_fullscreen_toggle: !!a.allow_fullscreen_toggle,
       requires_fullscreen: !!a.requires_fullscreen,

@@ -9,13 +9,21 @@
  *
  * @module
  */
+import type { DatabaseSync } from "node:sqlite";
 import type { Rec, Row } from "../columns.ts";
+import { stmt } from "../statements.ts";
 
 /** What private lookup values read back as (BaseSystemLookup::PRIVATE_MASK). */
 export const SECRET_MASK = "**********";
 
+/** What a presenter may need of the request: the database and the server's origin. */
+export interface PresentContext {
+  db: DatabaseSync;
+  origin: string;
+}
+
 /** Adjusts the JSON of one row as its model's `toArray()` would. */
-export type Presenter = (row: Row, out: Rec) => void;
+export type Presenter = (row: Row, out: Rec, ctx: PresentContext) => void;
 
 /** User's appended `confirmed` (code null or `y`) and `expired` (always false here). */
 export const presentUser: Presenter = (row, out) => {
@@ -24,9 +32,43 @@ export const presentUser: Presenter = (row, out) => {
   out.expired = false;
 };
 
-/** App's appended `launch_url` (the sandbox hosts no app files: always empty). */
-export const presentApp: Presenter = (_row, out) => {
-  out.launch_url = "";
+/** Laravel's url(): the origin and the path trimmed of slashes; a full URL as it is. */
+function laravelUrl(origin: string, path: string): string {
+  if (/^([a-z][a-z0-9+.-]*:|\/\/)/i.test(path)) return path;
+  const trimmed = path.replace(/^\/+|\/+$/g, "");
+  return trimmed ? `${origin}/${trimmed}` : origin;
+}
+
+/**
+ * App's appended `launch_url` (App::getLaunchUrlAttribute), from the attributes the query loaded
+ * (so partial `fields` without `type` give ""): a storage app is
+ * `url(<service>/<container>/<path>)`, a path app `url(<path>)`, a URL app its `url`.
+ */
+export const presentApp: Presenter = (_row, out, ctx) => {
+  let launch: unknown = "";
+  switch (out.type) {
+    case 1: {
+      const name = out.storage_service_id === null || out.storage_service_id === undefined
+        ? undefined
+        : (stmt(ctx.db, `SELECT name FROM service WHERE id = ?`).get(
+          Number(out.storage_service_id),
+        ) as { name?: string } | undefined)?.name;
+      if (name) {
+        let path = `${name}/`;
+        if (out.storage_container) path += String(out.storage_container).replace(/^\/+|\/+$/g, "");
+        if (out.path) path += "/" + String(out.path).replace(/^\/+/, "");
+        launch = laravelUrl(ctx.origin, path);
+      }
+      break;
+    }
+    case 3:
+      launch = out.path ? laravelUrl(ctx.origin, String(out.path)) : "";
+      break;
+    case 2:
+      launch = out.url ?? null;
+      break;
+  }
+  out.launch_url = launch;
 };
 
 const OWNERS = ["app_id", "role_id", "user_id"];
