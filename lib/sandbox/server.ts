@@ -487,7 +487,7 @@ export class SandboxCore {
     }
     const state = this.o.auth;
     if (name === "admin" && id === "session") {
-      return sessionResource(state, true, method, payload, caller, iss);
+      return sessionResource(state, true, method, payload, caller, iss, ctx.option("service"));
     }
     if (name === "admin" && id === "profile") {
       return profileResource(state, method, payload, caller, iss);
@@ -575,7 +575,7 @@ export class SandboxCore {
     }
     switch (name) {
       case "session":
-        return sessionResource(state, false, method, payload, caller, iss);
+        return sessionResource(state, false, method, payload, caller, iss, ctx.option("service"));
       case "profile":
         return profileResource(state, method, payload, caller, iss);
       case "password":

@@ -209,8 +209,27 @@ export function sessionResource(
   body: unknown,
   caller: Caller,
   iss: string,
+  serviceParam?: string,
 ): Response {
   const db = state.db;
+  // UserSessionResource::getOAuthServiceName: `service` in the body, else the query, names an
+  // OAuth or LDAP login service. The sandbox has none: an unknown name is ServiceManager's 404,
+  // any other service the resource's 400. (The admin login never looks; its GET only after the
+  // session checks.)
+  const oauth = () => {
+    const name = field(body, "service") ?? serviceParam;
+    if (blank(name)) return;
+    if (!stmt(db, `SELECT 1 FROM service WHERE name = ?`).get(String(name))) {
+      throw new DfError(404, `Could not find a service for ${name}`);
+    }
+    throw new DfError(
+      400,
+      method === "GET"
+        ? "Invalid login service provided. Please use an OAuth service."
+        : "Invalid login service provided. Please use an OAuth or AD/Ldap service.",
+    );
+  };
+  if (!admin && (method === "POST" || method === "GET")) oauth();
   if (method === "POST") {
     const email = field(body, "email");
     const password = field(body, "password");
@@ -253,6 +272,7 @@ export function sessionResource(
     if (admin && !caller.user.is_sys_admin) {
       throw new DfError(401, "You are not authorized to perform this action.");
     }
+    if (admin) oauth();
     return json(payload(state, caller.user, caller.token, caller.role));
   }
   if (method === "PUT" || method === "PATCH") {

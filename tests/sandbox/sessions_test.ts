@@ -253,3 +253,17 @@ Deno.test("login: email and password are tested with PHP's empty(), as handleLog
     }
   });
 });
+
+Deno.test("user/session with a `service`: an unknown one is 404, any other is not a login service", async () => {
+  await withSandbox(async (sb) => {
+    const creds = { email: "a@x.com", password: "whatever" };
+    const unknown = await call(sb, "POST", "user/session", { body: { ...creds, service: "nope" } });
+    equal(unknown.status, 404);
+    equal(messageOf(unknown), "Could not find a service for nope");
+    const db = await call(sb, "POST", "user/session?service=db", { body: creds });
+    equal(db.status, 400);
+    equal(messageOf(db), "Invalid login service provided. Please use an OAuth or AD/Ldap service.");
+    const get = await call(sb, "GET", "user/session?service=db");
+    equal(messageOf(get), "Invalid login service provided. Please use an OAuth service.");
+  });
+});
