@@ -275,7 +275,7 @@ export function sessionResource(
     if (admin) oauth();
     return json(payload(state, caller.user, caller.token, caller.role));
   }
-  if (method === "PUT" || method === "PATCH") {
+  if (method === "PUT") {
     if (!caller.token) throw new DfError(401, "Token refresh failed. A token is required");
     let claims: TokenClaims;
     try {
@@ -334,7 +334,8 @@ export function sessionResource(
     }
     return json({ success: true });
   }
-  throw new DfError(405, `${method} is not supported on the session resource.`);
+  // No verb aliases: PATCH (like any other verb) has RestHandler's default handler.
+  throw unsupported(method, "session");
 }
 
 const PROFILE_FIELDS = [
@@ -368,7 +369,8 @@ export function profileResource(
     return json(out);
   }
   if (!["POST", "PUT", "PATCH"].includes(method)) {
-    throw new DfError(405, `${method} is not supported on the profile resource.`);
+    // PUT and PATCH are aliases of POST; DELETE has RestHandler's default handler.
+    throw unsupported(method, "profile");
   }
   if (
     body === null || body === undefined || body === "" ||
@@ -460,7 +462,8 @@ export function passwordResource(
   revokeUsers: (ids: number[]) => void,
 ): Response {
   if (!["POST", "PUT", "PATCH"].includes(method)) {
-    throw new DfError(405, `${method} is not supported on the password resource.`);
+    // PUT and PATCH are aliases of POST; handleGET returns false.
+    throw unsupported(method, "password");
   }
   const b = (body && typeof body === "object" ? body : {}) as Row;
   const db = state.db;
@@ -566,6 +569,17 @@ export function passwordResource(
   throw new DfError(400, "Not enough information provided to change password.");
 }
 
+/**
+ * RestHandler::handleRequest's answer when a resource's handler for the verb returns false
+ * (RestHandler's default handleXXX, or the resource's own `return false`).
+ */
+function unsupported(method: string, resource: string): DfError {
+  return new DfError(
+    400,
+    `${method} requests without a resource are not currently supported by the '${resource}' service.`,
+  );
+}
+
 /** PHP's empty(). */
 function phpEmpty(v: unknown): boolean {
   return v === undefined || v === null || v === "" || v === "0" || v === 0 || v === false ||
@@ -601,7 +615,10 @@ export function registerResource(
   minPassword: number,
 ): Response {
   if (!["POST", "PUT", "PATCH"].includes(method)) {
-    throw new DfError(405, `${method} is not supported on the register resource.`);
+    // PUT and PATCH are aliases of POST. RestHandler::handleGET asks getResourceIdentifier(),
+    // which a resource without records does not override.
+    if (method === "GET") throw new DfError(400, "No known identifier for resources.");
+    throw unsupported(method, "register");
   }
   const db = state.db;
   const svc = stmt(db, `SELECT config FROM service WHERE name = 'user'`).get() as Row | undefined;

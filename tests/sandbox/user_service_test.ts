@@ -354,3 +354,41 @@ Deno.test("send_invite: without an email service the invite fails as DreamFactor
     equal(d.body.phone, "555");
   });
 });
+
+Deno.test("user resources answer RestHandler's 400 for verbs they do not handle", async () => {
+  await withSandbox(async (sb, token) => {
+    for (
+      const [method, path, message] of [
+        [
+          "PATCH",
+          "user/session",
+          "PATCH requests without a resource are not currently supported by the 'session' service.",
+        ],
+        [
+          "PATCH",
+          "system/admin/session",
+          "PATCH requests without a resource are not currently supported by the 'session' service.",
+        ],
+        [
+          "DELETE",
+          "user/profile",
+          "DELETE requests without a resource are not currently supported by the 'profile' service.",
+        ],
+        [
+          "GET",
+          "user/password",
+          "GET requests without a resource are not currently supported by the 'password' service.",
+        ],
+        [
+          "DELETE",
+          "user/register",
+          "DELETE requests without a resource are not currently supported by the 'register' service.",
+        ],
+        ["GET", "user/register", "No known identifier for resources."],
+      ] as const
+    ) {
+      const r = await call(sb, method, path, { token });
+      deepStrictEqual([r.status, messageOf(r)], [400, message], `${method} ${path}`);
+    }
+  });
+});
