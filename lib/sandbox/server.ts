@@ -476,9 +476,8 @@ export class SandboxCore {
   ): Response {
     const [name, id, ...more] = path;
     if (!name) {
-      if (method !== "GET") {
-        throw new DfError(405, `${method} is not supported on the service root.`);
-      }
+      // BaseRestService handles only GET (RestHandler::handleRequest's 400 for the rest).
+      if (method !== "GET") throw rootUnsupported(method, "system");
       return this.serviceRoot(
         SYSTEM_RESOURCES,
         ["", "*", ...SYSTEM_RESOURCES.flatMap((n) => [`${n}/`, `${n}/*`])],
@@ -561,9 +560,7 @@ export class SandboxCore {
     const [name, ...more] = path;
     const state = this.o.auth;
     if (!name) {
-      if (method !== "GET") {
-        throw new DfError(405, `${method} is not supported on the service root.`);
-      }
+      if (method !== "GET") throw rootUnsupported(method, "user");
       return this.serviceRoot(USER_RESOURCES, [
         "",
         "*",
@@ -650,6 +647,14 @@ function decodeSegment(s: string): string {
 
 function strOrUndef(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+/** RestHandler::handleRequest's answer when a service has no handler for the verb. */
+function rootUnsupported(method: string, service: string): DfError {
+  return new DfError(
+    400,
+    `${method} requests without a resource are not currently supported by the '${service}' service.`,
+  );
 }
 
 function notFoundPage(): Response {

@@ -385,6 +385,16 @@ Deno.test("user resources answer RestHandler's 400 for verbs they do not handle"
           "DELETE requests without a resource are not currently supported by the 'register' service.",
         ],
         ["GET", "user/register", "No known identifier for resources."],
+        [
+          "POST",
+          "user",
+          "POST requests without a resource are not currently supported by the 'user' service.",
+        ],
+        [
+          "DELETE",
+          "system",
+          "DELETE requests without a resource are not currently supported by the 'system' service.",
+        ],
       ] as const
     ) {
       const r = await call(sb, method, path, { token });
