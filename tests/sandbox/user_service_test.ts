@@ -395,6 +395,11 @@ Deno.test("user resources answer RestHandler's 400 for verbs they do not handle"
           "system",
           "DELETE requests without a resource are not currently supported by the 'system' service.",
         ],
+        [
+          "PUT",
+          "system/service_type/sqlite",
+          "PATCH requests without a resource are not currently supported by the 'service_type' service.",
+        ],
       ] as const
     ) {
       const r = await call(sb, method, path, { token });

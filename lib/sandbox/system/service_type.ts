@@ -134,7 +134,15 @@ export function serviceTypeResource(
   method: string,
   id: string | undefined,
 ): Response {
-  if (method !== "GET") throw new DfError(405, `${method} is not supported on service_type.`);
+  if (method !== "GET") {
+    // ReadOnlySystemResource: PUT is an alias of PATCH; no verb but GET has a handler, so
+    // RestHandler::handleRequest answers its 400.
+    const verb = method === "PUT" ? "PATCH" : method;
+    throw new DfError(
+      400,
+      `${verb} requests without a resource are not currently supported by the 'service_type' service.`,
+    );
+  }
   const fields = ctx.option("fields");
   if (id !== undefined) {
     const t = SERVICE_TYPES.find((x) => x.name === id);
