@@ -106,6 +106,11 @@ export interface ColumnInfo {
    * `text`, `date`, `time`, `datetime`, `timestamp`, `decimal`, `float`, `double`, ...
    */
   type: string;
+  /**
+   * Whether the column takes NULL. Table mode only: an empty value for a nullable integer column
+   * then compares with NULL (matching nothing) instead of failing. Unknown is taken as false.
+   */
+  allowNull?: boolean;
 }
 
 /** Operators that take a parenthesised value list. */

@@ -60,8 +60,26 @@ const SYSTEM_INT_TYPES = new Set([
   "user_id_on_create",
   "user_id_on_update",
 ]);
-const TABLE_INT_TYPES = new Set([...SYSTEM_INT_TYPES, "bigint", "smallint", "tinyint", "bigid"]);
-const TABLE_FLOAT_TYPES = new Set(["decimal", "float", "double", "money", "real"]);
+/**
+ * df-database's Schema::typecastToNative, which df-sqldb's parseFilterValue applies to each value:
+ * it casts only these integer types (is_numeric or 400, '' -> NULL when nullable) and these float
+ * types (floatval); tinyint, smallint, bigint, money, ... fall to its `default:` and are bound as
+ * sent, leaving the comparison to the database.
+ */
+const TABLE_INT_TYPES = SYSTEM_INT_TYPES;
+const TABLE_FLOAT_TYPES = new Set(["decimal", "float", "double"]);
+/** The native format (getNativeDateTimeFormat) table filters reformat date and time values to. */
+const TABLE_DATE_KINDS: Record<string, "date" | "time" | "datetime"> = {
+  date: "date",
+  time: "time",
+  timetz: "time",
+  datetime: "datetime",
+  datetimetz: "datetime",
+  timestamp: "datetime",
+  timestamptz: "datetime",
+  timestamp_on_create: "datetime",
+  timestamp_on_update: "datetime",
+};
 
 /** Raw expressions the sandbox can run safely: fixed SQL keywords, never client text. */
 const SAFE_EXPRESSIONS: Record<string, string> = {
@@ -205,16 +223,46 @@ function bindNative(v: unknown, type: string, column: ColumnInfo, ctx: Ctx): str
   }
   if (typeof v === "bigint") return bindValue({ kind: "text", text: String(v) }, column, ctx);
   let bound: Bound = typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "number" ? v : null;
-  const intType = ctx.mode === "system" ? SYSTEM_INT_TYPES.has(type) : TABLE_INT_TYPES.has(type);
-  if (intType) {
-    if (typeof v === "number" && Number.isInteger(v)) bound = v;
-    else if (ctx.mode === "table" && typeof bound === "number") bound = Math.trunc(bound);
-    else throw intError(column); // ctype_digit() of a float, bool or null is false
-  } else if (ctx.mode === "table" && type === "boolean" && bound !== null) {
-    bound = bound ? 1 : 0;
+  if (ctx.mode === "system") {
+    if (SYSTEM_INT_TYPES.has(type)) {
+      if (typeof v === "number" && Number.isInteger(v)) bound = v;
+      else throw intError(column); // ctype_digit() of a float, bool or null is false
+    }
+    ctx.out.push(bound);
+    return "?";
+  }
+  // typecastToNative: NULL stays NULL on a nullable column.
+  if ((v === null || v === undefined) && column.allowNull === true) {
+    ctx.out.push(null);
+    return "?";
+  }
+  if (TABLE_INT_TYPES.has(type)) {
+    // An int or a float (`is_float`: kept, not intval'd) passes; is_numeric(bool/null) is false.
+    if (typeof v !== "number") throw intError(column);
+    bound = v;
+  } else if (type === "boolean") {
+    // filter_var(FILTER_VALIDATE_BOOLEAN) of the value as text: 1.5 or null are false.
+    if (v === null || v === undefined) bound = column.allowNull === false ? 0 : null;
+    else bound = phpBool(v === true ? "1" : v === false ? "" : String(v)) ? 1 : 0;
+  } else if (TABLE_FLOAT_TYPES.has(type) && column.allowNull === false && bound === null) {
+    bound = 0; // floatval(null)
   }
   ctx.out.push(bound);
   return "?";
+}
+
+/**
+ * Schema::formatDateTime for table filters: `new DateTime($text)` in the column's native format
+ * (Y-m-d, H:i:s, Y-m-d H:i:s); text PHP cannot parse is bound as sent (formatDateTime returns it).
+ */
+function tableDateTime(text: string, kind: "date" | "time" | "datetime"): string {
+  let full: string;
+  try {
+    full = phpFormatDateTime(text, "datetime");
+  } catch {
+    return text;
+  }
+  return kind === "date" ? full.slice(0, 10) : kind === "time" ? full.slice(11) : full;
 }
 
 /** DreamFactory's typing of one value for `column`, pushed as a bound parameter. */
@@ -237,15 +285,21 @@ function bindValue(inc: Incoming, column: ColumnInfo, ctx: Ctx): string {
     }
   } else {
     if (TABLE_INT_TYPES.has(type)) {
-      if (!isNumeric(text)) throw intError(column);
-      const n = Math.trunc(Number(text));
-      bound = ctypeDigit(phpTrim(text)) ? intBound(phpTrim(text)) : n;
+      if (text === "" && column.allowNull === true) {
+        bound = null; // '' on a nullable integer column is NULL: `= NULL` matches nothing
+      } else {
+        if (!isNumeric(text)) throw intError(column);
+        const n = Math.trunc(Number(text));
+        bound = ctypeDigit(phpTrim(text)) ? intBound(phpTrim(text)) : n;
+      }
     } else if (type === "boolean") {
       bound = phpBool(text) ? 1 : 0;
     } else if (TABLE_FLOAT_TYPES.has(type)) {
       bound = floatval(text);
+    } else if (TABLE_DATE_KINDS[type]) {
+      bound = tableDateTime(text, TABLE_DATE_KINDS[type]);
     } else {
-      bound = text; // strings and dates/times (compared as text on SQLite)
+      bound = text; // strings, tinyint/smallint/bigint, money, ...: bound as sent
     }
   }
   ctx.out.push(bound);

@@ -291,8 +291,13 @@ Deno.test("typing: system resources vs SQL tables (§6.4, §6.5)", () => {
   assert.deepEqual(tbl("score = '2.50'"), { sql: '"score" = ?', params: [2.5] });
   rejects(() => tbl("age = null"), 400, "Field 'age' must be a valid integer.");
   assert.deepEqual(tbl("first_name = null"), { sql: '"first_name" = ?', params: ["null"] });
-  // dates pass through unchanged on SQL tables (compared as text)
-  assert.deepEqual(tbl("born = '2020-1-15'"), { sql: '"born" = ?', params: ["2020-1-15"] });
+  // dates are reformatted to the column's native format (typecastToNative -> formatDateTime);
+  // text PHP cannot parse is bound as sent
+  assert.deepEqual(tbl("born = '2020-1-15T00:00:00Z'"), {
+    sql: '"born" = ?',
+    params: ["2020-01-15"],
+  });
+  assert.deepEqual(tbl("born like '2020%'"), { sql: '"born" LIKE ?', params: ["2020%"] });
   // JSON params: integers pass as integers (even negative), on both kinds
   assert.deepEqual(sys("id = :id", USER, { ":id": -2 }), { sql: '"id" = ?', params: [-2] });
   rejects(() => sys("id = :id", USER, { ":id": null }), 400, "Field 'id' must be a valid integer.");

@@ -31,8 +31,8 @@ export function and(...parts: (Where | null | undefined)[]): Where {
   };
 }
 
-function columnsOf(table: TableInfo): { name: string; type: string }[] {
-  return table.fields.map((f) => ({ name: f.name, type: f.type }));
+function columnsOf(table: TableInfo): { name: string; type: string; allowNull: boolean }[] {
+  return table.fields.map((f) => ({ name: f.name, type: f.type, allowNull: f.allowNull }));
 }
 
 /** Compiles a DreamFactory filter string (lookups substituted first, as DF does). */

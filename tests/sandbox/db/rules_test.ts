@@ -1,0 +1,81 @@
+/**
+ * Record rules checked against DreamFactory's PHP source: df-sqldb's Table (parseFilterValue,
+ * runQuery, commitTransaction) and df-database's Schema (typecastToNative, typecastToClient).
+ */
+import assert from "node:assert/strict";
+import { sandbox, type TestSandbox } from "./http_helpers.ts";
+
+type Rec = Record<string, unknown>;
+
+function errorOf(body: unknown): Rec {
+  return (body as { error: Rec }).error;
+}
+
+function ids(body: unknown): unknown[] {
+  return (body as { resource: Rec[] }).resource.map((r) => r.id);
+}
+
+/** A sandbox with a `thing` table holding columns of several DF types and three rows. */
+async function withThings(fn: (sb: TestSandbox) => Promise<void>): Promise<void> {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "thing",
+        field: [
+          { name: "id", type: "id" },
+          { name: "name", type: "string", allow_null: true },
+          { name: "qty", type: "integer", allow_null: true },
+          { name: "must", type: "integer", default: 0 },
+          { name: "small", type: "smallint", allow_null: true },
+          { name: "big", type: "bigint", allow_null: true },
+          { name: "day", type: "date", allow_null: true },
+          { name: "at", type: "datetime", allow_null: true },
+        ],
+      }],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const seeded = await sb.call("POST", "db/_table/thing", [
+      { name: "a", qty: 1, small: 5, big: 7, day: "2024-01-05", at: "2024-01-05 10:00:00" },
+      { name: "b", qty: 2, small: 6, big: 8, day: "2024-01-06", at: "2024-01-06 11:30:00" },
+      { name: "c", qty: null, small: null, big: null, day: null, at: null },
+    ]);
+    assert.equal(seeded.status, 200, JSON.stringify(seeded.body));
+    await fn(sb);
+  } finally {
+    await sb.close();
+  }
+}
+
+Deno.test("filter values are typed by typecastToNative: uncast integer types pass, dates are reformatted, '' is NULL on nullable integers", async () => {
+  await withThings(async (sb) => {
+    const get = (filter: string) =>
+      sb.call("GET", `db/_table/thing?filter=${encodeURIComponent(filter)}`);
+    // smallint/bigint fall to typecastToNative's default: bound as sent, compared by SQLite.
+    for (const f of ["small = 'x5'", "big = 'abc'", "small like '%5%'"]) {
+      const r = await get(f);
+      assert.equal(r.status, 200, `${f}: ${JSON.stringify(r.body)}`);
+    }
+    assert.deepEqual(ids((await get("small = '5'")).body), [1]);
+    assert.deepEqual(ids((await get("big in (7, 8)")).body), [1, 2]);
+    // date/datetime values go through formatDateTime into the native format first.
+    assert.deepEqual(ids((await get("day = '2024-01-05T00:00:00Z'")).body), [1]);
+    assert.deepEqual(ids((await get("day = 2024-1-6")).body), [2]);
+    assert.deepEqual(ids((await get("at = '2024-01-06T11:30:00'")).body), [2]);
+    assert.deepEqual(ids((await get("at > '2024-01-05T12:00'")).body), [2]);
+    // Unparsable text is bound as sent (no error, no match).
+    assert.deepEqual(ids((await get("day like '2024-01%'")).body), [1, 2]);
+    // '' on a nullable integer column is NULL (= NULL matches nothing); not nullable: 400.
+    const empty = await get("qty = ''");
+    assert.equal(empty.status, 200, JSON.stringify(empty.body));
+    assert.deepEqual(ids(empty.body), []);
+    const must = await get("must = ''");
+    assert.equal(must.status, 400, JSON.stringify(must.body));
+    assert.equal(errorOf(must.body).message, "Field 'must' must be a valid integer.");
+    // A JSON float parameter for an integer column stays a float (is_float: no intval).
+    const params = encodeURIComponent(JSON.stringify({ ":q": 1.5 }));
+    const float = await sb.call("GET", `db/_table/thing?filter=qty%20%3D%20%3Aq&params=${params}`);
+    assert.equal(float.status, 200, JSON.stringify(float.body));
+    assert.deepEqual(ids(float.body), []);
+  });
+});
