@@ -660,14 +660,18 @@ function firstOfMany(
 ): unknown {
   let first: { error: unknown } | undefined;
   try {
-    return runBatch(r.db, ids, verb, mode, (id, i) => {
+    const out = runBatch(r.db, ids, verb, mode, (id, i) => {
       try {
         return fn(id);
       } catch (e) {
         if (i === 0) first = { error: e };
         throw e;
       }
-    })[0];
+    });
+    // Reads and deletes batched by `continue` (the URL's ids are split only for a one-field
+    // key): the first of the key-ordered results.
+    const batched = (verb === "retrieved" || verb === "deleted") && batchedByIds(r, ids, ["id"]);
+    return (batched ? inKeyOrder(ids, out) : out)[0];
   } catch (e) {
     if (!(e instanceof DfError) || e.code !== 1000) throw e;
     if (first) throw first.error;
@@ -718,19 +722,29 @@ function readIds(r: TableRequest, ids: string[]): Response {
       context: { error: failed, resource: results },
     });
   }
-  // df-sqldb's addToTransaction reads id by id, in the ids' order, unless `continue` is set for
-  // several ids of a one-field key ($needToIterate is false): then the ids are batched and
-  // commitTransaction answers its whereIn query as it comes, in key order unless `order` is given.
-  if (continueOnError && ids.length > 1 && idFields.length === 1 && r.opt("order") === undefined) {
-    // SQLite walks the key's index: numbers in numeric order, text in binary order.
-    const key = (i: number) => /^-?\d+$/.test(ids[i]) ? Number(ids[i]) : ids[i];
-    const order = results.map((_, i) => i).sort((a, b) => {
-      const [x, y] = [key(a), key(b)];
-      return typeof x === typeof y ? (x < y ? -1 : x > y ? 1 : 0) : typeof x === "number" ? -1 : 1;
-    });
-    return json(wrap(order.map((i) => results[i])));
-  }
+  if (batchedByIds(r, ids, idFields)) return json(wrap(inKeyOrder(ids, results)));
   return json(wrap(results));
+}
+
+/**
+ * df-sqldb's addToTransaction reads or deletes id by id, in the ids' order, unless `continue` is
+ * set for several ids of a one-field key ($needToIterate is false): then the ids are batched and
+ * commitTransaction answers its whereIn query as it comes (when every id was found), in key order
+ * unless `order` is given.
+ */
+function batchedByIds(r: TableRequest, ids: string[], idFields: string[]): boolean {
+  return r.flag("continue") && ids.length > 1 && idFields.length === 1 &&
+    r.opt("order") === undefined;
+}
+
+/** The results of `ids` in the order SQLite walks the key's index (numbers, then text). */
+function inKeyOrder<T>(ids: string[], results: T[]): T[] {
+  const key = (i: number) => /^-?\d+$/.test(ids[i]) ? Number(ids[i]) : ids[i];
+  const order = results.map((_, i) => i).sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    return typeof x === typeof y ? (x < y ? -1 : x > y ? 1 : 0) : typeof x === "number" ? -1 : 1;
+  });
+  return order.map((i) => results[i]);
 }
 
 function getMany(r: TableRequest): Response {
@@ -1023,7 +1037,7 @@ function deleteMany(r: TableRequest): Response {
       r.delete(rowid);
       return result;
     });
-    return json(wrap(out));
+    return json(wrap(batchedByIds(r, ids, idFields) ? inKeyOrder(ids, out) : out));
   }
   if (r.filterOpt() !== undefined) {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
@@ -1058,7 +1072,11 @@ function deleteMany(r: TableRequest): Response {
       r.delete(rowid);
       return result;
     });
-    return json(wrap(out));
+    // deleteRecords hands the records' ids to deleteRecordsByIds.
+    const recIds = records.map((rec) =>
+      idFields.map((f) => String(valueOf(asRecord(rec), f))).join(",")
+    );
+    return json(wrap(batchedByIds(r, recIds, idFields) ? inKeyOrder(recIds, out) : out));
   }
   if (r.flag("force")) {
     runSingle(r, () => {

@@ -79,3 +79,23 @@ Deno.test("filter values are typed by typecastToNative: uncast integer types pas
     assert.deepEqual(ids(float.body), []);
   });
 });
+
+Deno.test("ids batched by continue=true are answered in key order when all are found (commitTransaction's whereIn)", async () => {
+  await withThings(async (sb) => {
+    const got = await sb.call("GET", "db/_table/thing?ids=3,1,2&continue=true");
+    assert.deepEqual(ids(got.body), [1, 2, 3]);
+    // Without continue the ids are read one by one, in the order given.
+    assert.deepEqual(ids((await sb.call("GET", "db/_table/thing?ids=3,1")).body), [3, 1]);
+    // A by-id URL holding commas answers the first of the key-ordered results.
+    const one = await sb.call("GET", "db/_table/thing/3,1?continue=true&fields=id,name");
+    assert.deepEqual(one.body, { id: 1, name: "a" });
+    const del = await sb.call("DELETE", "db/_table/thing?ids=3,1&continue=true");
+    assert.equal(del.status, 200, JSON.stringify(del.body));
+    assert.deepEqual(ids(del.body), [1, 3]);
+    // deleteRecords hands the records' ids to deleteRecordsByIds: the same order.
+    await sb.call("POST", "db/_table/thing", [{ id: 1, name: "a" }, { id: 3, name: "c" }]);
+    const recs = await sb.call("DELETE", "db/_table/thing?continue=true", [{ id: 3 }, { id: 2 }]);
+    assert.equal(recs.status, 200, JSON.stringify(recs.body));
+    assert.deepEqual(ids(recs.body), [2, 3]);
+  });
+});
