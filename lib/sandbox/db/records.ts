@@ -827,7 +827,17 @@ function writeRecordsOf(payload: unknown): Record<string, unknown>[] {
 function post(r: TableRequest): Response {
   const records = writeRecordsOf(r.ctx.payload);
   const mode = r.batch();
-  const idFields = r.wantsFullOutput() ? entryIdFields(r) : r.idFields();
+  if (keyless(r)) {
+    // createRecords' initTransaction does not require ids: with none (no primary key, or an
+    // id_field naming no column) addToTransaction inserts and answers [$idName => $id] with both
+    // null, i.e. {"": null}; nothing is queued, so commitTransaction reads nothing back even for
+    // fields/related.
+    return json(wrap(runBatch(r.db, records, "created", mode, (rec) => {
+      r.insert(rec);
+      return { "": null };
+    })));
+  }
+  const idFields = r.idFields();
   // createRecords' checkForIds (on create) requires only id fields the schema requires.
   const required = (n: string) => isRequired(r.table.byName.get(n.toLowerCase())!);
   return json(wrap(writeBatch(r, records, "created", mode, idFields, (rec, i) => {
@@ -838,9 +848,14 @@ function post(r: TableRequest): Response {
   })));
 }
 
-/** Id fields of batch entries when `fields`/`related` ask for more: none on a keyless table. */
-function entryIdFields(r: TableRequest): string[] {
-  return r.table.primaryKey.length === 0 && r.opt("id_field") === undefined ? [] : r.idFields();
+/** True when getIdsInfo finds no identifying field (no primary key, or unknown id_field). */
+function keyless(r: TableRequest): boolean {
+  try {
+    r.idFields();
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /**

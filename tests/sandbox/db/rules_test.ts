@@ -99,3 +99,33 @@ Deno.test("ids batched by continue=true are answered in key order when all are f
     assert.deepEqual(ids(recs.body), [2, 3]);
   });
 });
+
+Deno.test('POST without identifying fields (no primary key, unknown id_field) inserts and answers {"": null}', async () => {
+  await withThings(async (sb) => {
+    const made = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "log",
+        field: [{ name: "msg", type: "string", allow_null: true }, {
+          name: "n",
+          type: "integer",
+          allow_null: true,
+        }],
+      }],
+    });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    // createRecords' initTransaction does not require ids; addToTransaction answers
+    // [$idName => $id] with both null, and commitTransaction has nothing queued to read back.
+    for (const q of ["", "?fields=*"]) {
+      const r = await sb.call("POST", `db/_table/log${q}`, [{ msg: "a", n: 1 }, { msg: "b" }]);
+      assert.equal(r.status, 200, `${q}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(r.body, { resource: [{ "": null }, { "": null }] });
+    }
+    const logged = await sb.call("GET", "db/_table/log");
+    assert.equal((logged.body as { resource: unknown[] }).resource.length, 4);
+    const unknown = await sb.call("POST", "db/_table/thing?id_field=nope", [{ name: "z" }]);
+    assert.equal(unknown.status, 200, JSON.stringify(unknown.body));
+    assert.deepEqual(unknown.body, { resource: [{ "": null }] });
+    const z = await sb.call("GET", "db/_table/thing?filter=name%3Dz");
+    assert.deepEqual(ids(z.body), [4]);
+  });
+});
