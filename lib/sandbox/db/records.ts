@@ -183,15 +183,26 @@ class TableRequest {
     return batchMode(this.flag("continue"), this.flag("rollback"));
   }
 
+  /**
+   * GET's `fields`: handleGET defaults it to `*` only when the key is absent. Present but blank
+   * (Laravel's TrimStrings/ConvertEmptyStringsToNull leave the key, as null) it reaches
+   * parseSelect empty, which falls back to `id_field`, then the primary key, then `*`.
+   */
+  getFields(): string | undefined {
+    const raw = this.ctx.option("fields", "select");
+    if (raw === undefined || raw.trim() !== "") return raw;
+    return this.opt("id_field") ?? (this.table.primaryKey.join(",") || undefined);
+  }
+
   /** Whether a write response needs more than the identifying fields. */
   wantsFullOutput(): boolean {
     return this.opt("fields", "select") !== undefined || this.related().length > 0;
   }
 
   /** The typed output of one row, by rowid: id fields only unless `fields`/`related` ask more. */
-  output(rowid: number, idFields: string[]): Record<string, unknown> {
-    const items: SelectItem[] = this.wantsFullOutput()
-      ? parseFields(this.table, this.opt("fields", "select"))
+  output(rowid: number, idFields: string[], fields?: string): Record<string, unknown> {
+    const items: SelectItem[] = fields !== undefined || this.wantsFullOutput()
+      ? parseFields(this.table, fields ?? this.opt("fields", "select"))
       : idFields.map((n) => {
         const f = this.table.byName.get(n.toLowerCase())!;
         return { sql: q(f.name), key: f.name, type: f.type };
@@ -613,9 +624,9 @@ function getOne(r: TableRequest, id: string): Response {
   const idFields = outsideLoop(r, () => r.idFields());
   const one = (id: string) => {
     const rowid = r.rowidOf(idFields, id);
-    return r.opt("fields", "select") === undefined && r.related().length === 0
-      ? fullRow(r, rowid)
-      : r.output(rowid, idFields);
+    const fields = r.getFields();
+    if (fields === undefined && r.related().length === 0) return fullRow(r, rowid);
+    return r.output(rowid, idFields, fields);
   };
   const many = urlIds(idFields, id);
   if (many.length > 1) {
@@ -692,7 +703,7 @@ function fullRow(r: TableRequest, rowid: number): Record<string, unknown> {
 
 function readIds(r: TableRequest, ids: string[]): Response {
   const idFields = r.idFields();
-  const items = parseFields(r.table, r.opt("fields", "select"));
+  const items = parseFields(r.table, r.getFields());
   const related = r.related();
   const withKeys = withRelationKeys(r.table, items, related);
   const results: unknown[] = [];
@@ -774,7 +785,7 @@ function getMany(r: TableRequest): Response {
       const f = r.table.byName.get(n.toLowerCase())!;
       return { sql: q(f.name), key: f.name, type: f.type };
     })
-    : parseFields(r.table, r.opt("fields", "select"));
+    : parseFields(r.table, r.getFields());
   const spec: SelectSpec = {
     table: r.table,
     items,

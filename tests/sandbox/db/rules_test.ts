@@ -129,3 +129,25 @@ Deno.test('POST without identifying fields (no primary key, unknown id_field) in
     assert.deepEqual(ids(z.body), [4]);
   });
 });
+
+Deno.test("GET with fields present but empty answers the identifying fields, not every field", async () => {
+  await withThings(async (sb) => {
+    // handleGET defaults fields to * only when the key is absent; an empty value reaches
+    // parseSelect, which falls back to id_field, then the primary key.
+    assert.deepEqual((await sb.call("GET", "db/_table/thing?fields=&limit=2")).body, {
+      resource: [{ id: 1 }, { id: 2 }],
+    });
+    assert.deepEqual((await sb.call("GET", "db/_table/thing/2?fields=")).body, { id: 2 });
+    assert.deepEqual((await sb.call("GET", "db/_table/thing?ids=2,1&fields=")).body, {
+      resource: [{ id: 2 }, { id: 1 }],
+    });
+    assert.deepEqual((await sb.call("GET", "db/_table/thing?fields=&id_field=name&limit=1")).body, {
+      resource: [{ name: "a" }],
+    });
+    // Absent, every field.
+    const full = (await sb.call("GET", "db/_table/thing/1")).body as Rec;
+    assert.equal(full.name, "a");
+    // An empty ids is null after ConvertEmptyStringsToNull: no ids, every record.
+    assert.deepEqual(ids((await sb.call("GET", "db/_table/thing?ids=")).body), [1, 2, 3]);
+  });
+});
