@@ -255,7 +255,8 @@ export function toSqlValue(
     if (!CAST_INTEGER_TYPES.has(type) && (typeof value === "string" || typeof value === "number")) {
       return value;
     }
-    if (typeof value === "number" && Number.isFinite(value)) return Math.trunc(value);
+    // is_float: a JSON float is kept as sent ("bigint catch as float"), only text is intval'd.
+    if (typeof value === "number" && Number.isFinite(value)) return value;
     if (typeof value === "string" && NUMERIC_RE.test(value)) {
       const n = Math.trunc(Number(value));
       // Digits a number cannot hold exactly (a 64-bit key sent as text) are kept exactly.
