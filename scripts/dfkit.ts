@@ -46,7 +46,7 @@ import { harCommand } from "./har.ts";
 import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
-import { UsageError } from "./usage.ts";
+import { mayRunDrift, UsageError } from "./usage.ts";
 import { type AskPassword, profileOptions, promptPassword } from "./password.ts";
 
 /** Command trees of the recipes, mounted as subcommands; `connects`: it talks to an instance. */
@@ -967,15 +967,8 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     const code = reportError(e);
     // `migrate drift` answers 2 for "drifted": a CI job must not read a mistake as drift.
-    return code === EXIT.usage && isDriftCheck(args) ? EXIT.error : code;
+    return code === EXIT.usage && mayRunDrift(args, "migrate") ? EXIT.error : code;
   }
-}
-
-/** Whether the arguments run `migrate drift` (options and their values aside). */
-function isDriftCheck(args: string[]): boolean {
-  const words = args.filter((a) => !a.startsWith("-"));
-  const i = words.indexOf("migrate");
-  return i >= 0 && words[i + 1] === "drift";
 }
 
 if (import.meta.main) {

@@ -52,7 +52,7 @@ import {
 } from "../lib/migrate/mod.ts";
 import { readJsonFile } from "../lib/migrate/snapshot.ts";
 import { writeTextFileNamed } from "../lib/files.ts";
-import { commanderExitCode, throwOnUsageErrors, UsageError } from "./usage.ts";
+import { commanderExitCode, mayRunDrift, throwOnUsageErrors, UsageError } from "./usage.ts";
 import { profileOptions, promptPassword } from "./password.ts";
 
 interface Globals {
@@ -453,7 +453,8 @@ if (import.meta.main) {
     const code = commanderExitCode(e);
     if (code === undefined) throw e;
     // As in the dfkit CLI: a mistake is 2, but `drift` answers 2 for "drifted".
-    const drift = Deno.args.filter((a) => !a.startsWith("-"))[0] === "drift";
-    Deno.exitCode = code === MIGRATE_EXIT.usage && drift ? MIGRATE_EXIT.error : code;
+    Deno.exitCode = code === MIGRATE_EXIT.usage && mayRunDrift(Deno.args)
+      ? MIGRATE_EXIT.error
+      : code;
   }
 }

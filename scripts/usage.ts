@@ -32,3 +32,14 @@ export function throwOnUsageErrors(cmd: Command): Command {
   cmd.commands.forEach(throwOnUsageErrors);
   return cmd;
 }
+
+/**
+ * Whether the arguments may run `migrate drift` (whose exit code 2 means "drifted", so its usage
+ * mistakes are 1). Any word `drift` counts, after `after` when given (`"migrate"` in the dfkit
+ * CLI): an option's value before the command (`--profile prod drift`) must not hide it, and
+ * when in doubt a CI job is better told "error" (1) than "drifted" (2).
+ */
+export function mayRunDrift(args: string[], after?: string): boolean {
+  const from = after === undefined ? 0 : args.indexOf(after);
+  return from >= 0 && args.indexOf("drift", from) >= 0;
+}

@@ -275,6 +275,8 @@ Deno.test("migrate CLI: usage mistakes exit 2 (as in the dfkit CLI), but 1 in dr
     [["drift", "--snapshot", "s.json", "--bogus"], 1, /unknown option '--bogus'/],
     [["drift"], 1, /--snapshot <path>' not specified/],
     [["drift", "--snapshot", "/nonexistent/s.json"], 1, /--snapshot .*s\.json does not exist/],
+    // an option's value before the command does not hide it
+    [["--profile", "prod", "drift", "--snapshot", "s.json", "--bogus"], 1, /unknown option/],
   ];
   for (const [args, code, message] of cases) {
     const r = await cli(env, ...args);

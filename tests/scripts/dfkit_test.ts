@@ -795,6 +795,12 @@ Deno.test("dfkit migrate drift: a mistake exits 1, never 2 (which means drifted)
   const typo = await dfkit(["migrate", "drift", "--snapshpt", "x.json"], env);
   assert.equal(typo.code, 1, typo.stderr);
   assert.match(typo.stderr, /--snapsh/);
+  // an option's value before the command does not hide it
+  const valued = await dfkit(
+    ["migrate", "--profile", "prod", "drift", "--snapshot", "x.json", "--bogus"],
+    env,
+  );
+  assert.equal(valued.code, 1, valued.stderr);
   // No password and no terminal to ask for one: an error, not drift.
   const noPassword = await dfkit(["migrate", "drift", "--snapshot", "s.json"], env);
   assert.equal(noPassword.code, 1, noPassword.stderr);
