@@ -645,8 +645,9 @@ export class Transport {
 
   #emit(raw: HttpExchange): void {
     const secrets = this.secrets();
-    // The answer may repeat the request's passwords and keys (a failed insert's SQL error).
-    const echoed = raw.requestBody ? bodySecrets(raw.requestBody) : undefined;
+    // An error may repeat the request's passwords and keys (a failed insert's SQL error). Only
+    // errors: parsing and walking every request body again would double a big write's cost.
+    const echoed = raw.requestBody && raw.status >= 400 ? bodySecrets(raw.requestBody) : undefined;
     const ex: HttpExchange = {
       ...raw,
       url: redactUrl(raw.url, secrets),
