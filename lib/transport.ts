@@ -313,7 +313,7 @@ function isStaleTokenError(status: number, body: unknown): boolean {
  * gets at least `ms`, and at most `ms` + 5%; aborting a call that already finished does nothing.
  * The timers are unref'd, so they never keep a script alive.
  */
-class Deadlines {
+export class Deadlines {
   readonly #open = new Map<number, AbortSignal>();
 
   signal(ms: number): AbortSignal {

@@ -258,3 +258,27 @@ Deno.test("a custom fetch may add to the headers it is given, one call at a time
   await df.system.role;
   assertEquals(sent, ["none", "none"], "each call starts from its own headers");
 });
+
+Deno.test("timeout slots: a call asked for anywhere in a slot is aborted no sooner than its timeout", async () => {
+  const { Deadlines } = await import("../../lib/transport.ts");
+  // A lower bound only: a loaded machine can make timers late, never early. Slots are 15 ms
+  // wide here: calls asked for 0, 4, 8, ... 28 ms apart land early and late in two slots.
+  const deadlines = new Deadlines();
+  const ms = 300;
+  const alive = setTimeout(() => {}, 10 * ms); // the deadline timers are unref'd
+  const calls: Promise<number>[] = [];
+  for (let i = 0; i < 8; i++) {
+    const asked = performance.now();
+    const signal = deadlines.signal(ms);
+    calls.push(
+      new Promise((resolve) =>
+        signal.addEventListener("abort", () => resolve(performance.now() - asked), { once: true })
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 4));
+  }
+  for (const [i, waited] of (await Promise.all(calls)).entries()) {
+    assert(waited >= ms - 1, `call ${i} aborted after ${waited.toFixed(1)} ms, before ${ms} ms`);
+  }
+  clearTimeout(alive);
+});
