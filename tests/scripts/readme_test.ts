@@ -169,6 +169,32 @@ Deno.test("README: a project with dfkit as a workspace member runs the sample sc
     }
     assert.match(text, /from-the-readme/);
     assertNoSecrets(text, [sb.admin.password], "the sample script's output");
+    // The same command with a profiles file's default profile instead of DF_* (it reads a file).
+    await Deno.writeTextFile(
+      `${dir}/profiles.json`,
+      JSON.stringify({
+        default: "local",
+        profiles: { local: { url: sb.url, email: sb.admin.email, password: "env:LOCAL_PW" } },
+      }),
+    );
+    const byProfile = await new Deno.Command("bash", {
+      args: ["-c", steps[1]],
+      cwd: dir,
+      env: childEnv({
+        HOME: dir,
+        DENO_DIR: denoDir,
+        PATH: env.PATH,
+        DFKIT_PROFILES: `${dir}/profiles.json`,
+        LOCAL_PW: sb.admin.password,
+      }),
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(byProfile.stdout) +
+      new TextDecoder().decode(byProfile.stderr);
+    assert.equal(byProfile.code, 0, out);
+    assert.match(out, /from-the-readme/);
   } finally {
     await sb.close();
     await Deno.remove(dir, { recursive: true });
