@@ -5,7 +5,7 @@
  */
 import type { HttpExchange } from "../lib/transport.ts";
 import { recordHar } from "../lib/har/record.ts";
-import { Scrubber } from "../lib/har/secrets.ts";
+import { Scrubber } from "../lib/secrets.ts";
 
 const RESPONSE = JSON.stringify({
   resource: Array.from(

@@ -9,7 +9,7 @@
  * @module
  */
 import { decodeHTML } from "entities";
-import { bodySecrets, type Scrubber } from "./har/secrets.ts";
+import { bodySecrets, type Scrubber } from "./secrets.ts";
 
 const INSPECT = Symbol.for("Deno.customInspect");
 
@@ -310,9 +310,7 @@ function withOutcome(
   const lines = [`${message} (${counts.join(", ")})`];
   for (const f of failed.slice(0, FAILURES_IN_MESSAGE)) {
     const reason = f.error.message.replace(/\s+/g, " ").trim();
-    lines.push(
-      `  #${f.index} failed: ${reason.length > 200 ? `${reason.slice(0, 199)}…` : reason}`,
-    );
+    lines.push(`  #${f.index} failed: ${shorten(reason, 200)}`);
   }
   const more = failed.length - FAILURES_IN_MESSAGE;
   if (more > 0) lines.push(`  … and ${more} more failed`);

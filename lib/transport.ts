@@ -6,7 +6,7 @@
  * @module
  */
 import { DreamFactoryError, errorFromResponse } from "./errors.ts";
-import { bodySecrets } from "./har/secrets.ts";
+import { bodySecrets } from "./secrets.ts";
 
 /** A query-string value; arrays are joined with commas, `undefined` is left out. */
 export type QueryValue =

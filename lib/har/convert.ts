@@ -16,7 +16,7 @@ import {
   REDACTED,
   redactUrl,
   SECRET_QUERY_PARAMS,
-} from "./secrets.ts";
+} from "../secrets.ts";
 import { type CheckedEntry, checkHar, HarError } from "./validate.ts";
 
 /** Options of {@linkcode fromHar}. */

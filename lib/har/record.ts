@@ -17,7 +17,7 @@ import {
   redactUrl,
   Scrubber,
   SECRET_QUERY_PARAMS,
-} from "./secrets.ts";
+} from "../secrets.ts";
 import type { Har, HarEntry, HarNameValue } from "./types.ts";
 
 /** A running recorder returned by {@linkcode recordHar}. */

@@ -7,23 +7,9 @@
  * @module
  */
 
-/** The value DreamFactory answers in place of a stored secret. */
-export const MASK = "**********";
+import { isSecretConfig, MASK } from "../secrets.ts";
 
-const SECRET_KEY =
-  /(^|_)(password|passwd|pwd|secret|token|api_?key|private_?key|access_?key|credentials?|client_secret)$/i;
-
-/** True when a service config key holds a secret (by name, or because DF masked its value). */
-export function isSecretConfig(key: string, value: unknown): boolean {
-  if (value === MASK) return true;
-  return typeof value === "string" && value !== "" && isSecretName(key);
-}
-
-/** Names of settings or headers that hold secrets (`password`, `X-Api-Key`, `Authorization`). */
-function isSecretName(name: string): boolean {
-  const n = name.replace(/[-\s]+/g, "_");
-  return SECRET_KEY.test(n) || /^(proxy_)?authorization$|^(set_)?cookie$/i.test(n);
-}
+export { isSecretConfig, MASK };
 
 /**
  * A service config value with every secret inside it, at any depth, replaced by an `env:`

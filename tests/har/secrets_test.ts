@@ -374,7 +374,7 @@ Deno.test("short secrets become secret() lookups by their field, without failing
 });
 
 Deno.test("a recorder with many secrets still blanks each, raw or percent-encoded, longest first", async () => {
-  const { Scrubber } = await import("../../lib/har/secrets.ts");
+  const { Scrubber } = await import("../../lib/secrets.ts");
   const secrets = Array.from({ length: 100 }, (_, i) => `pw-${String(i).padStart(3, "0")}-x y`);
   secrets.push("pw-042-x y and more"); // contains another secret: replaced whole
   for (
@@ -390,7 +390,7 @@ Deno.test("a recorder with many secrets still blanks each, raw or percent-encode
 });
 
 Deno.test("a long text is scrubbed of many secrets in one pass, with the same result", async () => {
-  const { Scrubber } = await import("../../lib/har/secrets.ts");
+  const { Scrubber } = await import("../../lib/secrets.ts");
   // Each secret replaced in turn, longest first: what one pass must give.
   const scrubString = (text: string, secrets: string[]) =>
     secrets.reduce((out, s) => out.split(s).join("[REDACTED]"), text);
@@ -402,7 +402,7 @@ Deno.test("a long text is scrubbed of many secrets in one pass, with the same re
 });
 
 Deno.test("overlapping secrets are blanked as one stretch, however many are known", async () => {
-  const { Scrubber } = await import("../../lib/har/secrets.ts");
+  const { Scrubber } = await import("../../lib/secrets.ts");
   const pair = ["abcdef12", "ef12ghijklmn"];
   const many = [...pair, ...Array.from({ length: 40 }, (_, i) => `filler-${i}-secret`)];
   const long = "x".repeat(600);

@@ -1,13 +1,29 @@
 /**
- * What counts as a secret in a DreamFactory exchange, and how it is redacted. Shared by the HAR
- * converter (which turns secrets into environment lookups), the recorder (which blanks them), and
- * the client's errors (which blank the secrets of the failed request wherever the server echoes
- * them).
+ * What counts as a secret in DreamFactory data, and how it is redacted: one classifier for the
+ * client's displays (`hideSecrets`, record tables) and errors (which blank the secrets of the
+ * failed request wherever the server echoes them), the HAR converter (which turns secrets into
+ * environment lookups) and recorder (which blanks them), and snapshots (`env:` references).
  *
  * @module
  */
 
-import { isSecretConfig, MASK } from "../migrate/secrets.ts";
+/** The value DreamFactory answers in place of a stored secret. */
+export const MASK = "**********";
+
+const SECRET_KEY =
+  /(^|_)(password|passwd|pwd|secret|token|api_?key|private_?key|access_?key|credentials?|client_secret)$/i;
+
+/** True when a service config key holds a secret (by name, or because DF masked its value). */
+export function isSecretConfig(key: string, value: unknown): boolean {
+  if (value === MASK) return true;
+  return typeof value === "string" && value !== "" && isSecretName(key);
+}
+
+/** Names of settings or headers that hold secrets (`password`, `X-Api-Key`, `Authorization`). */
+function isSecretName(name: string): boolean {
+  const n = name.replace(/[-\s]+/g, "_");
+  return SECRET_KEY.test(n) || /^(proxy_)?authorization$|^(set_)?cookie$/i.test(n);
+}
 
 /** The placeholder written in place of a secret. */
 export const REDACTED = "[REDACTED]";
