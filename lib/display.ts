@@ -8,9 +8,8 @@
  */
 import type TableType from "cli-table3";
 // Keys are masked the one way dfkit shows them anywhere (the provisioning recipe's, too).
-import { maskApiKey } from "./provision/secret.ts";
 // Secrets are told by name the one way dfkit tells them anywhere (HAR recordings, snapshots).
-import { isSecretField, isSecretMember } from "./secrets.ts";
+import { isSecretField, isSecretMember, maskApiKey } from "./secrets.ts";
 
 // The table library takes tens of milliseconds to load; load it in the background so importing
 // dfkit stays fast. dfkit's own calls wait for it before returning records (see displayReady).

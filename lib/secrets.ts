@@ -25,6 +25,20 @@ function isSecretName(name: string): boolean {
   return SECRET_KEY.test(n) || /^(proxy_)?authorization$|^(set_)?cookie$/i.test(n);
 }
 
+/**
+ * The key as it may be shown: only its last four characters.
+ *
+ * @example
+ * ```ts
+ * import { maskApiKey } from "@dfkit/dfkit";
+ * maskApiKey("6498a8ad1beb9d84d63035c5d1120c00"); // "****0c00"
+ * ```
+ */
+export function maskApiKey(key: string | null | undefined): string {
+  if (!key) return "";
+  return `****${key.slice(-4)}`;
+}
+
 /** The placeholder written in place of a secret. */
 export const REDACTED = "[REDACTED]";
 

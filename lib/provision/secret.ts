@@ -5,6 +5,10 @@
  * @module
  */
 
+import { maskApiKey } from "../secrets.ts";
+
+export { maskApiKey };
+
 /**
  * A new 64-character API key (32 random bytes, hex), generated locally with `crypto` rather than
  * by the server, whose own keys are a hash of host, name and time.
@@ -12,20 +16,6 @@
 export function generateApiKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * The key as it may be shown: only its last four characters.
- *
- * @example
- * ```ts
- * import { maskApiKey } from "@dfkit/dfkit";
- * maskApiKey("6498a8ad1beb9d84d63035c5d1120c00"); // "****0c00"
- * ```
- */
-export function maskApiKey(key: string | null | undefined): string {
-  if (!key) return "";
-  return `****${key.slice(-4)}`;
 }
 
 /** Replaces each secret inside strings, deeply (arrays and plain objects are copied). */
