@@ -265,8 +265,8 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new Error(`${what} ${path} does not exist`);
-    throw new Error(`cannot read ${what} ${path}: ${(e as Error).message}`);
+    // One sentence naming the file ("cannot read plan /tmp: it is a folder"), not the OS text.
+    throw fileError(e, path, "read", what);
   }
   try {
     return JSON.parse(text);

@@ -288,6 +288,18 @@ Deno.test("migrate CLI: usage mistakes exit 2 (as in the dfkit CLI), but 1 in dr
   assert.equal((await cli(env, "plan", "--help")).code, 0);
 });
 
+Deno.test("migrate CLI: a plan that is a folder is named in one sentence, not the OS text", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const env = { DF_URL: "http://127.0.0.1:1", DF_EMAIL: "a@x.com", DF_PASSWORD: "x" };
+    const r = await cli(env, "apply", "--plan", dir);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, `error: cannot read plan ${dir}: it is a folder\n`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("migrate CLI: a second Ctrl-C during copy-data quits at once, saying what it leaves", async () => {
   const a = await startSandbox({ port: 0 });
   const b = await startSandbox({ port: 0 });
