@@ -20,7 +20,7 @@
  */
 import { Command } from "commander";
 import { fromHar } from "../lib/har/mod.ts";
-import { UsageError } from "./usage.ts";
+import { commanderExitCode, throwOnUsageErrors, UsageError } from "./usage.ts";
 import { fileError, writeTextFileNamed } from "../lib/files.ts";
 
 /** Options the `har` command accepts. */
@@ -86,12 +86,17 @@ export function harCommand(): Command {
 
 if (import.meta.main) {
   try {
-    await harCommand().exitOverride().parseAsync(Deno.args, { from: "user" });
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (typeof code === "string" && code.startsWith("commander.")) {
-      Deno.exit(code === "commander.helpDisplayed" || code === "commander.help" ? 0 : 2);
+    const cmd = throwOnUsageErrors(harCommand());
+    // With the narrowest permissions (no environment), commander's help cannot read its colour
+    // variables (CLICOLOR_FORCE): plain text instead of a permission error.
+    if (Deno.permissions.querySync({ name: "env" }).state !== "granted") {
+      cmd.configureOutput({ getOutHasColors: () => false, getErrHasColors: () => false });
     }
+    await cmd.parseAsync(Deno.args, { from: "user" });
+  } catch (err) {
+    // Help 0, a usage mistake 2 (commander printed it), as the dfkit CLI answers.
+    const code = commanderExitCode(err);
+    if (code !== undefined) Deno.exit(code);
     console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
     Deno.exit(err instanceof UsageError ? 2 : 1);
   }

@@ -71,6 +71,13 @@ Deno.test("har CLI reports a malformed entry by index with exit code 1, a missin
     assertEquals(missing.stderr, `error: HAR file ${dir}/nope.har does not exist\n`);
     const usage = await run([], []);
     assertEquals(usage.code, 2, usage.stderr);
+    // Exit codes of commander's own answers, as scripts/usage.ts maps them for every script.
+    const help = await run(["--help"], []);
+    assertEquals(help.code, 0, help.stderr);
+    assert(help.stdout.startsWith("Usage: har"), help.stdout);
+    const unknown = await run([file, "--bogus"], [`--allow-read=${file}`]);
+    assertEquals(unknown.code, 2, unknown.stderr);
+    assert(unknown.stderr.includes("unknown option '--bogus'"), unknown.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
