@@ -14,7 +14,9 @@
  * ```
  *
  * Environments: `--profile NAME` (`--from`/`--to` for copies) reads the dfkit profiles file;
- * without it `DF_URL` with `DF_EMAIL`/`DF_PASSWORD`, `DF_SESSION_TOKEN` or `DF_API_KEY` are used.
+ * without it `DF_PROFILE`, else `DF_URL` with `DF_EMAIL`/`DF_PASSWORD`, `DF_SESSION_TOKEN` or
+ * `DF_API_KEY`, else the profiles file's `"default"`. A profile's unset `env:` password is asked
+ * for on the terminal, once per profile.
  * Secrets of a snapshot are `env:NAME` references: `apply` reads those variables.
  *
  * Narrowest Deno permissions: `--allow-net=<your instances' host:port>` (the DreamFactory
@@ -32,6 +34,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 // @ts-types="npm:@types/cli-progress@^3.11.6"
 import cliProgress from "cli-progress";
 import { connect } from "../lib/client.ts";
+import { defaultProfileName } from "../lib/auth.ts";
 import {
   apply,
   ApplyError,
@@ -53,7 +56,7 @@ import {
 import { readJsonFile } from "../lib/migrate/snapshot.ts";
 import { writeTextFileNamed } from "../lib/files.ts";
 import { commanderExitCode, mayRunDrift, throwOnUsageErrors, UsageError } from "./usage.ts";
-import { profileOptions, promptPassword } from "./password.ts";
+import { askOnce, profileOptions } from "./password.ts";
 
 interface Globals {
   json?: boolean;
@@ -74,16 +77,31 @@ function envVar(name: string): string | undefined {
   }
 }
 
-/** A client for a profile (its unset `env:` password asked for on the terminal, once per
- * profile: `--from` and `--to` may each need one), or from the environment. */
-async function open(profile: string | undefined): Promise<Client> {
-  if (!profile) return await connect({});
-  return await connect((await profileOptions(profile, {}, promptPassword)).options);
+/** A client, and whether it reuses a session token (kept) or made a session (ended at the end). */
+interface Opened {
+  df: Client;
+  reused: boolean;
 }
 
-async function close(df: Client | undefined, profile: string | undefined) {
+/** The profile a command without `--profile` (`--from`/`--to`) uses: `DF_PROFILE`, else (with no
+ * `DF_URL`) the profiles file's `"default"`, as the dfkit CLI resolves it. */
+async function profileName(profile: string | undefined): Promise<string | undefined> {
+  return profile ?? envVar("DF_PROFILE") ??
+    (envVar("DF_URL") ? undefined : await defaultProfileName());
+}
+
+/** A client for a profile (its unset `env:` password asked for on the terminal, once per
+ * profile for the process: `--from` and `--to` may name the same one), or from the environment. */
+async function open(profile: string | undefined): Promise<Opened> {
+  const name = await profileName(profile);
+  if (!name) return { df: await connect({}), reused: Boolean(envVar("DF_SESSION_TOKEN")) };
+  const { options } = await profileOptions(name, {}, askOnce(`profile ${name}`));
+  return { df: await connect(options), reused: Boolean(options.sessionToken) };
+}
+
+async function close(opened: Opened | undefined) {
   // A session made for this command is ended; a reused token is kept.
-  if (df && !envVar("DF_SESSION_TOKEN") && !profile) await df.logout().catch(() => {});
+  if (opened && !opened.reused) await opened.df.logout().catch(() => {});
 }
 
 function list(value: string): string[] {
@@ -204,7 +222,8 @@ export function migrateCommand(): Command {
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
         if (o.split && !o.out) throw new UsageError("--split needs --out <folder>");
-        const df = await open(g.profile);
+        const client = await open(g.profile);
+        const df = client.df;
         try {
           const doc = await snapshot(df, {
             users: o.users,
@@ -223,7 +242,7 @@ export function migrateCommand(): Command {
             else console.error(`Wrote ${o.out}: ${counts.join(", ")}`);
           }
         } finally {
-          await close(df, g.profile);
+          await close(client);
         }
       })
     );
@@ -237,13 +256,14 @@ export function migrateCommand(): Command {
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
         await mustExist(o.snapshot, "--snapshot");
-        const df = await open(g.profile);
+        const client = await open(g.profile);
+        const df = client.df;
         try {
           const p = await plan(df, await readSnapshot(o.snapshot), { prune: o.prune });
           if (o.out) await writeTextFileNamed(o.out, JSON.stringify(p, null, 2) + "\n", "plan");
           out(g, p, renderDiffText(p, { all: o.all }));
         } finally {
-          await close(df, g.profile);
+          await close(client);
         }
       })
     );
@@ -262,7 +282,8 @@ export function migrateCommand(): Command {
         }
         await mustExist(o.plan ?? o.snapshot, o.plan ? "--plan" : "--snapshot");
         const input = o.plan ? await readPlan(o.plan) : await readSnapshot(o.snapshot);
-        const df = await open(g.profile);
+        const client = await open(g.profile);
+        const df = client.df;
         const bar = progressBar(g, "apply");
         try {
           const report = await apply(df, input, {
@@ -286,7 +307,7 @@ export function migrateCommand(): Command {
           );
         } finally {
           bar.stop();
-          await close(df, g.profile);
+          await close(client);
         }
       })
     );
@@ -297,7 +318,8 @@ export function migrateCommand(): Command {
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
         await mustExist(o.snapshot, "--snapshot");
-        const df = await open(g.profile);
+        const client = await open(g.profile);
+        const df = client.df;
         try {
           const r = await drift(df, await readSnapshot(o.snapshot));
           out(
@@ -311,7 +333,7 @@ export function migrateCommand(): Command {
           );
           return r.drifted ? MIGRATE_EXIT.drifted : MIGRATE_EXIT.ok;
         } finally {
-          await close(df, g.profile);
+          await close(client);
         }
       })
     );
@@ -330,9 +352,12 @@ export function migrateCommand(): Command {
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
         const src = await open(o.from ?? g.profile);
-        const dst = await open(o.to ?? g.profile);
+        let dst: Opened | undefined;
         try {
-          const r = await copySchema(src, o.sourceDb, dst, o.targetDb, o.tables, {
+          // Inside the try: a target that fails (or a cancelled prompt) still ends the source's
+          // session.
+          dst = await open(o.to ?? g.profile);
+          const r = await copySchema(src.df, o.sourceDb, dst.df, o.targetDb, o.tables, {
             prune: o.prune,
             dryRun: o.dryRun,
           });
@@ -351,8 +376,8 @@ export function migrateCommand(): Command {
           ];
           out(g, r, lines.join("\n"));
         } finally {
-          await close(src, o.from ?? g.profile);
-          await close(dst, o.to ?? g.profile);
+          await close(src);
+          await close(dst);
         }
       })
     );
@@ -372,7 +397,7 @@ export function migrateCommand(): Command {
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
         const src = await open(o.from ?? g.profile);
-        const dst = await open(o.to ?? g.profile);
+        let dst: Opened | undefined;
         const bar = progressBar(g, o.table);
         // Ctrl-C stops the copy cleanly: committed batches stay on record in the checkpoint.
         // A second Ctrl-C quits at once, for a server too slow to wait for.
@@ -393,11 +418,16 @@ export function migrateCommand(): Command {
           );
           Deno.exit(130);
         };
-        Deno.addSignalListener("SIGINT", interrupt);
+        let listening = false;
         try {
+          // Inside the try: a target that fails (or a cancelled prompt) still ends the source's
+          // session.
+          dst = await open(o.to ?? g.profile);
+          Deno.addSignalListener("SIGINT", interrupt);
+          listening = true;
           const r = await copyData(
-            { df: src, db: o.sourceDb, table: o.table },
-            { df: dst, db: o.targetDb, table: o.targetTable ?? o.table },
+            { df: src.df, db: o.sourceDb, table: o.table },
+            { df: dst.df, db: o.targetDb, table: o.targetTable ?? o.table },
             {
               batchSize: o.batchSize,
               concurrency: o.concurrency,
@@ -436,10 +466,10 @@ export function migrateCommand(): Command {
           );
           return v && !v.ok ? MIGRATE_EXIT.error : MIGRATE_EXIT.ok;
         } finally {
-          Deno.removeSignalListener("SIGINT", interrupt);
+          if (listening) Deno.removeSignalListener("SIGINT", interrupt);
           bar.stop();
-          await close(src, o.from ?? g.profile);
-          await close(dst, o.to ?? g.profile);
+          await close(src);
+          await close(dst);
         }
       })
     );

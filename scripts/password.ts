@@ -53,3 +53,18 @@ export async function profileOptions(
     return { options: { ...options, password }, asked: { variable: e.variable, password } };
   }
 }
+
+/** What was asked for in this process, by key (a profile's name): asked once, answered after. */
+const answers = new Map<string, Promise<string>>();
+
+/**
+ * `ask`, at most once per `key` for the life of the process: later calls get the same answer (or
+ * the same failure) without asking again, as when `--from` and `--to` name the same profile.
+ */
+export function askOnce(key: string, ask: AskPassword = promptPassword): AskPassword {
+  return (message, variable) => {
+    let answer = answers.get(key);
+    if (!answer) answers.set(key, answer = ask(message, variable));
+    return answer;
+  };
+}

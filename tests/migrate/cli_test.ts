@@ -415,3 +415,94 @@ Deno.test("migrate CLI: --from/--to profiles with an unset env: password ask for
     await a.close();
   }
 });
+
+Deno.test("migrate CLI: without --profile, DF_PROFILE or the file's default is used, its unset env: password asked for once (no terminal: exit 2)", async () => {
+  const a = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const entry = { url: a.url, email: a.admin.email, password: "env:A_PW" };
+    await Deno.writeTextFile(
+      `${dir}/profiles.json`,
+      JSON.stringify({
+        default: "a",
+        profiles: { a: entry, b: { ...entry, password: "env:B_PW" } },
+      }),
+    );
+    const env = { DFKIT_PROFILES: `${dir}/profiles.json`, DF_URL: "", A_PW: "", B_PW: "" };
+    const dbs = ["--source-db", "db", "--target-db", "db"];
+    const message = (variable: string) =>
+      `error: A password is needed and there is no terminal to ask on: set ${variable} ` +
+      `(export ${variable}=...; passwords are never taken from the command line).\n`;
+    // The source and the target are both the default profile: one message, not a
+    // ProfileVariableError (exit 1).
+    for (const args of [["copy-schema", ...dbs], ["copy-data", ...dbs, "--table", "t"]]) {
+      const asked = await cli(env, ...args);
+      assert.equal(asked.code, 2, asked.stderr);
+      assert.equal(asked.stderr, message("A_PW"));
+    }
+    const snap = await cli(env, "snapshot", "-o", `${dir}/s.json`);
+    assert.equal(snap.code, 2, snap.stderr);
+    assert.equal(snap.stderr, message("A_PW"));
+    // DF_PROFILE names the profile instead of the default.
+    const named = await cli({ ...env, DF_PROFILE: "b" }, "copy-schema", ...dbs);
+    assert.equal(named.code, 2, named.stderr);
+    assert.equal(named.stderr, message("B_PW"));
+    // With the variable set, the default profile connects.
+    const set = await cli({ ...env, A_PW: a.admin.password }, "copy-schema", ...dbs);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /Created tables: none/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await a.close();
+  }
+});
+
+Deno.test("migrate CLI: copy-schema/copy-data end the source's session when the target cannot be opened", async () => {
+  const a = await startSandbox({ port: 0 });
+  // The source behind a proxy that records the calls it forwards.
+  const seen: string[] = [];
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const url = new URL(req.url);
+    seen.push(`${req.method} ${url.pathname}`);
+    const headers = new Headers(req.headers);
+    headers.delete("host");
+    const res = await fetch(`${a.url}${url.pathname}${url.search}`, {
+      method: req.method,
+      headers,
+      body: req.body ? await req.arrayBuffer() : undefined,
+    });
+    return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const entry = (url: string, pw: string) => ({ url, email: a.admin.email, password: pw });
+    await Deno.writeTextFile(
+      `${dir}/profiles.json`,
+      JSON.stringify({
+        profiles: {
+          staging: entry(`http://127.0.0.1:${proxy.addr.port}`, "env:TEST_PW"),
+          prod: entry(a.url, "env:PROD_PW"), // unset, and no terminal to ask on
+        },
+      }),
+    );
+    const env = {
+      DFKIT_PROFILES: `${dir}/profiles.json`,
+      DF_URL: "",
+      TEST_PW: a.admin.password,
+      PROD_PW: "",
+    };
+    const common = ["--from", "staging", "--to", "prod", "--source-db", "db", "--target-db", "db"];
+    for (const args of [["copy-schema", ...common], ["copy-data", ...common, "--table", "t"]]) {
+      seen.length = 0;
+      const r = await cli(env, ...args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /set PROD_PW/);
+      assert.ok(seen.some((s) => /^POST .*\/session$/.test(s)), `${args[0]}: ${seen}`);
+      assert.ok(seen.some((s) => /^DELETE .*\/session$/.test(s)), `${args[0]}: no logout: ${seen}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await proxy.shutdown();
+    await a.close();
+  }
+});

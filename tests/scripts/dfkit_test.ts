@@ -906,21 +906,24 @@ Deno.test("dfkit create --chunk: Ctrl-C stops after the chunk in flight and says
   });
 });
 
-/** Runs the CLI on a pseudo-terminal (Python's pty: Deno has none), typing `keys` once the
- * prompt shows; returns what the user saw. Undefined when python3 is not installed. */
+/** Runs the CLI (or `script`) on a pseudo-terminal (Python's pty: Deno has none), typing `keys`
+ * once the first prompt shows, for at most `seconds`; returns what the user saw. Undefined when
+ * python3 is not installed. */
 async function onTerminal(
   args: string[],
   env: Record<string, string>,
   keys: string,
+  { script = "scripts/dfkit.ts", seconds = 60 } = {},
 ): Promise<string | undefined> {
   const driver = `
 import os, pty, sys, time, select, signal
 keys = sys.argv[1].encode()
+limit = float(sys.argv[2])
 pid, fd = pty.fork()
 if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
+    os.execvp(sys.argv[3], sys.argv[3:])
 out, sent, t0 = b"", False, time.time()
-while time.time() - t0 < 60:
+while time.time() - t0 < limit:
     r, _, _ = select.select([fd], [], [], 0.1)
     if r:
         try: d = os.read(fd, 65536)
@@ -939,7 +942,17 @@ sys.stdout.write(out.decode(errors="replace"))
 `;
   try {
     const out = await new Deno.Command("python3", {
-      args: ["-c", driver, keys, Deno.execPath(), "run", ...flags, "scripts/dfkit.ts", ...args],
+      args: [
+        "-c",
+        driver,
+        keys,
+        String(seconds),
+        Deno.execPath(),
+        "run",
+        ...flags,
+        script,
+        ...args,
+      ],
       cwd: ROOT,
       env: childEnv({ ...env, NO_COLOR: "1" }),
       stdout: "piped",
@@ -961,4 +974,35 @@ Deno.test("dfkit: the password prompt masks what is typed and cannot be made to 
   assert.match(seen, /\*{6}/, "the typed characters show as *");
   assert.ok(!/toggle/i.test(seen), `the prompt offers to reveal the password:\n${seen}`);
   assertNoSecrets(seen, ["Hunter2-secret"], "the prompt");
+});
+
+Deno.test("dfkit migrate: a profile copied to itself, or named by --profile alone, asks for its password once", async () => {
+  await withSandbox(async (env, url) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const entry = { url, email: env.DF_EMAIL, password: "env:A_PW" };
+      await Deno.writeTextFile(`${dir}/p.json`, JSON.stringify({ profiles: { a: entry } }));
+      const vars = { DFKIT_PROFILES: `${dir}/p.json`, A_PW: "" };
+      const dbs = ["--source-db", "db", "--target-db", "db"];
+      const keys = `${env.DF_PASSWORD}\r`;
+      // Asked twice, the second prompt would wait for keys that never come: 20 s, then killed.
+      const runs: [string, string[], string][] = [
+        [
+          "dfkit",
+          ["migrate", "copy-schema", "--from", "a", "--to", "a", ...dbs],
+          "scripts/dfkit.ts",
+        ],
+        ["standalone", ["--profile", "a", "copy-schema", ...dbs], "scripts/migrate.ts"],
+      ];
+      for (const [label, args, script] of runs) {
+        const seen = await onTerminal(args, vars, keys, { script, seconds: 20 });
+        if (seen === undefined) return console.warn("python3 not found: prompt test skipped");
+        assert.match(seen, /Password for admin@example\.com \(profile a\)/, `${label}:\n${seen}`);
+        assert.match(seen, /Created tables: none/, `${label}: asked again?\n${seen}`);
+        assertNoSecrets(seen, [env.DF_PASSWORD], label);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
 });
