@@ -47,11 +47,13 @@ import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
 import { mayRunDrift, UsageError } from "./usage.ts";
-import { type AskPassword, profileOptions, promptPassword } from "./password.ts";
+import { askOnce, type AskPassword, profileOptions, promptPassword } from "./password.ts";
 
-/** Command trees of the recipes, mounted as subcommands; `connects`: it talks to an instance. */
-const RECIPE_COMMANDS: { make: () => Command; connects: boolean }[] = [
-  { make: migrateCommand, connects: true },
+/** Command trees of the recipes, mounted as subcommands; `connects`: it talks to an instance;
+ * `asks`: it asks for a missing password itself, when it connects (after checking its input
+ * files), instead of before it runs. */
+const RECIPE_COMMANDS: { make: () => Command; connects: boolean; asks?: boolean }[] = [
+  { make: migrateCommand, connects: true, asks: true },
   { make: provisionCommand, connects: true },
   { make: harCommand, connects: false }, // converts a HAR file offline
 ];
@@ -867,7 +869,8 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
     .action(sandboxAction);
 
   const connecting = new Set<Command>();
-  for (const { make, connects } of RECIPE_COMMANDS) {
+  const asking = new Set<Command>();
+  for (const { make, connects, asks } of RECIPE_COMMANDS) {
     const sub = make();
     // A recipe's own --json/--profile (for running it standalone) work here too, but help
     // lists the program's: once, not twice.
@@ -875,31 +878,36 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
       if (program.options.some((p) => p.long === option.long)) option.hideHelp();
     }
     if (connects) connecting.add(sub);
+    if (asks) asking.add(sub);
     program.addCommand(sub);
   }
   // Recipe commands connect from the DF_* variables (like `connect()`): hand them the global
-  // connection options that way, and ask for a missing password here, once.
+  // connection options that way. A missing password: `migrate` asks for it when it connects,
+  // after checking its input files; for the others it is asked for here, once.
   program.hook("preAction", async (_program, action) => {
     let top: Command | null = action;
     while (top?.parent && top.parent !== program) top = top.parent;
     if (!top || !connecting.has(top)) return;
     const g = globals(action);
-    // A profile (named, or the file's default) whose password variable is unset: asked for
-    // here, as for the other commands, and handed on in that variable.
-    // (Not for --from/--to copies: those name their own profiles.)
-    const { from, to } = action.opts();
-    const name = g.profile ?? (g.url || env("DF_URL") ? undefined : await defaultProfileName());
-    if (name && !from && !to) {
-      const { asked } = await profileOptions(name, {}, promptPassword);
-      if (asked) Deno.env.set(asked.variable, asked.password);
-    }
     if (g.url) Deno.env.set("DF_URL", g.url);
     if (g.email) Deno.env.set("DF_EMAIL", g.email);
+    if (asking.has(top)) return;
+    // A profile (named, or the file's default) whose password variable is unset: asked for
+    // here, as for the other commands, and handed on in that variable.
+    const name = g.profile ?? (env("DF_URL") ? undefined : await defaultProfileName());
+    if (name) {
+      const { asked } = await profileOptions(name, {}, askOnce(`profile ${name}`));
+      if (asked) Deno.env.set(asked.variable, asked.password);
+    }
     if (
       !g.profile && env("DF_URL") && env("DF_EMAIL") && !env("DF_PASSWORD") &&
       !env("DF_SESSION_TOKEN")
     ) {
-      Deno.env.set("DF_PASSWORD", await promptPassword(`Password for ${env("DF_EMAIL")}`));
+      const email = env("DF_EMAIL");
+      Deno.env.set(
+        "DF_PASSWORD",
+        await askOnce("DF_PASSWORD")(`Password for ${email}`, "DF_PASSWORD"),
+      );
     }
   });
 

@@ -15,8 +15,9 @@
  *
  * Environments: `--profile NAME` (`--from`/`--to` for copies) reads the dfkit profiles file;
  * without it `DF_PROFILE`, else `DF_URL` with `DF_EMAIL`/`DF_PASSWORD`, `DF_SESSION_TOKEN` or
- * `DF_API_KEY`, else the profiles file's `"default"`. A profile's unset `env:` password is asked
- * for on the terminal, once per profile.
+ * `DF_API_KEY`, else the profiles file's `"default"`. A password missing (`DF_PASSWORD`, or a
+ * profile's unset `env:` variable) is asked for on the terminal when connecting, after the input
+ * files are checked, once per profile.
  * Secrets of a snapshot are `env:NAME` references: `apply` reads those variables.
  *
  * Narrowest Deno permissions: `--allow-net=<your instances' host:port>` (the DreamFactory
@@ -94,7 +95,18 @@ async function profileName(profile: string | undefined): Promise<string | undefi
  * profile for the process: `--from` and `--to` may name the same one), or from the environment. */
 async function open(profile: string | undefined): Promise<Opened> {
   const name = await profileName(profile);
-  if (!name) return { df: await connect({}), reused: Boolean(envVar("DF_SESSION_TOKEN")) };
+  if (!name) {
+    // DF_EMAIL without DF_PASSWORD (or a session token): asked for, as the other commands do.
+    const email = envVar("DF_EMAIL");
+    const password = envVar("DF_URL") && email && !envVar("DF_PASSWORD") &&
+        !envVar("DF_SESSION_TOKEN")
+      ? await askOnce("DF_PASSWORD")(`Password for ${email}`, "DF_PASSWORD")
+      : undefined;
+    return {
+      df: await connect(password ? { password } : {}),
+      reused: Boolean(envVar("DF_SESSION_TOKEN")),
+    };
+  }
   const { options } = await profileOptions(name, {}, askOnce(`profile ${name}`));
   return { df: await connect(options), reused: Boolean(options.sessionToken) };
 }

@@ -802,12 +802,58 @@ Deno.test("dfkit migrate drift: a mistake exits 1, never 2 (which means drifted)
   );
   assert.equal(valued.code, 1, valued.stderr);
   // No password and no terminal to ask for one: an error, not drift.
-  const noPassword = await dfkit(["migrate", "drift", "--snapshot", "s.json"], env);
-  assert.equal(noPassword.code, 1, noPassword.stderr);
-  assert.match(noPassword.stderr, /password/i);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/s.json`, "{}");
+    const noPassword = await dfkit(["migrate", "drift", "--snapshot", `${dir}/s.json`], env);
+    assert.equal(noPassword.code, 1, noPassword.stderr);
+    assert.match(noPassword.stderr, /password/i);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
   // Elsewhere the same mistakes stay usage errors (2).
   const other = await dfkit(["migrate", "plan", "--snapshpt", "x.json"], env);
   assert.equal(other.code, 2, other.stderr);
+});
+
+Deno.test("dfkit migrate: input files are checked before a missing password is asked for", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const entry = { url: "http://127.0.0.1:1", email: "admin@example.com", password: "env:A_PW" };
+    await Deno.writeTextFile(
+      `${dir}/p.json`,
+      JSON.stringify({ default: "a", profiles: { a: entry } }),
+    );
+    await Deno.writeTextFile(`${dir}/s.json`, "{}");
+    const profiles = { DFKIT_PROFILES: `${dir}/p.json`, A_PW: "" };
+    const setups: [string, Record<string, string>, string[], string][] = [
+      ["the default profile", profiles, [], "A_PW"],
+      ["--profile", profiles, ["--profile", "a"], "A_PW"],
+      [
+        "DF_EMAIL without DF_PASSWORD",
+        { DF_URL: entry.url, DF_EMAIL: entry.email },
+        [],
+        "DF_PASSWORD",
+      ],
+    ];
+    const missing = "/nonexistent/s.json";
+    for (const [label, env, global, variable] of setups) {
+      for (const [command, code] of [["plan", 2], ["drift", 1]] as const) {
+        const r = await dfkit([...global, "migrate", command, "--snapshot", missing], env);
+        assert.equal(r.code, code, `${label}, ${command}: ${r.stderr}`);
+        assert.equal(r.stderr, `error: --snapshot ${missing} does not exist\n`, label);
+      }
+      const plan = await dfkit([...global, "migrate", "apply", "--plan", missing], env);
+      assert.equal(plan.code, 2, `${label}: ${plan.stderr}`);
+      assert.equal(plan.stderr, `error: --plan ${missing} does not exist\n`, label);
+      // The file exists: then the password is asked for (no terminal: the variable to set).
+      const asked = await dfkit([...global, "migrate", "plan", "--snapshot", `${dir}/s.json`], env);
+      assert.equal(asked.code, 2, `${label}: ${asked.stderr}`);
+      assert.match(asked.stderr, new RegExp(`no terminal to ask on: set ${variable} `), label);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("dfkit: a raw answer's resource envelope prints as a table of its records", async () => {
