@@ -474,16 +474,35 @@ async function createAction(path: string, o: WriteOptions, cmd: Command): Promis
     const created: unknown[] = [];
     const bar = progressBar("Creating", records.length > chunk ? records.length : 0);
     // In chunks, Ctrl-C stops after the chunk in flight (its records are then on the server)
-    // and says where the input stopped, instead of dying mid-way without a word.
+    // and says where the input stopped, instead of dying mid-way without a word. A second
+    // Ctrl-C quits at once, for a server too slow to wait for.
     let interrupted = false;
-    const interrupt = () => void (interrupted = true);
+    let next = 0; // the first record of the chunk in flight
+    let end = 0; // the first record after it
+    const last = records.length - 1;
+    const interrupt = () => {
+      bar.stop();
+      if (!interrupted) {
+        interrupted = true;
+        console.error("Stopping after the chunk in flight (Ctrl-C again to quit now).");
+        return;
+      }
+      console.error(
+        `Quit without waiting for the chunk in flight: created ${next} of ${records.length} ` +
+          `record(s)${next ? ` (#0 to #${next - 1})` : ""}; #${next} to #${end - 1}, the chunk ` +
+          "in flight, may or may not have been written" +
+          (end <= last ? `; #${end} to #${last} were not sent` : "") +
+          ". Check which of the chunk exist before sending them again.",
+      );
+      Deno.exit(130); // as shells report an interrupted command
+    };
     const chunked = records.length > chunk;
     if (chunked) Deno.addSignalListener("SIGINT", interrupt);
-    let next = 0;
     try {
       for (let i = 0; i < records.length; i += chunk) {
         if (interrupted) break;
         next = i;
+        end = Math.min(i + chunk, records.length);
         const part = records.slice(i, i + chunk);
         try {
           created.push(...await q.create(part, writeOptions(o)));

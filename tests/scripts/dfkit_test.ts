@@ -12,6 +12,7 @@ import {
   reportError,
 } from "../../scripts/dfkit.ts";
 import { assertNoSecrets, childEnv, ROOT, runDeno, taskFlags } from "./helpers.ts";
+import { startFaultProxy } from "../provision/helpers.ts";
 
 const flags = await taskFlags("dfkit");
 
@@ -946,6 +947,86 @@ Deno.test("dfkit create --chunk: Ctrl-C stops after the chunk in flight and says
       assert.equal(await count(), created);
       assert.doesNotMatch(stderr, /^\s+at /m);
     } finally {
+      await Deno.remove(dir, { recursive: true });
+      await df.logout();
+    }
+  });
+});
+
+Deno.test("dfkit create --chunk: a second Ctrl-C quits at once, saying the chunk in flight may or may not be written", async () => {
+  await withSandbox(async (env, url) => {
+    const df = await connect({ url, email: env.DF_EMAIL, password: env.DF_PASSWORD });
+    await df.request("POST", "db/_schema", {
+      body: {
+        resource: [{
+          name: "big",
+          field: [{ name: "id", type: "id" }, { name: "name", type: "string" }],
+        }],
+      },
+    });
+    // The CLI talks to a proxy whose third record write hangs (a server too slow to wait for).
+    const proxy = startFaultProxy(url);
+    let release = () => {};
+    const held = new Promise<void>((r) => release = r);
+    let tableWrites = 0, holding = false;
+    proxy.state.onWrite = (_method, path) => {
+      if (!path.includes("_table") || ++tableWrites < 3) return Promise.resolve();
+      holding = true;
+      return held;
+    };
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = `${dir}/big.json`;
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ name: `N${i}` }))),
+      );
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", ...flags, "scripts/dfkit.ts", "create", "db/_table/big"]
+          .concat(["--file", file, "--chunk", "100", "--fields", "id"]),
+        cwd: ROOT,
+        env: childEnv({ ...env, DF_URL: proxy.url }),
+        clearEnv: true,
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      let stderr = "";
+      // A CLI that does not react would wait for the held write forever: give up after 30 s.
+      const deadline = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      try {
+        const readUntil = async (pattern: RegExp) => {
+          while (!pattern.test(stderr)) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error(`exited before ${pattern}:\n${stderr}`);
+            stderr += value;
+          }
+        };
+        const until = Date.now() + 25_000;
+        while (!holding && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+        assert.ok(holding, "the third chunk never reached the server");
+        child.kill("SIGINT");
+        await readUntil(/Stopping after the chunk in flight \(Ctrl-C again to quit now\)\./);
+        child.kill("SIGINT");
+        await readUntil(/Quit without waiting/);
+        while (true) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          stderr += value;
+        }
+        const { code } = await child.status;
+        assert.equal(code, 130, stderr);
+        assert.match(
+          stderr,
+          /Quit without waiting for the chunk in flight: created 200 of 1000 record\(s\) \(#0 to #199\); #200 to #299, the chunk in flight, may or may not have been written; #300 to #999 were not sent\./,
+        );
+        assert.doesNotMatch(stderr, /^\s+at /m);
+      } finally {
+        clearTimeout(deadline);
+      }
+    } finally {
+      release();
+      await proxy.close();
       await Deno.remove(dir, { recursive: true });
       await df.logout();
     }
