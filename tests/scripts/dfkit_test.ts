@@ -928,8 +928,18 @@ Deno.test("dfkit create --chunk: Ctrl-C stops after the chunk in flight and says
         (await df.request<{ meta: { count: number } }>("GET", "db/_table/big", {
           query: { include_count: true, limit: 1 },
         })).meta.count;
-      for (let i = 0; i < 400 && await count() < 500; i++) {
+      // Ctrl-C once chunks are landing (the listener is installed before the first is sent).
+      // A deadline rather than a number of polls, and checked: on a loaded machine the test
+      // fails here instead of killing a child that has no listener yet.
+      const until = Date.now() + 60_000;
+      let landed = 0;
+      while ((landed = await count()) < 500 && Date.now() < until) {
         await new Promise((r) => setTimeout(r, 25));
+      }
+      if (landed < 500) {
+        child.kill("SIGKILL");
+        await child.output();
+        assert.fail(`only ${landed} record(s) created after 60 s: Ctrl-C not sent`);
       }
       child.kill("SIGINT");
       const out = await child.output();
