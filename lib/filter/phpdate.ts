@@ -100,3 +100,34 @@ export function phpFormatDateTime(
   if (kind === "time") return `${his}.${pad(p.us, 6)}`;
   return `${ymd} ${his}`;
 }
+
+/**
+ * The native format df-database's `Schema::typecastToNative` puts each date and time type in
+ * (`getNativeDateTimeFormat`; the `df.db.*_format` settings are unset by default), for written
+ * values and filter values alike.
+ */
+export const NATIVE_DATE_KINDS: Readonly<Record<string, "date" | "time" | "datetime">> = {
+  date: "date",
+  time: "time",
+  timetz: "time",
+  datetime: "datetime",
+  datetimetz: "datetime",
+  timestamp: "datetime",
+  timestamptz: "datetime",
+  timestamp_on_create: "datetime",
+  timestamp_on_update: "datetime",
+};
+
+/**
+ * `Schema::formatDateTime`: the text as `new DateTime($text)` reads it, in the native format
+ * (`Y-m-d`, `H:i:s` or `Y-m-d H:i:s`); text PHP cannot parse is kept as sent.
+ */
+export function nativeDateTime(text: string, kind: "date" | "time" | "datetime"): string {
+  let full: string;
+  try {
+    full = phpFormatDateTime(text, "datetime");
+  } catch {
+    return text;
+  }
+  return kind === "date" ? full.slice(0, 10) : kind === "time" ? full.slice(11) : full;
+}

@@ -26,7 +26,7 @@ import {
 } from "./dreamfactory.ts";
 import { FilterError } from "./errors.ts";
 import { formatNumber } from "./values.ts";
-import { phpFormatDateTime } from "./phpdate.ts";
+import { NATIVE_DATE_KINDS, nativeDateTime, phpFormatDateTime } from "./phpdate.ts";
 
 /** Options of `compileFilter`. */
 export interface CompileOptions {
@@ -68,18 +68,6 @@ const SYSTEM_INT_TYPES = new Set([
  */
 const TABLE_INT_TYPES = SYSTEM_INT_TYPES;
 const TABLE_FLOAT_TYPES = new Set(["decimal", "float", "double"]);
-/** The native format (getNativeDateTimeFormat) table filters reformat date and time values to. */
-const TABLE_DATE_KINDS: Record<string, "date" | "time" | "datetime"> = {
-  date: "date",
-  time: "time",
-  timetz: "time",
-  datetime: "datetime",
-  datetimetz: "datetime",
-  timestamp: "datetime",
-  timestamptz: "datetime",
-  timestamp_on_create: "datetime",
-  timestamp_on_update: "datetime",
-};
 
 /** Raw expressions the sandbox can run safely: fixed SQL keywords, never client text. */
 const SAFE_EXPRESSIONS: Record<string, string> = {
@@ -251,20 +239,6 @@ function bindNative(v: unknown, type: string, column: ColumnInfo, ctx: Ctx): str
   return "?";
 }
 
-/**
- * Schema::formatDateTime for table filters: `new DateTime($text)` in the column's native format
- * (Y-m-d, H:i:s, Y-m-d H:i:s); text PHP cannot parse is bound as sent (formatDateTime returns it).
- */
-function tableDateTime(text: string, kind: "date" | "time" | "datetime"): string {
-  let full: string;
-  try {
-    full = phpFormatDateTime(text, "datetime");
-  } catch {
-    return text;
-  }
-  return kind === "date" ? full.slice(0, 10) : kind === "time" ? full.slice(11) : full;
-}
-
 /** DreamFactory's typing of one value for `column`, pushed as a bound parameter. */
 function bindValue(inc: Incoming, column: ColumnInfo, ctx: Ctx): string {
   if (inc.kind === "expression") return expressionSql(inc.sql, ctx);
@@ -296,8 +270,8 @@ function bindValue(inc: Incoming, column: ColumnInfo, ctx: Ctx): string {
       bound = phpBool(text) ? 1 : 0;
     } else if (TABLE_FLOAT_TYPES.has(type)) {
       bound = floatval(text);
-    } else if (TABLE_DATE_KINDS[type]) {
-      bound = tableDateTime(text, TABLE_DATE_KINDS[type]);
+    } else if (NATIVE_DATE_KINDS[type]) {
+      bound = nativeDateTime(text, NATIVE_DATE_KINDS[type]);
     } else {
       bound = text; // strings, tinyint/smallint/bigint, money, ...: bound as sent
     }

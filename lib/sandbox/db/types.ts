@@ -6,6 +6,7 @@
  * @module
  */
 import { DfError } from "../http.ts";
+import { NATIVE_DATE_KINDS, nativeDateTime } from "../../filter/phpdate.ts";
 
 /** Types stored as SQLite integers and answered as JSON numbers. */
 const INTEGER_TYPES = new Set([
@@ -286,8 +287,8 @@ export function toSqlValue(
       throw new DfError(400, `Field '${field}' must be a base64 string.`);
     }
   }
-  const dateFormat = DATE_FORMATS[type];
-  if (dateFormat && typeof value === "string") return phpDateFormat(value, dateFormat);
+  const dateKind = NATIVE_DATE_KINDS[type];
+  if (dateKind && typeof value === "string") return nativeDateTime(value, dateKind);
   if (typeof value === "object") {
     if (["json", "jsonb", "array", "object", "text", "mediumtext", "longtext"].includes(type)) {
       return JSON.stringify(value);
@@ -298,57 +299,7 @@ export function toSqlValue(
   return String(value);
 }
 
-/**
- * The native format df-database's Schema::typecastToNative writes date and time types in
- * (getNativeDateTimeFormat; the `df.db.*_format` input formats are unset by default).
- */
-const DATE_FORMATS: Record<string, "date" | "datetime" | "time"> = {
-  date: "date",
-  datetime: "datetime",
-  datetimetz: "datetime",
-  timestamp: "datetime",
-  timestamptz: "datetime",
-  timestamp_on_create: "datetime",
-  timestamp_on_update: "datetime",
-  time: "time",
-  timetz: "time",
-};
-
 /** ISO-like date and/or time, as PHP's DateTime parses them, with an optional zone suffix. */
-const ISO_DATE_TIME =
-  /^\s*(?:(\d{4})-(\d{1,2})-(\d{1,2}))?(?:(?:^|[T ]|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)?\s*$/i;
-
-/**
- * Schema::formatDateTime: `new DateTime($value)` formatted in the column's native format
- * (Y-m-d, Y-m-d H:i:s or H:i:s). The wall-clock time is kept whatever zone is given; '' and
- * 'now' are the current (UTC) time, a time alone is today; a date PHP overflows (Feb 30) rolls
- * over. Text PHP cannot parse is stored as sent (formatDateTime returns it); forms PHP parses
- * that are not ISO-like (relative dates, month names) are also stored as sent.
- */
-function phpDateFormat(value: string, format: "date" | "datetime" | "time"): string {
-  let when: Date | null = null;
-  const now = new Date();
-  if (value.trim() === "" || value.trim().toLowerCase() === "now") {
-    when = now;
-  } else {
-    const m = ISO_DATE_TIME.exec(value);
-    if (m && (m[1] !== undefined || m[4] !== undefined)) {
-      const [y, mo, d] = m[1] !== undefined
-        ? [Number(m[1]), Number(m[2]), Number(m[3])]
-        : [now.getUTCFullYear(), now.getUTCMonth() + 1, now.getUTCDate()];
-      const [h, mi, sec] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
-      if (mo >= 1 && mo <= 12 && d <= 31 && h <= 24 && mi <= 59 && sec <= 60) {
-        when = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
-        if (y < 100) when.setUTCFullYear(y);
-      }
-    }
-  }
-  if (!when) return value;
-  const iso = when.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const date = iso.slice(0, 10);
-  const time = iso.slice(11, 19);
-  return format === "date" ? date : format === "time" ? time : `${date} ${time}`;
-}
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);

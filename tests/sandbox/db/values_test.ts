@@ -157,6 +157,24 @@ Deno.test("date and time values are written in the column's native format, as Da
         { id: 2, day: "2024-03-01", at: "2024-01-05 10:20:30", ts: "not a date", tm: "23:59:59" },
       ],
     });
+    // A filter reads a value the way a write stores it: the text written finds its row.
+    for (
+      const [field, text, ids] of [
+        ["day", "2024-01-05T10:20:30.000Z", [1]],
+        ["at", "2024-01-05T10:20:30.123Z", [1, 2]],
+        ["tm", "9:05", [1]],
+        ["ts", "not a date", [2]],
+      ] as const
+    ) {
+      const filter = encodeURIComponent(`${field} = '${text}'`);
+      const found = await sb.call("GET", `db/_table/event?filter=${filter}&fields=id`);
+      assert.equal(found.status, 200, JSON.stringify(found.body));
+      assert.deepEqual(
+        (found.body as { resource: Rec[] }).resource.map((r) => r.id),
+        ids,
+        `${field} = '${text}'`,
+      );
+    }
   } finally {
     await sb.close();
   }
