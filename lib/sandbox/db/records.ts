@@ -151,29 +151,31 @@ class TableRequest {
     return splitIds(raw);
   }
 
+  /**
+   * The relations to read, in the schema's relation order (retrieveRelatedRecords walks the
+   * table's relations, not the request). Per-relation `<rel>.fields|limit|order|group` only apply
+   * to relations named in the list; `*` and always_fetch read with fields `*` and the max limit.
+   */
   related(): RelatedRequest[] {
     const raw = this.opt("related") ?? "";
-    const names = raw.trim() === "*"
-      ? this.table.related.map((r) => r.name)
-      : raw.split(",").map((s) => s.trim()).filter(Boolean);
-    // Relations flagged always_fetch in the schema come back without being asked for.
-    for (const rel of this.table.related) {
-      if (rel.alwaysFetch && !names.some((n) => n.toLowerCase() === rel.name.toLowerCase())) {
-        names.push(rel.name);
-      }
-    }
+    const all = raw.trim() === "*";
+    const named = all ? [] : raw.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
     const out: RelatedRequest[] = [];
-    for (const name of names) {
+    for (const rel of this.table.related) {
       // Unknown relation names are ignored on db tables, as DreamFactory does.
-      const rel = this.table.related.find((r) => r.name.toLowerCase() === name.toLowerCase());
-      if (!rel) continue;
-      const limit = this.opt(`${name}.limit`, `${name}_limit`);
+      const name = named.find((n) => n === rel.name.toLowerCase());
+      if (name === undefined) {
+        if (all || rel.alwaysFetch) out.push({ rel });
+        continue;
+      }
+      const requested = raw.split(",").map((s) => s.trim()).find((n) => n.toLowerCase() === name)!;
+      const limit = this.opt(`${requested}.limit`, `${requested}_limit`);
       out.push({
         rel,
-        fields: this.opt(`${name}.fields`, `${name}_fields`),
+        fields: this.opt(`${requested}.fields`, `${requested}_fields`),
         limit: limit !== undefined ? Number.parseInt(limit, 10) || undefined : undefined,
-        order: this.opt(`${name}.order`, `${name}_order`),
-        group: this.opt(`${name}.group`, `${name}_group`),
+        order: this.opt(`${requested}.order`, `${requested}_order`),
+        group: this.opt(`${requested}.group`, `${requested}_group`),
       });
     }
     return out;

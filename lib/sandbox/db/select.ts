@@ -242,7 +242,22 @@ export function withRelationKeys(
   return out;
 }
 
-/** Fetches each requested relation for one typed row and sets it on the row. */
+/**
+ * BaseDbTableResource::addToFields: whether the relation's match column has to be added to the
+ * related `fields` (a list that is neither empty nor `*` and lacks it, by plain substring test).
+ * Such a column is only read to map records back and is removed again from each record.
+ */
+function addsMatchField(fields: string | undefined, name: string): boolean {
+  if (fields === undefined || fields === "" || fields === "*") return false;
+  return !`,${fields},`.includes(`,${name.replaceAll(" ", "")},`);
+}
+
+/**
+ * Fetches each requested relation for one typed row and sets it on the row, as
+ * BaseDbTableResource::retrieveRelationRecords does: belongs_to/has_one an object or null,
+ * has_many/many_many a list; a parent whose local value is empty (PHP's `empty()`) gets nothing;
+ * many_many records follow the junction rows' order.
+ */
 export function attachRelated(
   db: DatabaseSync,
   catalog: Catalog,
@@ -257,40 +272,43 @@ export function attachRelated(
     const target = catalog.describe(rel.refTable);
     const local = table.byName.get(rel.field.toLowerCase());
     const value = local ? row[local.name] : undefined;
-    if (!target || value === null || value === undefined) {
-      row[rel.name] = single ? null : [];
-      continue;
-    }
-    let items = parseFields(target, r.fields);
+    row[rel.name] = single ? null : [];
+    if (!target || isEmptyPhp(value)) continue;
     const keyField = target.byName.get(rel.refField.toLowerCase());
-    if (keyField && rel.type !== "many_many" && !items.some((i) => i.key === keyField.name)) {
+    if (!keyField) continue;
+    let items = parseFields(target, r.fields);
+    const removeLater = addsMatchField(r.fields, keyField.name);
+    if (removeLater) {
       items = [...items, { sql: q(keyField.name), key: keyField.name, type: keyField.type }];
     }
-    let where: Where;
     const bound = typeof value === "boolean" ? (value ? 1 : 0) : value as SqlValue;
+    // many_many: the junction's right-hand values for this parent, in the junction's own order.
+    let rights: unknown[] | null = null;
+    let where: Where;
     if (rel.type === "many_many") {
       const junction = catalog.describe(rel.junctionTable!);
-      if (!junction || !keyField) {
-        row[rel.name] = [];
-        continue;
-      }
+      const jRef = junction?.byName.get((rel.junctionRefField ?? "").toLowerCase());
+      const jField = junction?.byName.get((rel.junctionField ?? "").toLowerCase());
+      if (!junction || !jRef || !jField) continue;
+      rights = [];
+      for (
+        const raw of iterate(
+          db,
+          `SELECT ${q(jRef.name)} AS v FROM ${q(junction.name)} WHERE ${q(jField.name)} = ? AND ${
+            q(jRef.name)
+          } IS NOT NULL`,
+          [bound],
+        )
+      ) rights.push(fromSqlValue(jRef.type, raw.v));
+      if (rights.length === 0) continue;
       where = {
-        sql: `${q(keyField.name)} IN (SELECT ${q(rel.junctionRefField!)} FROM ${
-          q(junction.name)
-        } WHERE ${q(rel.junctionField!)} = ?)`,
-        params: [bound],
+        sql: `${q(keyField.name)} IN (SELECT value FROM json_each(?))`,
+        params: [JSON.stringify(rights)],
       };
     } else {
-      if (!keyField) {
-        row[rel.name] = single ? null : [];
-        continue;
-      }
       where = { sql: `${q(keyField.name)} = ?`, params: [bound] };
     }
-    const limit = single ? 1 : Math.min(
-      r.limit && r.limit > 0 ? r.limit : maxRecords,
-      maxRecords,
-    );
+    const limit = Math.min(r.limit && r.limit > 0 ? r.limit : maxRecords, maxRecords);
     const spec: SelectSpec = {
       table: target,
       items,
@@ -303,6 +321,25 @@ export function attachRelated(
     const { sql, params } = selectSql(spec);
     const rows: Record<string, unknown>[] = [];
     for (const raw of iterate(db, sql, params)) rows.push(typedRow(items, raw));
-    row[rel.name] = single ? (rows[0] ?? null) : rows;
+    const matchKey = keyField.name;
+    const strip = (rec: Record<string, unknown>) => {
+      if (!removeLater) return rec;
+      const { [matchKey]: _dropped, ...rest } = rec;
+      return rest;
+    };
+    if (rights !== null) {
+      const out: Record<string, unknown>[] = [];
+      for (const right of rights) {
+        for (const rec of rows) if (rec[matchKey] === right) out.push(strip(rec));
+      }
+      row[rel.name] = out;
+    } else {
+      row[rel.name] = single ? (rows[0] ? strip(rows[0]) : null) : rows.map(strip);
+    }
   }
+}
+
+/** PHP's `empty()` for a typed column value. */
+function isEmptyPhp(v: unknown): boolean {
+  return v === null || v === undefined || v === false || v === 0 || v === "" || v === "0";
 }
