@@ -184,13 +184,17 @@ export function selectSql(spec: SelectSpec): { sql: string; params: SqlValue[] }
   return { sql, params };
 }
 
-/** Builds the COUNT statement matching a SELECT (ignoring limit/offset/order). */
+/**
+ * Builds the COUNT statement matching a SELECT (ignoring limit/offset/order). df-sqldb's runQuery
+ * counts before it applies `group`, so the count (count_only, meta.count, meta.next) is of the
+ * filtered rows, not of the groups.
+ */
 export function countSql(spec: SelectSpec): { sql: string; params: SqlValue[] } {
   const where = spec.where.sql !== "1" ? ` WHERE ${spec.where.sql}` : "";
-  const sql = spec.group
-    ? `SELECT COUNT(*) FROM (SELECT 1 FROM ${q(spec.table.name)}${where} GROUP BY ${spec.group})`
-    : `SELECT COUNT(*) FROM ${q(spec.table.name)}${where}`;
-  return { sql, params: [...spec.where.params] };
+  return {
+    sql: `SELECT COUNT(*) FROM ${q(spec.table.name)}${where}`,
+    params: [...spec.where.params],
+  };
 }
 
 /** Converts one raw row into the typed JSON record. */
