@@ -255,18 +255,77 @@ export function toBool(v: unknown): boolean {
 /**
  * Parses a request body as DreamFactory does for JSON: malformed JSON is silently an empty
  * payload (undefined), as is an empty body. Form-encoded bodies become an object of fields.
+ * A JSON body sent as JSON (`Content-Type` containing `/json` or `+json`) and a form body are
+ * cleaned by Laravel's global middleware ({@link laravelClean}); DreamFactory reads the payload
+ * through `Request::json()`/`input()`, which see the cleaned values. A JSON body sent without a
+ * JSON content type is decoded later from the raw content and reaches DreamFactory uncleaned.
  */
 export async function readPayload(req: Request): Promise<unknown> {
   const text = await req.text();
   if (!text.trim()) return undefined;
-  if ((req.headers.get("content-type") ?? "").includes("x-www-form-urlencoded")) {
-    return Object.fromEntries(new URLSearchParams(text));
+  const type = req.headers.get("content-type") ?? "";
+  if (type.includes("x-www-form-urlencoded")) {
+    return laravelClean(Object.fromEntries(new URLSearchParams(text)));
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
+  return type.includes("/json") || type.includes("+json") ? laravelClean(parsed) : parsed;
+}
+
+/** TrimStrings' `$except`: keys (full dotted paths) whose strings are not trimmed. */
+const TRIM_EXCEPT = new Set(["current_password", "password", "password_confirmation"]);
+
+/**
+ * The characters `Str::trim` removes from both ends: PCRE's `\s` under PHP's `/u` (Unicode
+ * `Z`, `\h` and `\v`: JavaScript's `\s` without U+FEFF, plus U+0085 and U+180E) and Laravel's
+ * additions U+FEFF, U+200B, U+200E and PHP trim()'s NUL.
+ */
+const TRIM_RE = /^[\s\u0085\u180e\u200b\u200e\0]+|[\s\u0085\u180e\u200b\u200e\0]+$/gu;
+
+/**
+ * Laravel's global TrimStrings then ConvertEmptyStringsToNull middleware (DreamFactory 7 keeps
+ * Laravel 11's default global stack), applied to decoded request data: every string, however
+ * deeply nested, is trimmed unless its full dotted key (`password`, but not `resource.0.password`)
+ * is in TrimStrings' except list, and a string that is then empty becomes null. Other values are
+ * kept as they are.
+ */
+export function laravelClean(value: unknown, key = ""): unknown {
+  if (typeof value === "string") {
+    const v = TRIM_EXCEPT.has(key) ? value : value.replace(TRIM_RE, "");
+    return v === "" ? null : v;
+  }
+  const prefix = key === "" ? "" : `${key}.`;
+  if (Array.isArray(value)) return value.map((v, i) => laravelClean(v, `${prefix}${i}`));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = laravelClean(v, `${prefix}${k}`);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * A request URL whose query parameters are cleaned as Laravel's TrimStrings middleware leaves
+ * `Request::query()`: values trimmed (except `password` and the like). ConvertEmptyStringsToNull
+ * then makes an empty value null; a query string cannot hold null, so it stays "", which every
+ * reader of the sandbox takes as PHP takes that null (no value).
+ */
+export function cleanQuery(url: URL): URL {
+  const params = new URLSearchParams();
+  let changed = false;
+  for (const [k, v] of url.searchParams) {
+    const c = TRIM_EXCEPT.has(k) ? v : v.replace(TRIM_RE, "");
+    changed ||= c !== v;
+    params.append(k, c);
+  }
+  if (!changed) return url;
+  const out = new URL(url);
+  out.search = params.toString();
+  return out;
 }
 
 /** The 400 DreamFactory answers when a collection write carries no records. */

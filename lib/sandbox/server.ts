@@ -7,7 +7,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { checkLimits, limitCacheResource, LimitExceededError } from "./limits.ts";
-import { DfError, errorResponse, json, readPayload, toBool, wrap } from "./http.ts";
+import { cleanQuery, DfError, errorResponse, json, readPayload, toBool, wrap } from "./http.ts";
 import { type CallContext, RecordEngine, type SandboxHooks } from "./records.ts";
 import { accessDenied, componentOf, grantFor, touchesService, VERB_BITS } from "./rbac.ts";
 import { revokeUserTokens } from "./auth.ts";
@@ -122,7 +122,8 @@ export class SandboxCore {
 
   /** Handles one request; never throws. */
   async handle(req: Request, remote = "127.0.0.1"): Promise<Response> {
-    const url = new URL(req.url);
+    // Query values as Laravel's TrimStrings middleware leaves them for DreamFactory.
+    const url = cleanQuery(new URL(req.url));
     let res: Response;
     try {
       res = await this.route(req, url, remote);

@@ -159,7 +159,9 @@ Deno.test("readCustomerSpec gives the spec a customer matches, for changes of on
     assert.equal(await readCustomerSpec(df, "acme-42"), null);
     const full = spec({
       access: [
-        { service: "db", component: "", verbs: ["GET"] },
+        // Not the service root "": DreamFactory 7 stores it as null (Laravel's
+        // ConvertEmptyStringsToNull), which readCustomerSpec gives back as null, not "".
+        { service: "db", component: "_schema", verbs: ["GET"] },
         { service: "*", component: "*", verbs: ["GET"] },
         {
           service: "db",

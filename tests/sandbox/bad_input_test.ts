@@ -235,14 +235,22 @@ Deno.test("bad input: a filter of only spaces or '()' is DreamFactory's bare 500
     };
     equal((await call(sb, "POST", "db/_schema", { token, body: schema })).status, 200);
     for (const path of ["system/user", "db/_table/t"]) {
-      for (const filter of ["   ", "()"]) {
-        const res = await call(sb, "GET", `${path}?filter=${encodeURIComponent(filter)}`, {
-          token,
-        });
-        equal(res.status, 500, `${path} ${JSON.stringify(filter)}`);
-        deepStrictEqual(res.body, { message: "Server Error" });
-      }
+      const res = await call(sb, "GET", `${path}?filter=${encodeURIComponent("()")}`, { token });
+      equal(res.status, 500, `${path} "()"`);
+      deepStrictEqual(res.body, { message: "Server Error" });
+      // Laravel's TrimStrings and ConvertEmptyStringsToNull make a query filter of only spaces
+      // null before DreamFactory reads it: no filter, like an empty one.
+      equal((await call(sb, "GET", `${path}?filter=%20%20%20`, { token })).status, 200);
       equal((await call(sb, "GET", `${path}?filter=`, { token })).status, 200);
+      // A body sent without a JSON content type is not cleaned: its blank filter reaches
+      // DreamFactory, which fails on it.
+      const raw = await fetch(`${sb.url}/api/v2/${path}`, {
+        method: "POST",
+        headers: { "X-DreamFactory-Session-Token": token, "X-HTTP-Method": "GET" },
+        body: new TextEncoder().encode(JSON.stringify({ filter: "   " })),
+      });
+      equal(raw.status, 500, `${path} body "   "`);
+      deepStrictEqual(await raw.json(), { message: "Server Error" });
     }
   });
 });
