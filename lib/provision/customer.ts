@@ -131,7 +131,12 @@ export async function findUser(df: DreamFactory, email: string): Promise<User | 
 
 /** The access rules of a role as read from the server. */
 export function accessRows(role: Role | null): RoleServiceAccess[] {
-  return role?.role_service_access_by_role_id ?? [];
+  // DreamFactory 7 stores a service-root component ("") as null (Laravel's
+  // ConvertEmptyStringsToNull on every request body), and its access check reads null as "":
+  // so does dfkit, or a root rule would read back as "*" (the whole service) and never match.
+  return (role?.role_service_access_by_role_id ?? []).map((r) =>
+    r.component == null ? { ...r, component: "" } : r
+  );
 }
 
 /** The user assignments of a role on one app. */

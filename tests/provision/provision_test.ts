@@ -159,9 +159,9 @@ Deno.test("readCustomerSpec gives the spec a customer matches, for changes of on
     assert.equal(await readCustomerSpec(df, "acme-42"), null);
     const full = spec({
       access: [
-        // Not the service root "": DreamFactory 7 stores it as null (Laravel's
-        // ConvertEmptyStringsToNull), which readCustomerSpec gives back as null, not "".
-        { service: "db", component: "_schema", verbs: ["GET"] },
+        // The service root: DreamFactory 7 stores "" as null (ConvertEmptyStringsToNull), and
+        // it must still read back as the root, never as "*" (the whole service).
+        { service: "db", component: "", verbs: ["GET"] },
         { service: "*", component: "*", verbs: ["GET"] },
         {
           service: "db",
@@ -180,7 +180,12 @@ Deno.test("readCustomerSpec gives the spec a customer matches, for changes of on
     assert.equal(current.name, "Acme Inc.");
     assert.deepEqual(current.limit, { rate: 10, period: "hour", per: "user" });
     assert.deepEqual(current.users, [{ email: "bob@acme.test" }]);
+    assert.deepEqual(
+      current.access.map((a) => `${a.service}|${a.component}`).sort(),
+      ["*|*", "db|", "db|_table/widget"],
+    );
     exchanges.length = 0;
+    assert.equal((await provisionCustomer(df, full)).changed, false, "the same spec again");
     assert.equal((await provisionCustomer(df, current)).changed, false);
     assert.deepEqual(writes(exchanges), []);
     const plan = await provisionCustomer(df, { ...current, limit: { rate: 20, period: "hour" } });
