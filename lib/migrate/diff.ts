@@ -33,12 +33,19 @@ export function fieldChanges(from: JsonObject, to: JsonObject, prefix = ""): Fie
   const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
   for (const key of keys) {
     const a = from[key], b = to[key];
-    if (jsonEqual(a, b)) continue;
+    if (jsonEqual(a, b) || (isBlank(a) && isBlank(b))) continue;
     const path = prefix + key;
     if (isObject(a) && isObject(b)) out.push(...fieldChanges(a, b, path + "."));
     else out.push({ path, from: a, to: b });
   }
   return out;
+}
+
+/** `""` and `null` are one value to DreamFactory 7: it stores an empty string as null (Laravel's
+ * ConvertEmptyStringsToNull runs on every request body), so telling them apart would plan the
+ * same change on every run. */
+function isBlank(v: unknown): boolean {
+  return v === "" || v === null;
 }
 
 /** The top-level field names touched by a list of field changes. */

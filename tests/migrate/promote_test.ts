@@ -837,3 +837,19 @@ Deno.test("users match by e-mail without letter case: an update, never a second 
   assert.equal((await byName(prod, "limit", "carol-per-minute")).user_id, same[0].id);
   assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
 });
+
+Deno.test("an empty string the target stores as null (DreamFactory 7) plans once, then settles", async () => {
+  await using sandboxes = await stagingAndProd();
+  const { staging, prod } = sandboxes;
+  await staging.request("POST", "system/role", {
+    body: { resource: [{ name: "support", description: "tier 1", is_active: true }] },
+  });
+  const snap = await snapshot(staging);
+  // As a snapshot of an older DreamFactory (or a hand edit) has it: "" where DF 7 keeps null.
+  const roles = snap.objects.roles as Record<string, Rec>;
+  roles.support = { ...roles.support, description: "" };
+  assert.ok((await apply(prod, await plan(prod, snap))).ok);
+  assert.equal((await byName(prod, "role", "support")).description, null);
+  const again = await plan(prod, snap);
+  assert.ok(isEmpty(again), renderDiffText(again));
+});
