@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { fingerprint, jsonEqual } from "./canonical.ts";
+import { fingerprint } from "./canonical.ts";
+import { storedEqual } from "../stored.ts";
 import { Io, type MigrateClient } from "./client.ts";
 import { attachDisplay } from "./render.ts";
 import { KINDS, type RefKind } from "./kinds.ts";
@@ -33,19 +34,14 @@ export function fieldChanges(from: JsonObject, to: JsonObject, prefix = ""): Fie
   const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
   for (const key of keys) {
     const a = from[key], b = to[key];
-    if (jsonEqual(a, b) || (isBlank(a) && isBlank(b))) continue;
+    // Compared as DreamFactory 7 stores them: what a server trims or turns into null (an older
+    // DreamFactory's "", a hand edit's padding) would otherwise plan the same change every run.
+    if (storedEqual(a, b)) continue;
     const path = prefix + key;
     if (isObject(a) && isObject(b)) out.push(...fieldChanges(a, b, path + "."));
     else out.push({ path, from: a, to: b });
   }
   return out;
-}
-
-/** `""` and `null` are one value to DreamFactory 7: it stores an empty string as null (Laravel's
- * ConvertEmptyStringsToNull runs on every request body), so telling them apart would plan the
- * same change on every run. */
-function isBlank(v: unknown): boolean {
-  return v === "" || v === null;
 }
 
 /** The top-level field names touched by a list of field changes. */

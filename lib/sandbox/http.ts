@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { laravelClean, trimmedUnlessExcepted } from "../stored.ts";
 import { FilterError } from "../filter/errors.ts";
 
 /** An error the sandbox answers with DreamFactory's envelope `{error:{code,context,message,status_code}}`. */
@@ -276,38 +277,6 @@ export async function readPayload(req: Request): Promise<unknown> {
   return type.includes("/json") || type.includes("+json") ? laravelClean(parsed) : parsed;
 }
 
-/** TrimStrings' `$except`: keys (full dotted paths) whose strings are not trimmed. */
-const TRIM_EXCEPT = new Set(["current_password", "password", "password_confirmation"]);
-
-/**
- * The characters `Str::trim` removes from both ends: PCRE's `\s` under PHP's `/u` (Unicode
- * `Z`, `\h` and `\v`: JavaScript's `\s` without U+FEFF, plus U+0085 and U+180E) and Laravel's
- * additions U+FEFF, U+200B, U+200E and PHP trim()'s NUL.
- */
-const TRIM_RE = /^[\s\u0085\u180e\u200b\u200e\0]+|[\s\u0085\u180e\u200b\u200e\0]+$/gu;
-
-/**
- * Laravel's global TrimStrings then ConvertEmptyStringsToNull middleware (DreamFactory 7 keeps
- * Laravel 11's default global stack), applied to decoded request data: every string, however
- * deeply nested, is trimmed unless its full dotted key (`password`, but not `resource.0.password`)
- * is in TrimStrings' except list, and a string that is then empty becomes null. Other values are
- * kept as they are.
- */
-export function laravelClean(value: unknown, key = ""): unknown {
-  if (typeof value === "string") {
-    const v = TRIM_EXCEPT.has(key) ? value : value.replace(TRIM_RE, "");
-    return v === "" ? null : v;
-  }
-  const prefix = key === "" ? "" : `${key}.`;
-  if (Array.isArray(value)) return value.map((v, i) => laravelClean(v, `${prefix}${i}`));
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = laravelClean(v, `${prefix}${k}`);
-    return out;
-  }
-  return value;
-}
-
 /**
  * A request URL whose query parameters are cleaned as Laravel's TrimStrings middleware leaves
  * `Request::query()`: values trimmed (except `password` and the like). ConvertEmptyStringsToNull
@@ -318,7 +287,7 @@ export function cleanQuery(url: URL): URL {
   const params = new URLSearchParams();
   let changed = false;
   for (const [k, v] of url.searchParams) {
-    const c = TRIM_EXCEPT.has(k) ? v : v.replace(TRIM_RE, "");
+    const c = trimmedUnlessExcepted(k, v);
     changed ||= c !== v;
     params.append(k, c);
   }

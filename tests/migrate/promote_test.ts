@@ -838,18 +838,41 @@ Deno.test("users match by e-mail without letter case: an update, never a second 
   assert.ok(isEmpty(await plan(prod, snap)), renderDiffText(await plan(prod, snap)));
 });
 
-Deno.test("an empty string the target stores as null (DreamFactory 7) plans once, then settles", async () => {
+Deno.test("values the target stores trimmed or as null (DreamFactory 7) plan once, then settle", async () => {
   await using sandboxes = await stagingAndProd();
   const { staging, prod } = sandboxes;
   await staging.request("POST", "system/role", {
-    body: { resource: [{ name: "support", description: "tier 1", is_active: true }] },
+    body: {
+      resource: [{
+        name: "support",
+        description: "tier 1",
+        is_active: true,
+        role_service_access_by_role_id: [{
+          service_id: 2,
+          component: "_table/*",
+          verb_mask: 1,
+          requestor_mask: 1,
+          filters: [{ name: "owner", operator: "=", value: "x" }],
+          filter_op: "AND",
+        }],
+      }],
+    },
+  });
+  await staging.request("POST", "system/role", {
+    body: { resource: [{ name: "padded", description: "p", is_active: true }] },
   });
   const snap = await snapshot(staging);
-  // As a snapshot of an older DreamFactory (or a hand edit) has it: "" where DF 7 keeps null.
+  // As a snapshot of an older DreamFactory (or a hand edit) has them: "" where DF 7 keeps null,
+  // padding DF 7 trims, also inside arrays (a row filter's value).
   const roles = snap.objects.roles as Record<string, Rec>;
+  const access = roles.support.access as Record<string, Rec>;
+  const [row] = Object.values(access);
+  (row.filters as Rec[])[0].value = "";
   roles.support = { ...roles.support, description: "" };
+  roles.padded = { ...roles.padded, description: " padded " };
   assert.ok((await apply(prod, await plan(prod, snap))).ok);
   assert.equal((await byName(prod, "role", "support")).description, null);
+  assert.equal((await byName(prod, "role", "padded")).description, "padded");
   const again = await plan(prod, snap);
   assert.ok(isEmpty(again), renderDiffText(again));
 });
