@@ -6,6 +6,7 @@
  */
 
 import { f, type Filter, FilterSyntaxError } from "../filter/mod.ts";
+import { laravelClean, trimmedUnlessExcepted } from "../stored.ts";
 import { verbsToMask } from "../resources.ts";
 
 /** HTTP verbs a customer's access rule can grant. */
@@ -292,10 +293,11 @@ export function normalizeSpec(spec: CustomerSpec): NormalizedSpec {
     if (typeof rule.service !== "string" || rule.service.trim() === "") {
       throw new ProvisionSpecError(`${at}.service`, 'must name a service ("db") or be "*"');
     }
-    const component = rule.component ?? "*";
-    if (typeof component !== "string") {
+    if (rule.component !== undefined && typeof rule.component !== "string") {
       throw new ProvisionSpecError(`${at}.component`, 'must be a string such as "_table/*"');
     }
+    // As DreamFactory 7 stores it (trimmed), so a second run finds it unchanged.
+    const component = rule.component === undefined ? "*" : stored(rule.component);
     if (!Array.isArray(rule.verbs) || rule.verbs.length === 0) {
       throw new ProvisionSpecError(`${at}.verbs`, 'must list at least one verb, e.g. ["GET"]');
     }
@@ -323,7 +325,7 @@ export function normalizeSpec(spec: CustomerSpec): NormalizedSpec {
           }`,
         );
       }
-      return { name: f.name, operator, value: f.value ?? null };
+      return { name: stored(f.name), operator, value: laravelClean(f.value ?? null) };
     });
     const filterOp = (rule.filterOp ?? "AND").toUpperCase();
     if (filterOp !== "AND" && filterOp !== "OR") {
@@ -404,10 +406,15 @@ export function normalizeSpec(spec: CustomerSpec): NormalizedSpec {
   }
   return {
     key: spec.key,
-    name: spec.name,
+    name: spec.name === undefined ? undefined : stored(spec.name) || undefined,
     access,
     limit,
     users,
     sendInvites: spec.sendInvites === true,
   };
+}
+
+/** A string as DreamFactory 7 keeps it: trimmed (Laravel's TrimStrings; see lib/stored.ts). */
+function stored(text: string): string {
+  return trimmedUnlessExcepted("", text);
 }

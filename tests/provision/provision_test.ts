@@ -886,3 +886,30 @@ Deno.test("the API key appears in no log, error or printed object except the one
     await close();
   }
 });
+
+Deno.test("a spec with values DreamFactory 7 trims or stores as null provisions once, then is unchanged", async () => {
+  const { df, close } = await setup();
+  try {
+    const padded = spec({
+      name: "Acme Inc. ",
+      access: [
+        { service: "db", component: "_table/* ", verbs: ["GET"] },
+        {
+          service: "db",
+          component: "_table/widget",
+          verbs: ["GET"],
+          filters: [
+            { name: "owner", operator: "=", value: "" },
+            { name: "team", operator: "=", value: " red " },
+          ],
+        },
+      ],
+    });
+    assert.equal((await provisionCustomer(df, padded)).changed, true);
+    const again = await provisionCustomer(df, padded);
+    assert.equal(again.changed, false, JSON.stringify(again.changes));
+    assert.equal((await readCustomerSpec(df, "acme-42"))?.name, "Acme Inc.");
+  } finally {
+    await close();
+  }
+});
