@@ -2,7 +2,10 @@
  * Copying rows between tables of two database services: pages are read in primary-key order
  * (keyset pagination, so every page costs the same), written as batches with bounded
  * concurrency (all-or-nothing each), checkpointed after every committed batch so a run can
- * resume, and verified at the end by row count and a checksum of the copied columns.
+ * resume, and verified at the end by row count and a checksum of the copied columns. Values are
+ * compared as DreamFactory 7 stores what it is sent: strings trimmed and `""` as null (Laravel's
+ * input cleaning, see `lib/stored.ts`), which also means a `""` bound for a NOT NULL column is
+ * refused by such a target.
  *
  * A target whose primary key is auto-increment assigns its own keys: the copy leaves the key out
  * of the rows it writes (explicit ids would not advance every database's sequence, e.g.
@@ -13,6 +16,7 @@
  * @module
  */
 import { errorMessage, type MigrateClient, records } from "./client.ts";
+import { laravelClean } from "../stored.ts";
 
 /** One side of a copy: a table of a database service. */
 export interface TableRef {
@@ -151,7 +155,9 @@ async function rowHasher(): Promise<RowHash> {
   const { createHash } = await import("node:crypto");
   return (row, fields) => {
     const h = createHash("sha256");
-    h.update(JSON.stringify(fields.map((f) => row[f] ?? null)));
+    // Values as DreamFactory 7 stores what the copy sends (strings trimmed, "" as null): a source
+    // written some other way holds values the target can never hold, and they are the same row.
+    h.update(JSON.stringify(fields.map((f) => laravelClean(row[f] ?? null))));
     return h.digest().readBigUInt64BE(0);
   };
 }

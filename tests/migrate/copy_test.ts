@@ -417,3 +417,32 @@ Deno.test("a stop while a write is in flight waits for its answer and records it
     await proxy.shutdown();
   }
 });
+
+Deno.test('a source holding "" and padded strings verifies against a target that cleans input', async () => {
+  await using env = await sourceAndTarget();
+  const { src, dst } = env;
+  const schema = {
+    resource: [{
+      name: "t",
+      field: [{ name: "id", type: "id" }, { name: "note", type: "string", allow_null: true }],
+    }],
+  };
+  await src.request("POST", "db/_schema", { body: schema });
+  await dst.request("POST", "db/_schema", { body: schema });
+  // Rows written some other way than DreamFactory 7's JSON API (another application, an older
+  // DreamFactory): a body without a JSON content type reaches the sandbox uncleaned.
+  await src.request("POST", "db/_table/t", {
+    body: JSON.stringify({ resource: [{ note: "" }, { note: " x " }, { note: "y" }] }),
+    headers: { "Content-Type": "text/plain" },
+  });
+  const held = await src.request<{ resource: Rec[] }>("GET", "db/_table/t");
+  assert.deepEqual(held.resource.map((r) => r.note), ["", " x ", "y"]);
+  const report = await copyData({ df: src, db: "db", table: "t" }, {
+    df: dst,
+    db: "db",
+    table: "t",
+  });
+  assert.ok(report.verification?.ok, JSON.stringify(report.verification));
+  const copied = await dst.request<{ resource: Rec[] }>("GET", "db/_table/t");
+  assert.deepEqual(copied.resource.map((r) => r.note), [null, "x", "y"]);
+});
