@@ -253,7 +253,7 @@ export function withRelationKeys(
  */
 function addsMatchField(fields: string | undefined, name: string): boolean {
   if (fields === undefined || fields === "" || fields === "*") return false;
-  return !`,${fields},`.includes(`,${name.replaceAll(" ", "")},`);
+  return !fields.includes(name); // strpos($fields, $name): spaces after commas do not matter
 }
 
 /**

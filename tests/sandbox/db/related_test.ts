@@ -79,6 +79,17 @@ Deno.test("related fields: the match column added to map records back is removed
       id: 1,
       comment_by_post_id: [{ post_id: 1, body: "c1" }, { post_id: 1, body: "c3" }],
     });
+    // A space after the comma does not hide it (addToFields tests with strpos).
+    const spaced = await sb.call(
+      "GET",
+      `db/_table/post/1?fields=id&related=comment_by_post_id&comment_by_post_id.fields=${
+        encodeURIComponent("body, post_id")
+      }`,
+    );
+    assert.deepEqual(spaced.body, {
+      id: 1,
+      comment_by_post_id: [{ body: "c1", post_id: 1 }, { body: "c3", post_id: 1 }],
+    });
   });
 });
 
