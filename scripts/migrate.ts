@@ -268,10 +268,11 @@ export function migrateCommand(): Command {
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
         await mustExist(o.snapshot, "--snapshot");
+        const desired = await readSnapshot(o.snapshot); // its mistakes before any password
         const client = await open(g.profile);
         const df = client.df;
         try {
-          const p = await plan(df, await readSnapshot(o.snapshot), { prune: o.prune });
+          const p = await plan(df, desired, { prune: o.prune });
           if (o.out) await writeTextFileNamed(o.out, JSON.stringify(p, null, 2) + "\n", "plan");
           out(g, p, renderDiffText(p, { all: o.all }));
         } finally {
@@ -330,10 +331,11 @@ export function migrateCommand(): Command {
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
         await mustExist(o.snapshot, "--snapshot");
+        const desired = await readSnapshot(o.snapshot); // its mistakes before any password
         const client = await open(g.profile);
         const df = client.df;
         try {
-          const r = await drift(df, await readSnapshot(o.snapshot));
+          const r = await drift(df, desired);
           out(
             g,
             r,

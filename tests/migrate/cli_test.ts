@@ -506,3 +506,20 @@ Deno.test("migrate CLI: copy-schema/copy-data end the source's session when the 
     await a.close();
   }
 });
+
+Deno.test("migrate CLI: plan and drift read the snapshot before asking for a password", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.json`, "{not json");
+    // No password and no terminal: a password question would be exit 2 "set DF_PASSWORD".
+    const env = { DF_URL: "http://127.0.0.1:1", DF_EMAIL: "a@x.com", DF_PASSWORD: "" };
+    for (const command of ["plan", "drift"]) {
+      const r = await cli(env, command, "--snapshot", `${dir}/bad.json`);
+      assert.equal(r.code, 1, `${command}: ${r.stderr}`);
+      assert.match(r.stderr, /bad\.json is not valid JSON/, command);
+      assert.doesNotMatch(r.stderr, /password/i, command);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
