@@ -72,6 +72,8 @@ export interface TableInfo {
   related: RelationInfo[];
   /** True for SQLite views (readable, not writable). */
   isView: boolean;
+  /** SqliteSchema::getTableConstraints for this table, keyed by lower-cased name. */
+  constraints: Record<string, Record<string, unknown>>;
 }
 
 interface ForeignKey {
@@ -257,7 +259,46 @@ export class Catalog {
       primaryKey: pkCols,
       related: this.#relations(table, fks),
       isView: sqlRow?.type === "view",
+      constraints: this.#constraints(table),
     };
+  }
+
+  /**
+   * SqliteSchema::getTableConstraints: every index of PRAGMA index_list (typed by its origin,
+   * columns as a list), then every PRAGMA foreign_key_list row as `fk_{table}_{from}`; the
+   * describer keys them by lower-cased name (updateTableWithConstraints).
+   */
+  #constraints(table: string): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    const list = this.#db.prepare(`SELECT * FROM pragma_index_list(?)`).all(table) as Row[];
+    for (const idx of list) {
+      const name = String(idx.name);
+      const cols = this.#db.prepare(`SELECT * FROM pragma_index_info(?)`).all(name) as Row[];
+      out[name.toLowerCase()] = {
+        table_schema: "",
+        table_name: table,
+        column_name: cols.map((c) => String(c.name)),
+        constraint_name: name,
+        constraint_type: idx.origin ?? (Number(idx.unique) ? "unique" : "c"),
+      };
+    }
+    const fks = this.#db.prepare(`SELECT * FROM pragma_foreign_key_list(?)`).all(table) as Row[];
+    for (const k of fks) {
+      const name = `fk_${table}_${String(k.from)}`;
+      out[name.toLowerCase()] = {
+        table_schema: "",
+        table_name: table,
+        column_name: String(k.from),
+        constraint_name: name,
+        constraint_type: "f",
+        referenced_table_schema: "",
+        referenced_table_name: String(k.table),
+        referenced_column_name: k.to === null ? null : String(k.to),
+        update_rule: String(k.on_update),
+        delete_rule: String(k.on_delete),
+      };
+    }
+    return out;
   }
 
   #relations(table: string, ownFks: ForeignKey[]): RelationInfo[] {
@@ -446,7 +487,8 @@ export function tableToJson(
     name_field: null,
     field: t.fields.map(fieldToJson),
     related: t.related.map((r) => relationToJson(r, serviceId)),
-    constraints: [],
+    // PHP's empty array encodes as [], a filled one as an object.
+    constraints: Object.keys(t.constraints).length > 0 ? t.constraints : [],
     // Only the five REST verbs count here (a sys-admin's grant carries every bit).
     access: access & 31,
   };

@@ -252,10 +252,26 @@ function createSql(name: string, specs: FieldSpec[]): string {
   return `CREATE TABLE ${q(name)} (${cols.join(", ")})`;
 }
 
-function indexSql(table: string, s: FieldSpec): string {
-  return `CREATE INDEX IF NOT EXISTS ${q(`${table}_${s.name}_index`)} ON ${q(table)} (${
-    q(s.name)
-  })`;
+/**
+ * The separate index DbSchemaResource::buildTableField asks for after the table is built:
+ * `undx_{table}_{field}` (unique) for is_unique, else `ndx_{table}_{field}` for is_index
+ * (Schema::makeConstraintName, createFieldIndexes). A unique field also keeps its inline UNIQUE.
+ */
+function indexSql(table: string, s: FieldSpec): string | null {
+  if (s.isUnique && !s.isPrimaryKey) {
+    return `CREATE UNIQUE INDEX IF NOT EXISTS ${q(`undx_${table}_${s.name}`)} ON ${q(table)} (${
+      q(s.name)
+    })`;
+  }
+  if (!s.isIndex) return null;
+  return `CREATE INDEX IF NOT EXISTS ${q(`ndx_${table}_${s.name}`)} ON ${q(table)} (${q(s.name)})`;
+}
+
+function createIndexes(env: DbEnv, table: string, specs: FieldSpec[]): void {
+  for (const s of specs) {
+    const sql = indexSql(table, s);
+    if (sql) env.db.exec(sql);
+  }
 }
 
 function saveFieldMeta(env: DbEnv, table: string, s: FieldSpec): void {
@@ -358,7 +374,7 @@ function createTable(env: DbEnv, def: Def, batchTables: string[]): string {
   }
   ddl(env, false, () => {
     env.db.exec(createSql(name, specs));
-    for (const s of specs) if (s.isIndex) env.db.exec(indexSql(name, s));
+    createIndexes(env, name, specs);
     for (const s of specs) saveFieldMeta(env, name, s);
     saveTableMeta(env, name, def);
   });
@@ -402,7 +418,7 @@ function alterTable(env: DbEnv, table: TableInfo, def: Def, replace: boolean): v
     ddl(env, false, () => {
       for (const s of added) {
         env.db.exec(`ALTER TABLE ${q(table.name)} ADD COLUMN ${columnDdl(s, false)}`);
-        if (s.isIndex) env.db.exec(indexSql(table.name, s));
+        createIndexes(env, table.name, [s]);
       }
       for (const s of kept) saveFieldMeta(env, table.name, s);
       saveTableMeta(env, table.name, def);
@@ -476,7 +492,7 @@ function rebuildTable(
     }
     env.db.exec(`DROP TABLE ${q(table.name)}`);
     env.db.exec(`ALTER TABLE ${q(tmp)} RENAME TO ${q(table.name)}`);
-    for (const s of specs) if (s.isIndex) env.db.exec(indexSql(table.name, s));
+    createIndexes(env, table.name, specs);
     // Table and relationship metadata stay; metadata of dropped fields goes.
     for (const f of table.fields) {
       if (!specs.some((s) => s.name === f.name)) env.catalog.dropMeta(table.name, f.name);

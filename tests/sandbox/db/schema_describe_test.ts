@@ -1,0 +1,82 @@
+/**
+ * `GET _schema/{table}` descriptors checked against DreamFactory 7's SQLite describer
+ * (df-sqldb SqliteSchema, df-database's table describer) and transcript
+ * 09-get-user-schema-related.txt (the system `user` table, read by the same code).
+ */
+import assert from "node:assert/strict";
+import { sandbox, type TestSandbox } from "./http_helpers.ts";
+
+type Rec = Record<string, unknown>;
+
+async function withTables(fn: (sb: TestSandbox) => Promise<void>): Promise<void> {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [
+        { name: "contact", field: [{ name: "id", type: "id" }, { name: "name", type: "string" }] },
+        {
+          name: "note",
+          field: [
+            { name: "id", type: "id" },
+            {
+              name: "contact_id",
+              type: "reference",
+              ref_table: "contact",
+              ref_field: "id",
+              ref_on_delete: "CASCADE",
+            },
+            { name: "code", type: "string", is_unique: true, allow_null: true },
+            { name: "rank", type: "integer", is_index: true, allow_null: true },
+          ],
+        },
+      ],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await fn(sb);
+  } finally {
+    await sb.close();
+  }
+}
+
+Deno.test("_schema/{table} constraints: SqliteSchema::getTableConstraints' indexes and foreign keys", async () => {
+  await withTables(async (sb) => {
+    const contact = (await sb.call("GET", "db/_schema/contact")).body as Rec;
+    assert.deepEqual(contact.constraints, []);
+    const note = (await sb.call("GET", "db/_schema/note")).body as Rec;
+    assert.deepEqual(note.constraints, {
+      ndx_note_rank: {
+        table_schema: "",
+        table_name: "note",
+        column_name: ["rank"],
+        constraint_name: "ndx_note_rank",
+        constraint_type: "c",
+      },
+      undx_note_code: {
+        table_schema: "",
+        table_name: "note",
+        column_name: ["code"],
+        constraint_name: "undx_note_code",
+        constraint_type: "c",
+      },
+      sqlite_autoindex_note_1: {
+        table_schema: "",
+        table_name: "note",
+        column_name: ["code"],
+        constraint_name: "sqlite_autoindex_note_1",
+        constraint_type: "u",
+      },
+      fk_note_contact_id: {
+        table_schema: "",
+        table_name: "note",
+        column_name: "contact_id",
+        constraint_name: "fk_note_contact_id",
+        constraint_type: "f",
+        referenced_table_schema: "",
+        referenced_table_name: "contact",
+        referenced_column_name: "id",
+        update_rule: "NO ACTION",
+        delete_rule: "CASCADE",
+      },
+    });
+  });
+});
