@@ -30,6 +30,8 @@ export interface FieldInfo {
   isPrimaryKey: boolean;
   isUnique: boolean;
   isIndex: boolean;
+  /** In a `u` constraint (an inline UNIQUE's autoindex): what the describer calls is_unique. */
+  inUniqueConstraint: boolean;
   isForeignKey: boolean;
   refTable: string | null;
   refField: string | null;
@@ -206,6 +208,12 @@ export class Catalog {
     const { unique, indexed } = this.#uniqueColumns(table);
     const pkCols = cols.filter((c) => Number(c.pk) > 0).sort((a, b) => Number(a.pk) - Number(b.pk))
       .map((c) => String(c.name));
+    const constraints = this.#constraints(table);
+    const uConstraint = new Set(
+      Object.values(constraints).filter((c) => c.constraint_type === "u").flatMap((c) =>
+        c.column_name as string[]
+      ),
+    );
     const fields: FieldInfo[] = cols.map((c) => {
       const fname = String(c.name);
       const declared = String(c.type ?? "");
@@ -236,6 +244,7 @@ export class Catalog {
         isPrimaryKey: isPk,
         isUnique: unique.has(fname),
         isIndex: indexed.has(fname),
+        inUniqueConstraint: uConstraint.has(fname),
         isForeignKey: !!fk,
         refTable: fk?.table ?? null,
         refField: fk ? (fk.to || "id") : null,
@@ -259,7 +268,7 @@ export class Catalog {
       primaryKey: pkCols,
       related: this.#relations(table, fks),
       isView: sqlRow?.type === "view",
-      constraints: this.#constraints(table),
+      constraints,
     };
   }
 
@@ -413,13 +422,17 @@ export function fieldToJson(f: FieldInfo): Record<string, unknown> {
     supports_multibyte: false,
     auto_increment: f.autoIncrement,
     is_primary_key: f.isPrimaryKey,
-    is_unique: f.isUnique,
-    is_index: f.isIndex,
+    // df-database's updateTableWithConstraints marks is_unique from `u` constraints only (not
+    // from CREATE UNIQUE INDEX, origin `c`) and never sets is_index.
+    is_unique: f.inUniqueConstraint,
+    is_index: false,
     is_foreign_key: f.isForeignKey,
     ref_table: f.refTable,
     ref_field: f.refField,
-    ref_on_update: f.refOnUpdate,
-    ref_on_delete: f.refOnDelete,
+    // Only the relationship carries the rules; the column gets isForeignKey/refTable/refField
+    // (updateTableWithConstraints; transcript 09 shows null on the system user table's keys).
+    ref_on_update: null,
+    ref_on_delete: null,
     picklist: f.picklist,
     validation: f.validation,
     db_function: f.dbFunction,

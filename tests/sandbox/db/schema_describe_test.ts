@@ -80,3 +80,43 @@ Deno.test("_schema/{table} constraints: SqliteSchema::getTableConstraints' index
     });
   });
 });
+
+Deno.test("_schema fields: is_unique from inline UNIQUE only, is_index never, no ref rules on the field", async () => {
+  await withTables(async (sb) => {
+    const note = (await sb.call("GET", "db/_schema/note")).body as { field: Rec[]; related: Rec[] };
+    const pick = (name: string, keys: string[]) => {
+      const f = note.field.find((x) => x.name === name)!;
+      return Object.fromEntries(keys.map((k) => [k, f[k]]));
+    };
+    const keys = ["is_unique", "is_index", "is_foreign_key", "ref_on_update", "ref_on_delete"];
+    assert.deepEqual(pick("code", keys), {
+      is_unique: true,
+      is_index: false,
+      is_foreign_key: false,
+      ref_on_update: null,
+      ref_on_delete: null,
+    });
+    assert.deepEqual(pick("rank", keys), {
+      is_unique: false,
+      is_index: false,
+      is_foreign_key: false,
+      ref_on_update: null,
+      ref_on_delete: null,
+    });
+    assert.deepEqual(pick("contact_id", [...keys, "ref_table", "ref_field"]), {
+      is_unique: false,
+      is_index: false,
+      is_foreign_key: true,
+      ref_on_update: null,
+      ref_on_delete: null,
+      ref_table: "contact",
+      ref_field: "id",
+    });
+    // The relationship keeps the rules.
+    const rel = note.related.find((r) => r.name === "contact_by_contact_id")!;
+    assert.equal(rel.ref_on_delete, "CASCADE");
+    assert.equal(rel.ref_on_update, "NO ACTION");
+    const field = (await sb.call("GET", "db/_schema/note/_field/contact_id")).body as Rec;
+    assert.equal(field.ref_on_delete, null);
+  });
+});
