@@ -117,11 +117,16 @@ export function declaredType(
       return "text";
     case "binary":
       return "blob";
-    case "decimal":
-    case "money": {
-      const p = opts.precision ?? opts.length ?? (type === "money" ? 19 : 10);
-      const s = opts.scale ?? (type === "money" ? 4 : 0);
-      return `decimal(${Math.trunc(Number(p))},${Math.trunc(Number(s))})`;
+    case "money":
+      // SqliteSchema::translateSimpleColumnTypes fixes money as decimal(19,4).
+      return "decimal(19,4)";
+    case "decimal": {
+      // SqliteSchema::validateColumnSettings: "(length|precision[,scale])" only when a length or
+      // precision is given, the scale only when non-empty; otherwise plain "decimal".
+      const p = opts.length || opts.precision;
+      if (!p) return "decimal";
+      const s = opts.scale ? Math.trunc(Number(opts.scale)) : 0;
+      return s ? `decimal(${Math.trunc(Number(p))},${s})` : `decimal(${Math.trunc(Number(p))})`;
     }
     case "float":
       return "float";
@@ -173,7 +178,8 @@ export function typeFromDeclared(declared: string): DeclaredInfo {
   if (base.includes("text") || base.includes("clob")) return info("text");
   if (base.includes("blob") || base.includes("binary")) return info("binary");
   if (base === "decimal" || base === "numeric") {
-    return { type: "decimal", length: null, precision: a, scale: b ?? (a !== null ? 0 : null) };
+    // Schema::extractLimit: length is the first number; precision and scale only with two.
+    return { type: "decimal", length: a, precision: b !== null ? a : null, scale: b };
   }
   if (base.includes("double")) return info("double");
   if (base.includes("real") || base.includes("float")) return info("float");

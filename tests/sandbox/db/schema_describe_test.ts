@@ -120,3 +120,34 @@ Deno.test("_schema fields: is_unique from inline UNIQUE only, is_index never, no
     assert.equal(field.ref_on_delete, null);
   });
 });
+
+Deno.test("_schema decimal: declared as SqliteSchema::validateColumnSettings builds it, sizes read as Schema::extractLimit does", async () => {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "price",
+        field: [
+          { name: "id", type: "id" },
+          { name: "plain", type: "decimal", allow_null: true },
+          { name: "p10", type: "decimal", precision: 10, allow_null: true },
+          { name: "p10s2", type: "decimal", precision: 10, scale: 2, allow_null: true },
+          { name: "l8s3", type: "decimal", length: 8, scale: 3, allow_null: true },
+        ],
+      }],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const t = (await sb.call("GET", "db/_schema/price")).body as { field: Rec[] };
+    const sizes = Object.fromEntries(
+      t.field.slice(1).map((f) => [f.name, [f.type, f.db_type, f.length, f.precision, f.scale]]),
+    );
+    assert.deepEqual(sizes, {
+      plain: ["decimal", "decimal", null, null, null],
+      p10: ["decimal", "decimal(10)", 10, null, null],
+      p10s2: ["decimal", "decimal(10,2)", 10, 10, 2],
+      l8s3: ["decimal", "decimal(8,3)", 8, 8, 3],
+    });
+  } finally {
+    await sb.close();
+  }
+});
