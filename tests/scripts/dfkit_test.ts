@@ -14,6 +14,9 @@ import {
 import { assertNoSecrets, childEnv, ROOT, runDeno, taskFlags } from "./helpers.ts";
 import { startFaultProxy } from "../provision/helpers.ts";
 
+/** The smallest valid snapshot (read before any password is asked for). */
+const EMPTY_SNAPSHOT = JSON.stringify({ format: "dfkit.snapshot/v1", sections: [], objects: {} });
+
 const flags = await taskFlags("dfkit");
 
 /** Runs the CLI with exactly the permissions of `deno task dfkit`. */
@@ -805,7 +808,7 @@ Deno.test("dfkit migrate drift: a mistake exits 1, never 2 (which means drifted)
   // No password and no terminal to ask for one: an error, not drift.
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeTextFile(`${dir}/s.json`, "{}");
+    await Deno.writeTextFile(`${dir}/s.json`, EMPTY_SNAPSHOT);
     const noPassword = await dfkit(["migrate", "drift", "--snapshot", `${dir}/s.json`], env);
     assert.equal(noPassword.code, 1, noPassword.stderr);
     assert.match(noPassword.stderr, /password/i);
@@ -825,7 +828,7 @@ Deno.test("dfkit migrate: input files are checked before a missing password is a
       `${dir}/p.json`,
       JSON.stringify({ default: "a", profiles: { a: entry } }),
     );
-    await Deno.writeTextFile(`${dir}/s.json`, "{}");
+    await Deno.writeTextFile(`${dir}/s.json`, EMPTY_SNAPSHOT);
     const profiles = { DFKIT_PROFILES: `${dir}/p.json`, A_PW: "" };
     const setups: [string, Record<string, string>, string[], string][] = [
       ["the default profile", profiles, [], "A_PW"],
