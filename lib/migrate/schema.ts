@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { storedEqual } from "../stored.ts";
 import { type MigrateClient, records } from "./client.ts";
 
 /** Field attributes that carry over between database services (driver-specific ones left out). */
@@ -46,6 +47,12 @@ const COMPARED = [
   "ref_table",
   "ref_field",
 ];
+
+/** Whether two field descriptors differ in what copySchema compares, as DreamFactory 7 stores
+ * values ("" and null alike: an older server's `ref_table: ""` is the target's null). */
+export function fieldsDiffer(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return COMPARED.some((k) => !storedEqual(a[k] ?? null, b[k] ?? null));
+}
 
 /** A field definition as `_schema` gives it. */
 export type SchemaField = Record<string, unknown>;
@@ -221,7 +228,7 @@ export async function copySchema(
       if (f.is_virtual || f.is_aggregate) continue;
       const other = haveFields.get(String(f.name).toLowerCase());
       if (!other) add.push(f);
-      else if (COMPARED.some((k) => (f[k] ?? null) !== (other[k] ?? null))) {
+      else if (fieldsDiffer(f, other)) {
         (report.differing[t.name] ??= []).push({
           field: String(f.name),
           source: cleanField(f),

@@ -446,3 +446,12 @@ Deno.test('a source holding "" and padded strings verifies against a target that
   const copied = await dst.request<{ resource: Rec[] }>("GET", "db/_table/t");
   assert.deepEqual(copied.resource.map((r) => r.note), [null, "x", "y"]);
 });
+
+Deno.test('copySchema compares fields as DreamFactory 7 stores them: "" and null alike', async () => {
+  const { fieldsDiffer } = await import("../../lib/migrate/schema.ts");
+  const target = { name: "owner", type: "integer", ref_table: null, ref_field: null };
+  assert.equal(fieldsDiffer({ ...target, ref_table: "", ref_field: "" }, target), false);
+  assert.equal(fieldsDiffer({ ...target, type: "integer " }, target), false);
+  assert.equal(fieldsDiffer({ ...target, ref_table: "user" }, target), true);
+  assert.equal(fieldsDiffer({ ...target, type: "string" }, target), true);
+});
