@@ -1135,7 +1135,7 @@ Deno.test("dfkit migrate: a profile copied to itself, or named by --profile alon
         ["standalone", ["--profile", "a", "copy-schema", ...dbs], "scripts/migrate.ts"],
       ];
       for (const [label, args, script] of runs) {
-        const seen = await onTerminal(args, vars, keys, { script, seconds: 20 });
+        const seen = await onTerminal(args, vars, keys, { script, seconds: 60 });
         if (seen === undefined) return console.warn("python3 not found: prompt test skipped");
         assert.match(seen, /Password for admin@example\.com \(profile a\)/, `${label}:\n${seen}`);
         assert.match(seen, /Created tables: none/, `${label}: asked again?\n${seen}`);

@@ -83,7 +83,8 @@ class TableRequest {
   }
 
   /** The `filter` (or `where`) option; unlike other options one of only spaces is kept, since
-   * DreamFactory tests it with PHP's `empty()` and then fails on it. */
+   * DreamFactory tests it with PHP's `empty()` and then fails on it. (Only a body sent without a
+   * JSON content type can still hold one: Laravel trims query and JSON values first.) */
   filterOpt(): string | undefined {
     const v = this.ctx.option("filter", "where");
     return v === undefined || v === null || String(v) === "" ? undefined : String(v);
