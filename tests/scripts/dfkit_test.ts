@@ -11,7 +11,7 @@ import {
   printResult,
   reportError,
 } from "../../scripts/dfkit.ts";
-import { assertNoSecrets, childEnv, ROOT, runDeno, taskFlags } from "./helpers.ts";
+import { assertNoSecrets, childEnv, readerKey, ROOT, runDeno, taskFlags } from "./helpers.ts";
 import { startFaultProxy } from "../provision/helpers.ts";
 
 /** The smallest valid snapshot (read before any password is asked for). */
@@ -360,20 +360,7 @@ Deno.test("dfkit exit codes: 1 server error, 2 bad usage, 3 partial batch", asyn
 
 Deno.test("dfkit whoami with an API key alone: the services its app's role reaches", async () => {
   await withSandbox(async (env, url) => {
-    const admin = await connect({ url, email: env.DF_EMAIL, password: env.DF_PASSWORD });
-    const [role] = await admin.system.role.create({
-      name: "reader",
-      is_active: true,
-      role_service_access_by_role_id: [
-        { service_id: 2, component: "*", verb_mask: 1, requestor_mask: 1 },
-      ],
-    });
-    const [app] = await admin.system.app.create(
-      { name: "reader-app", type: 0, is_active: true, role_id: role.id },
-      { fields: ["api_key"] },
-    );
-    await admin.logout();
-    const key = app.api_key as string;
+    const key = await readerKey(url, { email: env.DF_EMAIL, password: env.DF_PASSWORD });
     const who = await dfkit(["whoami", "--json"], { DF_URL: url, DF_API_KEY: key });
     assert.equal(who.code, 0, who.stderr);
     assert.deepEqual(JSON.parse(who.stdout), {

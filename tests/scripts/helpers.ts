@@ -88,3 +88,26 @@ export function assertNoSecrets(text: string, known: string[] = [], where = "out
     assert.ok(!text.includes(secret), `${where} contains the secret "${secret.slice(0, 3)}…"`);
   }
 }
+
+/** As the admin given: a role that may read the `db` service and an app with that default role;
+ * returns the app's API key (the session is ended). */
+export async function readerKey(
+  url: string,
+  admin: { email: string; password: string },
+): Promise<string> {
+  const { connect } = await import("../../lib/client.ts");
+  const df = await connect({ url, ...admin });
+  const [role] = await df.system.role.create({
+    name: "reader",
+    is_active: true,
+    role_service_access_by_role_id: [
+      { service_id: 2, component: "*", verb_mask: 1, requestor_mask: 1 },
+    ],
+  });
+  const [app] = await df.system.app.create(
+    { name: "reader-app", type: 0, is_active: true, role_id: role.id },
+    { fields: ["api_key"] },
+  );
+  await df.logout();
+  return app.api_key as string;
+}

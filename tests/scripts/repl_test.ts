@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
-import { connect } from "../../lib/client.ts";
-import { assertNoSecrets, runDeno, taskFlags } from "./helpers.ts";
+import { assertNoSecrets, readerKey, runDeno, taskFlags } from "./helpers.ts";
 
 /** Drives a real `deno repl` with the REPL task's flags, typing `lines` on its stdin. */
 async function repl(lines: string[], env: Record<string, string> = {}) {
@@ -117,20 +116,10 @@ Deno.test("repl: an API key or no credentials is checked against the server, and
     );
     // An API key: the services its app's role reaches, as `dfkit whoami` says; an unknown key
     // reaches none, and the banner says what that means instead of a plain "as API key".
-    const admin = await connect({ url: sb.url, ...sb.admin });
-    const [role] = await admin.system.role.create({
-      name: "reader",
-      is_active: true,
-      role_service_access_by_role_id: [
-        { service_id: 2, component: "*", verb_mask: 1, requestor_mask: 1 },
-      ],
+    const good = await repl(["close()"], {
+      DF_URL: sb.url,
+      DF_API_KEY: await readerKey(sb.url, sb.admin),
     });
-    const [app] = await admin.system.app.create(
-      { name: "reader-app", type: 0, is_active: true, role_id: role.id },
-      { fields: ["api_key"] },
-    );
-    await admin.logout();
-    const good = await repl(["close()"], { DF_URL: sb.url, DF_API_KEY: app.api_key as string });
     assert.match(good.stdout, /connected to \S+ as API key \(services it reaches: db\)/);
     const bogus = await repl(["close()"], { DF_URL: sb.url, DF_API_KEY: key });
     assert.match(bogus.stdout, /as API key, which reaches no service: the key is unknown/);
