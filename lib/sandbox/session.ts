@@ -276,7 +276,12 @@ export function sessionResource(
     return json(payload(state, caller.user, caller.token, caller.role));
   }
   if (method === "PUT") {
-    if (!caller.token) throw new DfError(401, "Token refresh failed. A token is required");
+    // JWTUtilities::refreshToken: JWTAuth::setToken(Session::getSessionToken()) builds a Token
+    // first, whose TokenValidator counts explode('.', $token) segments (a null token has one);
+    // the JWTException becomes 401 'Token refresh failed. <message>'.
+    if (!caller.token || caller.token.split(".").length !== 3) {
+      throw new DfError(401, "Token refresh failed. Wrong number of segments");
+    }
     let claims: TokenClaims;
     try {
       claims = decodeToken(caller.token, state.secret);

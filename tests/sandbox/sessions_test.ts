@@ -86,6 +86,21 @@ Deno.test("GET session reads, PUT refreshes and blacklists the old token, DELETE
   });
 });
 
+Deno.test("session PUT without a token fails in tymon's TokenValidator, as JWTUtilities::refreshToken", async () => {
+  await withSandbox(async (sb) => {
+    for (const path of ["user/session", "system/admin/session"]) {
+      const res = await call(sb, "PUT", path);
+      deepStrictEqual(
+        [res.status, messageOf(res)],
+        [401, "Token refresh failed. Wrong number of segments"],
+        path,
+      );
+    }
+    const oneSegment = await call(sb, "PUT", "user/session", { token: "abc" });
+    equal(messageOf(oneSegment), "Token refresh failed. Wrong number of segments");
+  });
+});
+
 Deno.test("session GET without a token: 404 on admin/session, 401 on user/session", async () => {
   await withSandbox(async (sb) => {
     const admin = await call(sb, "GET", "system/admin/session");
