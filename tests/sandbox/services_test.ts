@@ -67,8 +67,9 @@ Deno.test("database services: created, reached after the role check, deactivated
     const gone = await call(sb, "GET", "notes/_table/note", { token });
     equal(gone.status, 404);
     equal(messageOf(gone), "Could not find a service for notes");
+    // `deletable` is a flag only: DreamFactory deletes even the system service.
     const system = await call(sb, "DELETE", "system/service/1", { token });
-    equal(system.status, 403, "the system service cannot be deleted");
+    equal(system.status, 200);
   });
 });
 
@@ -130,5 +131,25 @@ Deno.test("a rolled-back service delete keeps the service and its in-memory data
     );
     const rows = await call(sb, "GET", "keep/_table/t?fields=v", { token });
     deepStrictEqual(rows.body, { resource: [{ v: "still here" }] });
+  });
+});
+
+Deno.test("built-in services: mutable/deletable are flags only (df-core Service model checks neither)", async () => {
+  await withSandbox(async (sb, token) => {
+    const list = await call(sb, "GET", "system/service?fields=id,name,mutable,deletable", {
+      token,
+    });
+    const byName = (n: string) => list.body.resource.find((s: { name: string }) => s.name === n);
+    equal(byName("system").mutable, false);
+    const relabel = await call(sb, "PATCH", `system/service/${byName("system").id}`, {
+      token,
+      body: { label: "System (renamed)" },
+    });
+    equal(relabel.status, 200, JSON.stringify(relabel.body));
+    equal(byName("user").deletable, false);
+    const del = await call(sb, "DELETE", `system/service/${byName("user").id}`, { token });
+    equal(del.status, 200, JSON.stringify(del.body));
+    const gone = await call(sb, "GET", "user/session", { token });
+    equal(gone.status, 404);
   });
 });

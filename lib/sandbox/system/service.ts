@@ -6,13 +6,7 @@
  * @module
  */
 import { DfError } from "../http.ts";
-import {
-  type CallContext,
-  type Rec,
-  type ResourceDescriptor,
-  resourceGuard,
-  type Row,
-} from "../records.ts";
+import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
 import { table } from "../tables.ts";
 import { databasePath } from "../db/mod.ts";
 import { SERVICE_TYPES } from "./service_type.ts";
@@ -129,10 +123,8 @@ export const serviceDescriptor: ResourceDescriptor = {
   },
   beforeUpdate(rec: Rec, old: Row) {
     checkName(rec);
-    if (!old.mutable && Object.keys(rec).some((k) => k !== "is_active")) {
-      // The sandbox's own guard for its built-in services, not a model error.
-      throw resourceGuard(new DfError(403, `Service '${old.name}' can not be modified.`));
-    }
+    // `mutable` and `deletable` are flags only: neither df-system's Service resource nor
+    // df-core's Service model (boot hooks, update/delete) checks them.
     // The model has no rule against changing the type; the config follows the new one.
     const type = "type" in rec ? rec.type : old.type;
     if ("config" in rec || type !== old.type) {
@@ -149,11 +141,6 @@ export const serviceDescriptor: ResourceDescriptor = {
       }
     }
     return rec;
-  },
-  beforeDelete(old: Row) {
-    if (!old.deletable) {
-      throw resourceGuard(new DfError(403, `Service '${old.name}' can not be deleted.`));
-    }
   },
   afterWrite(_op, row, _old, ctx) {
     ctx.hooks.serviceChanged(Number(row.id));
