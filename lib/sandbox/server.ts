@@ -7,7 +7,16 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { checkLimits, limitCacheResource, LimitExceededError } from "./limits.ts";
-import { cleanQuery, DfError, errorResponse, json, readPayload, toBool, wrap } from "./http.ts";
+import {
+  cleanQuery,
+  DfError,
+  errorResponse,
+  json,
+  NO_RECORDS_MESSAGE,
+  readPayload,
+  toBool,
+  wrap,
+} from "./http.ts";
 import { type CallContext, RecordEngine, type SandboxHooks } from "./records.ts";
 import { accessDenied, componentOf, grantFor, touchesService, VERB_BITS } from "./rbac.ts";
 import { revokeUserTokens } from "./auth.ts";
@@ -514,7 +523,7 @@ export class SandboxCore {
       case "service_type":
         return serviceTypeResource(ctx, method, id);
       case "environment":
-        if (method !== "GET") throw new DfError(405, `${method} is not supported on environment.`);
+        if (method !== "GET") throw environmentWrite(ctx, method, id, payload);
         return environmentResource(ctx, caller, req.headers.get("user-agent") ?? "", remote);
       case "limit_cache":
         return limitCacheResource(ctx.db, method, id, url.searchParams);
@@ -542,7 +551,14 @@ export class SandboxCore {
         .map((r) => ({ name: r.name }));
       return json(wrap(names));
     }
-    if (method !== "DELETE") throw new DfError(405, `${method} is not supported on cache.`);
+    if (method !== "DELETE") {
+      // Cache is a BaseRestResource with only handleDELETE (and the listing GET): RestHandler's
+      // default handlers return false (PUT and PATCH have no alias here).
+      throw new DfError(
+        400,
+        `${method} requests without a resource are not currently supported by the 'cache' service.`,
+      );
+    }
     if (id !== undefined && id !== "_event") {
       const svc = stmt(ctx.db, `SELECT id FROM service WHERE name = ?`).get(id.toLowerCase());
       if (!svc) throw new DfError(404, `Could not find a service for ${id}`);
@@ -651,6 +667,50 @@ function strOrUndef(v: unknown): string | undefined {
 }
 
 /** RestHandler::handleRequest's answer when a service has no handler for the verb. */
+/**
+ * df-system's Environment extends BaseSystemResource with no model (static::$model is null):
+ * POST, PATCH (PUT is its alias) and DELETE run BaseSystemResource's handlers, which refuse what
+ * they can before calling a method on the null class name, a PHP Error that Laravel answers
+ * with its bare 500.
+ */
+function environmentWrite(
+  ctx: CallContext,
+  method: string,
+  id: string | undefined,
+  payload: unknown,
+): DfError {
+  const phpError = new DfError(500, "Server Error", { bare: true });
+  // ResourcesWrapper::unwrapResources, then PHP's empty().
+  const records = payload && typeof payload === "object" && !Array.isArray(payload) &&
+      "resource" in payload
+    ? (payload as Record<string, unknown>).resource
+    : payload;
+  const none = records === undefined || records === null || records === false ||
+    records === 0 || records === "" || records === "0" ||
+    (typeof records === "object" && Object.keys(records).length === 0);
+  const given = (k: string) => {
+    const v = ctx.option(k);
+    return v !== undefined && v !== "" && v !== "0";
+  };
+  switch (method) {
+    case "POST":
+      if (id) return new DfError(400, "Create record by identifier not currently supported.");
+      return none ? new DfError(400, NO_RECORDS_MESSAGE) : phpError;
+    case "PUT":
+    case "PATCH":
+      // updateById, or bulkUpdate/updateByIds/updateByFilter once records are there.
+      return id || !none ? phpError : new DfError(400, NO_RECORDS_MESSAGE);
+    case "DELETE":
+      // deleteById, deleteByIds, bulkDelete, deleteByFilter or truncate (force).
+      if (id || given("ids") || !none || given("filter") || ctx.flag("force")) return phpError;
+      return new DfError(400, "No filter or records given for delete request.");
+  }
+  return new DfError(
+    400,
+    `${method} requests without a resource are not currently supported by the 'environment' service.`,
+  );
+}
+
 function rootUnsupported(method: string, service: string): DfError {
   return new DfError(
     400,

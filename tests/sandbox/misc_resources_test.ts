@@ -1,5 +1,9 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { call, messageOf, withSandbox } from "./_helpers.ts";
+import { NO_RECORDS_MESSAGE as RAW_NO_RECORDS } from "../../lib/sandbox/http.ts";
+
+/** The message as DreamFactory's envelope sends it (htmlentities). */
+const NO_RECORDS_MESSAGE = RAW_NO_RECORDS.replaceAll('"', "&quot;");
 
 Deno.test("cors rules answer preflights and decorate responses; without one OPTIONS is 405", async () => {
   await withSandbox(async (sb, token) => {
@@ -86,7 +90,7 @@ Deno.test("cache, constant, event and environment answer as DreamFactory does", 
       "file_manager",
     ]);
     const post = await call(sb, "POST", "system/environment", { token, body: {} });
-    equal(post.status, 405);
+    equal(post.status, 400);
     const unknownUser = await call(sb, "GET", "user/nosuch", { token });
     equal(unknownUser.status, 404);
     equal(messageOf(unknownUser), "Resource 'nosuch' not found for service 'user'.");
@@ -128,5 +132,37 @@ Deno.test("environment: apps and platform details by caller, as Environment::han
     const adminEnv = (await call(sb, "GET", "system/environment", { token })).body;
     equal(adminEnv.apps.length, 3);
     equal(adminEnv.platform.db_driver, "sqlite");
+  });
+});
+
+Deno.test("environment and cache writes answer as their df-system resources do", async () => {
+  await withSandbox(async (sb, token) => {
+    // Environment is a BaseSystemResource without a model: its checks, then a PHP Error.
+    const noRecords = await call(sb, "POST", "system/environment", { token, body: {} });
+    deepStrictEqual([noRecords.status, messageOf(noRecords)], [400, NO_RECORDS_MESSAGE]);
+    const patch = await call(sb, "PUT", "system/environment", { token, body: { resource: [] } });
+    deepStrictEqual([patch.status, messageOf(patch)], [400, NO_RECORDS_MESSAGE]);
+    const del = await call(sb, "DELETE", "system/environment", { token });
+    deepStrictEqual(
+      [del.status, messageOf(del)],
+      [400, "No filter or records given for delete request."],
+    );
+    const byId = await call(sb, "POST", "system/environment/1", { token, body: { a: 1 } });
+    equal(messageOf(byId), "Create record by identifier not currently supported.");
+    const create = await call(sb, "POST", "system/environment", { token, body: [{ a: 1 }] });
+    deepStrictEqual([create.status, create.body], [500, { message: "Server Error" }]);
+    const truncate = await call(sb, "DELETE", "system/environment?force=true", { token });
+    deepStrictEqual([truncate.status, truncate.body], [500, { message: "Server Error" }]);
+    // Cache has only handleDELETE: RestHandler's 400 for the other writes.
+    for (const method of ["POST", "PUT", "PATCH"]) {
+      const r = await call(sb, method, "system/cache", { token, body: {} });
+      deepStrictEqual(
+        [r.status, messageOf(r)],
+        [
+          400,
+          `${method} requests without a resource are not currently supported by the 'cache' service.`,
+        ],
+      );
+    }
   });
 });
