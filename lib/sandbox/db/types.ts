@@ -57,19 +57,59 @@ export const DF_TYPES = new Set([
   "object",
 ]);
 
-/** Normalises a requested DF type (`pk` -> `id`), or throws a 400 naming the field. */
+/** A type name SQLite can take as a declared type (an identifier, no size or clause). */
+const TYPE_NAME_RE = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * Normalises a requested type (`pk` -> `id`). DreamFactory has no whitelist on SQLite: a name
+ * that is not a DF simple type is passed through as the column's declared type (df-database
+ * Schema::getColumnType -> SqliteSchema::translateSimpleColumnTypes/validateColumnSettings leave
+ * it alone). Only a name SQLite could not take as a plain type name is refused here.
+ */
 export function normaliseType(type: unknown, field: string): string {
   const t = String(type ?? "").trim().toLowerCase();
   const resolved = TYPE_ALIASES[t] ?? t;
-  if (!DF_TYPES.has(resolved)) {
+  if (!DF_TYPES.has(resolved) && !TYPE_NAME_RE.test(resolved)) {
     throw new DfError(
       400,
       `Invalid schema type '${String(type)}' for field '${field}'. Use one of: ${
         [...DF_TYPES].sort().join(", ")
-      }.`,
+      }, or a SQLite type name.`,
     );
   }
   return resolved;
+}
+
+/**
+ * The size suffix SqliteSchema::validateColumnSettings gives a type name that is not a DF simple
+ * type: varchar/nvarchar/varbinary take the length or 255, char/nchar the length when given, int
+ * the length or precision, numeric/real "(length|precision[,scale])".
+ */
+function sqlTypeExtras(
+  type: string,
+  opts: { length?: number | null; precision?: number | null; scale?: number | null },
+): string {
+  const len = opts.length ?? null;
+  switch (type) {
+    case "varchar":
+    case "nvarchar":
+    case "varbinary":
+      return `(${len ?? 255})`;
+    case "char":
+    case "nchar":
+      return len !== null ? `(${len})` : "";
+    case "int": {
+      const p = len ?? opts.precision ?? null;
+      return p ? `(${p})` : "";
+    }
+    case "numeric":
+    case "real": {
+      const p = len ?? opts.precision ?? null;
+      if (!p) return "";
+      return opts.scale ? `(${p},${opts.scale})` : `(${p})`;
+    }
+  }
+  return "";
 }
 
 /** Declared SQLite type (DreamFactory's `db_type`) for a DF type. */
@@ -146,7 +186,8 @@ export function declaredType(
     case "timestamp_on_update":
       return "timestamp";
   }
-  return "text";
+  // Not a DF simple type: declared as named (plus validateColumnSettings' size, if any).
+  return type + sqlTypeExtras(type, opts);
 }
 
 /** Size details parsed from a declared type: `varchar(64)` -> length 64. */
@@ -350,6 +391,10 @@ export function fromSqlValue(type: string, value: unknown): unknown {
     return btoa(s);
   }
   if (typeof value === "bigint") return value.toString();
+  // typecastToClient -> formatValueToPhpType(strval): a number stored in a column DreamFactory
+  // reads as string or text (a declared type with numeric affinity, e.g. an unknown type name)
+  // is answered as text.
+  if ((type === "string" || type === "text") && typeof value === "number") return String(value);
   return value;
 }
 

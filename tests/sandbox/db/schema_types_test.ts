@@ -1,0 +1,41 @@
+/**
+ * `_schema` field types as DreamFactory 7 builds and reads them on SQLite: df-database
+ * Schema::getColumnType (no type whitelist; SqliteSchema::translateSimpleColumnTypes and
+ * validateColumnSettings only massage the names they know) and Schema::extractType on read-back.
+ */
+import assert from "node:assert/strict";
+import { sandbox } from "./http_helpers.ts";
+
+type Rec = Record<string, unknown>;
+
+Deno.test("_schema: an unknown type is declared as named and reads back as string", async () => {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "odd",
+        field: [
+          { name: "id", type: "id" },
+          { name: "f", type: "foo", allow_null: true },
+          { name: "n", type: "nvarchar", length: 20, allow_null: true },
+        ],
+      }],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const f = (await sb.call("GET", "db/_schema/odd/_field/f")).body as Rec;
+    assert.equal(f.type, "string");
+    assert.equal(f.db_type, "foo");
+    assert.equal(f.length, null);
+    assert.equal(f.fixed_length, false);
+    const n = (await sb.call("GET", "db/_schema/odd/_field/n")).body as Rec;
+    assert.deepEqual([n.type, n.db_type, n.length], ["string", "nvarchar(20)", 20]);
+    // A number stored under the numeric affinity of "foo" is answered as text (strval).
+    const w = await sb.call("POST", "db/_table/odd?fields=*", { resource: [{ f: 12, n: "x" }] });
+    assert.equal(w.status, 200, JSON.stringify(w.body));
+    assert.deepEqual((w.body as { resource: Rec[] }).resource[0], { id: 1, f: "12", n: "x" });
+    const g = await sb.call("GET", "db/_table/odd/1");
+    assert.deepEqual(g.body, { id: 1, f: "12", n: "x" });
+  } finally {
+    await sb.close();
+  }
+});
