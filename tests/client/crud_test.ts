@@ -424,7 +424,7 @@ Deno.test("schema create/update of several tables throws when some fail, listing
     [0, "good"],
   ]);
   assertEquals(err.failed.map((f) => f.index), [1]);
-  assertStringIncludes(err.failed[0].error.message, "type");
+  assertStringIncludes(err.failed[0].error.message, "no type or db_type");
   assertEquals(await schema.list(), ["good"]);
   await schema.update([{ name: "good", field: [{ name: "n", type: "integer" }] }]);
 });

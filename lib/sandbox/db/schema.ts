@@ -115,8 +115,11 @@ function specFromDef(
   const has = (k: string) => k in def;
   let type = base?.type ?? "";
   if (has("type") && def.type !== null && def.type !== "") type = normaliseType(def.type, name);
-  else if (!base && !has("db_type")) {
-    throw new DfError(400, `Field '${name}' needs a 'type' (e.g. string, integer, id, reference).`);
+  else if (!base && !(typeof def.db_type === "string" && def.db_type.trim())) {
+    // Schema::getColumnType throws a plain \Exception: a 500 in the short {code,message} shape.
+    throw new DfError(500, "Invalid schema detected - no type or db_type element.", {
+      short: true,
+    });
   }
   const length = has("length") ? numOf(def.length) : null;
   const precision = has("precision") ? numOf(def.precision) : null;
@@ -310,7 +313,8 @@ function fieldDefs(def: Def): Def[] {
   const f = def.field ?? def.fields;
   if (f === undefined || f === null) return [];
   if (!Array.isArray(f)) {
-    throw new DfError(400, `Table '${String(def.name)}': 'field' must be an array.`);
+    // DbSchemaResource::createTableFields/buildTableFields' plain \Exception.
+    throw new DfError(500, "There are no fields in the requested schema.", { short: true });
   }
   return f.map((x) => {
     if (!x || typeof x !== "object") {
@@ -362,7 +366,8 @@ function createTable(env: DbEnv, def: Def, batchTables: string[]): string {
   const name = checkName(def.name, "Table");
   const defs = fieldDefs(def);
   if (defs.length === 0) {
-    throw new DfError(400, `Table '${name}' needs at least one field in 'field'.`);
+    // Schema::createTable's plain \Exception: a 500 in the short {code,message} shape.
+    throw new DfError(500, "No valid fields exist in the received table schema.", { short: true });
   }
   const specs: FieldSpec[] = [];
   for (const d of defs) {
@@ -635,8 +640,11 @@ function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
         try {
           return schemaOut(env, ctx, applyTable(env, d, mode, checkExist, names), full);
         } catch (e) {
+          // updateSchema's per-table entry carries $ex->getCode(): the status of a DF exception,
+          // the SQLSTATE of a PDO one, 0 for a plain \Exception (answered alone as code 500).
           const err = e instanceof DfError ? e : ddlError(e);
-          return { error: { message: err.message, code: err.status } };
+          const code = err.short && err.code === 500 ? 0 : err.code;
+          return { error: { message: err.message, code } };
         }
       });
       return json(wrap(out));

@@ -39,3 +39,43 @@ Deno.test("_schema: an unknown type is declared as named and reads back as strin
     await sb.close();
   }
 });
+
+Deno.test("_schema errors: plain \\Exceptions are short 500s, code 0 inside a multi-table batch", async () => {
+  const sb = await sandbox();
+  try {
+    // Schema::getColumnType: a field with neither type nor db_type.
+    const noType = await sb.call("POST", "db/_schema", {
+      resource: [{ name: "t1", field: [{ name: "a" }] }],
+    });
+    assert.equal(noType.status, 500);
+    assert.deepEqual(noType.body, {
+      error: { code: 500, message: "Invalid schema detected - no type or db_type element." },
+    });
+    // Schema::createTable: a table without fields.
+    const noFields = await sb.call("POST", "db/_schema", { resource: [{ name: "t2" }] });
+    assert.equal(noFields.status, 500);
+    assert.deepEqual(noFields.body, {
+      error: { code: 500, message: "No valid fields exist in the received table schema." },
+    });
+    // updateSchema: per-table errors carry $ex->getCode() and the batch goes on.
+    const batch = await sb.call("POST", "db/_schema", {
+      resource: [
+        { name: "t3", field: [{ name: "a" }] },
+        { name: "t4", field: [] },
+        { name: "t5", field: [{ name: "id", type: "id" }] },
+      ],
+    });
+    assert.equal(batch.status, 200, JSON.stringify(batch.body));
+    assert.deepEqual(batch.body, {
+      resource: [
+        { error: { message: "Invalid schema detected - no type or db_type element.", code: 0 } },
+        { error: { message: "No valid fields exist in the received table schema.", code: 0 } },
+        { name: "t5" },
+      ],
+    });
+    const names = (await sb.call("GET", "db/_schema?as_list=true")).body;
+    assert.deepEqual(names, { resource: ["t5"] });
+  } finally {
+    await sb.close();
+  }
+});
