@@ -7,7 +7,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import { labelize, pluralize, typeFromDeclared } from "./types.ts";
+import { fixedLengthOf, labelize, multibyteOf, pluralize, typeFromDeclared } from "./types.ts";
 
 /** The side table for DreamFactory metadata; never listed, never writable through the API. */
 export const META_TABLE = "_dfkit_meta";
@@ -26,6 +26,8 @@ export interface FieldInfo {
   default: unknown;
   allowNull: boolean;
   fixedLength: boolean;
+  /** Schema::extractMultiByteSupport of the declared type. */
+  supportsMultibyte: boolean;
   autoIncrement: boolean;
   isPrimaryKey: boolean;
   isUnique: boolean;
@@ -239,7 +241,8 @@ export class Catalog {
         scale: d.scale,
         default: parseDefault(c.dflt_value, type),
         allowNull: !isPk && Number(c.notnull) === 0,
-        fixedLength: /^char\b/i.test(declared),
+        fixedLength: fixedLengthOf(declared),
+        supportsMultibyte: multibyteOf(declared),
         autoIncrement,
         isPrimaryKey: isPk,
         isUnique: unique.has(fname),
@@ -419,7 +422,7 @@ export function fieldToJson(f: FieldInfo): Record<string, unknown> {
     required: isRequired(f),
     allow_null: f.allowNull,
     fixed_length: f.fixedLength,
-    supports_multibyte: false,
+    supports_multibyte: f.supportsMultibyte,
     auto_increment: f.autoIncrement,
     is_primary_key: f.isPrimaryKey,
     // df-database's updateTableWithConstraints marks is_unique from `u` constraints only (not

@@ -140,6 +140,7 @@ function specFromDef(
       precision,
       scale,
       fixed: boolOf(def.fixed_length, false),
+      multibyte: boolOf(def.supports_multibyte, false),
     });
   }
   const isId = type === "id";

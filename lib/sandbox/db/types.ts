@@ -120,6 +120,7 @@ export function declaredType(
     precision?: number | null;
     scale?: number | null;
     fixed?: boolean;
+    multibyte?: boolean;
   },
 ): string {
   switch (type) {
@@ -141,8 +142,14 @@ export function declaredType(
     case "boolean":
       return "tinyint(1)";
     case "string": {
-      const len = opts.length && opts.length > 0 ? Math.trunc(opts.length) : 255;
-      return `${opts.fixed ? "char" : "varchar"}(${len})`;
+      // SqliteSchema::translateSimpleColumnTypes: char/nchar when fixed_length, else
+      // nvarchar/varchar (supports_multibyte); validateColumnSettings then gives varchar/nvarchar
+      // the length or 255, char/nchar the length only when one is given.
+      const len = opts.length !== null && opts.length !== undefined
+        ? `(${Math.trunc(opts.length)})`
+        : "";
+      if (opts.fixed) return `${opts.multibyte ? "nchar" : "char"}${len}`;
+      return `${opts.multibyte ? "nvarchar" : "varchar"}${len || "(255)"}`;
     }
     case "uuid":
     case "timeuuid":
@@ -230,6 +237,17 @@ export function typeFromDeclared(declared: string): DeclaredInfo {
   if (base === "timestamp") return info("timestamp");
   if (base === "") return info("string");
   return info("string");
+}
+
+/** Schema::extractMultiByteSupport: a declared type naming national, nchar or nvarchar. */
+export function multibyteOf(declared: string): boolean {
+  return /national|nchar|nvarchar/.test(declared.toLowerCase());
+}
+
+/** Schema::extractFixedLength: a char type that is not var..., or exactly binary. */
+export function fixedLengthOf(declared: string): boolean {
+  const d = declared.toLowerCase();
+  return (d.includes("char") && !d.includes("var")) || d === "binary";
 }
 
 /** True for DF types that hold integers. */

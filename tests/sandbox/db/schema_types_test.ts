@@ -79,3 +79,36 @@ Deno.test("_schema errors: plain \\Exceptions are short 500s, code 0 inside a mu
     await sb.close();
   }
 });
+
+Deno.test("_schema strings: char without a length stays plain, supports_multibyte gives nchar/nvarchar", async () => {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "s",
+        field: [
+          { name: "id", type: "id" },
+          { name: "c", type: "string", fixed_length: true, allow_null: true },
+          { name: "c8", type: "string", fixed_length: true, length: 8, allow_null: true },
+          { name: "nc", type: "string", fixed_length: true, supports_multibyte: true, length: 4 },
+          { name: "nv", type: "string", supports_multibyte: true, allow_null: true },
+          { name: "v", type: "string", allow_null: true },
+        ],
+      }],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const fields = ((await sb.call("GET", "db/_schema/s")).body as { field: Rec[] }).field;
+    const pick = (
+      f: Rec,
+    ) => [f.name, f.type, f.db_type, f.length, f.fixed_length, f.supports_multibyte];
+    assert.deepEqual(fields.slice(1).map(pick), [
+      ["c", "string", "char", null, true, false],
+      ["c8", "string", "char(8)", 8, true, false],
+      ["nc", "string", "nchar(4)", 4, true, true],
+      ["nv", "string", "nvarchar(255)", 255, false, true],
+      ["v", "string", "varchar(255)", 255, false, false],
+    ]);
+  } finally {
+    await sb.close();
+  }
+});
