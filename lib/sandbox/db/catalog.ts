@@ -1,7 +1,7 @@
 /**
  * What a SQLite database looks like in DreamFactory's terms: tables, fields with DF types,
  * primary and foreign keys, and the relationships DreamFactory derives from foreign keys
- * (belongs_to, has_many/has_one, many_many through junction tables). Facts SQLite cannot hold
+ * (belongs_to, has_many, many_many through junction tables). Facts SQLite cannot hold
  * (DF type refinements, labels, descriptions) live in a small side table, `_dfkit_meta`.
  *
  * @module
@@ -346,10 +346,6 @@ export class Catalog {
       const fks = this.#foreignKeys(other);
       for (const fk of fks) {
         if (fk.table.toLowerCase() !== lower) continue;
-        const { unique } = this.#uniqueColumns(other);
-        const otherPk = (this.#db.prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0`)
-          .all(other) as Row[]).map((r) => String(r.name));
-        const hasOne = unique.has(fk.from) || (otherPk.length === 1 && otherPk[0] === fk.from);
         for (const fk2 of fks) {
           if (fk2 === fk || fk2.table.toLowerCase() === lower) continue;
           out.push(rel({
@@ -365,9 +361,12 @@ export class Catalog {
             junctionRefField: fk2.from,
           }));
         }
+        // Always has_many on SQLite: BaseDbService::updateTableWithConstraints picks has_one when
+        // a 'p'/'u' constraint's column_name === the key's, but SqliteSchema::getTableConstraints
+        // gives index columns as a list and a foreign key's as a string, so they never match.
         out.push(rel({
           name: `${other}_by_${fk.from}`,
-          type: hasOne ? "has_one" : "has_many",
+          type: "has_many",
           field: fk.to || "id",
           refTable: other,
           refField: fk.from,

@@ -112,3 +112,53 @@ Deno.test("_schema strings: char without a length stays plain, supports_multibyt
     await sb.close();
   }
 });
+
+Deno.test("_schema relations: a unique or primary-key foreign key still gives has_many (never has_one on SQLite)", async () => {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [
+        { name: "person", field: [{ name: "id", type: "id" }, { name: "name", type: "string" }] },
+        {
+          name: "passport",
+          field: [
+            { name: "id", type: "id" },
+            { name: "person_id", type: "reference", ref_table: "person", is_unique: true },
+            { name: "no", type: "string" },
+          ],
+        },
+        {
+          name: "bio",
+          field: [
+            { name: "person_id", type: "reference", ref_table: "person", is_primary_key: true },
+            { name: "text", type: "string" },
+          ],
+        },
+      ],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const person = (await sb.call("GET", "db/_schema/person")).body as { related: Rec[] };
+    assert.deepEqual(person.related.map((x) => [x.name, x.type]), [
+      ["bio_by_person_id", "has_many"],
+      ["passport_by_person_id", "has_many"],
+    ]);
+    // Records: the related children are written and read as has_many lists.
+    const w = await sb.call("POST", "db/_table/person?related=*", {
+      resource: [{
+        name: "Ann",
+        passport_by_person_id: [{ no: "P1" }],
+        bio_by_person_id: [{ text: "hello" }],
+      }],
+    });
+    assert.equal(w.status, 200, JSON.stringify(w.body));
+    const g = await sb.call("GET", "db/_table/person/1?related=*");
+    assert.deepEqual(g.body, {
+      id: 1,
+      name: "Ann",
+      bio_by_person_id: [{ person_id: 1, text: "hello" }],
+      passport_by_person_id: [{ id: 1, person_id: 1, no: "P1" }],
+    });
+  } finally {
+    await sb.close();
+  }
+});
