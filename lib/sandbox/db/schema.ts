@@ -56,12 +56,6 @@ const META_TYPES = new Set([
   "timeuuid",
   "array",
   "object",
-  "money",
-  "mediumtext",
-  "longtext",
-  "timetz",
-  "datetimetz",
-  "timestamptz",
 ]);
 const META_KEYS = ["label", "description", "alias", "picklist", "validation", "db_function"];
 

@@ -137,8 +137,12 @@ export function declaredType(
     case "tinyint":
     case "smallint":
     case "mediumint":
-    case "bigint":
-      return type;
+    case "bigint": {
+      // validateColumnSettings: "(length|precision)" when one is given (tinyint(1) reads back as
+      // boolean, the others as integer/bigint).
+      const p = opts.length ?? opts.precision ?? null;
+      return p ? `${type}(${Math.trunc(Number(p))})` : type;
+    }
     case "boolean":
       return "tinyint(1)";
     case "string": {
@@ -154,9 +158,11 @@ export function declaredType(
     case "uuid":
     case "timeuuid":
       return "varchar(36)";
-    case "text":
     case "mediumtext":
     case "longtext":
+      // Not translated by SqliteSchema: declared as named, read back as text.
+      return type;
+    case "text":
     case "json":
     case "jsonb":
     case "array":
@@ -176,22 +182,32 @@ export function declaredType(
       return s ? `decimal(${Math.trunc(Number(p))},${s})` : `decimal(${Math.trunc(Number(p))})`;
     }
     case "float":
-      return "float";
-    case "double":
-      return "double";
+    case "double": {
+      // validateColumnSettings: "(length|precision[,scale])" when a length or precision is given.
+      const p = opts.length ?? opts.precision ?? null;
+      if (!p) return type;
+      const s = opts.scale ? Math.trunc(Number(opts.scale)) : 0;
+      return s ? `${type}(${Math.trunc(Number(p))},${s})` : `${type}(${Math.trunc(Number(p))})`;
+    }
     case "date":
       return "date";
-    case "time":
     case "timetz":
-      return "time";
-    case "datetime":
     case "datetimetz":
-      return "datetime";
-    case "timestamp":
     case "timestamptz":
+      // Not translated by SqliteSchema: declared as named (read back as time/datetime/timestamp).
+      return type;
+    case "time":
+    case "datetime":
+    case "timestamp":
     case "timestamp_on_create":
-    case "timestamp_on_update":
-      return "timestamp";
+    case "timestamp_on_update": {
+      // translateSimpleColumnTypes makes timestamp_on_* a timestamp; validateColumnSettings
+      // adds "(length)" to time/timestamp/datetime when one is given.
+      const base = type.startsWith("timestamp") ? "timestamp" : type;
+      return opts.length !== null && opts.length !== undefined
+        ? `${base}(${Math.trunc(Number(opts.length))})`
+        : base;
+    }
   }
   // Not a DF simple type: declared as named (plus validateColumnSettings' size, if any).
   return type + sqlTypeExtras(type, opts);
@@ -205,38 +221,62 @@ export interface DeclaredInfo {
   scale: number | null;
 }
 
-/** The DF type read back from a SQLite declared type (metadata may refine it afterwards). */
+/**
+ * The DF type read back from a SQLite declared type (metadata may refine it afterwards):
+ * df-database Schema::extractType (the name before "(") -> extractSimpleType, with the sizes of
+ * Schema::extractLimit (length is the first number; precision and scale only with two).
+ */
 export function typeFromDeclared(declared: string): DeclaredInfo {
   const d = declared.trim().toLowerCase();
-  const m = /^([a-z ]+?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?$/.exec(d);
-  const base = m ? m[1].trim() : d;
-  const a = m?.[2] !== undefined ? Number(m[2]) : null;
-  const b = m?.[3] !== undefined ? Number(m[3]) : null;
-  const info = (type: string, length: number | null = null, precision = null, scale = null) => ({
-    type,
-    length,
-    precision,
-    scale,
-  } as DeclaredInfo);
-  if (base === "tinyint" && a === 1) return info("boolean", 1);
-  if (base === "boolean" || base === "bool") return info("boolean", 1);
-  if (["tinyint", "smallint", "mediumint", "bigint"].includes(base)) return info(base);
-  if (base.includes("int")) return info("integer");
-  if (base.includes("char") || base === "string") return info("string", a ?? null);
-  if (base.includes("text") || base.includes("clob")) return info("text");
-  if (base.includes("blob") || base.includes("binary")) return info("binary");
-  if (base === "decimal" || base === "numeric") {
-    // Schema::extractLimit: length is the first number; precision and scale only with two.
-    return { type: "decimal", length: a, precision: b !== null ? a : null, scale: b };
+  const m = /\((.*)\)/.exec(d);
+  let length: number | null = null;
+  let precision: number | null = null;
+  let scale: number | null = null;
+  if (d.indexOf("(") > 0 && m) {
+    const parts = m[1].split(",");
+    length = Math.trunc(Number.parseInt(parts[0].trim(), 10)) || 0;
+    if (parts.length > 1) {
+      precision = length;
+      scale = Math.trunc(Number.parseInt(parts[1].trim(), 10)) || 0;
+    }
   }
-  if (base.includes("double")) return info("double");
-  if (base.includes("real") || base.includes("float")) return info("float");
-  if (base === "date") return info("date");
-  if (base === "time") return info("time");
-  if (base === "datetime") return info("datetime");
-  if (base === "timestamp") return info("timestamp");
-  if (base === "") return info("string");
-  return info("string");
+  const paren = d.indexOf("(");
+  const simple = paren >= 0 ? d.slice(0, paren) : d;
+  // SQLite columns without a declared type: kept as string (not checked against a server).
+  const type = simple === "" ? "string" : extractSimpleType(simple, length, scale);
+  return { type, length, precision, scale };
+}
+
+/** Schema::extractSimpleType: the DF type of a database type name, in its case order. */
+function extractSimpleType(t: string, size: number | null, scale: number | null): string {
+  const has = (x: string) => t.includes(x);
+  if (t === "bit" || has("bool")) return "boolean";
+  if (t === "number") return size === 1 ? "boolean" : !scale ? "integer" : "decimal";
+  if (["decimal", "numeric", "percent"].includes(t)) return "decimal";
+  if (has("double")) return "double";
+  if (t === "real" || has("float")) return size === 53 ? "double" : "float";
+  if (has("money")) return "money";
+  if (
+    ["binary_integer", "tinyint", "smallint", "mediumint", "int", "integer", "serial"].includes(t)
+  ) {
+    return size === 1 ? "boolean" : "integer";
+  }
+  if (["varint", "bigint", "bigserial", "serial8"].includes(t)) return "bigint";
+  if (has("timestamp") || t === "datetimeoffset") return "timestamp";
+  if (has("datetime")) return "datetime";
+  if (t === "date") return "date";
+  if (t === "timeuuid") return "timeuuid";
+  if (has("time")) return "time";
+  if (has("binary") || has("blob")) return "binary";
+  if (has("clob") || has("text") || t === "lvarchar") return "text";
+  if (t === "varchar") return size === -1 ? "text" : "string";
+  if (t === "uuid") return "uuid";
+  if (t === "ref cursor") return "ref_cursor";
+  if (t === "table") return "table";
+  if (["array", "map", "set", "list", "tuple"].includes(t)) return "array";
+  if (t === "column") return "column";
+  if (t === "row") return "row";
+  return "string";
 }
 
 /** Schema::extractMultiByteSupport: a declared type naming national, nchar or nvarchar. */

@@ -162,3 +162,60 @@ Deno.test("_schema relations: a unique or primary-key foreign key still gives ha
     await sb.close();
   }
 });
+
+Deno.test("_schema read-back: types DreamFactory does not keep as extras come back from the declared type", async () => {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "kinds",
+        field: [
+          { name: "id", type: "id" },
+          { name: "m", type: "money", allow_null: true },
+          { name: "mt", type: "mediumtext", allow_null: true },
+          { name: "ti", type: "tinyint", allow_null: true },
+          { name: "flag", type: "tinyint", length: 1, allow_null: true },
+          { name: "si", type: "smallint", length: 6, allow_null: true },
+          { name: "ts", type: "timestamptz", allow_null: true },
+          { name: "fl", type: "float", length: 53, allow_null: true },
+          { name: "made", type: "timestamp_on_create" },
+        ],
+      }],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const fields = ((await sb.call("GET", "db/_schema/kinds")).body as { field: Rec[] }).field;
+    const pick = (f: Rec) => [f.name, f.type, f.db_type, f.length, f.precision, f.scale];
+    assert.deepEqual(fields.slice(1).map(pick), [
+      ["m", "decimal", "decimal(19,4)", 19, 19, 4],
+      ["mt", "text", "mediumtext", null, null, null],
+      ["ti", "integer", "tinyint", null, null, null],
+      ["flag", "boolean", "tinyint(1)", 1, null, null],
+      ["si", "integer", "smallint(6)", 6, null, null],
+      ["ts", "timestamp", "timestamptz", null, null, null],
+      ["fl", "double", "float(53)", 53, null, null],
+      // timestamp_on_create is undiscoverable: kept as an extra (isUndiscoverableType).
+      ["made", "timestamp_on_create", "timestamp", null, null, null],
+    ]);
+    // Values follow the read-back types: decimal floatval, boolean, integer cast, timestamp.
+    const w = await sb.call("POST", "db/_table/kinds?fields=*", {
+      resource: [{
+        m: "12.5",
+        mt: "long",
+        ti: "7",
+        flag: "yes",
+        si: 3,
+        ts: "2024-01-02T03:04:05Z",
+      }],
+    });
+    assert.equal(w.status, 200, JSON.stringify(w.body));
+    const rec = (w.body as { resource: Rec[] }).resource[0];
+    assert.deepEqual(
+      [rec.m, rec.mt, rec.ti, rec.flag, rec.si, rec.ts],
+      [12.5, "long", 7, true, 3, "2024-01-02 03:04:05"],
+    );
+    const bad = await sb.call("POST", "db/_table/kinds", { resource: [{ ti: "abc" }] });
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+  } finally {
+    await sb.close();
+  }
+});

@@ -26,6 +26,7 @@ async function withItems(fn: (sb: TestSandbox) => Promise<void>): Promise<void> 
           { name: "qty", type: "integer", allow_null: true },
           { name: "small", type: "smallint", allow_null: true },
           { name: "price", type: "decimal", allow_null: true },
+          { name: "big", type: "bigint", allow_null: true },
         ],
       }],
     });
@@ -184,7 +185,7 @@ Deno.test("an id_field that is no column is skipped; none left cannot identify r
   await withItems(async (sb) => {
     // getIdsInfo keeps the known names only.
     assert.deepEqual((await sb.call("GET", "db/_table/item?id_field=nope,title&ids=a")).body, {
-      resource: [{ id: 1, title: "a", done: false, qty: 1, small: null, price: null }],
+      resource: [{ id: 1, title: "a", done: false, qty: 1, small: null, price: null, big: null }],
     });
     // None left: initTransaction's 500, wrapped by the by-id methods (outside the record loop).
     const list = await sb.call("GET", "db/_table/item?id_field=nope&ids=1");
@@ -287,21 +288,24 @@ Deno.test("a record without its id is refused as checkForIds does, quoting the r
   }
 });
 
-Deno.test("integer types other than integer/id/reference take values as sent and read back as intval", async () => {
+Deno.test("bigint takes values as sent and reads back as intval; smallint is an integer", async () => {
   await withItems(async (sb) => {
-    // smallint falls to typecastToNative's default: no 400; text stays text in SQLite and reads
+    // bigint falls to typecastToNative's default: no 400; text stays text in SQLite and reads
     // back through PHP's intval.
     const created = await sb.call("POST", "db/_table/item", [
-      { title: "b", small: "abc" },
-      { title: "c", small: "12abc" },
-      { title: "d", small: " 7" },
-      { title: "e", small: true },
+      { title: "b", big: "abc" },
+      { title: "c", big: "12abc" },
+      { title: "d", big: " 7" },
+      { title: "e", big: true },
     ]);
     assert.equal(created.status, 200, JSON.stringify(created.body));
-    const read = await sb.call("GET", "db/_table/item?fields=small&filter=id%3E1");
+    const read = await sb.call("GET", "db/_table/item?fields=big&filter=id%3E1");
     assert.deepEqual(read.body, {
-      resource: [{ small: 0 }, { small: 12 }, { small: 7 }, { small: 1 }],
+      resource: [{ big: 0 }, { big: 12 }, { big: 7 }, { big: 1 }],
     });
+    // A smallint column reads back as integer (Schema::extractSimpleType): values are cast.
+    const bad = await sb.call("POST", "db/_table/item", [{ title: "f", small: "abc" }]);
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
   });
 });
 
