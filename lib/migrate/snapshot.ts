@@ -293,7 +293,12 @@ export async function readSnapshot(path: string): Promise<SnapshotDocument> {
         if (e.isFile && e.name.endsWith(".json")) files.push(e.name);
       }
       for (const file of files.sort()) {
-        const { name, ...obj } = JSON.parse(await Deno.readTextFile(`${path}/${section}/${file}`));
+        // readJsonFile says where a mistake is, never the text around it (it may hold a secret).
+        const parsed = await readJsonFile(`${path}/${section}/${file}`, "snapshot file");
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+          throw new Error(`${path}/${section}/${file}: expected a JSON object`);
+        }
+        const { name, ...obj } = parsed as JsonObject;
         if (typeof name !== "string") {
           throw new Error(`${path}/${section}/${file}: missing "name"`);
         }

@@ -232,6 +232,15 @@ Deno.test("a split snapshot folder round-trips and drops files of removed object
     await writeSnapshot(d, dir, { split: true });
     assert.deepEqual([...Deno.readDirSync(`${dir}/roles`)].map((e) => e.name), ["reader.json"]);
     assert.deepEqual(canonicalJson(await readSnapshot(dir)), canonicalJson(d));
+    // A broken object file is named with where it breaks, never quoted (it may hold a secret).
+    await Deno.writeTextFile(
+      `${dir}/roles/reader.json`,
+      '{"name":"reader","config":{"password":Sup3rS3cret-x}}',
+    );
+    const err = await readSnapshot(dir).then(() => undefined, (e: Error) => e);
+    assert.ok(err, "a broken file is an error");
+    assert.match(err.message, /reader\.json is not valid JSON: line 1, column \d+/);
+    assert.ok(!err.message.includes("Sup3rS3cret"), err.message);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
