@@ -42,6 +42,7 @@ import {
   rotateKey,
   suspendCustomer,
 } from "../lib/provision/mod.ts";
+import { jsonErrorAt } from "../lib/json.ts";
 import { MAX_LIMIT_RATE, normalizeSpec } from "../lib/provision/spec.ts";
 
 interface GlobalOptions {
@@ -103,8 +104,9 @@ async function readSpecFile(path: string): Promise<Partial<CustomerSpec>> {
     : await Deno.readTextFile(path);
   try {
     return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`--spec ${path}: not valid JSON (${(e as Error).message})`);
+  } catch {
+    // Where the mistake is, never the text around it (V8's message quotes it).
+    throw new Error(`--spec ${path}: not valid JSON (${jsonErrorAt(text)})`);
   }
 }
 
