@@ -2,7 +2,8 @@
  * Writing related records inside a parent's create/update, the way DreamFactory's SQL tables do:
  * belongs_to parents created/updated and linked, has_many/has_one children created, updated,
  * linked, unlinked (FK null) or deleted (`allow_related_delete`), many_many links through the
- * junction table.
+ * junction table. (On SQLite DreamFactory never derives has_one for a table, see
+ * `lib/sandbox/db/catalog.ts`; the has_one path serves other relation sources only.)
  *
  * @module
  */
