@@ -46,12 +46,24 @@ const COMPARED = [
   "is_primary_key",
   "ref_table",
   "ref_field",
+  "ref_on_update",
+  "ref_on_delete",
 ];
+
+/** A foreign-key rule as compared and sent: upper-cased, SQL's default "NO ACTION" as absent. */
+function keyRule(v: unknown): string | null {
+  const s = typeof v === "string" ? v.trim().replace(/\s+/g, " ").toUpperCase() : "";
+  return s && s !== "NO ACTION" ? s : null;
+}
 
 /** Whether two field descriptors differ in what copySchema compares, as DreamFactory 7 stores
  * values ("" and null alike: an older server's `ref_table: ""` is the target's null). */
 export function fieldsDiffer(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  return COMPARED.some((k) => !storedEqual(a[k] ?? null, b[k] ?? null));
+  return COMPARED.some((k) =>
+    k === "ref_on_update" || k === "ref_on_delete"
+      ? keyRule(a[k]) !== keyRule(b[k])
+      : !storedEqual(a[k] ?? null, b[k] ?? null)
+  );
 }
 
 /** A field definition as `_schema` gives it. */
@@ -62,7 +74,46 @@ type Table = {
   plural?: string;
   description?: string;
   field?: SchemaField[];
+  related?: SchemaField[];
+  constraints?: Record<string, SchemaField> | SchemaField[];
 };
+
+/** The single column a constraint covers (`column_name` is a string or a list), else null. */
+function constraintColumn(c: SchemaField): string | null {
+  const cols = Array.isArray(c.column_name) ? c.column_name : [c.column_name];
+  return cols.length === 1 && typeof cols[0] === "string" ? cols[0].toLowerCase() : null;
+}
+
+/**
+ * The table's fields with what DreamFactory 7 keeps elsewhere put back on them: the ON UPDATE /
+ * ON DELETE rules of a foreign key (the field says `ref_on_update: null`; the rules are on the
+ * `fk_*` entry of `constraints`, update_rule/delete_rule, and on the belongs_to relationship).
+ */
+function withKeyFacts(t: Table): Table {
+  const rules = new Map<string, { update: string | null; delete: string | null }>();
+  for (const r of t.related ?? []) {
+    if (r.type !== "belongs_to" || typeof r.field !== "string") continue;
+    rules.set(r.field.toLowerCase(), {
+      update: keyRule(r.ref_on_update),
+      delete: keyRule(r.ref_on_delete),
+    });
+  }
+  for (const c of Object.values(t.constraints ?? {})) {
+    const type = String(c.constraint_type ?? "").toLowerCase();
+    const col = constraintColumn(c);
+    if (!col || (type !== "f" && type !== "foreign key")) continue;
+    rules.set(col, { update: keyRule(c.update_rule), delete: keyRule(c.delete_rule) });
+  }
+  const field = (t.field ?? []).map((f) => {
+    const r = rules.get(String(f.name).toLowerCase());
+    return {
+      ...f,
+      ref_on_update: keyRule(f.ref_on_update) ?? r?.update ?? null,
+      ref_on_delete: keyRule(f.ref_on_delete) ?? r?.delete ?? null,
+    };
+  });
+  return { ...t, field };
+}
 
 function cleanField(f: SchemaField): SchemaField {
   const out: SchemaField = {};
@@ -136,7 +187,7 @@ async function describeAll(df: MigrateClient, db: string, names: string[], count
   if (!names.length) return [] as Table[];
   count();
   const res = await df.request("GET", `${db}/_schema`, { query: { ids: names.join(",") } });
-  return records(res) as unknown as Table[];
+  return (records(res) as unknown as Table[]).map(withKeyFacts);
 }
 
 async function listTables(df: MigrateClient, db: string, count: () => void): Promise<string[]> {

@@ -454,4 +454,81 @@ Deno.test('copySchema compares fields as DreamFactory 7 stores them: "" and null
   assert.equal(fieldsDiffer({ ...target, type: "integer " }, target), false);
   assert.equal(fieldsDiffer({ ...target, ref_table: "user" }, target), true);
   assert.equal(fieldsDiffer({ ...target, type: "string" }, target), true);
+  // Foreign-key rules: case aside, "NO ACTION" (SQL's default) is the same as none.
+  assert.equal(fieldsDiffer({ ...target, ref_on_delete: "NO ACTION" }, target), false);
+  assert.equal(
+    fieldsDiffer({ ...target, ref_on_delete: "cascade" }, { ...target, ref_on_delete: "CASCADE" }),
+    false,
+  );
+  assert.equal(fieldsDiffer({ ...target, ref_on_delete: "CASCADE" }, target), true);
+});
+
+/** The foreign-key rules of a table's fields as its `fk_*` constraints give them. */
+async function keyRules(df: DreamFactory, table: string): Promise<Record<string, string[]>> {
+  const t = await df.db("db").schema.get(table);
+  const out: Record<string, string[]> = {};
+  for (const c of Object.values((t.constraints ?? {}) as Record<string, Rec>)) {
+    if (c.constraint_type === "f") {
+      out[String(c.column_name)] = [String(c.update_rule), String(c.delete_rule)];
+    }
+  }
+  return out;
+}
+
+Deno.test("copySchema keeps foreign-key ON UPDATE / ON DELETE rules and reports a differing one", async () => {
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst } = sandboxes;
+  await src.request("POST", "db/_schema", {
+    body: {
+      resource: [
+        { name: "parent", field: [{ name: "id", type: "id" }] },
+        {
+          name: "child",
+          field: [
+            { name: "id", type: "id" },
+            {
+              name: "parent_id",
+              type: "reference",
+              ref_table: "parent",
+              ref_field: "id",
+              ref_on_delete: "CASCADE",
+              ref_on_update: "SET NULL",
+            },
+            { name: "plain_id", type: "reference", ref_table: "parent", ref_field: "id" },
+          ],
+        },
+      ],
+    },
+  });
+  const expected = {
+    parent_id: ["SET NULL", "CASCADE"],
+    plain_id: ["NO ACTION", "NO ACTION"],
+  };
+  assert.deepEqual(await keyRules(src, "child"), expected);
+  const r = await copySchema(src, "db", dst, "db");
+  assert.deepEqual(r.createdTables, ["parent", "child"]);
+  assert.deepEqual(await keyRules(dst, "child"), expected);
+  // The copy settles: nothing differs on a second run.
+  const again = await copySchema(src, "db", dst, "db");
+  assert.deepEqual([again.createdTables, again.addedFields, again.differing], [[], {}, {}]);
+  // A target whose rule differs is reported, with the rules on both sides.
+  await dst.request("DELETE", "db/_schema/child");
+  await dst.request("POST", "db/_schema", {
+    body: {
+      resource: [{
+        name: "child",
+        field: [
+          { name: "id", type: "id" },
+          { name: "parent_id", type: "reference", ref_table: "parent", ref_field: "id" },
+          { name: "plain_id", type: "reference", ref_table: "parent", ref_field: "id" },
+        ],
+      }],
+    },
+  });
+  const differs = await copySchema(src, "db", dst, "db", undefined, { dryRun: true });
+  assert.deepEqual(Object.keys(differs.differing), ["child"]);
+  const [d] = differs.differing.child;
+  assert.equal(d.field, "parent_id");
+  assert.deepEqual([d.source.ref_on_update, d.source.ref_on_delete], ["SET NULL", "CASCADE"]);
+  assert.deepEqual([d.target.ref_on_update, d.target.ref_on_delete], [undefined, undefined]);
 });
