@@ -48,6 +48,8 @@ const COMPARED = [
   "ref_field",
   "ref_on_update",
   "ref_on_delete",
+  "is_unique",
+  "is_index",
 ];
 
 /** A foreign-key rule as compared and sent: upper-cased, SQL's default "NO ACTION" as absent. */
@@ -56,12 +58,19 @@ function keyRule(v: unknown): string | null {
   return s && s !== "NO ACTION" ? s : null;
 }
 
+/** A boolean attribute as compared (absent is false). */
+function flag(v: unknown): boolean {
+  return v === true || v === 1 || v === "1" || String(v).toLowerCase() === "true";
+}
+
 /** Whether two field descriptors differ in what copySchema compares, as DreamFactory 7 stores
  * values ("" and null alike: an older server's `ref_table: ""` is the target's null). */
 export function fieldsDiffer(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
   return COMPARED.some((k) =>
     k === "ref_on_update" || k === "ref_on_delete"
       ? keyRule(a[k]) !== keyRule(b[k])
+      : k === "is_unique" || k === "is_index"
+      ? flag(a[k]) !== flag(b[k])
       : !storedEqual(a[k] ?? null, b[k] ?? null)
   );
 }
@@ -87,10 +96,15 @@ function constraintColumn(c: SchemaField): string | null {
 /**
  * The table's fields with what DreamFactory 7 keeps elsewhere put back on them: the ON UPDATE /
  * ON DELETE rules of a foreign key (the field says `ref_on_update: null`; the rules are on the
- * `fk_*` entry of `constraints`, update_rule/delete_rule, and on the belongs_to relationship).
+ * `fk_*` entry of `constraints`, update_rule/delete_rule, and on the belongs_to relationship),
+ * and the field's own indexes (DreamFactory 7 answers `is_index: false` always, and `is_unique`
+ * only for an inline UNIQUE): a single-column `u`/unique constraint or `undx_*` index makes it
+ * unique, any other single-column index (`ndx_*`, constraint_type `c` on SQLite) indexed.
  */
 function withKeyFacts(t: Table): Table {
   const rules = new Map<string, { update: string | null; delete: string | null }>();
+  const unique = new Set<string>();
+  const indexed = new Set<string>();
   for (const r of t.related ?? []) {
     if (r.type !== "belongs_to" || typeof r.field !== "string") continue;
     rules.set(r.field.toLowerCase(), {
@@ -101,13 +115,23 @@ function withKeyFacts(t: Table): Table {
   for (const c of Object.values(t.constraints ?? {})) {
     const type = String(c.constraint_type ?? "").toLowerCase();
     const col = constraintColumn(c);
-    if (!col || (type !== "f" && type !== "foreign key")) continue;
-    rules.set(col, { update: keyRule(c.update_rule), delete: keyRule(c.delete_rule) });
+    if (!col) continue;
+    if (type === "f" || type === "foreign key") {
+      rules.set(col, { update: keyRule(c.update_rule), delete: keyRule(c.delete_rule) });
+    } else if (type === "u" || type === "unique") unique.add(col);
+    else if (!["p", "pk", "primary", "primary key"].includes(type)) {
+      const name = String(c.constraint_name ?? "").toLowerCase();
+      (name.startsWith("undx_") ? unique : indexed).add(col);
+    }
   }
   const field = (t.field ?? []).map((f) => {
-    const r = rules.get(String(f.name).toLowerCase());
+    const key = String(f.name).toLowerCase();
+    const r = rules.get(key);
+    const isUnique = flag(f.is_unique) || (unique.has(key) && !flag(f.is_primary_key));
     return {
       ...f,
+      is_unique: isUnique,
+      is_index: !isUnique && (flag(f.is_index) || indexed.has(key)),
       ref_on_update: keyRule(f.ref_on_update) ?? r?.update ?? null,
       ref_on_delete: keyRule(f.ref_on_delete) ?? r?.delete ?? null,
     };

@@ -461,6 +461,9 @@ Deno.test('copySchema compares fields as DreamFactory 7 stores them: "" and null
     false,
   );
   assert.equal(fieldsDiffer({ ...target, ref_on_delete: "CASCADE" }, target), true);
+  // Index flags: absent is false.
+  assert.equal(fieldsDiffer({ ...target, is_index: false }, target), false);
+  assert.equal(fieldsDiffer({ ...target, is_index: true }, target), true);
 });
 
 /** The foreign-key rules of a table's fields as its `fk_*` constraints give them. */
@@ -531,4 +534,77 @@ Deno.test("copySchema keeps foreign-key ON UPDATE / ON DELETE rules and reports 
   assert.equal(d.field, "parent_id");
   assert.deepEqual([d.source.ref_on_update, d.source.ref_on_delete], ["SET NULL", "CASCADE"]);
   assert.deepEqual([d.target.ref_on_update, d.target.ref_on_delete], [undefined, undefined]);
+});
+
+/** The single-column indexes of a table by column, as its `constraints` name them. */
+async function indexNames(df: DreamFactory, table: string): Promise<string[]> {
+  const t = await df.db("db").schema.get(table);
+  return Object.values((t.constraints ?? {}) as Record<string, Rec>)
+    .filter((c) => c.constraint_type === "c").map((c) => String(c.constraint_name)).sort();
+}
+
+Deno.test("copySchema keeps plain and unique indexes of created tables and added fields", async () => {
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst } = sandboxes;
+  await src.request("POST", "db/_schema", {
+    body: {
+      resource: [{
+        name: "item",
+        field: [
+          { name: "id", type: "id" },
+          { name: "sku", type: "string", length: 32, is_unique: true },
+          { name: "category", type: "string", length: 32, is_index: true },
+          { name: "rank", type: "integer", is_index: true },
+          { name: "note", type: "text" },
+        ],
+      }],
+    },
+  });
+  const expected = ["ndx_item_category", "ndx_item_rank", "undx_item_sku"];
+  assert.deepEqual(await indexNames(src, "item"), expected);
+  // The target has the table already, without `rank`: an added field keeps its index too.
+  await dst.request("POST", "db/_schema", {
+    body: {
+      resource: [{
+        name: "item",
+        field: [
+          { name: "id", type: "id" },
+          { name: "sku", type: "string", length: 32, is_unique: true },
+          { name: "category", type: "string", length: 32, is_index: true },
+          { name: "note", type: "text" },
+        ],
+      }],
+    },
+  });
+  const r = await copySchema(src, "db", dst, "db");
+  assert.deepEqual(r.addedFields, { item: ["rank"] });
+  assert.deepEqual(r.differing, {});
+  assert.deepEqual(await indexNames(dst, "item"), expected);
+  // A created table keeps them.
+  await dst.request("DELETE", "db/_schema/item");
+  const created = await copySchema(src, "db", dst, "db");
+  assert.deepEqual(created.createdTables, ["item"]);
+  assert.deepEqual(await indexNames(dst, "item"), expected);
+  const again = await copySchema(src, "db", dst, "db");
+  assert.deepEqual([again.createdTables, again.addedFields, again.differing], [[], {}, {}]);
+  // A target field without the index is reported.
+  await dst.request("DELETE", "db/_schema/item");
+  await dst.request("POST", "db/_schema", {
+    body: {
+      resource: [{
+        name: "item",
+        field: [
+          { name: "id", type: "id" },
+          { name: "sku", type: "string", length: 32, is_unique: true },
+          { name: "category", type: "string", length: 32 },
+          { name: "rank", type: "integer", is_index: true },
+          { name: "note", type: "text" },
+        ],
+      }],
+    },
+  });
+  const differs = await copySchema(src, "db", dst, "db", undefined, { dryRun: true });
+  assert.deepEqual(differs.differing.item?.map((d) => [d.field, d.source.is_index]), [
+    ["category", true],
+  ]);
 });
