@@ -52,6 +52,21 @@ const COMPARED = [
   "is_index",
 ];
 
+/**
+ * Integer types whose length is only a display width that a target need not keep: DreamFactory
+ * declares type `integer` without one on SQLite (df-sqldb SqliteSchema::validateColumnSettings
+ * sizes only tinyint/smallint/mediumint/int/bigint), so a `tinyint(4)` read back as `integer`
+ * with length 4 is created as `integer` and reads back with length null.
+ */
+const INTEGER_TYPES = new Set([
+  "integer",
+  "id",
+  "reference",
+  "user_id",
+  "user_id_on_create",
+  "user_id_on_update",
+]);
+
 /** A foreign-key rule as compared and sent: upper-cased, SQL's default "NO ACTION" as absent. */
 function keyRule(v: unknown): string | null {
   const s = typeof v === "string" ? v.trim().replace(/\s+/g, " ").toUpperCase() : "";
@@ -64,10 +79,14 @@ function flag(v: unknown): boolean {
 }
 
 /** Whether two field descriptors differ in what copySchema compares, as DreamFactory 7 stores
- * values ("" and null alike: an older server's `ref_table: ""` is the target's null). */
+ * values ("" and null alike: an older server's `ref_table: ""` is the target's null; an integer
+ * type's length, a display width, not at all). */
 export function fieldsDiffer(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const integer = INTEGER_TYPES.has(String(a.type ?? "").trim().toLowerCase());
   return COMPARED.some((k) =>
-    k === "ref_on_update" || k === "ref_on_delete"
+    k === "length" && integer
+      ? false
+      : k === "ref_on_update" || k === "ref_on_delete"
       ? keyRule(a[k]) !== keyRule(b[k])
       : k === "is_unique" || k === "is_index"
       ? flag(a[k]) !== flag(b[k])

@@ -464,6 +464,12 @@ Deno.test('copySchema compares fields as DreamFactory 7 stores them: "" and null
   // Index flags: absent is false.
   assert.equal(fieldsDiffer({ ...target, is_index: false }, target), false);
   assert.equal(fieldsDiffer({ ...target, is_index: true }, target), true);
+  // An integer's length is a display width a target need not keep (DF's SQLite `integer`).
+  assert.equal(fieldsDiffer({ ...target, length: 4 }, target), false);
+  assert.equal(
+    fieldsDiffer({ ...target, type: "string", length: 4 }, { ...target, type: "string" }),
+    true,
+  );
 });
 
 /** The foreign-key rules of a table's fields as its `fk_*` constraints give them. */
@@ -607,4 +613,58 @@ Deno.test("copySchema keeps plain and unique indexes of created tables and added
   assert.deepEqual(differs.differing.item?.map((d) => [d.field, d.source.is_index]), [
     ["category", true],
   ]);
+});
+
+Deno.test("copySchema settles: a second copy of sized integers, CASCADE keys and indexes reports nothing", async () => {
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst } = sandboxes;
+  await src.request("POST", "db/_schema", {
+    body: {
+      resource: [
+        { name: "parent", field: [{ name: "id", type: "id" }] },
+        {
+          name: "t",
+          field: [
+            { name: "id", type: "id" },
+            {
+              name: "p_id",
+              type: "reference",
+              ref_table: "parent",
+              ref_field: "id",
+              ref_on_delete: "CASCADE",
+              ref_on_update: "CASCADE",
+            },
+            { name: "ti4", type: "tinyint", length: 4 },
+            { name: "sm", type: "smallint" },
+            { name: "sm6", type: "smallint", length: 6 },
+            { name: "mi", type: "mediumint", length: 8, is_index: true },
+            { name: "ix", type: "string", is_index: true },
+          ],
+        },
+      ],
+    },
+  });
+  const source = await src.db("db").schema.get("t");
+  const ti4 = (source.field as Rec[]).find((f) => f.name === "ti4")!;
+  // DreamFactory reads tinyint(4) back as integer with its length; `integer` is declared without.
+  assert.deepEqual([ti4.type, ti4.db_type, ti4.length], ["integer", "tinyint(4)", 4]);
+  const first = await copySchema(src, "db", dst, "db");
+  assert.deepEqual(first.createdTables, ["parent", "t"]);
+  for (let run = 2; run <= 3; run++) {
+    const again = await copySchema(src, "db", dst, "db");
+    assert.deepEqual(
+      [again.createdTables, again.addedFields, again.differing],
+      [[], {}, {}],
+      `run ${run}: ${JSON.stringify(again.differing)}`,
+    );
+  }
+  assert.deepEqual(await keyRules(dst, "t"), { p_id: ["CASCADE", "CASCADE"] });
+  assert.deepEqual(await indexNames(dst, "t"), ["ndx_t_ix", "ndx_t_mi"]);
+  // Copied on from the copy, it still settles against the source.
+  await using more = await sourceAndTarget();
+  await copySchema(dst, "db", more.dst, "db");
+  const third = await copySchema(src, "db", more.dst, "db");
+  assert.deepEqual([third.createdTables, third.addedFields, third.differing], [[], {}, {}]);
+  assert.deepEqual(await keyRules(more.dst, "t"), { p_id: ["CASCADE", "CASCADE"] });
+  assert.deepEqual(await indexNames(more.dst, "t"), ["ndx_t_ix", "ndx_t_mi"]);
 });
