@@ -7,7 +7,14 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import { fixedLengthOf, labelize, multibyteOf, pluralize, typeFromDeclared } from "./types.ts";
+import {
+  fixedLengthOf,
+  labelize,
+  META_TYPES,
+  multibyteOf,
+  pluralize,
+  typeFromDeclared,
+} from "./types.ts";
 
 /** The side table for DreamFactory metadata; never listed, never writable through the API. */
 export const META_TABLE = "_dfkit_meta";
@@ -228,7 +235,9 @@ export class Catalog {
       let type = d.type;
       if (singleIntPk && autoIncrement) type = "id";
       else if (fk && d.type === "integer") type = "reference";
-      if (typeof meta.type === "string") type = meta.type;
+      // Only a type the side table still holds wins: an older file's money/mediumtext/*tz entry
+      // reads back from the declared type, as on a fresh sandbox.
+      if (typeof meta.type === "string" && META_TYPES.has(meta.type)) type = meta.type;
       return {
         name: fname,
         label: typeof meta.label === "string" ? meta.label : labelize(fname),

@@ -18,7 +18,7 @@ import {
 } from "./catalog.ts";
 import { type DbEnv, readable } from "./records.ts";
 import { clearStatements, q, scalar } from "./sql.ts";
-import { declaredType, normaliseType } from "./types.ts";
+import { declaredType, META_TYPES, normaliseType } from "./types.ts";
 
 /** A field definition ready for DDL. */
 interface FieldSpec {
@@ -43,20 +43,6 @@ type Def = Record<string, unknown>;
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REF_ACTIONS = new Set(["CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"]);
-/** DF types SQLite's declared type cannot carry; kept in the side table. */
-const META_TYPES = new Set([
-  "timestamp_on_create",
-  "timestamp_on_update",
-  "user_id",
-  "user_id_on_create",
-  "user_id_on_update",
-  "json",
-  "jsonb",
-  "uuid",
-  "timeuuid",
-  "array",
-  "object",
-]);
 const META_KEYS = ["label", "description", "alias", "picklist", "validation", "db_function"];
 
 function checkName(name: unknown, what: string): string {

@@ -112,6 +112,25 @@ function sqlTypeExtras(
   return "";
 }
 
+/**
+ * DF types SQLite's declared type cannot carry; kept in the side table (`_dfkit_meta`) and
+ * answered instead of the read-back type. Older sandboxes kept more there (money, mediumtext,
+ * longtext, *tz); such entries are ignored on read, as DF reads those back from the declared type.
+ */
+export const META_TYPES = new Set([
+  "timestamp_on_create",
+  "timestamp_on_update",
+  "user_id",
+  "user_id_on_create",
+  "user_id_on_update",
+  "json",
+  "jsonb",
+  "uuid",
+  "timeuuid",
+  "array",
+  "object",
+]);
+
 /** Declared SQLite type (DreamFactory's `db_type`) for a DF type. */
 export function declaredType(
   type: string,

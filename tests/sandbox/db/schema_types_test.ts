@@ -219,3 +219,68 @@ Deno.test("_schema read-back: types DreamFactory does not keep as extras come ba
     await sb.close();
   }
 });
+
+Deno.test("_schema: a data file's side-table types that DF reads from the declared type no longer win", async () => {
+  const dir = await Deno.makeTempDir();
+  const data = `${dir}/sandbox.sqlite`;
+  try {
+    const fields = [
+      { name: "id", type: "id" },
+      { name: "mo", type: "money", allow_null: true },
+      { name: "mt", type: "mediumtext", allow_null: true },
+      { name: "lt", type: "longtext", allow_null: true },
+      { name: "ts", type: "timestamptz", allow_null: true },
+      { name: "dt", type: "datetimetz", allow_null: true },
+      { name: "tt", type: "timetz", allow_null: true },
+      { name: "js", type: "json", allow_null: true },
+    ];
+    const read = async () => {
+      const sb = await sandbox({ data });
+      try {
+        const t = await sb.call("GET", "db/_schema/m");
+        if (t.status === 404) {
+          const r = await sb.call("POST", "db/_schema", {
+            resource: [{ name: "m", field: fields }],
+          });
+          assert.equal(r.status, 200, JSON.stringify(r.body));
+          await sb.call("POST", "db/_table/m", { resource: [{ mo: 12.5, js: { a: 1 } }] });
+        }
+        const f = ((await sb.call("GET", "db/_schema/m")).body as Rec).field as Rec[];
+        const rows = ((await sb.call("GET", "db/_table/m")).body as Rec).resource as Rec[];
+        return { types: Object.fromEntries(f.map((x) => [x.name, x.type])), row: rows[0] };
+      } finally {
+        await sb.close();
+      }
+    };
+    const fresh = await read();
+    assert.deepEqual(fresh.types, {
+      id: "id",
+      mo: "decimal",
+      mt: "text",
+      lt: "text",
+      ts: "timestamp",
+      dt: "datetime",
+      tt: "time",
+      js: "json",
+    });
+    // What a sandbox from before the read-back change kept in the side table.
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(`${data}.services/db.sqlite`);
+    try {
+      const put = db.prepare(
+        `INSERT INTO "_dfkit_meta" (tbl, fld, data) VALUES ('m', ?, ?) ON CONFLICT (tbl, fld) DO UPDATE SET data = excluded.data`,
+      );
+      const old = { mo: "money", mt: "mediumtext", lt: "longtext", ts: "timestamptz" };
+      for (const [fld, type] of Object.entries({ ...old, dt: "datetimetz", tt: "timetz" })) {
+        put.run(fld, JSON.stringify({ type }));
+      }
+    } finally {
+      db.close();
+    }
+    const old = await read();
+    assert.deepEqual(old.types, fresh.types);
+    assert.deepEqual(old.row, fresh.row);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
