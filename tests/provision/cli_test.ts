@@ -187,14 +187,16 @@ Deno.test("provision script: a rerun that finds a key never handed over prints i
 
 Deno.test("provision script: a broken --spec file says where, never quoting it", async () => {
   const dir = await Deno.makeTempDir();
+  const sb = await startSandbox({ port: 0 });
+  admin = sb.admin;
   try {
     await Deno.writeTextFile(`${dir}/spec.json`, '{"key":"acme-42","name":Secretive-Name}');
-    // The spec is read before connecting: no server is needed.
-    const r = await cli("http://127.0.0.1:1", "provision", "acme-42", "--spec", `${dir}/spec.json`);
+    const r = await cli(sb.url, "provision", "acme-42", "--spec", `${dir}/spec.json`);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /spec\.json: not valid JSON \(line 1, column \d+\)/);
     assert.ok(!r.stderr.includes("Secretive"), r.stderr);
   } finally {
+    await sb.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
