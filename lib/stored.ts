@@ -71,3 +71,18 @@ function canonical(value: unknown): string {
         : v,
   ) ?? "undefined";
 }
+
+/**
+ * The integer types df-database's `Schema::typecastToNative` casts (`is_int`, else `""` as null
+ * on a nullable column, else `is_numeric` or a 400 "must be a valid integer"); the other integer
+ * types (tinyint, smallint, bigint, ...) reach the driver as sent. DreamFactory declares them on
+ * SQLite without a length, so a length read back for one is not kept.
+ */
+export const CAST_INTEGER_TYPES: ReadonlySet<string> = new Set([
+  "integer",
+  "id",
+  "reference",
+  "user_id",
+  "user_id_on_create",
+  "user_id_on_update",
+]);

@@ -26,6 +26,7 @@ import {
 } from "./dreamfactory.ts";
 import { FilterError } from "./errors.ts";
 import { formatNumber } from "./values.ts";
+import { CAST_INTEGER_TYPES } from "../stored.ts";
 import { NATIVE_DATE_KINDS, nativeDateTime, phpFormatDateTime } from "./phpdate.ts";
 
 /** Options of `compileFilter`. */
@@ -52,14 +53,7 @@ export interface CompiledFilter {
 
 type Bound = string | number | null;
 
-const SYSTEM_INT_TYPES = new Set([
-  "id",
-  "integer",
-  "reference",
-  "user_id",
-  "user_id_on_create",
-  "user_id_on_update",
-]);
+const SYSTEM_INT_TYPES = CAST_INTEGER_TYPES;
 /**
  * df-database's Schema::typecastToNative, which df-sqldb's parseFilterValue applies to each value:
  * it casts only these integer types (is_numeric or 400, '' -> NULL when nullable) and these float

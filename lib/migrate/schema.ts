@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { storedEqual } from "../stored.ts";
+import { CAST_INTEGER_TYPES, storedEqual } from "../stored.ts";
 import { type MigrateClient, records } from "./client.ts";
 
 /** Field attributes that carry over between database services (driver-specific ones left out). */
@@ -52,21 +52,6 @@ const COMPARED = [
   "is_index",
 ];
 
-/**
- * Integer types whose length is only a display width that a target need not keep: DreamFactory
- * declares type `integer` without one on SQLite (df-sqldb SqliteSchema::validateColumnSettings
- * sizes only tinyint/smallint/mediumint/int/bigint), so a `tinyint(4)` read back as `integer`
- * with length 4 is created as `integer` and reads back with length null.
- */
-const INTEGER_TYPES = new Set([
-  "integer",
-  "id",
-  "reference",
-  "user_id",
-  "user_id_on_create",
-  "user_id_on_update",
-]);
-
 /** A foreign-key rule as compared and sent: upper-cased, SQL's default "NO ACTION" as absent. */
 function keyRule(v: unknown): string | null {
   const s = typeof v === "string" ? v.trim().replace(/\s+/g, " ").toUpperCase() : "";
@@ -82,7 +67,7 @@ function flag(v: unknown): boolean {
  * values ("" and null alike: an older server's `ref_table: ""` is the target's null; an integer
  * type's length, a display width, not at all). */
 export function fieldsDiffer(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  const integer = INTEGER_TYPES.has(String(a.type ?? "").trim().toLowerCase());
+  const integer = CAST_INTEGER_TYPES.has(String(a.type ?? "").trim().toLowerCase());
   return COMPARED.some((k) =>
     k === "length" && integer
       ? false

@@ -6,6 +6,7 @@
  * @module
  */
 import { DfError } from "../http.ts";
+import { CAST_INTEGER_TYPES } from "../../stored.ts";
 import { NATIVE_DATE_KINDS, nativeDateTime } from "../../filter/phpdate.ts";
 
 /** Types stored as SQLite integers and answered as JSON numbers. */
@@ -323,20 +324,6 @@ export function nowTimestamp(): string {
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
 const NUMERIC_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
-
-/**
- * The integer types df-database's Schema::typecastToNative checks (`is_int`, else `''` -> null
- * when nullable, else `is_numeric` or 400 "must be a valid integer"); the other integer types
- * (tinyint, smallint, bigint, ...) fall to its `default:` and reach the driver as sent.
- */
-const CAST_INTEGER_TYPES = new Set([
-  "integer",
-  "id",
-  "reference",
-  "user_id",
-  "user_id_on_create",
-  "user_id_on_update",
-]);
 
 /** PHP's floatval of a string: its leading number, or 0 when it has none. */
 function phpFloatval(value: string): number {
