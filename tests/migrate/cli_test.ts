@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
 import { type Sandbox, startSandbox } from "../../lib/sandbox/mod.ts";
 import { startFaultProxy } from "../provision/helpers.ts";
+import { followStderr } from "../scripts/helpers.ts";
 
 const SCRIPT = new URL("../../scripts/migrate.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -343,17 +344,8 @@ Deno.test("migrate CLI: a second Ctrl-C during copy-data quits at once, saying w
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let stderr = "";
     // A CLI that does not react would wait for the held write forever: give up after 20 s.
-    const deadline = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    const readUntil = async (pattern: RegExp) => {
-      while (!pattern.test(stderr)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`exited before ${pattern}:\n${stderr}`);
-        stderr += value;
-      }
-    };
+    const stderr = followStderr(child, 20);
     for (let i = 0; i < 400 && proxy.state.writes < 3; i++) {
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -362,19 +354,13 @@ Deno.test("migrate CLI: a second Ctrl-C during copy-data quits at once, saying w
       await new Promise((r) => setTimeout(r, 25));
     }
     child.kill("SIGINT");
-    await readUntil(/Stopping after the batches in flight \(Ctrl-C again/);
+    await stderr.until(/Stopping after the batches in flight \(Ctrl-C again/);
     child.kill("SIGINT");
-    await readUntil(/Quit without waiting/);
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      stderr += value;
-    }
-    const { code } = await child.status;
-    clearTimeout(deadline);
-    assert.equal(code, 130, stderr);
-    assert.match(stderr, /the target may hold rows the checkpoint does not count/);
-    assert.doesNotMatch(stderr, /^\s+at /m);
+    await stderr.until(/Quit without waiting/);
+    const code = await stderr.exit();
+    assert.equal(code, 130, stderr.text);
+    assert.match(stderr.text, /the target may hold rows the checkpoint does not count/);
+    assert.doesNotMatch(stderr.text, /^\s+at /m);
   } finally {
     release();
     await Deno.remove(dir, { recursive: true });

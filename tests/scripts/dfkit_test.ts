@@ -11,7 +11,15 @@ import {
   printResult,
   reportError,
 } from "../../scripts/dfkit.ts";
-import { assertNoSecrets, childEnv, readerKey, ROOT, runDeno, taskFlags } from "./helpers.ts";
+import {
+  assertNoSecrets,
+  childEnv,
+  followStderr,
+  readerKey,
+  ROOT,
+  runDeno,
+  taskFlags,
+} from "./helpers.ts";
 import { startFaultProxy } from "../provision/helpers.ts";
 
 /** The smallest valid snapshot (read before any password is asked for). */
@@ -990,39 +998,25 @@ Deno.test("dfkit create --chunk: a second Ctrl-C quits at once, saying the chunk
         stdout: "null",
         stderr: "piped",
       }).spawn();
-      const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-      let stderr = "";
       // A CLI that does not react would wait for the held write forever: give up after 30 s.
-      const deadline = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const stderr = followStderr(child, 30);
       try {
-        const readUntil = async (pattern: RegExp) => {
-          while (!pattern.test(stderr)) {
-            const { value, done } = await reader.read();
-            if (done) throw new Error(`exited before ${pattern}:\n${stderr}`);
-            stderr += value;
-          }
-        };
         const until = Date.now() + 25_000;
         while (!holding && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
         assert.ok(holding, "the third chunk never reached the server");
         child.kill("SIGINT");
-        await readUntil(/Stopping after the chunk in flight \(Ctrl-C again to quit now\)\./);
+        await stderr.until(/Stopping after the chunk in flight \(Ctrl-C again to quit now\)\./);
         child.kill("SIGINT");
-        await readUntil(/Quit without waiting/);
-        while (true) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          stderr += value;
-        }
-        const { code } = await child.status;
-        assert.equal(code, 130, stderr);
+        await stderr.until(/Quit without waiting/);
+        const code = await stderr.exit();
+        assert.equal(code, 130, stderr.text);
         assert.match(
-          stderr,
+          stderr.text,
           /Quit without waiting for the chunk in flight: created 200 of 1000 record\(s\) \(#0 to #199\); #200 to #299, the chunk in flight, may or may not have been written; #300 to #999 were not sent\./,
         );
-        assert.doesNotMatch(stderr, /^\s+at /m);
+        assert.doesNotMatch(stderr.text, /^\s+at /m);
       } finally {
-        clearTimeout(deadline);
+        stderr.stop();
       }
     } finally {
       release();

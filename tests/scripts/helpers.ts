@@ -111,3 +111,38 @@ export async function readerKey(
   await df.logout();
   return app.api_key as string;
 }
+
+/**
+ * Follows a spawned child's stderr: `until(pattern)` reads until the text matches (an error if
+ * the child exits first), `exit()` reads the rest and returns the exit code. A child that stops
+ * reacting is killed after `seconds`, so a test fails instead of hanging.
+ */
+export function followStderr(child: Deno.ChildProcess, seconds: number) {
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const deadline = setTimeout(() => child.kill("SIGKILL"), seconds * 1000);
+  const out = {
+    text: "",
+    async until(pattern: RegExp): Promise<void> {
+      while (!pattern.test(out.text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`exited before ${pattern}:\n${out.text}`);
+        out.text += value;
+      }
+    },
+    async exit(): Promise<number> {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out.text += value;
+      }
+      const { code } = await child.status;
+      clearTimeout(deadline);
+      return code;
+    },
+    /** Stops the deadline (for a test that ends early). */
+    stop(): void {
+      clearTimeout(deadline);
+    },
+  };
+  return out;
+}
