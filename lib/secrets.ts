@@ -52,7 +52,11 @@ export const SECRET_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /** Query parameters carrying credentials. */
-export const SECRET_QUERY_PARAMS: ReadonlySet<string> = new Set(["session_token", "api_key"]);
+export const SECRET_QUERY_PARAMS: ReadonlySet<string> = new Set([
+  "session_token",
+  "api_key",
+  "password",
+]);
 
 /** Body fields (anywhere in a JSON document) holding secrets. */
 export const SECRET_FIELDS: ReadonlySet<string> = new Set([
@@ -60,6 +64,7 @@ export const SECRET_FIELDS: ReadonlySet<string> = new Set([
   "old_password",
   "new_password",
   "verify_password",
+  "password_confirmation",
   "session_token",
   "session_id",
   "api_key",

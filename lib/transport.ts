@@ -6,7 +6,13 @@
  * @module
  */
 import { DreamFactoryError, errorFromResponse } from "./errors.ts";
-import { bodySecrets } from "./secrets.ts";
+import {
+  bodySecrets,
+  isSecretField,
+  REDACTED,
+  SECRET_HEADERS,
+  SECRET_QUERY_PARAMS,
+} from "./secrets.ts";
 
 /** A query-string value; arrays are joined with commas, `undefined` is left out. */
 export type QueryValue =
@@ -137,26 +143,6 @@ export const SESSION_HEADER = "X-DreamFactory-Session-Token";
  */
 export const API_KEY_HEADER = "X-DreamFactory-API-Key";
 
-const REDACTED = "[REDACTED]";
-const SECRET_KEYS = new Set([
-  "password",
-  "old_password",
-  "new_password",
-  "security_answer",
-  "session_token",
-  "session_id",
-  "api_key",
-  "password_confirmation",
-]);
-const SECRET_HEADERS = new Set([
-  SESSION_HEADER.toLowerCase(),
-  API_KEY_HEADER.toLowerCase(),
-  "authorization",
-  "cookie",
-  "set-cookie",
-]);
-const SECRET_QUERY = new Set(["session_token", "api_key", "password"]);
-
 /** Replaces every known secret value inside a text. */
 export function redactText(text: string, secrets: readonly string[]): string {
   let out = text;
@@ -164,6 +150,8 @@ export function redactText(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** The secret fields (named as `lib/secrets.ts` names them) of a JSON value, redacted for logs and
+ * error context; only scalar values, so messages keyed by a field stay readable. */
 function redactJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactJson);
   if (value && typeof value === "object") {
@@ -171,7 +159,7 @@ function redactJson(value: unknown): unknown {
     for (const [k, v] of Object.entries(value)) {
       // Only scalar values are secrets; `{"password": ["must be 16 characters"]}` (validation
       // messages keyed by field) stays readable.
-      out[k] = SECRET_KEYS.has(k) && (typeof v === "string" || typeof v === "number") && v !== ""
+      out[k] = isSecretField(k) && (typeof v === "string" || typeof v === "number") && v !== ""
         ? REDACTED
         : redactJson(v);
     }
@@ -195,7 +183,7 @@ export function redactBody(text: string, secrets: readonly string[]): string {
 /** Redacts secret query parameters and known secret values in a URL. */
 export function redactUrl(url: string, secrets: readonly string[]): string {
   let out = url;
-  for (const key of SECRET_QUERY) {
+  for (const key of SECRET_QUERY_PARAMS) {
     out = out.replace(new RegExp(`([?&]${key}=)[^&#]*`, "gi"), `$1${REDACTED}`);
   }
   return redactText(out, secrets);

@@ -7,6 +7,7 @@ import {
   errorFromResponse,
   type HttpExchange,
 } from "./dfkit.ts";
+import { setup } from "./helpers.ts";
 
 const USER_PASSWORD = "UserPassw0rd-very-secret";
 
@@ -207,4 +208,23 @@ Deno.test("errors blank the request's secrets as SQL, JSON and HTML quote them; 
   assertEquals(err.failed[0].error.message, expected);
   const ctx = err.context as { resource: { message: string }[] };
   assertEquals(ctx.resource[0].message, expected);
+});
+
+Deno.test("exchanges and HAR URLs hide every secret name the shared classifier knows", async () => {
+  await using fx = await setup();
+  await fx.df.request("POST", "system/lookup", {
+    body: { resource: [{ name: "n1", value: "v" }] },
+    query: { access_token: "q-Secret-1" },
+  }).catch(() => {});
+  await fx.df.request("PATCH", "system/lookup", {
+    body: {
+      access_token: "b-Secret-2",
+      password_confirmation: "b-Secret-3",
+      client_secret: "b-S4",
+    },
+  }).catch(() => {});
+  const seen = JSON.stringify(fx.exchanges.slice(-2));
+  for (const s of ["b-Secret-2", "b-Secret-3", "b-S4"]) assert(!seen.includes(s), seen);
+  const { redactUrl } = await import("../../lib/secrets.ts");
+  assert(!redactUrl("http://h/api/v2/x?password=hunter22&a=1").includes("hunter22"));
 });
