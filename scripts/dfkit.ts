@@ -47,6 +47,7 @@ import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
 import { mayRunDrift, UsageError } from "./usage.ts";
+import { redactJson } from "../lib/secrets.ts";
 import { askOnce, type AskPassword, profileOptions, promptPassword } from "./password.ts";
 
 /** Command trees of the recipes, mounted as subcommands; `connects`: it talks to an instance;
@@ -147,25 +148,10 @@ export async function connectFrom(opts: GlobalOptions): Promise<{ df: Client; re
   return { df: await connect(options), reused: !!options.sessionToken };
 }
 
-const SECRET_FIELDS = new Set([
-  "password",
-  "session_token",
-  "session_id",
-  "api_key",
-  "security_answer",
-]);
-
-/** Masks secret fields in data about to be printed as JSON (unless `--show-secrets`). */
+/** Masks secret fields in data about to be printed as JSON (unless `--show-secrets`): the
+ * shared classifier's rule, the same the tables use. */
 export function maskSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(maskSecrets);
-  if (value && typeof value === "object") {
-    const out: AnyRecord = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_FIELDS.has(k) && typeof v === "string" && v ? "[REDACTED]" : maskSecrets(v);
-    }
-    return out;
-  }
-  return value;
+  return redactJson(value);
 }
 
 /** What a table too wide for the terminal suggests: only options `cmd` accepts. */

@@ -6,6 +6,7 @@ import { displayReady } from "../../lib/display.ts";
 import {
   buildProgram,
   connectOptions,
+  maskSecrets,
   overflowHint,
   parseTarget,
   printResult,
@@ -1140,4 +1141,24 @@ Deno.test({
       }
     });
   },
+});
+
+Deno.test("dfkit --json masks what the tables hide: service config secrets, credential pairs", () => {
+  const shown = JSON.stringify(maskSecrets([
+    {
+      name: "crm",
+      config: {
+        key: "AKIA-Secret-1",
+        secret: "Secret-2",
+        dsn: "mysql://u:Secret-3@h/db",
+        client_secret: "Secret-4",
+        access_token: "Secret-5",
+        headers: [{ name: "Authorization", value: "Bearer Secret-6" }],
+      },
+    },
+    { name: "api_key", value: "Secret-7", private: true },
+    { api_key: "Secret-8", id: 3 },
+  ]));
+  assert.ok(!shown.includes("Secret-"), shown);
+  assert.match(shown, /"id":3/);
 });
