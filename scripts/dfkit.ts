@@ -658,11 +658,20 @@ async function saveProfile(name: string, entry: AnyRecord): Promise<string> {
   const path = env("DFKIT_PROFILES") ??
     (home ? `${home}/.config/dfkit/profiles.json` : "./dfkit.profiles.json");
   let data: { default?: string; profiles: Record<string, AnyRecord> } = { profiles: {} };
+  let text: string | undefined;
   try {
-    data = JSON.parse(await Deno.readTextFile(path));
-    data.profiles ??= {};
+    text = await Deno.readTextFile(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  if (text !== undefined) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      // Where the mistake is, never the text around it (V8's message quotes it: a password).
+      throw new Error(`The dfkit profiles file ${path} is not valid JSON (${jsonErrorAt(text)})`);
+    }
+    data.profiles ??= {};
   }
   data.profiles[name] = entry;
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";

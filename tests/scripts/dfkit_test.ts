@@ -1162,3 +1162,19 @@ Deno.test("dfkit --json masks what the tables hide: service config secrets, cred
   assert.ok(!shown.includes("Secret-"), shown);
   assert.match(shown, /"id":3/);
 });
+
+Deno.test("dfkit login --save: a broken profiles file is named with where it breaks, never quoted", async () => {
+  await withSandbox(async (env) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = `${dir}/profiles.json`;
+      await Deno.writeTextFile(file, '{"profiles":{"a":{"password":hunter2-Secret}}}');
+      const r = await dfkit(["login", "--save", "local"], { ...env, DFKIT_PROFILES: file });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /profiles\.json is not valid JSON \(line 1, column \d+\)/);
+      assert.ok(!r.stderr.includes("hunter2"), r.stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
