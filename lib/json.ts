@@ -1,6 +1,6 @@
 /**
  * Reading JSON that people write by hand (profiles, record files, snapshots): where a mistake
- * is, without quoting the text around it, which may hold a password.
+ * is, without quoting the text around it, which may hold a password; and comparing JSON values.
  *
  * @module
  */
@@ -34,4 +34,21 @@ export function jsonErrorAt(text: string): string {
   }
   const before = text.slice(0, lo).split("\n");
   return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
+/** Deep equality of two JSON values (key order ignored). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => jsonEqual(v, bb[i]));
+  }
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) =>
+    jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
+  );
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { jsonEqual } from "./json.ts";
 
 /** TrimStrings' `$except`: keys (full dotted paths) whose strings are not trimmed. */
 const TRIM_EXCEPT = new Set(["current_password", "password", "password_confirmation"]);
@@ -55,21 +56,7 @@ export function trimmedUnlessExcepted(key: string, value: string): string {
  * ```
  */
 export function storedEqual(a: unknown, b: unknown): boolean {
-  return canonical(laravelClean(a)) === canonical(laravelClean(b));
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) =>
-      v && typeof v === "object" && !Array.isArray(v)
-        ? Object.fromEntries(
-          Object.entries(v).filter(([, x]) => x !== undefined).sort(([x], [y]) =>
-            x < y ? -1 : x > y ? 1 : 0
-          ),
-        )
-        : v,
-  ) ?? "undefined";
+  return jsonEqual(laravelClean(a), laravelClean(b));
 }
 
 /**

@@ -53,14 +53,12 @@ export interface CompiledFilter {
 
 type Bound = string | number | null;
 
-const SYSTEM_INT_TYPES = CAST_INTEGER_TYPES;
 /**
  * df-database's Schema::typecastToNative, which df-sqldb's parseFilterValue applies to each value:
- * it casts only these integer types (is_numeric or 400, '' -> NULL when nullable) and these float
+ * it casts only `CAST_INTEGER_TYPES` (is_numeric or 400, '' -> NULL when nullable) and these float
  * types (floatval); tinyint, smallint, bigint, money, ... fall to its `default:` and are bound as
  * sent, leaving the comparison to the database.
  */
-const TABLE_INT_TYPES = SYSTEM_INT_TYPES;
 const TABLE_FLOAT_TYPES = new Set(["decimal", "float", "double"]);
 
 /** Raw expressions the sandbox can run safely: fixed SQL keywords, never client text. */
@@ -206,7 +204,7 @@ function bindNative(v: unknown, type: string, column: ColumnInfo, ctx: Ctx): str
   if (typeof v === "bigint") return bindValue({ kind: "text", text: String(v) }, column, ctx);
   let bound: Bound = typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "number" ? v : null;
   if (ctx.mode === "system") {
-    if (SYSTEM_INT_TYPES.has(type)) {
+    if (CAST_INTEGER_TYPES.has(type)) {
       if (typeof v === "number" && Number.isInteger(v)) bound = v;
       else throw intError(column); // ctype_digit() of a float, bool or null is false
     }
@@ -218,7 +216,7 @@ function bindNative(v: unknown, type: string, column: ColumnInfo, ctx: Ctx): str
     ctx.out.push(null);
     return "?";
   }
-  if (TABLE_INT_TYPES.has(type)) {
+  if (CAST_INTEGER_TYPES.has(type)) {
     // An int or a float (`is_float`: kept, not intval'd) passes; is_numeric(bool/null) is false.
     if (typeof v !== "number") throw intError(column);
     bound = v;
@@ -241,7 +239,7 @@ function bindValue(inc: Incoming, column: ColumnInfo, ctx: Ctx): string {
   if (inc.kind === "native") return bindNative(inc.value, type, column, ctx);
   const text = inc.text;
   if (ctx.mode === "system") {
-    if (SYSTEM_INT_TYPES.has(type)) {
+    if (CAST_INTEGER_TYPES.has(type)) {
       if (!ctypeDigit(text)) throw intError(column);
       bound = intBound(text);
     } else if (
@@ -252,7 +250,7 @@ function bindValue(inc: Incoming, column: ColumnInfo, ctx: Ctx): string {
       bound = text; // booleans, strings, decimals: bound unchanged
     }
   } else {
-    if (TABLE_INT_TYPES.has(type)) {
+    if (CAST_INTEGER_TYPES.has(type)) {
       if (text === "" && column.allowNull === true) {
         bound = null; // '' on a nullable integer column is NULL: `= NULL` matches nothing
       } else {

@@ -232,10 +232,3 @@ export async function drift(df: MigrateClient, expected: SnapshotDocument): Prom
   const d = attachDisplay(diff(expected, state.doc), { drift: true });
   return { drifted: !isEmpty(d), diff: d };
 }
-
-/** A JSON value of a field change, for messages. */
-export function describeValue(v: Json | undefined): string {
-  if (v === undefined) return "(absent)";
-  const s = JSON.stringify(v);
-  return s.length > 80 ? s.slice(0, 77) + "..." : s;
-}

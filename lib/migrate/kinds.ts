@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { jsonEqual } from "./canonical.ts";
+import { jsonEqual } from "../json.ts";
 import { envRef, isEnvRef, MASK, refsToSecrets, secretsToRefs } from "./secrets.ts";
 import type { Json, JsonObject, Section } from "./types.ts";
 

@@ -9,7 +9,7 @@
 
 import { isSecretConfig, MASK } from "../secrets.ts";
 
-export { isSecretConfig, MASK };
+export { MASK };
 
 /**
  * A service config value with every secret inside it, at any depth, replaced by an `env:`
