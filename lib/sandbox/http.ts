@@ -245,6 +245,15 @@ export function htmlEntities(s: string): string {
   return out;
 }
 
+/**
+ * PHP's `empty()`, what DreamFactory treats as "not given": undefined, null, false, 0, "", "0",
+ * and an empty list or object (a decoded JSON object is a PHP array).
+ */
+export function phpEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === "" || v === "0") return true;
+  return typeof v === "object" && Object.keys(v).length === 0;
+}
+
 /** DreamFactory's reading of a boolean option: `true/1/yes/on/y/t`, case-insensitive. */
 export function toBool(v: unknown): boolean {
   if (typeof v === "boolean") return v;

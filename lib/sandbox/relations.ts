@@ -7,7 +7,7 @@
  * @module
  */
 import type { SQLInputValue } from "node:sqlite";
-import { DfError, sqlDateTime } from "./http.ts";
+import { DfError, phpEmpty, sqlDateTime } from "./http.ts";
 import { hasColumn, type Rec, type Row, writeValue } from "./columns.ts";
 import { type CallContext, pdoError } from "./records.ts";
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
@@ -114,7 +114,7 @@ export function writeRelation(
   if (creating) {
     // BaseModel::create: an empty value is skipped, anything else must be an array, and each
     // record is a new model (`id` is not fillable: a new row whatever the record carries).
-    if (isEmpty(value)) return;
+    if (phpEmpty(value)) return;
     if (!Array.isArray(value)) {
       throw new DfError(
         400,
@@ -141,11 +141,11 @@ export function writeRelation(
     if (!child || typeof child !== "object") continue;
     const childId = child[target.pk];
     let existing: Row | undefined;
-    if (!isEmpty(childId)) {
+    if (!phpEmpty(childId)) {
       existing = stmt(ctx.db, `SELECT * FROM ${q(target.name)} WHERE ${q(target.pk)} = ?`)
         .get(childId as SQLInputValue) as Row | undefined;
-    } else if (target.name === "lookup" && !isEmpty(child.name)) {
-      const owner = isEmpty(child[rel.refField]) ? parentKey : child[rel.refField];
+    } else if (target.name === "lookup" && !phpEmpty(child.name)) {
+      const owner = phpEmpty(child[rel.refField]) ? parentKey : child[rel.refField];
       existing = stmt(ctx.db, `SELECT * FROM lookup WHERE ${q(rel.refField)} = ? AND name = ?`)
         .get(owner as SQLInputValue, String(child.name)) as Row | undefined;
     }
@@ -160,7 +160,7 @@ export function writeRelation(
       continue;
     }
     const fk = child[rel.refField];
-    const adopter = !isEmpty(fk) && fk !== parentKey &&
+    const adopter = !phpEmpty(fk) && fk !== parentKey &&
       stmt(ctx.db, `SELECT ${q(rel.field)} AS k FROM ${q(parentTable)} WHERE ${q(rel.field)} = ?`)
         .get(fk as SQLInputValue) as Row | undefined;
     checkLookupName(ctx, target.name, rel.refField, child, existing);
@@ -176,12 +176,6 @@ export function writeRelation(
     );
     updateChild(cols, id);
   }
-}
-
-/** PHP's empty(). */
-function isEmpty(v: unknown): boolean {
-  return v === undefined || v === null || v === "" || v === 0 || v === "0" || v === false ||
-    (Array.isArray(v) && v.length === 0);
 }
 
 /**
@@ -201,7 +195,7 @@ function checkLookupName(
   const current = existing?.name === null || existing?.name === undefined
     ? ""
     : String(existing.name);
-  if (isEmpty(owner) || current.toLowerCase() === name.toLowerCase()) return;
+  if (phpEmpty(owner) || current.toLowerCase() === name.toLowerCase()) return;
   const taken = stmt(ctx.db, `SELECT id FROM lookup WHERE ${q(ownerColumn)} = ? AND name = ?`)
     .get(owner as SQLInputValue, name);
   if (taken) throw new DfError(400, "Lookup name can not be modified to one that already exists.");
@@ -217,7 +211,7 @@ function validateChild(
   if (target.name === "user_to_app_to_role") {
     // UserAppRole has no $rules: a missing id is the table's NOT NULL error; the one-per-app
     // check of UserAppRole::validate runs only when user and app are both given.
-    if (isEmpty(cols.user_id) || isEmpty(cols.app_id)) return;
+    if (phpEmpty(cols.user_id) || phpEmpty(cols.app_id)) return;
     const dup = stmt(
       ctx.db,
       `SELECT id FROM user_to_app_to_role WHERE user_id = ? AND app_id = ? AND id IS NOT ?`,

@@ -13,6 +13,7 @@ import {
   errorResponse,
   json,
   NO_RECORDS_MESSAGE,
+  phpEmpty,
   readPayload,
   toBool,
   wrap,
@@ -685,9 +686,7 @@ function environmentWrite(
       "resource" in payload
     ? (payload as Record<string, unknown>).resource
     : payload;
-  const none = records === undefined || records === null || records === false ||
-    records === 0 || records === "" || records === "0" ||
-    (typeof records === "object" && Object.keys(records).length === 0);
+  const none = phpEmpty(records);
   const given = (k: string) => {
     const v = ctx.option(k);
     return v !== undefined && v !== "" && v !== "0";

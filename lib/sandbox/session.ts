@@ -17,7 +17,7 @@ import {
   type TokenClaims,
   verifyPassword,
 } from "./auth.ts";
-import { DfError, json, sqlDateTime } from "./http.ts";
+import { DfError, json, phpEmpty, sqlDateTime } from "./http.ts";
 import { type LoadedRole, loadRole } from "./rbac.ts";
 import type { SessionInfo } from "./types.ts";
 import { stmt } from "./statements.ts";
@@ -218,7 +218,7 @@ export function sessionResource(
   // session checks.)
   const oauth = () => {
     const name = field(body, "service") ?? serviceParam;
-    if (blank(name)) return;
+    if (phpEmpty(name)) return;
     if (!stmt(db, `SELECT 1 FROM service WHERE name = ?`).get(String(name))) {
       throw new DfError(404, `Could not find a service for ${name}`);
     }
@@ -234,8 +234,8 @@ export function sessionResource(
     const email = field(body, "email");
     const password = field(body, "password");
     // UserSessionResource::handleLogin tests both with PHP's empty() ("0" and 0 included).
-    if (blank(email)) throw new DfError(400, "Login request is missing required email.");
-    if (blank(password)) throw new DfError(400, "Login request is missing required password.");
+    if (phpEmpty(email)) throw new DfError(400, "Login request is missing required email.");
+    if (phpEmpty(password)) throw new DfError(400, "Login request is missing required password.");
     const user = stmt(
       db,
       `SELECT * FROM user WHERE email = ? AND is_sys_admin = ? AND is_active = 1`,
@@ -392,9 +392,9 @@ export function profileResource(
     if (b[f] !== undefined && b[f] !== null) changes[f] = b[f];
   }
   const email = changes.email;
-  const emailChanged = !blank(email) && email !== user.email;
+  const emailChanged = !phpEmpty(email) && email !== user.email;
   if (emailChanged) {
-    if (blank(b.current_password)) {
+    if (phpEmpty(b.current_password)) {
       throw new DfError(400, "Current Password required to change email");
     }
     if (!verifyPassword(String(b.current_password), user.password)) {
@@ -436,11 +436,6 @@ export function profileResource(
     iss,
     emailChanged ? { id: Number(user.id), email: String(changes.email) } : undefined,
   );
-}
-
-/** PHP's `empty()`: what DreamFactory treats as "not given". */
-function blank(v: unknown): boolean {
-  return v === undefined || v === null || v === "" || v === "0" || v === 0 || v === false;
 }
 
 /** A confirmation code like DreamFactory's (32 letters and digits). */
@@ -506,10 +501,10 @@ export function passwordResource(
   };
   const noEmail = "Missing required email for password reset confirmation.";
 
-  if (!blank(b.old_password) && caller.user) {
+  if (!phpEmpty(b.old_password) && caller.user) {
     const user = caller.user;
     allowed(user);
-    if (blank(b.new_password)) {
+    if (phpEmpty(b.new_password)) {
       throw new DfError(400, "Both old and new password are required to change the password.");
     }
     if (!verifyPassword(String(b.old_password), user.password)) {
@@ -518,7 +513,7 @@ export function passwordResource(
     return done(user, String(b.new_password));
   }
   if (reset) {
-    if (blank(b.email)) throw new DfError(400, noEmail);
+    if (phpEmpty(b.email)) throw new DfError(400, noEmail);
     const user = byEmail(b.email);
     // DreamFactory answers an unknown address like a known one (no account discovery).
     if (!user) return json({ success: true });
@@ -534,9 +529,9 @@ export function passwordResource(
       "No security question found or email confirmation available for this user. Please contact your administrator.",
     );
   }
-  if (!blank(b.code)) {
-    if (blank(b.email)) throw new DfError(400, noEmail);
-    if (blank(b.new_password)) throw new DfError(400, "Missing new password for reset.");
+  if (!phpEmpty(b.code)) {
+    if (phpEmpty(b.email)) throw new DfError(400, noEmail);
+    if (phpEmpty(b.new_password)) throw new DfError(400, "Missing new password for reset.");
     const code = String(b.code);
     if (code === "y") throw new DfError(400, "Invalid confirmation code.");
     if (!/^[\x20-\x7e]+$/.test(code) || code.length !== 32) {
@@ -555,9 +550,9 @@ export function passwordResource(
     stmt(db, `UPDATE user SET confirm_code = NULL WHERE id = ?`).run(Number(user.id));
     return done(user, String(b.new_password));
   }
-  if (!blank(b.security_answer)) {
-    if (blank(b.email)) throw new DfError(400, noEmail);
-    if (blank(b.new_password)) throw new DfError(400, "Missing new password for reset.");
+  if (!phpEmpty(b.security_answer)) {
+    if (phpEmpty(b.email)) throw new DfError(400, noEmail);
+    if (phpEmpty(b.new_password)) throw new DfError(400, "Missing new password for reset.");
     const user = byEmail(b.email);
     if (!user) {
       throw new DfError(
@@ -583,12 +578,6 @@ function unsupported(method: string, resource: string): DfError {
     400,
     `${method} requests without a resource are not currently supported by the '${resource}' service.`,
   );
-}
-
-/** PHP's empty(). */
-function phpEmpty(v: unknown): boolean {
-  return v === undefined || v === null || v === "" || v === "0" || v === 0 || v === false ||
-    (Array.isArray(v) && v.length === 0);
 }
 
 /** A scalar as PHP's string conversion shows it (arrays cannot be, as in explode()). */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import { DfError } from "../http.ts";
+import { DfError, phpEmpty } from "../http.ts";
 import type { Catalog, RelationInfo, TableInfo } from "./catalog.ts";
 import { iterate, q } from "./sql.ts";
 import { fromSqlValue, type SqlValue } from "./types.ts";
@@ -277,7 +277,7 @@ export function attachRelated(
     const local = table.byName.get(rel.field.toLowerCase());
     const value = local ? row[local.name] : undefined;
     row[rel.name] = single ? null : [];
-    if (!target || isEmptyPhp(value)) continue;
+    if (!target || phpEmpty(value)) continue;
     const keyField = target.byName.get(rel.refField.toLowerCase());
     if (!keyField) continue;
     let items = parseFields(target, r.fields);
@@ -341,9 +341,4 @@ export function attachRelated(
       row[rel.name] = single ? (rows[0] ? strip(rows[0]) : null) : rows.map(strip);
     }
   }
-}
-
-/** PHP's `empty()` for a typed column value. */
-function isEmptyPhp(v: unknown): boolean {
-  return v === null || v === undefined || v === false || v === 0 || v === "" || v === "0";
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DfError } from "../http.ts";
+import { DfError, phpEmpty } from "../http.ts";
 import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
 import { table } from "../tables.ts";
 import { databasePath } from "../db/mod.ts";
@@ -108,10 +108,7 @@ export const serviceDescriptor: ResourceDescriptor = {
     else rec.config = config;
     // Service::create: an empty() label ("", "0", null, absent...) is the name.
     const label = rec.label;
-    if (
-      label === undefined || label === null || label === "" || label === "0" || label === 0 ||
-      label === false
-    ) {
+    if (phpEmpty(label)) {
       rec.label = rec.name;
     }
     if (typeof rec.label === "string") rec.label = rec.label.replace(/<[^>]*>/g, "");

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DfError } from "../http.ts";
+import { DfError, phpEmpty } from "../http.ts";
 import { hashPassword } from "../auth.ts";
 import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
 import { table } from "../tables.ts";
@@ -21,8 +21,7 @@ import { presentUser, relatedModels } from "./related.ts";
 function dropEmptyLooking(rec: Rec): Rec {
   const out: Rec = {};
   for (const [k, v] of Object.entries(rec)) {
-    if (v === "" || v === "0" || v === 0 || v === false || v === null || v === undefined) continue;
-    if (Array.isArray(v) && v.length === 0) continue;
+    if (phpEmpty(v)) continue;
     let value: unknown = v;
     if (typeof v === "string") {
       const lower = v.toLowerCase();
