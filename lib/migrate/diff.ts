@@ -14,7 +14,6 @@ import {
   type Change,
   type Diff,
   type FieldChange,
-  type Json,
   type JsonObject,
   type Plan,
   PLAN_FORMAT,

@@ -16,6 +16,7 @@ import {
   phpEmpty,
   readPayload,
   toBool,
+  unsupportedVerb,
   wrap,
 } from "./http.ts";
 import { type CallContext, RecordEngine, type SandboxHooks } from "./records.ts";
@@ -488,7 +489,7 @@ export class SandboxCore {
     const [name, id, ...more] = path;
     if (!name) {
       // BaseRestService handles only GET (RestHandler::handleRequest's 400 for the rest).
-      if (method !== "GET") throw rootUnsupported(method, "system");
+      if (method !== "GET") throw unsupportedVerb(method, "system");
       return this.serviceRoot(
         SYSTEM_RESOURCES,
         ["", "*", ...SYSTEM_RESOURCES.flatMap((n) => [`${n}/`, `${n}/*`])],
@@ -555,10 +556,7 @@ export class SandboxCore {
     if (method !== "DELETE") {
       // Cache is a BaseRestResource with only handleDELETE (and the listing GET): RestHandler's
       // default handlers return false (PUT and PATCH have no alias here).
-      throw new DfError(
-        400,
-        `${method} requests without a resource are not currently supported by the 'cache' service.`,
-      );
+      throw unsupportedVerb(method, "cache");
     }
     if (id !== undefined && id !== "_event") {
       const svc = stmt(ctx.db, `SELECT id FROM service WHERE name = ?`).get(id.toLowerCase());
@@ -578,7 +576,7 @@ export class SandboxCore {
     const [name, ...more] = path;
     const state = this.o.auth;
     if (!name) {
-      if (method !== "GET") throw rootUnsupported(method, "user");
+      if (method !== "GET") throw unsupportedVerb(method, "user");
       return this.serviceRoot(USER_RESOURCES, [
         "",
         "*",
@@ -704,17 +702,7 @@ function environmentWrite(
       if (id || given("ids") || !none || given("filter") || ctx.flag("force")) return phpError;
       return new DfError(400, "No filter or records given for delete request.");
   }
-  return new DfError(
-    400,
-    `${method} requests without a resource are not currently supported by the 'environment' service.`,
-  );
-}
-
-function rootUnsupported(method: string, service: string): DfError {
-  return new DfError(
-    400,
-    `${method} requests without a resource are not currently supported by the '${service}' service.`,
-  );
+  return unsupportedVerb(method, "environment");
 }
 
 function notFoundPage(): Response {

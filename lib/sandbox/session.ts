@@ -17,7 +17,7 @@ import {
   type TokenClaims,
   verifyPassword,
 } from "./auth.ts";
-import { DfError, json, phpEmpty, sqlDateTime } from "./http.ts";
+import { DfError, json, phpEmpty, sqlDateTime, unsupportedVerb } from "./http.ts";
 import { type LoadedRole, loadRole } from "./rbac.ts";
 import type { SessionInfo } from "./types.ts";
 import { stmt } from "./statements.ts";
@@ -340,7 +340,7 @@ export function sessionResource(
     return json({ success: true });
   }
   // No verb aliases: PATCH (like any other verb) has RestHandler's default handler.
-  throw unsupported(method, "session");
+  throw unsupportedVerb(method, "session");
 }
 
 const PROFILE_FIELDS = [
@@ -375,7 +375,7 @@ export function profileResource(
   }
   if (!["POST", "PUT", "PATCH"].includes(method)) {
     // PUT and PATCH are aliases of POST; DELETE has RestHandler's default handler.
-    throw unsupported(method, "profile");
+    throw unsupportedVerb(method, "profile");
   }
   if (
     body === null || body === undefined || body === "" ||
@@ -463,7 +463,7 @@ export function passwordResource(
 ): Response {
   if (!["POST", "PUT", "PATCH"].includes(method)) {
     // PUT and PATCH are aliases of POST; handleGET returns false.
-    throw unsupported(method, "password");
+    throw unsupportedVerb(method, "password");
   }
   const b = (body && typeof body === "object" ? body : {}) as Row;
   const db = state.db;
@@ -569,17 +569,6 @@ export function passwordResource(
   throw new DfError(400, "Not enough information provided to change password.");
 }
 
-/**
- * RestHandler::handleRequest's answer when a resource's handler for the verb returns false
- * (RestHandler's default handleXXX, or the resource's own `return false`).
- */
-function unsupported(method: string, resource: string): DfError {
-  return new DfError(
-    400,
-    `${method} requests without a resource are not currently supported by the '${resource}' service.`,
-  );
-}
-
 /** A scalar as PHP's string conversion shows it (arrays cannot be, as in explode()). */
 function phpString(v: unknown, fn: string): string {
   if (v === null || v === undefined || v === false) return "";
@@ -612,7 +601,7 @@ export function registerResource(
     // PUT and PATCH are aliases of POST. RestHandler::handleGET asks getResourceIdentifier(),
     // which a resource without records does not override.
     if (method === "GET") throw new DfError(400, "No known identifier for resources.");
-    throw unsupported(method, "register");
+    throw unsupportedVerb(method, "register");
   }
   const db = state.db;
   const svc = stmt(db, `SELECT config FROM service WHERE name = 'user'`).get() as Row | undefined;

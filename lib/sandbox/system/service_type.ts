@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DfError, json, wrap } from "../http.ts";
+import { DfError, json, unsupportedVerb, wrap } from "../http.ts";
 import type { CallContext, Rec } from "../records.ts";
 
 const SQL_SCHEMA = [
@@ -138,10 +138,7 @@ export function serviceTypeResource(
     // ReadOnlySystemResource: PUT is an alias of PATCH; no verb but GET has a handler, so
     // RestHandler::handleRequest answers its 400.
     const verb = method === "PUT" ? "PATCH" : method;
-    throw new DfError(
-      400,
-      `${verb} requests without a resource are not currently supported by the 'service_type' service.`,
-    );
+    throw unsupportedVerb(verb, "service_type");
   }
   const fields = ctx.option("fields");
   if (id !== undefined) {
