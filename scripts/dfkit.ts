@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 // @ts-types="npm:@types/cli-progress@^3.11.6"
 import cliProgress from "cli-progress";
 import {
@@ -46,7 +46,7 @@ import { harCommand } from "./har.ts";
 import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
-import { mayRunDrift, UsageError } from "./usage.ts";
+import { commanderExitCode, mayRunDrift, UsageError } from "./usage.ts";
 import { redactJson } from "../lib/secrets.ts";
 import { askOnce, type AskPassword, profileOptions, promptPassword } from "./password.ts";
 
@@ -937,11 +937,8 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
 
 /** Maps an error to a message on stderr and an exit code. */
 export function reportError(e: unknown): number {
-  if (e instanceof CommanderError) {
-    if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return EXIT.ok;
-    if (e.code === "commander.help") return EXIT.ok;
-    return EXIT.usage; // commander already printed the message
-  }
+  const commander = commanderExitCode(e); // commander has printed its own message
+  if (commander !== undefined) return commander;
   if (
     e instanceof UsageError || e instanceof FilterSyntaxError || e instanceof FilterError ||
     e instanceof ProfileVariableError // a setting (credential) missing from the environment

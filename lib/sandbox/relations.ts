@@ -12,7 +12,7 @@ import { hasColumn, type Rec, type Row, writeValue } from "./columns.ts";
 import { type CallContext, pdoError } from "./records.ts";
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
 import { stmt } from "./statements.ts";
-import { SECRET_MASK } from "./system/related.ts";
+import { MASK } from "../secrets.ts";
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -166,7 +166,7 @@ export function writeRelation(
     checkLookupName(ctx, target.name, rel.refField, child, existing);
     const cols = childCols(child);
     // BaseSystemLookup::setAttribute: writing the mask back keeps the stored value.
-    if (target.name === "lookup" && cols.value === SECRET_MASK) delete cols.value;
+    if (target.name === "lookup" && cols.value === MASK) delete cols.value;
     cols[rel.refField] = adopter ? adopter.k as SQLInputValue : parentKey;
     validateChild(
       ctx,

@@ -8,7 +8,8 @@ import { DfError } from "../http.ts";
 import type { CallContext, Rec, ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
-import { lookupPresenter, SECRET_MASK } from "./related.ts";
+import { lookupPresenter } from "./related.ts";
+import { MASK } from "../../secrets.ts";
 
 /**
  * Lookup::fill: a name given that differs (case-insensitively) from the record's own may not be
@@ -39,12 +40,12 @@ export const lookupDescriptor: ResourceDescriptor = {
   beforeCreate(rec, ctx) {
     checkName(ctx, rec, null);
     // BaseSystemLookup::setAttribute ignores the mask, on create as on update.
-    if (rec.value === SECRET_MASK) delete rec.value;
+    if (rec.value === MASK) delete rec.value;
     return rec;
   },
   beforeUpdate(rec, old, ctx) {
     checkName(ctx, rec, old.name);
-    if (rec.value === SECRET_MASK) delete rec.value;
+    if (rec.value === MASK) delete rec.value;
     return rec;
   },
 };

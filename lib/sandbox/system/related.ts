@@ -13,8 +13,8 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Rec, Row } from "../columns.ts";
 import { stmt } from "../statements.ts";
 
-/** What private lookup values read back as (BaseSystemLookup::PRIVATE_MASK). */
-export const SECRET_MASK = "**********";
+// Private lookup values read back as DreamFactory's one mask (BaseSystemLookup::PRIVATE_MASK).
+import { MASK } from "../../secrets.ts";
 
 /** What a presenter may need of the request: the database and the server's origin. */
 export interface PresentContext {
@@ -82,7 +82,7 @@ export function lookupPresenter(owner: "app_id" | "role_id" | "user_id" | null):
     if (owner) { for (const c of OWNERS) if (c !== owner) delete out[c]; }
     out.private = !!row.private;
     // BaseSystemLookup::attributesToArray masks a private value only when it is not null.
-    if (row.private && "value" in out && out.value !== null) out.value = SECRET_MASK;
+    if (row.private && "value" in out && out.value !== null) out.value = MASK;
   };
 }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { MASK } from "../../secrets.ts";
 import { DfError, phpEmpty } from "../http.ts";
 import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
 import { table } from "../tables.ts";
@@ -133,7 +134,7 @@ export const serviceDescriptor: ResourceDescriptor = {
       );
       if (next === undefined) delete rec.config;
       else {
-        for (const [k, v] of Object.entries(next)) if (v === "**********") next[k] = before[k];
+        for (const [k, v] of Object.entries(next)) if (v === MASK) next[k] = before[k];
         rec.config = next;
       }
     }
