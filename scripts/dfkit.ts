@@ -27,9 +27,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 // @ts-types="npm:@types/cli-progress@^3.11.6"
 import cliProgress from "cli-progress";
 import {
-  connect,
-  type ConnectOptions,
-  defaultProfileName,
+  type connect,
   displayReady,
   DreamFactoryBatchError,
   DreamFactoryError,
@@ -48,28 +46,27 @@ import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
 import { commanderExitCode, mayRunDrift, UsageError } from "./usage.ts";
 import { redactJson } from "../lib/secrets.ts";
-import { askOnce, type AskPassword, profileOptions, promptPassword } from "./password.ts";
+import { type AskPassword, promptPassword } from "./password.ts";
+import {
+  type ConnectionFlags,
+  connectOptions,
+  type ConnectSources,
+  openClient,
+  type OpenedClient,
+} from "./connection.ts";
 
-/** Command trees of the recipes, mounted as subcommands; `connects`: it talks to an instance;
- * `asks`: it asks for a missing password itself, when it connects (after checking its input
- * files), instead of before it runs. */
-const RECIPE_COMMANDS: { make: () => Command; connects: boolean; asks?: boolean }[] = [
-  { make: migrateCommand, connects: true, asks: true },
-  { make: provisionCommand, connects: true },
-  { make: harCommand, connects: false }, // converts a HAR file offline
-];
+/** Command trees of the recipes, mounted as subcommands. Each connects by itself (with
+ * {@linkcode connectOptions} and the global options), when it is ready to: `migrate` checks its
+ * input files before it asks for a missing password. */
+const RECIPE_COMMANDS: (() => Command)[] = [migrateCommand, provisionCommand, harCommand];
 
-export { type AskPassword, promptPassword, UsageError };
+export { type AskPassword, connectOptions, type ConnectSources, promptPassword, UsageError };
 
 /** Exit codes of every dfkit command. */
 export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3 } as const;
 
 /** Options every command accepts (declared on the program, shown in every `--help`). */
-export interface GlobalOptions {
-  profile?: string;
-  url?: string;
-  email?: string;
-  user?: boolean;
+export interface GlobalOptions extends ConnectionFlags {
   json?: boolean;
   showSecrets?: boolean;
 }
@@ -85,67 +82,12 @@ function env(name: string): string | undefined {
   }
 }
 
-/** Where {@linkcode connectOptions} reads settings (tests pass their own). */
-export interface ConnectSources {
-  /** Variables to read instead of the environment (`DF_*`, `DFKIT_PROFILES`, `HOME`, `env:`). */
-  env?: Record<string, string | undefined>;
-  /** How a missing password is asked for (default: {@linkcode promptPassword}). */
-  ask?: AskPassword;
-}
-
-/**
- * Connection settings from the global options and the environment, resolved the way `connect()`
- * resolves them: `--profile` (or `DF_PROFILE`) reads the profiles file; otherwise `--url`/`DF_URL`
- * with `--email`/`DF_EMAIL` and `DF_PASSWORD` (prompted for when missing), `DF_API_KEY` or
- * `DF_SESSION_TOKEN`; with none of these, the profile the profiles file's `"default"` names.
- */
-export async function connectOptions(
-  opts: GlobalOptions,
-  sources: ConnectSources = {},
-): Promise<ConnectOptions> {
-  const get = (name: string) => sources.env ? sources.env[name] || undefined : env(name);
-  const ask = sources.ask ?? promptPassword;
-  const admin = opts.user ? false : undefined;
-  const url = opts.url ?? get("DF_URL");
-  // No instance named: the profiles file's "default", as connect() and the REPL do.
-  const name = opts.profile ?? (url ? undefined : await defaultProfileName({ env: sources.env }));
-  if (name) {
-    const { options: profile } = await profileOptions(name, sources, ask);
-    if (profile.email && !profile.password && !profile.sessionToken && !profile.apiKey) {
-      profile.password = get("DF_PASSWORD") ??
-        await ask(`Password for ${profile.email} (profile ${name})`, "DF_PASSWORD");
-    }
-    return admin === undefined ? profile : { ...profile, admin };
-  }
-  if (!url) {
-    throw new UsageError(
-      "No DreamFactory instance given: pass --url URL or --profile NAME, set DF_URL, or name a " +
-        '"default" profile in the profiles file (start an instance with `dfkit sandbox`).',
-    );
-  }
-  const email = opts.email ?? get("DF_EMAIL");
-  const apiKey = get("DF_API_KEY");
-  const sessionToken = get("DF_SESSION_TOKEN");
-  let password = get("DF_PASSWORD");
-  if (email && !password && !sessionToken) {
-    password = await ask(`Password for ${email}`, "DF_PASSWORD");
-  }
-  if (!email && !apiKey && !sessionToken) {
-    throw new UsageError(
-      `No credentials for ${url}: pass --email (password from DF_PASSWORD or a prompt), ` +
-        "or set DF_API_KEY or DF_SESSION_TOKEN.",
-    );
-  }
-  return { url, email, password, apiKey, sessionToken, admin };
-}
-
 /**
  * Connects with the global options (see {@linkcode connectOptions}). `reused` is true when an
  * existing session token was given, which the command must not end.
  */
-export async function connectFrom(opts: GlobalOptions): Promise<{ df: Client; reused: boolean }> {
-  const options = await connectOptions(opts);
-  return { df: await connect(options), reused: !!options.sessionToken };
+export function connectFrom(opts: GlobalOptions): Promise<OpenedClient> {
+  return openClient(opts);
 }
 
 /** Masks secret fields in data about to be printed as JSON (unless `--show-secrets`): the
@@ -783,7 +725,10 @@ export function buildProgram(): Command {
     .description("Script DreamFactory from the command line: query, change, migrate, provision.")
     .version("0.1.0")
     .addOption(
-      new Option("--profile <name>", "profile from the dfkit profiles file").env("DF_PROFILE"),
+      new Option(
+        "--profile <name>",
+        "profile from the dfkit profiles file (default: DF_PROFILE, unless --url is given)",
+      ),
     )
     .option("--url <url>", "DreamFactory base URL (default: $DF_URL)")
     .option(
@@ -882,48 +827,15 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
     .option("--max-records <n>", "most records per request", intOption("--max-records", 1))
     .action(sandboxAction);
 
-  const connecting = new Set<Command>();
-  const asking = new Set<Command>();
-  for (const { make, connects, asks } of RECIPE_COMMANDS) {
+  for (const make of RECIPE_COMMANDS) {
     const sub = make();
     // A recipe's own --json/--profile (for running it standalone) work here too, but help
     // lists the program's: once, not twice.
     for (const option of sub.options) {
       if (program.options.some((p) => p.long === option.long)) option.hideHelp();
     }
-    if (connects) connecting.add(sub);
-    if (asks) asking.add(sub);
     program.addCommand(sub);
   }
-  // Recipe commands connect from the DF_* variables (like `connect()`): hand them the global
-  // connection options that way. A missing password: `migrate` asks for it when it connects,
-  // after checking its input files; for the others it is asked for here, once.
-  program.hook("preAction", async (_program, action) => {
-    let top: Command | null = action;
-    while (top?.parent && top.parent !== program) top = top.parent;
-    if (!top || !connecting.has(top)) return;
-    const g = globals(action);
-    if (g.url) Deno.env.set("DF_URL", g.url);
-    if (g.email) Deno.env.set("DF_EMAIL", g.email);
-    if (asking.has(top)) return;
-    // A profile (named, or the file's default) whose password variable is unset: asked for
-    // here, as for the other commands, and handed on in that variable.
-    const name = g.profile ?? (env("DF_URL") ? undefined : await defaultProfileName());
-    if (name) {
-      const { asked } = await profileOptions(name, {}, askOnce(`profile ${name}`));
-      if (asked) Deno.env.set(asked.variable, asked.password);
-    }
-    if (
-      !g.profile && env("DF_URL") && env("DF_EMAIL") && !env("DF_PASSWORD") &&
-      !env("DF_SESSION_TOKEN")
-    ) {
-      const email = env("DF_EMAIL");
-      Deno.env.set(
-        "DF_PASSWORD",
-        await askOnce("DF_PASSWORD")(`Password for ${email}`, "DF_PASSWORD"),
-      );
-    }
-  });
 
   // Every command, mounted ones included: help shows the global options, and usage errors
   // throw (mapped to exit code 2 by reportError) instead of exiting the process.

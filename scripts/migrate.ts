@@ -34,8 +34,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 // @ts-types="npm:@types/cli-progress@^3.11.6"
 import cliProgress from "cli-progress";
-import { connect } from "../lib/client.ts";
-import { defaultProfileName } from "../lib/auth.ts";
+import type { connect } from "../lib/client.ts";
 import {
   apply,
   ApplyError,
@@ -57,11 +56,12 @@ import {
 import { readJsonFile } from "../lib/migrate/snapshot.ts";
 import { writeTextFileNamed } from "../lib/files.ts";
 import { commanderExitCode, mayRunDrift, throwOnUsageErrors, UsageError } from "./usage.ts";
-import { askOnce, profileOptions } from "./password.ts";
+import { type ConnectionFlags, openClient, type OpenedClient } from "./connection.ts";
 
-interface Globals {
+/** The options of the command and its parents (mounted in dfkit: `--url`, `--email`, `--user`
+ * too). */
+interface Globals extends ConnectionFlags {
   json?: boolean;
-  profile?: string;
 }
 
 type Client = Awaited<ReturnType<typeof connect>>;
@@ -70,48 +70,14 @@ type Client = Awaited<ReturnType<typeof connect>>;
  * drifted). */
 export const MIGRATE_EXIT = { ok: 0, error: 1, drifted: 2, usage: 2 } as const;
 
-function envVar(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
+/** A client for a profile (or, with none, the global options and the DF_* variables), found as
+ * every dfkit command finds it; a missing password is asked for once per profile for the
+ * process (`--from` and `--to` may name the same one). */
+function open(g: Globals, profile = g.profile): Promise<OpenedClient> {
+  return openClient({ ...g, profile });
 }
 
-/** A client, and whether it reuses a session token (kept) or made a session (ended at the end). */
-interface Opened {
-  df: Client;
-  reused: boolean;
-}
-
-/** The profile a command without `--profile` (`--from`/`--to`) uses: `DF_PROFILE`, else (with no
- * `DF_URL`) the profiles file's `"default"`, as the dfkit CLI resolves it. */
-async function profileName(profile: string | undefined): Promise<string | undefined> {
-  return profile ?? envVar("DF_PROFILE") ??
-    (envVar("DF_URL") ? undefined : await defaultProfileName());
-}
-
-/** A client for a profile (its unset `env:` password asked for on the terminal, once per
- * profile for the process: `--from` and `--to` may name the same one), or from the environment. */
-async function open(profile: string | undefined): Promise<Opened> {
-  const name = await profileName(profile);
-  if (!name) {
-    // DF_EMAIL without DF_PASSWORD (or a session token): asked for, as the other commands do.
-    const email = envVar("DF_EMAIL");
-    const password = envVar("DF_URL") && email && !envVar("DF_PASSWORD") &&
-        !envVar("DF_SESSION_TOKEN")
-      ? await askOnce("DF_PASSWORD")(`Password for ${email}`, "DF_PASSWORD")
-      : undefined;
-    return {
-      df: await connect(password ? { password } : {}),
-      reused: Boolean(envVar("DF_SESSION_TOKEN")),
-    };
-  }
-  const { options } = await profileOptions(name, {}, askOnce(`profile ${name}`));
-  return { df: await connect(options), reused: Boolean(options.sessionToken) };
-}
-
-async function close(opened: Opened | undefined) {
+async function close(opened: OpenedClient | undefined) {
   // A session made for this command is ended; a reused token is kept.
   if (opened && !opened.reused) await opened.df.logout().catch(() => {});
 }
@@ -234,7 +200,7 @@ export function migrateCommand(): Command {
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
         if (o.split && !o.out) throw new UsageError("--split needs --out <folder>");
-        const client = await open(g.profile);
+        const client = await open(g);
         const df = client.df;
         try {
           const doc = await snapshot(df, {
@@ -269,7 +235,7 @@ export function migrateCommand(): Command {
       run(cmd, async (g) => {
         await mustExist(o.snapshot, "--snapshot");
         const desired = await readSnapshot(o.snapshot); // its mistakes before any password
-        const client = await open(g.profile);
+        const client = await open(g);
         const df = client.df;
         try {
           const p = await plan(df, desired, { prune: o.prune });
@@ -295,7 +261,7 @@ export function migrateCommand(): Command {
         }
         await mustExist(o.plan ?? o.snapshot, o.plan ? "--plan" : "--snapshot");
         const input = o.plan ? await readPlan(o.plan) : await readSnapshot(o.snapshot);
-        const client = await open(g.profile);
+        const client = await open(g);
         const df = client.df;
         const bar = progressBar(g, "apply");
         try {
@@ -332,7 +298,7 @@ export function migrateCommand(): Command {
       run(cmd, async (g) => {
         await mustExist(o.snapshot, "--snapshot");
         const desired = await readSnapshot(o.snapshot); // its mistakes before any password
-        const client = await open(g.profile);
+        const client = await open(g);
         const df = client.df;
         try {
           const r = await drift(df, desired);
@@ -365,12 +331,12 @@ export function migrateCommand(): Command {
     .option("--dry-run", "report, change nothing")
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
-        const src = await open(o.from ?? g.profile);
-        let dst: Opened | undefined;
+        const src = await open(g, o.from);
+        let dst: OpenedClient | undefined;
         try {
           // Inside the try: a target that fails (or a cancelled prompt) still ends the source's
           // session.
-          dst = await open(o.to ?? g.profile);
+          dst = await open(g, o.to);
           const r = await copySchema(src.df, o.sourceDb, dst.df, o.targetDb, o.tables, {
             prune: o.prune,
             dryRun: o.dryRun,
@@ -410,8 +376,8 @@ export function migrateCommand(): Command {
     .option("--no-verify", "skip the row count and checksum verification")
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
-        const src = await open(o.from ?? g.profile);
-        let dst: Opened | undefined;
+        const src = await open(g, o.from);
+        let dst: OpenedClient | undefined;
         const bar = progressBar(g, o.table);
         // Ctrl-C stops the copy cleanly: committed batches stay on record in the checkpoint.
         // A second Ctrl-C quits at once, for a server too slow to wait for.
@@ -436,7 +402,7 @@ export function migrateCommand(): Command {
         try {
           // Inside the try: a target that fails (or a cancelled prompt) still ends the source's
           // session.
-          dst = await open(o.to ?? g.profile);
+          dst = await open(g, o.to);
           Deno.addSignalListener("SIGINT", interrupt);
           listening = true;
           const r = await copyData(

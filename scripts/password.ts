@@ -30,16 +30,15 @@ export async function promptPassword(
 
 /**
  * A profile, with its password asked for when the profile reads it from an `env:` variable that
- * is not set (as `login --save` writes it): the password never goes into the file. `asked`: the
- * variable and what was typed, for commands that connect through the environment.
+ * is not set (as `login --save` writes it): the password never goes into the file.
  */
 export async function profileOptions(
   name: string,
   sources: { env?: Record<string, string | undefined> },
   ask: AskPassword,
-): Promise<{ options: ConnectOptions; asked?: { variable: string; password: string } }> {
+): Promise<ConnectOptions> {
   try {
-    return { options: await loadProfile(name, { env: sources.env }) };
+    return await loadProfile(name, { env: sources.env });
   } catch (e) {
     if (!(e instanceof ProfileVariableError) || e.key !== "password") throw e;
     // The rest of the profile first (the variable standing in), so its other mistakes show
@@ -50,7 +49,7 @@ export async function profileOptions(
       `Password for ${options.email ?? "the login"} (profile ${name})`,
       e.variable,
     );
-    return { options: { ...options, password }, asked: { variable: e.variable, password } };
+    return { ...options, password };
   }
 }
 

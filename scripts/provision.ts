@@ -10,8 +10,10 @@
  * deno run -A scripts/provision.ts deprovision acme-42
  * ```
  *
- * Connects like `connect()`: `DF_URL` with `DF_EMAIL`/`DF_PASSWORD` (or `DF_SESSION_TOKEN`), or
- * `--profile NAME`. The narrowest account is a non-admin user (logged in with the API key of an
+ * Connects as every dfkit command does: `--profile NAME` (or `DF_PROFILE`), else `DF_URL` with
+ * `DF_EMAIL`/`DF_PASSWORD`, `DF_SESSION_TOKEN` or `DF_API_KEY`, else the profiles file's
+ * `"default"`; a missing password (`DF_PASSWORD`, or a profile's unset `env:` variable) is asked
+ * for on the terminal. A session token you give is kept; a session it opens is ended. The narrowest account is a non-admin user (logged in with the API key of an
  * app whose role has these rules on service `system`): GET on `service`; GET, POST, PATCH,
  * DELETE on `role/*`, `app/*` and `limit/*`; GET, POST, PATCH on `user/*` when `--member` is used.
  * A sys-admin needs nothing more. (`role/*` also covers `role` itself.)
@@ -26,7 +28,9 @@
  * @module
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { connect } from "../lib/client.ts";
+import type { connect } from "../lib/client.ts";
+import { ProfileVariableError } from "../lib/auth.ts";
+import { type ConnectionFlags, openClient, type OpenedClient } from "./connection.ts";
 import { commanderExitCode, throwOnUsageErrors, UsageError } from "./usage.ts";
 import {
   type AccessRule,
@@ -45,9 +49,10 @@ import {
 import { jsonErrorAt } from "../lib/json.ts";
 import { MAX_LIMIT_RATE, normalizeSpec } from "../lib/provision/spec.ts";
 
-interface GlobalOptions {
+/** The options of the command and its parents (mounted in dfkit: `--url`, `--email`, `--user`
+ * too). */
+interface GlobalOptions extends ConnectionFlags {
   json?: boolean;
-  profile?: string;
 }
 
 interface ProvisionOptions {
@@ -151,24 +156,28 @@ function print(global: GlobalOptions, value: unknown, lines: string[]): void {
   else console.log(lines.join("\n"));
 }
 
-/** Connects, runs `body`, logs out; errors become a message on stderr and exit code 1 (2: bad input). */
+/** Connects, runs `body`, ends the session it opened; errors become a message on stderr and exit code 1 (2: bad input). */
 async function withClient(
   command: Command,
   body: (df: Awaited<ReturnType<typeof connect>>, global: GlobalOptions) => Promise<void>,
 ): Promise<void> {
   const global = command.optsWithGlobals() as GlobalOptions;
-  let df: Awaited<ReturnType<typeof connect>> | undefined;
+  let client: OpenedClient | undefined;
   try {
-    df = await connect(global.profile ? { profile: global.profile } : undefined);
-    await body(df, global);
+    client = await openClient(global);
+    await body(client.df, global);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (global.json) {
       console.error(JSON.stringify({ error: { name: (e as Error)?.name, message } }));
     } else console.error(`error: ${message}`);
-    Deno.exitCode = e instanceof ProvisionSpecError || e instanceof UsageError ? 2 : 1;
+    Deno.exitCode = e instanceof ProvisionSpecError || e instanceof UsageError ||
+        e instanceof ProfileVariableError // a setting (credential) missing from the environment
+      ? 2
+      : 1;
   } finally {
-    await df?.logout().catch(() => {});
+    // A session made for this command is ended; a session token the user gave is kept.
+    if (client && !client.reused) await client.df.logout().catch(() => {});
   }
 }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
 import { getCustomer } from "../../lib/provision/mod.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
+import { runDeno } from "../scripts/helpers.ts";
 
 const script = new URL("../../scripts/provision.ts", import.meta.url).pathname;
 
@@ -195,6 +196,55 @@ Deno.test("provision script: a broken --spec file says where, never quoting it",
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /spec\.json: not valid JSON \(line 1, column \d+\)/);
     assert.ok(!r.stderr.includes("Secretive"), r.stderr);
+  } finally {
+    await sb.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("provision script: a session token it is given stays valid; a session it opens is ended", async () => {
+  const sb = await startSandbox({ port: 0 });
+  try {
+    const login = await fetch(`${sb.url}/api/v2/system/admin/session`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(sb.admin),
+    });
+    const token: string = (await login.json()).session_token;
+    const run = await runDeno(["run", "-A", script, "status", "acme-1"], {
+      env: { DF_URL: sb.url, DF_SESSION_TOKEN: token },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /customer acme-1: not provisioned/);
+    // Still the user's: the script did not log it out.
+    const check = await fetch(`${sb.url}/api/v2/system/admin/session`, {
+      headers: { "X-DreamFactory-Session-Token": token },
+    });
+    assert.equal(check.status, 200, await check.text());
+  } finally {
+    await sb.close();
+  }
+});
+
+Deno.test("provision script: a profile's unset password variable is asked for; with no terminal, named", async () => {
+  const sb = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const entry = { url: sb.url, email: sb.admin.email, password: "env:ACME_PW" };
+    await Deno.writeTextFile(`${dir}/p.json`, JSON.stringify({ profiles: { a: entry } }));
+    // stdin is not a terminal: a usage error (exit 2) naming the variable to set.
+    for (const args of [["--profile", "a"], []]) {
+      const env: Record<string, string> = { DFKIT_PROFILES: `${dir}/p.json` };
+      if (!args.length) env.DF_PROFILE = "a";
+      const run = await runDeno(["run", "-A", script, ...args, "status", "acme-1"], { env });
+      assert.equal(run.code, 2, run.stdout + run.stderr);
+      assert.match(run.stderr, /no terminal to ask on: set ACME_PW/);
+    }
+    const set = await runDeno(["run", "-A", script, "--profile", "a", "status", "acme-1"], {
+      env: { DFKIT_PROFILES: `${dir}/p.json`, ACME_PW: sb.admin.password },
+    });
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /customer acme-1: not provisioned/);
   } finally {
     await sb.close();
     await Deno.remove(dir, { recursive: true });

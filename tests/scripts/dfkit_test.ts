@@ -1178,3 +1178,30 @@ Deno.test("dfkit login --save: a broken profiles file is named with where it bre
     }
   });
 });
+
+Deno.test("dfkit: --url wins over DF_PROFILE, as in connect(); DF_PROFILE alone names the profile", async () => {
+  await withSandbox(async (env, url) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // A profile pointing where nothing listens: used, it fails to connect.
+      const far = { url: "http://127.0.0.1:9", email: env.DF_EMAIL, password: "env:FAR_PW" };
+      await Deno.writeTextFile(`${dir}/p.json`, JSON.stringify({ profiles: { far } }));
+      const vars = {
+        DFKIT_PROFILES: `${dir}/p.json`,
+        DF_PROFILE: "far",
+        FAR_PW: "x",
+        DF_PASSWORD: env.DF_PASSWORD,
+      };
+      const flags = ["--url", url, "--email", env.DF_EMAIL];
+      for (const args of [["whoami"], ["customer", "status", "acme-1"]]) {
+        const run = await dfkit([...flags, ...args], vars);
+        assert.equal(run.code, 0, `${args.join(" ")}: ${run.stderr}`);
+      }
+      const viaProfile = await dfkit(["whoami"], vars);
+      assert.equal(viaProfile.code, 1, viaProfile.stderr);
+      assert.match(viaProfile.stderr, /127\.0\.0\.1:9/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
