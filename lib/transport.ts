@@ -334,6 +334,16 @@ interface Attempt {
   >;
 }
 
+/** A response body: its JSON, the raw text when it is not JSON, null when empty. */
+function parseBody(text: string): unknown {
+  if (!text.length) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** No auth headers (anonymous calls). */
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -433,19 +443,18 @@ export class Transport {
   /**
    * Sends one call; returns the parsed response or throws {@linkcode DreamFactoryError}.
    *
-   * One async frame does the whole exchange (fetch and body read inline): every extra `await`
-   * between the socket and the caller costs measurably more than the work it wraps.
+   * The success path is all here, in one async frame (every extra `await` between the socket and
+   * the caller costs measurably more than the work it wraps); failures are handled apart (in
+   * {@linkcode Transport.#noAnswer} and {@linkcode Transport.#errorAnswer}), which keeps this
+   * function small enough for V8 to optimise fully: it runs on every request.
    */
   async send(
     method: string,
     path: string,
     options: RequestOptions = {},
   ): Promise<TransportResponse> {
-    method = method.toUpperCase();
+    if (method !== "GET") method = method.toUpperCase(); // reads (most calls) come as "GET"
     const url = this.buildUrl(path, options.query);
-    const safePath = () => redactUrl(url.slice(this.#originLength), this.secrets());
-    const retries = options.retries ?? this.#retries;
-    const idempotent = method === "GET" || method === "HEAD";
     const doFetch = this.#fetch; // called without a receiver (not as a method)
     let refreshed = false;
     for (let attempt = 1;; attempt++) {
@@ -456,78 +465,110 @@ export class Transport {
         : NO_HEADERS;
       const init = this.#init(method, options, authHeaders);
       const seen = this.#observe(method, url, init, attempt);
-      let result: TransportResponse;
+      let res: Response, text: string, t1 = 0;
       try {
-        let res: Response, text: string, t1 = 0;
-        try {
-          res = await doFetch(url, init);
-          if (seen) t1 = performance.now();
-          text = await res.text();
-        } catch (err) {
-          // No answer, or a body that broke off: either way no full answer to report.
-          if (seen) this.#reportFailure(seen, err);
-          throw err;
-        }
-        if (seen) this.#reportAnswer(seen, res, text, t1);
-        let body: unknown = null;
-        if (text.length) {
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = text;
-          }
-        }
-        result = { status: res.status, headers: res.headers, body };
+        res = await doFetch(url, init);
+        if (seen) t1 = performance.now();
+        text = await res.text();
       } catch (err) {
-        if (options.signal?.aborted) throw options.signal.reason;
-        const timedOut = err instanceof DOMException && err.name === "TimeoutError";
-        const error = new DreamFactoryError({
-          status: 0,
-          code: timedOut ? "TIMEOUT" : "NETWORK",
-          message: timedOut
-            ? `No response within ${options.timeout ?? this.#timeout} ms`
-            : `Could not reach ${this.url}: ${this.redact(networkReason(err))}`,
-          method,
-          path: safePath(),
-          cause: err,
-        });
-        if (idempotent && attempt <= retries) {
-          await sleep(this.#backoff(attempt), options.signal);
-          continue;
-        }
-        throw error;
-      }
-      const { status, headers, body } = result;
-      if (status < 400) return result;
-      if (
-        !refreshed && !options.anonymous && isStaleTokenError(status, body) && this.#credentials
-      ) {
-        refreshed = true;
-        const token = authHeaders[SESSION_HEADER];
-        if (await this.#credentials.onExpired(token, options.signal)) {
-          attempt--; // a refresh is not a retry
-          continue;
-        }
-      }
-      const after = retryAfterMs(headers.get("retry-after"));
-      const retryable = (status === 429 || status === 503) && after !== undefined
-        ? after <= this.#maxRetryDelay
-        : idempotent && (status === 502 || status === 503 || status === 504);
-      if (retryable && attempt <= retries) {
-        await sleep(after ?? this.#backoff(attempt), options.signal);
+        // No answer, or a body that broke off: either way no full answer to report.
+        if (seen) this.#reportFailure(seen, err);
+        await this.#noAnswer(err, method, url, options, attempt); // throws, or waits to retry
         continue;
       }
-      throw errorFromResponse(status, body, {
-        method,
-        path: safePath(),
-        submitted: options.submitted,
-        rollback: options.rollback,
-        redact: (t) => this.redact(t),
-        redactValue: redactJson,
-        body: options.body,
-        hint: options.hint ?? (creds?.hint && ((s, m) => creds.hint!(s, m))),
+      if (seen) this.#reportAnswer(seen, res, text, t1);
+      const result: TransportResponse = {
+        status: res.status,
+        headers: res.headers,
+        body: parseBody(text),
+      };
+      if (result.status < 400) return result;
+      const next = await this.#errorAnswer(result, method, url, options, attempt, {
+        authHeaders,
+        creds,
+        refreshed,
       });
+      if (next === "refreshed") {
+        refreshed = true;
+        attempt--; // a refresh is not a retry
+      }
     }
+  }
+
+  /** The path of `url` for error messages: any base path kept, secrets redacted. */
+  #safePath(url: string): string {
+    return redactUrl(url.slice(this.#originLength), this.secrets());
+  }
+
+  /** After an attempt that got no answer (network failure, timeout, abort): waits before the
+   * next attempt when retrying is safe, else throws the error to report. */
+  async #noAnswer(
+    err: unknown,
+    method: string,
+    url: string,
+    options: RequestOptions,
+    attempt: number,
+  ): Promise<void> {
+    if (options.signal?.aborted) throw options.signal.reason;
+    const timedOut = err instanceof DOMException && err.name === "TimeoutError";
+    const error = new DreamFactoryError({
+      status: 0,
+      code: timedOut ? "TIMEOUT" : "NETWORK",
+      message: timedOut
+        ? `No response within ${options.timeout ?? this.#timeout} ms`
+        : `Could not reach ${this.url}: ${this.redact(networkReason(err))}`,
+      method,
+      path: this.#safePath(url),
+      cause: err,
+    });
+    const idempotent = method === "GET" || method === "HEAD";
+    if (!idempotent || attempt > (options.retries ?? this.#retries)) throw error;
+    await sleep(this.#backoff(attempt), options.signal);
+  }
+
+  /** After an error answer (status >= 400): `"refreshed"` when a stale session was renewed (the
+   * call is repeated, not counted as a retry), `"retry"` after waiting when the answer says to
+   * retry and retrying is safe; otherwise throws the answer as a {@linkcode DreamFactoryError}. */
+  async #errorAnswer(
+    result: TransportResponse,
+    method: string,
+    url: string,
+    options: RequestOptions,
+    attempt: number,
+    auth: {
+      authHeaders: Readonly<Record<string, string>>;
+      creds: CredentialSource | undefined;
+      refreshed: boolean;
+    },
+  ): Promise<"refreshed" | "retry"> {
+    const { status, headers, body } = result;
+    if (
+      !auth.refreshed && !options.anonymous && isStaleTokenError(status, body) &&
+      this.#credentials
+    ) {
+      const token = auth.authHeaders[SESSION_HEADER];
+      if (await this.#credentials.onExpired(token, options.signal)) return "refreshed";
+    }
+    const idempotent = method === "GET" || method === "HEAD";
+    const after = retryAfterMs(headers.get("retry-after"));
+    const retryable = (status === 429 || status === 503) && after !== undefined
+      ? after <= this.#maxRetryDelay
+      : idempotent && (status === 502 || status === 503 || status === 504);
+    if (retryable && attempt <= (options.retries ?? this.#retries)) {
+      await sleep(after ?? this.#backoff(attempt), options.signal);
+      return "retry";
+    }
+    const creds = auth.creds;
+    throw errorFromResponse(status, body, {
+      method,
+      path: this.#safePath(url),
+      submitted: options.submitted,
+      rollback: options.rollback,
+      redact: (t) => this.redact(t),
+      redactValue: redactJson,
+      body: options.body,
+      hint: options.hint ?? (creds?.hint && ((s, m) => creds.hint!(s, m))),
+    });
   }
 
   #backoff(attempt: number): number {
