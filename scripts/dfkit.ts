@@ -44,7 +44,7 @@ import { harCommand } from "./har.ts";
 import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
-import { commanderExitCode, mayRunDrift, UsageError } from "./usage.ts";
+import { commanderExitCode, EXIT, mayRunDrift, UsageError } from "./usage.ts";
 import { redactJson } from "../lib/secrets.ts";
 import { type AskPassword, promptPassword } from "./password.ts";
 import {
@@ -63,7 +63,7 @@ const RECIPE_COMMANDS: (() => Command)[] = [migrateCommand, provisionCommand, ha
 export { type AskPassword, connectOptions, type ConnectSources, promptPassword, UsageError };
 
 /** Exit codes of every dfkit command. */
-export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3 } as const;
+export { EXIT };
 
 /** Options every command accepts (declared on the program, shown in every `--help`). */
 export interface GlobalOptions extends ConnectionFlags {

@@ -20,7 +20,7 @@
  */
 import { Command } from "commander";
 import { fromHar } from "../lib/har/mod.ts";
-import { commanderExitCode, throwOnUsageErrors, UsageError } from "./usage.ts";
+import { commanderExitCode, EXIT, throwOnUsageErrors, UsageError } from "./usage.ts";
 import { fileError, writeTextFileNamed } from "../lib/files.ts";
 
 /** Options the `har` command accepts. */
@@ -98,6 +98,6 @@ if (import.meta.main) {
     const code = commanderExitCode(err);
     if (code !== undefined) Deno.exit(code);
     console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    Deno.exit(err instanceof UsageError ? 2 : 1);
+    Deno.exit(err instanceof UsageError ? EXIT.usage : EXIT.error);
   }
 }

@@ -55,7 +55,7 @@ import {
 } from "../lib/migrate/mod.ts";
 import { readJsonFile } from "../lib/migrate/snapshot.ts";
 import { writeTextFileNamed } from "../lib/files.ts";
-import { commanderExitCode, mayRunDrift, throwOnUsageErrors, UsageError } from "./usage.ts";
+import { commanderExitCode, EXIT, mayRunDrift, throwOnUsageErrors, UsageError } from "./usage.ts";
 import { type ConnectionFlags, openClient, type OpenedClient } from "./connection.ts";
 
 /** The options of the command and its parents (mounted in dfkit: `--url`, `--email`, `--user`
@@ -65,10 +65,6 @@ interface Globals extends ConnectionFlags {
 }
 
 type Client = Awaited<ReturnType<typeof connect>>;
-
-/** Exit codes of the migrate commands (`drift` answers a usage mistake with `error`: its 2 means
- * drifted). */
-export const MIGRATE_EXIT = { ok: 0, error: 1, drifted: 2, usage: 2 } as const;
 
 /** A client for a profile (or, with none, the global options and the DF_* variables), found as
  * every dfkit command finds it; a missing password is asked for once per profile for the
@@ -141,13 +137,11 @@ async function run(cmd: Command, body: (g: Globals) => Promise<number | void>): 
   const g = cmd.optsWithGlobals() as Globals;
   try {
     const code = await body(g);
-    Deno.exitCode = code ?? MIGRATE_EXIT.ok;
+    Deno.exitCode = code ?? EXIT.ok;
   } catch (e) {
     if (e instanceof ApplyError && g.json) console.log(JSON.stringify(e.report, null, 2));
     console.error(e instanceof Error ? `error: ${e.message}` : `error: ${String(e)}`);
-    Deno.exitCode = e instanceof UsageError && cmd.name() !== "drift"
-      ? MIGRATE_EXIT.usage
-      : MIGRATE_EXIT.error;
+    Deno.exitCode = e instanceof UsageError && cmd.name() !== "drift" ? EXIT.usage : EXIT.error;
   }
 }
 
@@ -311,7 +305,7 @@ export function migrateCommand(): Command {
               }`
               : `No drift from ${o.snapshot}.`,
           );
-          return r.drifted ? MIGRATE_EXIT.drifted : MIGRATE_EXIT.ok;
+          return r.drifted ? EXIT.drifted : EXIT.ok;
         } finally {
           await close(client);
         }
@@ -444,7 +438,7 @@ export function migrateCommand(): Command {
                 : "Verification skipped.",
             ].join("\n"),
           );
-          return v && !v.ok ? MIGRATE_EXIT.error : MIGRATE_EXIT.ok;
+          return v && !v.ok ? EXIT.error : EXIT.ok;
         } finally {
           if (listening) Deno.removeSignalListener("SIGINT", interrupt);
           bar.stop();
@@ -463,8 +457,6 @@ if (import.meta.main) {
     const code = commanderExitCode(e);
     if (code === undefined) throw e;
     // As in the dfkit CLI: a mistake is 2, but `drift` answers 2 for "drifted".
-    Deno.exitCode = code === MIGRATE_EXIT.usage && mayRunDrift(Deno.args)
-      ? MIGRATE_EXIT.error
-      : code;
+    Deno.exitCode = code === EXIT.usage && mayRunDrift(Deno.args) ? EXIT.error : code;
   }
 }

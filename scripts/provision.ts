@@ -31,7 +31,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import type { connect } from "../lib/client.ts";
 import { ProfileVariableError } from "../lib/auth.ts";
 import { type ConnectionFlags, openClient, type OpenedClient } from "./connection.ts";
-import { commanderExitCode, throwOnUsageErrors, UsageError } from "./usage.ts";
+import { commanderExitCode, EXIT, throwOnUsageErrors, UsageError } from "./usage.ts";
 import {
   type AccessRule,
   type AccessVerb,
@@ -173,8 +173,8 @@ async function withClient(
     } else console.error(`error: ${message}`);
     Deno.exitCode = e instanceof ProvisionSpecError || e instanceof UsageError ||
         e instanceof ProfileVariableError // a setting (credential) missing from the environment
-      ? 2
-      : 1;
+      ? EXIT.usage
+      : EXIT.error;
   } finally {
     // A session made for this command is ended; a session token the user gave is kept.
     if (client && !client.reused) await client.df.logout().catch(() => {});

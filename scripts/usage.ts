@@ -6,6 +6,11 @@
  */
 import { type Command, CommanderError } from "commander";
 
+/** Exit codes of every dfkit command line (the CLI and the standalone scripts): `partial`, a
+ * batch that wrote some records and failed others; `drifted`, what `migrate drift` answers when
+ * the instance differs from the snapshot (so its usage mistakes answer `error` instead). */
+export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3, drifted: 2 } as const;
+
 /** A command-line mistake (exit code 2), reported with what to do instead. */
 export class UsageError extends Error {
   /** Builds a usage error. */
@@ -22,8 +27,8 @@ export class UsageError extends Error {
 export function commanderExitCode(e: unknown): number | undefined {
   if (!(e instanceof CommanderError)) return undefined;
   return ["commander.helpDisplayed", "commander.help", "commander.version"].includes(e.code)
-    ? 0
-    : 2;
+    ? EXIT.ok
+    : EXIT.usage;
 }
 
 /** Marks a command and its subcommands to throw on usage errors instead of exiting (code 1). */
