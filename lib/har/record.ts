@@ -19,12 +19,13 @@ import {
   SECRET_QUERY_PARAMS,
 } from "../secrets.ts";
 import type { Har, HarEntry, HarNameValue } from "./types.ts";
+import { writeTextFileNamed } from "../files.ts";
 
 /** A running recorder returned by {@linkcode recordHar}. */
 export interface HarRecorder {
   /** The exchanges so far as a HAR document (a fresh copy each call). */
   toHar(): Har;
-  /** Writes the HAR (pretty JSON) to a file. */
+  /** Writes the HAR (pretty JSON) to a file; a failure is one sentence naming the file. */
   save(path: string): Promise<void>;
   /** Stops recording; entries recorded so far are kept. */
   stop(): void;
@@ -180,7 +181,7 @@ export function recordHar(df: Pick<DreamFactory, "onExchange">): HarRecorder {
   return {
     toHar,
     async save(path: string) {
-      await Deno.writeTextFile(path, JSON.stringify(toHar(), null, 2) + "\n");
+      await writeTextFileNamed(path, JSON.stringify(toHar(), null, 2) + "\n", "HAR file");
     },
     stop() {
       if (!stopped) unsubscribe();

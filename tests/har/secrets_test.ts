@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { exchangeToHarEntry, fromHar } from "../../lib/har/mod.ts";
@@ -132,6 +132,14 @@ Deno.test("recordHar writes a redacted HAR 1.2 of a client session that converts
     const path = `${dir}/session.har`;
     await recorder.save(path);
     assertEquals(JSON.parse(await Deno.readTextFile(path)), har);
+    // A path it cannot write is one sentence naming the file, not the OS text.
+    await rejects(recorder.save(`${dir}/nonexistent/session.har`), {
+      message: `cannot write HAR file ${dir}/nonexistent/session.har: the folder ` +
+        `${dir}/nonexistent does not exist (create it first)`,
+    });
+    await rejects(recorder.save(dir), {
+      message: `cannot write HAR file ${dir}: it is a folder`,
+    });
 
     const script = fromHar(har, { importFrom: "@dfkit/dfkit" });
     assert(script.includes(`const [role] = await df.system.role.create(`), script);
