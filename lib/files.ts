@@ -54,3 +54,19 @@ export async function writeTextFileNamed(
     throw fileError(e, path, "write", what);
   }
 }
+
+/**
+ * Creates a folder and the folders it is in (as `mkdir -p`); a failure is a
+ * {@linkcode fileError} naming it, and a file already at `path` says so.
+ */
+export async function mkdirNamed(path: string, what = "folder"): Promise<void> {
+  try {
+    await Deno.mkdir(path, { recursive: true });
+  } catch (e) {
+    // With `recursive`, "already exists" only means something other than a folder is there.
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new Error(`cannot create ${what} ${path}: a file of that name is in the way`);
+    }
+    throw fileError(e, path, "write", what);
+  }
+}

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fileError, writeTextFileNamed } from "../files.ts";
+import { fileError, mkdirNamed, writeTextFileNamed } from "../files.ts";
 import { jsonErrorAt } from "../json.ts";
 import { canonicalJson } from "./canonical.ts";
 import { uniqueEnvRefs } from "./secrets.ts";
@@ -228,23 +228,23 @@ export async function writeSnapshot(
     await writeTextFileNamed(path, canonicalJson(doc), "snapshot");
     return;
   }
-  try {
-    await Deno.mkdir(path, { recursive: true });
-  } catch (e) {
-    throw fileError(e, path, "write", "snapshot folder");
-  }
+  await mkdirNamed(path, "snapshot folder");
   const { objects, ...head } = doc;
-  await Deno.writeTextFile(`${path}/snapshot.json`, canonicalJson(head));
+  await writeTextFileNamed(`${path}/snapshot.json`, canonicalJson(head), "snapshot");
   for (const section of SECTIONS) {
     const dir = `${path}/${section}`;
     const items = objects[section];
     const keep = new Set<string>();
     if (items) {
-      await Deno.mkdir(dir, { recursive: true });
+      await mkdirNamed(dir, "snapshot folder");
       for (const [name, obj] of Object.entries(items)) {
         const file = objectFileName(name);
         keep.add(file);
-        await Deno.writeTextFile(`${dir}/${file}`, canonicalJson({ name, ...obj }));
+        await writeTextFileNamed(
+          `${dir}/${file}`,
+          canonicalJson({ name, ...obj }),
+          "snapshot file",
+        );
       }
     }
     try {
@@ -254,7 +254,7 @@ export async function writeSnapshot(
         }
       }
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (!(e instanceof Deno.errors.NotFound)) throw fileError(e, dir, "write", "snapshot folder");
     }
   }
 }
@@ -279,33 +279,34 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
 /** Reads a snapshot written by {@linkcode writeSnapshot} (a file or a split folder). */
 export async function readSnapshot(path: string): Promise<SnapshotDocument> {
   const info = await Deno.stat(path).catch((e) => {
-    if (e instanceof Deno.errors.NotFound) throw new Error(`snapshot ${path} does not exist`);
-    throw e;
+    throw fileError(e, path, "read", "snapshot");
   });
   if (info.isFile) return assertSnapshot(await readJsonFile(path, "snapshot"), path);
   const head = await readJsonFile(`${path}/snapshot.json`, "snapshot") as JsonObject;
   const doc = assertSnapshot({ ...head, objects: {} }, `${path}/snapshot.json`);
   for (const section of doc.sections) {
     const items: Record<string, JsonObject> = {};
+    const dir = `${path}/${section}`;
+    const files: string[] = [];
     try {
-      const files: string[] = [];
-      for await (const e of Deno.readDir(`${path}/${section}`)) {
+      for await (const e of Deno.readDir(dir)) {
         if (e.isFile && e.name.endsWith(".json")) files.push(e.name);
       }
-      for (const file of files.sort()) {
-        // readJsonFile says where a mistake is, never the text around it (it may hold a secret).
-        const parsed = await readJsonFile(`${path}/${section}/${file}`, "snapshot file");
-        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-          throw new Error(`${path}/${section}/${file}: expected a JSON object`);
-        }
-        const { name, ...obj } = parsed as JsonObject;
-        if (typeof name !== "string") {
-          throw new Error(`${path}/${section}/${file}: missing "name"`);
-        }
-        items[name] = obj;
-      }
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      // A section without a folder has no objects.
+      if (!(e instanceof Deno.errors.NotFound)) throw fileError(e, dir, "read", "snapshot folder");
+    }
+    for (const file of files.sort()) {
+      // readJsonFile says where a mistake is, never the text around it (it may hold a secret).
+      const parsed = await readJsonFile(`${dir}/${file}`, "snapshot file");
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new Error(`${dir}/${file}: expected a JSON object`);
+      }
+      const { name, ...obj } = parsed as JsonObject;
+      if (typeof name !== "string") {
+        throw new Error(`${dir}/${file}: missing "name"`);
+      }
+      items[name] = obj;
     }
     doc.objects[section] = items;
   }

@@ -246,6 +246,59 @@ Deno.test("a split snapshot folder round-trips and drops files of removed object
   }
 });
 
+Deno.test("a split snapshot folder it cannot write or read is one sentence naming the file", async () => {
+  const dir = await Deno.makeTempDir();
+  const failure = (p: Promise<unknown>) =>
+    p.then(() => assert.fail("expected an error"), (e: Error) => e.message);
+  try {
+    const d = doc({ roles: { reader }, services: {}, apps: {} });
+    // A file where the folder goes.
+    await Deno.writeTextFile(`${dir}/file`, "");
+    assert.equal(
+      await failure(writeSnapshot(d, `${dir}/file`, { split: true })),
+      `cannot create snapshot folder ${dir}/file: a file of that name is in the way`,
+    );
+    // A folder where snapshot.json goes.
+    await Deno.mkdir(`${dir}/a/snapshot.json`, { recursive: true });
+    assert.equal(
+      await failure(writeSnapshot(d, `${dir}/a`, { split: true })),
+      `cannot write snapshot ${dir}/a/snapshot.json: it is a folder`,
+    );
+    // A file where a section's folder goes.
+    await Deno.mkdir(`${dir}/b`);
+    await Deno.writeTextFile(`${dir}/b/roles`, "");
+    assert.equal(
+      await failure(writeSnapshot(d, `${dir}/b`, { split: true })),
+      `cannot create snapshot folder ${dir}/b/roles: a file of that name is in the way`,
+    );
+    // A folder where an object's file goes.
+    await Deno.mkdir(`${dir}/c/roles/reader.json`, { recursive: true });
+    const objectFile = await failure(writeSnapshot(d, `${dir}/c`, { split: true }));
+    assert.equal(
+      objectFile,
+      `cannot write snapshot file ${dir}/c/roles/reader.json: it is a folder`,
+    );
+    // Reading: a section that is a file, a path through a file.
+    const head = { format: "dfkit.snapshot/v1", sections: ["roles"], exclude_services: [] };
+    await Deno.mkdir(`${dir}/d`);
+    await Deno.writeTextFile(`${dir}/d/snapshot.json`, JSON.stringify(head));
+    await Deno.writeTextFile(`${dir}/d/roles`, "");
+    for (
+      const [path, message] of [
+        [`${dir}/d`, `cannot read snapshot folder ${dir}/d/roles: `],
+        [`${dir}/file/x.json`, `cannot read snapshot ${dir}/file/x.json: `],
+      ]
+    ) {
+      assert.equal(
+        await failure(readSnapshot(path)),
+        `${message}a part of the path is a file, not a folder`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("service config secrets become references; unchanged ones are written back as the mask", () => {
   const kind = kindOf("services");
   const names = {
