@@ -16,6 +16,7 @@
  * @module
  */
 import { errorMessage, type MigrateClient, records } from "./client.ts";
+import { fileError } from "../files.ts";
 import { laravelClean } from "../stored.ts";
 
 /** One side of a copy: a table of a database service. */
@@ -174,19 +175,37 @@ function tablePath(ref: TableRef): string {
   return `${ref.db}/_table/${encodeURIComponent(ref.table)}`;
 }
 
+/** The checkpoint at `path`, or null when there is none yet (a fresh copy). */
 async function readCheckpoint(path: string): Promise<Checkpoint | null> {
+  let text: string;
   try {
-    return JSON.parse(await Deno.readTextFile(path)) as Checkpoint;
+    text = await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
+    throw fileError(e, path, "read", "checkpoint");
+  }
+  try {
+    return JSON.parse(text) as Checkpoint;
+  } catch (e) {
     throw new Error(`copyData: cannot read checkpoint ${path}: ${errorMessage(e)}`);
   }
 }
 
+/** Replaces the checkpoint at once (written beside it, then renamed over it). */
 async function writeCheckpoint(path: string, cp: Checkpoint): Promise<void> {
   const tmp = `${path}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(cp, null, 2) + "\n");
-  await Deno.rename(tmp, path);
+  try {
+    await Deno.writeTextFile(tmp, JSON.stringify(cp, null, 2) + "\n");
+  } catch (e) {
+    // The user named `path`; only a folder named like the temporary file is about that file.
+    throw fileError(e, e instanceof Deno.errors.IsADirectory ? tmp : path, "write", "checkpoint");
+  }
+  try {
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw fileError(e, path, "write", "checkpoint");
+  }
 }
 
 /** Streams a table in primary-key order, page by page (keyset pagination). */

@@ -213,6 +213,30 @@ Deno.test("copyData streams batches concurrently, verifies, and resumes after an
   assert.notEqual(v.sourceChecksum, v.targetChecksum);
 });
 
+Deno.test("copyData: a checkpoint it cannot read or write is one sentence naming it", async () => {
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst, dir } = sandboxes;
+  await seed(src, 30);
+  await copySchema(src, "db", dst, "db", ["customer"]);
+  const from = { df: src, db: "db", table: "customer" };
+  const to = { df: dst, db: "db", table: "customer" };
+  // A folder given as the checkpoint: not taken for "no checkpoint yet".
+  await assert.rejects(copyData(from, to, { batchSize: 20, checkpoint: dir }), {
+    message: `cannot read checkpoint ${dir}: it is a folder`,
+  });
+  // A checkpoint in a folder that does not exist (none yet is a fresh copy, as usual).
+  const nowhere = `${dir}/nonexistent/c.json`;
+  await assert.rejects(copyData(from, to, { batchSize: 20, checkpoint: nowhere }), {
+    message: `cannot write checkpoint ${nowhere}: the folder ${dir}/nonexistent does not ` +
+      "exist (create it first)",
+  });
+  // A folder where the checkpoint is written before it replaces the last one.
+  await Deno.mkdir(`${dir}/c.json.tmp`);
+  await assert.rejects(copyData(from, to, { batchSize: 20, checkpoint: `${dir}/c.json` }), {
+    message: `cannot write checkpoint ${dir}/c.json.tmp: it is a folder`,
+  });
+});
+
 Deno.test("copyData keeps non-auto keys, resumes by re-copying what followed the checkpoint", async () => {
   await using sandboxes = await sourceAndTarget();
   const { src, dst, dir } = sandboxes;
