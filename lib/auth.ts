@@ -27,6 +27,7 @@
  * @module
  */
 import { DreamFactoryError } from "./errors.ts";
+import { fileError } from "./files.ts";
 import { jsonErrorAt } from "./json.ts";
 import type { CredentialSource, ExchangeListener, Transport } from "./transport.ts";
 import { API_KEY_HEADER, SESSION_HEADER } from "./transport.ts";
@@ -219,9 +220,12 @@ async function readProfilesFile(
         err instanceof Deno.errors.PermissionDenied;
       if (!named && ifAny && denied) continue;
       const source = named && !opts.profilesFile ? " (named by DFKIT_PROFILES)" : "";
-      throw new Error(
-        `Could not read the dfkit profiles file ${path}${source}: ${(err as Error).message}`,
-      );
+      if (err instanceof Deno.errors.NotCapable) {
+        // Deno's text says which flag to add.
+        throw new Error(`Could not read the dfkit profiles file ${path}${source}: ${err.message}`);
+      }
+      // One sentence naming the file ("... does not exist", "...: it is a folder").
+      throw new Error(fileError(err, path, "read", "dfkit profiles file").message + source);
     }
     try {
       return { path, data: JSON.parse(text) };

@@ -281,6 +281,32 @@ Deno.test("connect({profile}) reads the profiles file, resolving env: secrets", 
   }
 });
 
+Deno.test("a profiles file that cannot be read is one sentence naming it, not the OS text", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const folder = await assertRejects(() => connect({ profile: "p", profilesFile: dir }), Error);
+    assertEquals(folder.message, `cannot read dfkit profiles file ${dir}: it is a folder`);
+    const missing = await assertRejects(
+      () => connect({ profile: "p", env: { DFKIT_PROFILES: `${dir}/nope.json` } }),
+      Error,
+    );
+    assertEquals(
+      missing.message,
+      `dfkit profiles file ${dir}/nope.json does not exist (named by DFKIT_PROFILES)`,
+    );
+    // The default place, where a file stands in for a folder on the way.
+    await Deno.writeTextFile(`${dir}/.config`, "");
+    const blocked = await assertRejects(() => connect({ env: { HOME: dir } }), Error);
+    assertEquals(
+      blocked.message,
+      `cannot read dfkit profiles file ${dir}/.config/dfkit/profiles.json: a part of the path ` +
+        "is a file, not a folder",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("bad credentials throw a 401 DreamFactoryError without the password", async () => {
   const sb = await startSandbox({ port: 0 });
   try {
