@@ -40,6 +40,7 @@ import {
 } from "../mod.ts";
 import { DEFAULT_ADMIN } from "../lib/sandbox/mod.ts";
 import { jsonErrorAt } from "../lib/json.ts";
+import { fileError, mkdirNamed, writeTextFileNamed } from "../lib/files.ts";
 import { harCommand } from "./har.ts";
 import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
@@ -604,7 +605,10 @@ async function saveProfile(name: string, entry: AnyRecord): Promise<string> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    // None yet: this profile starts it.
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw fileError(e, path, "read", "dfkit profiles file");
+    }
   }
   if (text !== undefined) {
     try {
@@ -617,8 +621,10 @@ async function saveProfile(name: string, entry: AnyRecord): Promise<string> {
   }
   data.profiles[name] = entry;
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(path, JSON.stringify(data, null, 2) + "\n", { mode: 0o600 });
+  await mkdirNamed(dir, "folder of the dfkit profiles file");
+  await writeTextFileNamed(path, JSON.stringify(data, null, 2) + "\n", "dfkit profiles file", {
+    mode: 0o600,
+  });
   return path;
 }
 

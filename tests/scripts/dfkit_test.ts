@@ -1179,6 +1179,32 @@ Deno.test("dfkit login --save: a broken profiles file is named with where it bre
   });
 });
 
+Deno.test("dfkit login --save: a profiles file it cannot read is one sentence naming it", async () => {
+  await withSandbox(async (env) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/file`, "");
+      for (
+        const [path, reason] of [
+          [dir, "it is a folder"],
+          [`${dir}/file/profiles.json`, "a part of the path is a file, not a folder"],
+        ]
+      ) {
+        const r = await dfkit(["login", "--save", "local"], { ...env, DFKIT_PROFILES: path });
+        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.stderr, `error: cannot read dfkit profiles file ${path}: ${reason}\n`);
+      }
+      // No file yet: login --save starts one (its folder too).
+      const fresh = `${dir}/new/profiles.json`;
+      const r = await dfkit(["login", "--save", "local"], { ...env, DFKIT_PROFILES: fresh });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(Object.keys(JSON.parse(await Deno.readTextFile(fresh)).profiles), ["local"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
 Deno.test("dfkit: --url wins over DF_PROFILE, as in connect(); DF_PROFILE alone names the profile", async () => {
   await withSandbox(async (env, url) => {
     const dir = await Deno.makeTempDir();
