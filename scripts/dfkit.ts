@@ -264,14 +264,15 @@ export async function readData(o: { data?: string; file?: string }): Promise<unk
     text = o.data;
     where = "--data";
   } else if (o.file !== undefined) {
-    where = o.file === "-" ? "stdin" : o.file;
-    text = o.file === "-"
+    const file = o.file;
+    where = file === "-" ? "stdin" : file;
+    text = file === "-"
       ? await new Response(Deno.stdin.readable).text()
-      : await Deno.readTextFile(o.file).catch((e) => {
+      : await Deno.readTextFile(file).catch((e) => {
         throw new UsageError(
-          e instanceof Deno.errors.NotFound
-            ? `--file ${o.file} does not exist`
-            : `cannot read --file ${o.file}: ${(e as Error).message}`,
+          e instanceof Deno.errors.NotCapable
+            ? `cannot read --file ${file}: ${e.message}` // says which flag to add
+            : fileError(e, file, "read", "--file").message, // "--file x does not exist", ...
         );
       });
   } else {

@@ -746,6 +746,11 @@ Deno.test("dfkit: a missing or broken input file is named, without a stack trace
         /--file .*nope\.json does not exist/,
         2,
       ],
+      [
+        ["create", "system/role", "--file", dir],
+        /^error: cannot read --file \S+: it is a folder\n$/,
+        2,
+      ],
     ];
     for (const [args, message, code] of cases) {
       const run = await dfkit(args, env);
