@@ -32,6 +32,7 @@ import type { connect } from "../lib/client.ts";
 import { ProfileVariableError } from "../lib/auth.ts";
 import { type ConnectionFlags, openClient, type OpenedClient } from "./connection.ts";
 import { commanderExitCode, EXIT, throwOnUsageErrors, UsageError } from "./usage.ts";
+import { fileError } from "../lib/files.ts";
 import {
   type AccessRule,
   type AccessVerb,
@@ -106,7 +107,9 @@ function collect(value: string, previous: string[] = []): string[] {
 async function readSpecFile(path: string): Promise<Partial<CustomerSpec>> {
   const text = path === "-"
     ? await new Response(Deno.stdin.readable).text()
-    : await Deno.readTextFile(path);
+    : await Deno.readTextFile(path).catch((e) => {
+      throw fileError(e, path, "read", "--spec"); // "--spec x does not exist", ...
+    });
   try {
     return JSON.parse(text);
   } catch {

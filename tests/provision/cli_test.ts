@@ -186,7 +186,7 @@ Deno.test("provision script: a rerun that finds a key never handed over prints i
   }
 });
 
-Deno.test("provision script: a broken --spec file says where, never quoting it", async () => {
+Deno.test("provision script: a broken --spec file says where, never quoting it; one it cannot read is named", async () => {
   const dir = await Deno.makeTempDir();
   const sb = await startSandbox({ port: 0 });
   admin = sb.admin;
@@ -196,6 +196,17 @@ Deno.test("provision script: a broken --spec file says where, never quoting it",
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /spec\.json: not valid JSON \(line 1, column \d+\)/);
     assert.ok(!r.stderr.includes("Secretive"), r.stderr);
+    // One that cannot be read is named in one sentence, not the OS text.
+    for (
+      const [spec, message] of [
+        [`${dir}/nope.json`, `--spec ${dir}/nope.json does not exist`],
+        [dir, `cannot read --spec ${dir}: it is a folder`],
+      ]
+    ) {
+      const unread = await cli(sb.url, "provision", "acme-42", "--spec", spec);
+      assert.equal(unread.code, 1, unread.stderr);
+      assert.equal(unread.stderr, `error: ${message}\n`);
+    }
   } finally {
     await sb.close();
     await Deno.remove(dir, { recursive: true });
