@@ -23,8 +23,9 @@
  * Narrowest Deno permissions: `--allow-net=<your instances' host:port>` (the DreamFactory
  * instances only), `--allow-env` (`DF_*` connection settings, the `env:` secrets of the snapshot,
  * `HOME`/`DFKIT_PROFILES` for the profiles file), `--allow-read=<snapshot, plan, checkpoint files,
- * profiles file>`, `--allow-write=<snapshot/plan output, checkpoint file>` (not needed by `plan`
- * without `-o`, `drift`, `copy-schema`, or `copy-data` without `--checkpoint`).
+ * profiles file>`, `--allow-write=<snapshot/plan output, the checkpoint's folder>` (the checkpoint
+ * is written beside itself, `<file>.tmp`, then renamed over; not needed by `plan` without `-o`,
+ * `drift`, `copy-schema`, or `copy-data` without `--checkpoint`).
  *
  * Exit codes: 0 success (drift: no drift), 1 any error, 2 bad usage, except for `drift`, where 2
  * means drift was found and a usage mistake is 1.

@@ -432,9 +432,11 @@ export async function copyData(
   };
   let resumedAfter: RowKey | undefined;
   let ahead: AheadBatch[] = [];
+  let resumed = false;
   if (options.checkpoint) {
     const saved = await readCheckpoint(options.checkpoint);
     if (saved) {
+      resumed = true;
       if (saved.source !== cp.source || saved.target !== cp.target || saved.key !== key) {
         throw new Error(
           `copyData: checkpoint ${options.checkpoint} belongs to another copy (${saved.source} -> ${saved.target}); remove it or pass another path`,
@@ -527,6 +529,13 @@ export async function copyData(
     save();
     options.onProgress?.({ rows: cp.rows, total, batches });
   };
+
+  if (options.checkpoint && !resumed) {
+    // Written once before any row moves: a checkpoint that cannot be written (its folder does
+    // not exist) stops the copy before it writes anything, not after the whole copy ran.
+    save();
+    await saved();
+  }
 
   try {
     let after = cp.lastKey;

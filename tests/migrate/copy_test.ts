@@ -230,6 +230,11 @@ Deno.test("copyData: a checkpoint it cannot read or write is one sentence naming
     message: `cannot write checkpoint ${nowhere}: the folder ${dir}/nonexistent does not ` +
       "exist (create it first)",
   });
+  // Said before any row is copied, not after the whole copy ran.
+  const copied = await dst.request<number>("GET", "db/_table/customer", {
+    query: { count_only: true },
+  });
+  assert.equal(copied, 0);
   // A folder where the checkpoint is written before it replaces the last one.
   await Deno.mkdir(`${dir}/c.json.tmp`);
   await assert.rejects(copyData(from, to, { batchSize: 20, checkpoint: `${dir}/c.json` }), {
