@@ -108,13 +108,19 @@ async function readSpecFile(path: string): Promise<Partial<CustomerSpec>> {
   const text = path === "-"
     ? await new Response(Deno.stdin.readable).text()
     : await Deno.readTextFile(path).catch((e) => {
-      throw fileError(e, path, "read", "--spec"); // "--spec x does not exist", ...
+      // A usage mistake (exit 2), as `dfkit --file` answers it; a missing --allow-read keeps
+      // Deno's message, which says which flag to add.
+      throw new UsageError(
+        e instanceof Deno.errors.NotCapable
+          ? `cannot read --spec ${path}: ${e.message}`
+          : fileError(e, path, "read", "--spec").message, // "--spec x does not exist", ...
+      );
     });
   try {
     return JSON.parse(text);
   } catch {
     // Where the mistake is, never the text around it (V8's message quotes it).
-    throw new Error(`--spec ${path}: not valid JSON (${jsonErrorAt(text)})`);
+    throw new UsageError(`--spec ${path}: not valid JSON (${jsonErrorAt(text)})`);
   }
 }
 

@@ -186,14 +186,14 @@ Deno.test("provision script: a rerun that finds a key never handed over prints i
   }
 });
 
-Deno.test("provision script: a broken --spec file says where, never quoting it; one it cannot read is named", async () => {
+Deno.test("provision script: a broken --spec file says where, never quoting it; one it cannot read is named; both exit 2", async () => {
   const dir = await Deno.makeTempDir();
   const sb = await startSandbox({ port: 0 });
   admin = sb.admin;
   try {
     await Deno.writeTextFile(`${dir}/spec.json`, '{"key":"acme-42","name":Secretive-Name}');
     const r = await cli(sb.url, "provision", "acme-42", "--spec", `${dir}/spec.json`);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 2, r.stderr); // bad input, as dfkit --file answers it
     assert.match(r.stderr, /spec\.json: not valid JSON \(line 1, column \d+\)/);
     assert.ok(!r.stderr.includes("Secretive"), r.stderr);
     // One that cannot be read is named in one sentence, not the OS text.
@@ -204,7 +204,7 @@ Deno.test("provision script: a broken --spec file says where, never quoting it; 
       ]
     ) {
       const unread = await cli(sb.url, "provision", "acme-42", "--spec", spec);
-      assert.equal(unread.code, 1, unread.stderr);
+      assert.equal(unread.code, 2, unread.stderr);
       assert.equal(unread.stderr, `error: ${message}\n`);
     }
   } finally {
