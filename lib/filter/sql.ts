@@ -27,6 +27,7 @@ import {
 import { FilterError } from "./errors.ts";
 import { formatNumber } from "./values.ts";
 import { CAST_INTEGER_TYPES } from "../stored.ts";
+import { ctypeDigit, filterBool, floatval, isNumeric } from "../php.ts";
 import { NATIVE_DATE_KINDS, nativeDateTime, phpFormatDateTime } from "./phpdate.ts";
 
 /** Options of `compileFilter`. */
@@ -70,27 +71,6 @@ const SAFE_EXPRESSIONS: Record<string, string> = {
 
 function intError(column: ColumnInfo): FilterError {
   return new FilterError(400, `Field '${column.name}' must be a valid integer.`);
-}
-
-/** PHP `ctype_digit` on a string. */
-function ctypeDigit(s: string): boolean {
-  return /^[0-9]+$/.test(s);
-}
-
-/** PHP 8 `is_numeric` on a string. */
-function isNumeric(s: string): boolean {
-  return /^[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?[ \t\n\r\v\f]*$/.test(s);
-}
-
-/** PHP `floatval`: the leading numeric prefix, else 0. */
-function floatval(s: string): number {
-  const m = /^[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/.exec(s);
-  return m ? Number(m[0]) : 0;
-}
-
-/** PHP `filter_var($v, FILTER_VALIDATE_BOOLEAN)` truthiness. */
-function phpBool(s: string): boolean {
-  return ["1", "true", "on", "yes"].includes(phpTrim(s).toLowerCase());
 }
 
 function intBound(digits: string): Bound {
@@ -223,7 +203,7 @@ function bindNative(v: unknown, type: string, column: ColumnInfo, ctx: Ctx): str
   } else if (type === "boolean") {
     // filter_var(FILTER_VALIDATE_BOOLEAN) of the value as text: 1.5 or null are false.
     if (v === null || v === undefined) bound = column.allowNull === false ? 0 : null;
-    else bound = phpBool(v === true ? "1" : v === false ? "" : String(v)) ? 1 : 0;
+    else bound = filterBool(v === true ? "1" : v === false ? "" : String(v)) ? 1 : 0;
   } else if (TABLE_FLOAT_TYPES.has(type) && column.allowNull === false && bound === null) {
     bound = 0; // floatval(null)
   }
@@ -259,7 +239,7 @@ function bindValue(inc: Incoming, column: ColumnInfo, ctx: Ctx): string {
         bound = ctypeDigit(phpTrim(text)) ? intBound(phpTrim(text)) : n;
       }
     } else if (type === "boolean") {
-      bound = phpBool(text) ? 1 : 0;
+      bound = filterBool(text) ? 1 : 0;
     } else if (TABLE_FLOAT_TYPES.has(type)) {
       bound = floatval(text);
     } else if (NATIVE_DATE_KINDS[type]) {

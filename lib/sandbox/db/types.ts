@@ -8,6 +8,7 @@
 import { DfError } from "../http.ts";
 import { CAST_INTEGER_TYPES } from "../../stored.ts";
 import { NATIVE_DATE_KINDS, nativeDateTime } from "../../filter/phpdate.ts";
+import { filterBool, floatval, isIntegerText, isNumeric } from "../../php.ts";
 
 /** Types stored as SQLite integers and answered as JSON numbers. */
 const INTEGER_TYPES = new Set([
@@ -323,14 +324,6 @@ export function nowTimestamp(): string {
 /** A value SQLite can bind. */
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
-const NUMERIC_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
-
-/** PHP's floatval of a string: its leading number, or 0 when it has none. */
-function phpFloatval(value: string): number {
-  const m = /^[ \t\n\r\v\f]*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?/.exec(value);
-  return m ? Number(m[0]) : 0;
-}
-
 /**
  * Converts one request value for a column of DF type `type` into a bound value (or a 400),
  * following df-database's Schema::typecastToNative where it converts rather than refuses.
@@ -346,7 +339,7 @@ export function toSqlValue(
     // filter_var(FILTER_VALIDATE_BOOLEAN): only 1/true/on/yes are true ("t", "y", 2 are false).
     if (typeof value === "boolean") return value ? 1 : 0;
     if (typeof value === "number" || typeof value === "string") {
-      return ["1", "true", "on", "yes"].includes(String(value).trim().toLowerCase()) ? 1 : 0;
+      return filterBool(String(value)) ? 1 : 0;
     }
     // filter_var of an array (a JSON object or list) is false: stored as 0, never refused.
     return 0;
@@ -369,10 +362,10 @@ export function toSqlValue(
     }
     // is_float: a JSON float is kept as sent ("bigint catch as float"), only text is intval'd.
     if (typeof value === "number" && Number.isFinite(value)) return value;
-    if (typeof value === "string" && NUMERIC_RE.test(value)) {
+    if (typeof value === "string" && isNumeric(value)) {
       const n = Math.trunc(Number(value));
       // Digits a number cannot hold exactly (a 64-bit key sent as text) are kept exactly.
-      if (!Number.isSafeInteger(n) && /^\s*[-+]?\d+\s*$/.test(value)) {
+      if (!Number.isSafeInteger(n) && isIntegerText(value)) {
         const big = BigInt(value.trim());
         if (big <= 2n ** 63n - 1n && big >= -(2n ** 63n)) return big;
       }
@@ -383,9 +376,9 @@ export function toSqlValue(
   if (FLOAT_TYPES.has(type)) {
     if (typeof value === "boolean") return value ? 1 : 0;
     if (typeof value === "number" && Number.isFinite(value)) return value;
-    if (typeof value === "string" && NUMERIC_RE.test(value)) return Number(value);
+    if (typeof value === "string" && isNumeric(value)) return Number(value);
     // floatval: any other text is its leading number or 0 (money is passed through as given).
-    if (typeof value === "string" && type !== "money") return phpFloatval(value);
+    if (typeof value === "string" && type !== "money") return floatval(value);
     throw new DfError(400, `Field '${field}' must be a valid number.`);
   }
   if (type === "binary") {
@@ -439,10 +432,10 @@ export function fromSqlValue(type: string, value: unknown): unknown {
     // already an int/float (text in an integer column reads as its leading number, or 0).
     const isInt = INTEGER_TYPES.has(type);
     if (typeof value === "string") {
-      if (isInt && /^\s*[-+]?\d+\s*$/.test(value) && !Number.isSafeInteger(Number(value))) {
+      if (isInt && isIntegerText(value) && !Number.isSafeInteger(Number(value))) {
         return value.trim(); // 64-bit digits a number cannot hold exactly
       }
-      value = phpFloatval(value);
+      value = floatval(value);
     }
     if (typeof value === "number" && isInt) return Math.trunc(value) + 0; // no -0
     return value;
