@@ -734,7 +734,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         "--profile <name>",
-        "profile from the dfkit profiles file (default: DF_PROFILE, unless --url is given)",
+        "profile from the dfkit profiles file (default: $DF_PROFILE, unless --url is given)",
       ),
     )
     .option("--url <url>", "DreamFactory base URL (default: $DF_URL)")
