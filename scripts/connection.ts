@@ -35,7 +35,7 @@ function envVar(name: string): string | undefined {
   try {
     return Deno.env.get(name) || undefined;
   } catch {
-    return undefined;
+    return undefined; // not allowed to read it (--allow-env): as unset, like connect()
   }
 }
 
@@ -57,6 +57,7 @@ export async function connectOptions(
   sources: ConnectSources = {},
 ): Promise<ConnectOptions> {
   const get = (name: string) => sources.env ? sources.env[name] || undefined : envVar(name);
+  // Asked once per profile, or per login and instance, for the life of the process.
   const asker = (key: string) => sources.ask ?? askOnce(key);
   const admin = flags.user ? false : undefined;
   const url = flags.url ?? get("DF_URL");
@@ -72,6 +73,15 @@ export async function connectOptions(
     return admin === undefined ? profile : { ...profile, admin };
   }
   if (!url) {
+    if (
+      !sources.env &&
+      Deno.permissions.querySync({ name: "env", variable: "DF_URL" }).state !== "granted"
+    ) {
+      throw new UsageError(
+        "No DreamFactory instance given, and DF_URL cannot be read: run with --allow-env " +
+          "(or --allow-env=DF_URL,DF_EMAIL,DF_PASSWORD,...), or pass --url URL or --profile NAME.",
+      );
+    }
     throw new UsageError(
       "No DreamFactory instance given: pass --url URL or --profile NAME, set DF_URL, or name a " +
         '"default" profile in the profiles file (start an instance with `dfkit sandbox`).',
@@ -81,8 +91,11 @@ export async function connectOptions(
   const apiKey = get("DF_API_KEY");
   const sessionToken = get("DF_SESSION_TOKEN");
   let password = get("DF_PASSWORD");
+  // A session token with an email but no password: the token is the login (connect() would
+  // otherwise ask for the missing password).
+  const login = sessionToken && !password ? undefined : email;
   if (email && !password && !sessionToken) {
-    password = await asker("DF_PASSWORD")(`Password for ${email}`, "DF_PASSWORD");
+    password = await asker(`${email} at ${url}`)(`Password for ${email}`, "DF_PASSWORD");
   }
   if (!email && !apiKey && !sessionToken) {
     throw new UsageError(
@@ -90,16 +103,16 @@ export async function connectOptions(
         "or set DF_API_KEY or DF_SESSION_TOKEN.",
     );
   }
-  return { url, email, password, apiKey, sessionToken, admin };
+  return { url, email: login, password, apiKey, sessionToken, admin };
 }
 
-/** A connected client, and whether it reuses a session token the user gave (which the command
- * must not end) or made its own session (ended when the command is done). */
+/** A connected client, and how to end what the command opened. */
 export interface OpenedClient {
   /** The client. */
   df: Awaited<ReturnType<typeof connect>>;
-  /** True when an existing session token was given. */
-  reused: boolean;
+  /** Ends the session if the command opened it (it logged in); a session token the user gave,
+   * or the session it was refreshed into, is theirs and is kept. */
+  close(): Promise<void>;
 }
 
 /**
@@ -108,14 +121,21 @@ export interface OpenedClient {
  * @example
  * ```ts
  * import { openClient } from "./connection.ts";
- * const { df, reused } = await openClient({ profile: "staging" });
- * try { console.log(await df.system.role.count()); } finally { if (!reused) await df.logout(); }
+ * const client = await openClient({ profile: "staging" });
+ * try { console.log(await client.df.system.role.count()); } finally { await client.close(); }
  * ```
  */
 export async function openClient(
   flags: ConnectionFlags,
   sources?: ConnectSources,
 ): Promise<OpenedClient> {
-  const options = await connectOptions(flags, sources);
-  return { df: await connect(options), reused: Boolean(options.sessionToken) };
+  const df = await connect(await connectOptions(flags, sources));
+  return {
+    df,
+    // Logged in (an email and a password win over a token given with them, and a token that
+    // expires falls back to a login when they are known): that session is the command's own.
+    close: async () => {
+      if (df.authStats.logins > 0) await df.logout().catch(() => {});
+    },
+  };
 }

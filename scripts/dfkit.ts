@@ -45,7 +45,7 @@ import { harCommand } from "./har.ts";
 import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
-import { commanderExitCode, EXIT, mayRunDrift, UsageError } from "./usage.ts";
+import { commanderExitCode, EXIT, mayRunDrift, SAFE_OUTPUT, UsageError } from "./usage.ts";
 import { redactJson } from "../lib/secrets.ts";
 import { type AskPassword, promptPassword } from "./password.ts";
 import {
@@ -84,8 +84,8 @@ function env(name: string): string | undefined {
 }
 
 /**
- * Connects with the global options (see {@linkcode connectOptions}). `reused` is true when an
- * existing session token was given, which the command must not end.
+ * Connects with the global options (see {@linkcode connectOptions}); `close()` ends the session
+ * only if the command opened it.
  */
 export function connectFrom(opts: GlobalOptions): Promise<OpenedClient> {
   return openClient(opts);
@@ -307,12 +307,11 @@ function globals(cmd: Command): GlobalOptions {
 }
 
 async function withClient<T>(cmd: Command, work: (df: Client) => Promise<T>): Promise<T> {
-  const { df, reused } = await connectFrom(globals(cmd));
+  const client = await connectFrom(globals(cmd));
   try {
-    return await work(df);
+    return await work(client.df);
   } finally {
-    // A session made for this one command is ended; a reused token (env/profile) is kept.
-    if (!reused) await df.logout().catch(() => {});
+    await client.close(); // a session made for this one command; a token the user gave is kept
   }
 }
 
@@ -560,10 +559,11 @@ async function curlAction(
 
 async function loginAction(o: { save?: string }, cmd: Command): Promise<void> {
   const g = globals(cmd);
-  const { df, reused } = await connectFrom(g);
+  const client = await connectFrom(g);
+  const { df } = client;
   const session = df.session;
   // A session opened for this check is ended; a token the user gave (env, profile) is theirs.
-  if (!reused) await df.logout().catch(() => {});
+  await client.close();
   if (o.save) {
     // The profile keeps no secret: the password (or key) is read from the environment.
     const secret = session?.email
@@ -847,7 +847,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
   // Every command, mounted ones included: help shows the global options, and usage errors
   // throw (mapped to exit code 2 by reportError) instead of exiting the process.
   const configure = (cmd: Command) => {
-    cmd.exitOverride().configureHelp({ showGlobalOptions: true });
+    cmd.exitOverride().configureOutput(SAFE_OUTPUT).configureHelp({ showGlobalOptions: true });
     cmd.commands.forEach(configure);
   };
   configure(program);

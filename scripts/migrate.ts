@@ -58,6 +58,7 @@ import { readJsonFile } from "../lib/migrate/snapshot.ts";
 import { writeTextFileNamed } from "../lib/files.ts";
 import { commanderExitCode, EXIT, mayRunDrift, throwOnUsageErrors, UsageError } from "./usage.ts";
 import { type ConnectionFlags, openClient, type OpenedClient } from "./connection.ts";
+import { ProfileVariableError } from "../lib/auth.ts";
 
 /** The options of the command and its parents (mounted in dfkit: `--url`, `--email`, `--user`
  * too). */
@@ -71,12 +72,8 @@ type Client = Awaited<ReturnType<typeof connect>>;
  * every dfkit command finds it; a missing password is asked for once per profile for the
  * process (`--from` and `--to` may name the same one). */
 function open(g: Globals, profile = g.profile): Promise<OpenedClient> {
+  // `close()` ends a session made for the command; a session token the user gave is kept.
   return openClient({ ...g, profile });
-}
-
-async function close(opened: OpenedClient | undefined) {
-  // A session made for this command is ended; a reused token is kept.
-  if (opened && !opened.reused) await opened.df.logout().catch(() => {});
 }
 
 function list(value: string): string[] {
@@ -142,7 +139,10 @@ async function run(cmd: Command, body: (g: Globals) => Promise<number | void>): 
   } catch (e) {
     if (e instanceof ApplyError && g.json) console.log(JSON.stringify(e.report, null, 2));
     console.error(e instanceof Error ? `error: ${e.message}` : `error: ${String(e)}`);
-    Deno.exitCode = e instanceof UsageError && cmd.name() !== "drift" ? EXIT.usage : EXIT.error;
+    // A setting missing from the environment (a profile's env: variable) is a usage mistake too,
+    // as in the dfkit CLI.
+    const usage = e instanceof UsageError || e instanceof ProfileVariableError;
+    Deno.exitCode = usage && cmd.name() !== "drift" ? EXIT.usage : EXIT.error;
   }
 }
 
@@ -178,7 +178,15 @@ export function migrateCommand(): Command {
   const root = new Command("migrate")
     .description("promote configuration between environments; drift check; schema and data copy")
     .option("--json", "print results as JSON")
-    .option("--profile <name>", "connection profile (default: DF_* environment variables)");
+    // The connection options of the dfkit CLI, for running on its own (mounted, dfkit's own are
+    // shown in help instead).
+    .option("--profile <name>", "connection profile (default: $DF_PROFILE, unless --url is given)")
+    .option("--url <url>", "DreamFactory base URL (default: $DF_URL)")
+    .option(
+      "--email <email>",
+      "login email (default: $DF_EMAIL); password from $DF_PASSWORD or a prompt",
+    )
+    .option("--user", "log in as a user (/api/v2/user/session) instead of an admin");
 
   root.command("snapshot")
     .description("write the instance's configuration as a portable snapshot (names, no secrets)")
@@ -215,7 +223,7 @@ export function migrateCommand(): Command {
             else console.error(`Wrote ${o.out}: ${counts.join(", ")}`);
           }
         } finally {
-          await close(client);
+          await client.close();
         }
       })
     );
@@ -237,7 +245,7 @@ export function migrateCommand(): Command {
           if (o.out) await writeTextFileNamed(o.out, JSON.stringify(p, null, 2) + "\n", "plan");
           out(g, p, renderDiffText(p, { all: o.all }));
         } finally {
-          await close(client);
+          await client.close();
         }
       })
     );
@@ -281,7 +289,7 @@ export function migrateCommand(): Command {
           );
         } finally {
           bar.stop();
-          await close(client);
+          await client.close();
         }
       })
     );
@@ -308,7 +316,7 @@ export function migrateCommand(): Command {
           );
           return r.drifted ? EXIT.drifted : EXIT.ok;
         } finally {
-          await close(client);
+          await client.close();
         }
       })
     );
@@ -351,8 +359,8 @@ export function migrateCommand(): Command {
           ];
           out(g, r, lines.join("\n"));
         } finally {
-          await close(src);
-          await close(dst);
+          await src.close();
+          await dst?.close();
         }
       })
     );
@@ -443,8 +451,8 @@ export function migrateCommand(): Command {
         } finally {
           if (listening) Deno.removeSignalListener("SIGINT", interrupt);
           bar.stop();
-          await close(src);
-          await close(dst);
+          await src.close();
+          await dst?.close();
         }
       })
     );

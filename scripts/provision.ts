@@ -186,7 +186,7 @@ async function withClient(
       : EXIT.error;
   } finally {
     // A session made for this command is ended; a session token the user gave is kept.
-    if (client && !client.reused) await client.df.logout().catch(() => {});
+    await client?.close();
   }
 }
 
@@ -206,7 +206,15 @@ export function provisionCommand(): Command {
   const root = new Command("customer")
     .description("provision customers: role, API key and volume limit (idempotent by key)")
     .option("--json", "print results as JSON")
-    .option("--profile <name>", "connection profile (default: DF_* environment variables)");
+    // The connection options of the dfkit CLI, for running on its own (mounted, dfkit's own are
+    // shown in help instead).
+    .option("--profile <name>", "connection profile (default: $DF_PROFILE, unless --url is given)")
+    .option("--url <url>", "DreamFactory base URL (default: $DF_URL)")
+    .option(
+      "--email <email>",
+      "login email (default: $DF_EMAIL); password from $DF_PASSWORD or a prompt",
+    )
+    .option("--user", "log in as a user (/api/v2/user/session) instead of an admin");
 
   root.command("provision")
     .description("create or update a customer so it matches the spec (repeat-safe)")

@@ -31,9 +31,20 @@ export function commanderExitCode(e: unknown): number | undefined {
     : EXIT.usage;
 }
 
-/** Marks a command and its subcommands to throw on usage errors instead of exiting (code 1). */
+/**
+ * Commander's output settings, safe without `--allow-env`: whether to colour help and errors
+ * comes from `Deno.noColor` and the terminal. (Commander reads `FORCE_COLOR` and friends from
+ * `process.env`, which throws under a narrow `--allow-env`: `--help` would crash.)
+ */
+export const SAFE_OUTPUT = {
+  getOutHasColors: (): boolean => !Deno.noColor && Deno.stdout.isTerminal(),
+  getErrHasColors: (): boolean => !Deno.noColor && Deno.stderr.isTerminal(),
+};
+
+/** Marks a command and its subcommands to throw on usage errors instead of exiting (code 1),
+ * with {@linkcode SAFE_OUTPUT}. */
 export function throwOnUsageErrors(cmd: Command): Command {
-  cmd.exitOverride();
+  cmd.exitOverride().configureOutput(SAFE_OUTPUT);
   cmd.commands.forEach(throwOnUsageErrors);
   return cmd;
 }

@@ -19,7 +19,8 @@ Deno.test("php: is_numeric, floatval and filter_var booleans take PHP's white sp
   assert.equal(ctypeDigit("-1"), false);
   for (const s of ["1", "true", " Yes ", "ON", "\ttrue\n"]) assert.equal(filterBool(s), true, s);
   // filter_var trims only " \t\r\v\n": a form feed or NBSP keeps the word from matching.
-  for (const s of ["0", "t", "y", "2", "\fyes", "\u00a0on", ""]) {
+  // (NUL too: PHP's trim() would strip it, filter_var's does not.)
+  for (const s of ["0", "t", "y", "2", "\fyes", "\u00a0on", "\0yes", ""]) {
     assert.equal(filterBool(s), false, s);
   }
 });

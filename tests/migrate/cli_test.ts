@@ -509,3 +509,23 @@ Deno.test("migrate CLI: plan and drift read the snapshot before asking for a pas
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("migrate CLI: a profile's unset env: variable for a key is a usage mistake (2; 1 in drift)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const profiles = `${dir}/profiles.json`;
+    await Deno.writeTextFile(
+      profiles,
+      JSON.stringify({ profiles: { k: { url: "http://127.0.0.1:9", apiKey: "env:UNSET_KEY_9" } } }),
+    );
+    const env = { DFKIT_PROFILES: profiles, UNSET_KEY_9: "" };
+    const snap = await cli(env, "snapshot", "--profile", "k");
+    assert.equal(snap.code, 2, snap.stderr);
+    assert.match(snap.stderr, /UNSET_KEY_9/);
+    await Deno.writeTextFile(`${dir}/s.json`, "{}");
+    const drift = await cli(env, "drift", "--profile", "k", "--snapshot", `${dir}/s.json`);
+    assert.equal(drift.code, 1, drift.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

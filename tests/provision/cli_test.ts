@@ -261,3 +261,24 @@ Deno.test("provision script: a profile's unset password variable is asked for; w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("provision script: --url/--email as in dfkit; without --allow-env it says DF_URL cannot be read, and --help works", async () => {
+  const sb = await startSandbox({ port: 0 });
+  try {
+    const flagged = await runDeno(
+      ["run", "-A", script, "--url", sb.url, "--email", sb.admin.email, "status", "acme-1"],
+      { env: { DF_PASSWORD: sb.admin.password } },
+    );
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.match(flagged.stdout, /customer acme-1: not provisioned/);
+    const narrow = ["run", "--allow-net", "--allow-read", script];
+    const denied = await runDeno([...narrow, "status", "acme-1"], { env: { DF_URL: sb.url } });
+    assert.equal(denied.code, 2, denied.stderr);
+    assert.match(denied.stderr, /DF_URL cannot be read: run with --allow-env/);
+    const help = await runDeno([...narrow, "--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--url <url>/);
+  } finally {
+    await sb.close();
+  }
+});
