@@ -125,15 +125,10 @@ async function readSpecFile(path: string): Promise<Partial<CustomerSpec>> {
 }
 
 /**
- * Builds the spec: the `--spec` file first, then the flags on top, then the customer's current
- * state for what neither gives (name, access, limit and its `per`), so a command changes only
- * what it names. (The library's spec reads an absent `access` or `limit` as "none".)
+ * The spec as given: the `--spec` file first, then the flags on top, checked as
+ * provisionCustomer would check it (before connecting).
  */
-async function buildSpec(
-  df: Awaited<ReturnType<typeof connect>>,
-  key: string,
-  o: ProvisionOptions,
-): Promise<CustomerSpec> {
+async function givenSpec(key: string, o: ProvisionOptions): Promise<CustomerSpec> {
   const base = o.spec ? await readSpecFile(o.spec) : {};
   const spec = { ...base, key } as CustomerSpec;
   if (o.access) spec.access = o.access;
@@ -149,6 +144,21 @@ async function buildSpec(
     access: spec.access ?? [],
     users: spec.users ?? (spec.limit?.per === "user" ? [] : undefined),
   });
+  return spec;
+}
+
+/**
+ * Completes the given spec with the customer's current state for what it does not give (name,
+ * access, limit and its `per`), so a command changes only what it names. (The library's spec
+ * reads an absent `access` or `limit` as "none".)
+ */
+async function completeSpec(
+  df: Awaited<ReturnType<typeof connect>>,
+  key: string,
+  given: CustomerSpec,
+  o: ProvisionOptions,
+): Promise<CustomerSpec> {
+  const spec = { ...given };
   const current = await readCustomerSpec(df, key, { adopt: o.adopt === true });
   spec.access ??= current?.access ?? [];
   if (!("name" in spec) && current?.name !== undefined) spec.name = current.name;
@@ -165,16 +175,22 @@ function print(global: GlobalOptions, value: unknown, lines: string[]): void {
   else console.log(lines.join("\n"));
 }
 
-/** Connects, runs `body`, ends the session it opened; errors become a message on stderr and exit code 1 (2: bad input). */
-async function withClient(
+/**
+ * Runs `prepare` (reading and checking the input: its mistakes are said before any password is
+ * asked for), connects, runs `body`, ends the session it opened; errors become a message on
+ * stderr and exit code 1 (2: bad input).
+ */
+async function withClient<P = undefined>(
   command: Command,
-  body: (df: Awaited<ReturnType<typeof connect>>, global: GlobalOptions) => Promise<void>,
+  body: (df: Awaited<ReturnType<typeof connect>>, global: GlobalOptions, input: P) => Promise<void>,
+  prepare?: () => Promise<P>,
 ): Promise<void> {
   const global = command.optsWithGlobals() as GlobalOptions;
   let client: OpenedClient | undefined;
   try {
+    const input = (await prepare?.()) as P;
     client = await openClient(global);
-    await body(client.df, global);
+    await body(client.df, global, input);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (global.json) {
@@ -243,8 +259,8 @@ export function provisionCommand(): Command {
     .option("--send-invites", "e-mail an invitation to users created now")
     .option("--adopt", "take over a role/app/limit named customer-<key> that dfkit did not make")
     .action((key: string, opts: ProvisionOptions, cmd: Command) =>
-      withClient(cmd, async (df, g) => {
-        const result = await provisionCustomer(df, await buildSpec(df, key, opts), {
+      withClient(cmd, async (df, g, given) => {
+        const result = await provisionCustomer(df, await completeSpec(df, key, given, opts), {
           adopt: opts.adopt === true,
         });
         // A key can come without a new app: one an earlier, failed call never handed over.
@@ -259,7 +275,7 @@ export function provisionCommand(): Command {
         for (const n of result.notes ?? []) lines.push(`  note: ${n}`);
         // A plain copy: the result itself dumps its key masked; this is where it is handed over.
         print(g, { ...result }, lines);
-      })
+      }, () => givenSpec(key, opts))
     );
 
   root.command("rotate-key")

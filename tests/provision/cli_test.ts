@@ -282,3 +282,25 @@ Deno.test("provision script: --url/--email as in dfkit; without --allow-env it s
     await sb.close();
   }
 });
+
+Deno.test("provision script: the --spec is read and checked before any password is asked for", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const entry = { url: "http://127.0.0.1:9", email: "a@example.com", password: "env:ACME_PW" };
+    await Deno.writeTextFile(`${dir}/p.json`, JSON.stringify({ profiles: { a: entry } }));
+    await Deno.writeTextFile(`${dir}/bad.json`, JSON.stringify({ access: [{ verbs: ["FETCH"] }] }));
+    const env = { DFKIT_PROFILES: `${dir}/p.json` };
+    const run = (spec: string) =>
+      runDeno(["run", "-A", script, "--profile", "a", "provision", "acme-1", "--spec", spec], {
+        env,
+      });
+    const missing = await run(`${dir}/nope.json`);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /--spec .*nope\.json does not exist/);
+    const invalid = await run(`${dir}/bad.json`);
+    assert.equal(invalid.code, 2, invalid.stderr);
+    assert.doesNotMatch(invalid.stderr, /ACME_PW/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
