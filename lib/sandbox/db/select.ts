@@ -43,10 +43,11 @@ export function columnSql(f: { name: string; type: string }): string {
     : c;
 }
 
-const AGGREGATE_RE = /^(sum|count|avg|min|max)\s*\(\s*(\*|[^()]+?)\s*\)$/i;
-const AGGREGATE_ALIAS_RE = /^(sum|count|avg|min|max)_(.+)$/i;
-
-/** Parses `fields` (`*`, a comma list, aggregates when grouping) into select items. */
+/**
+ * Parses `fields` (`*` or a comma list of columns) into select items. df-sqldb's
+ * Table::parseSelect takes only the table's columns: anything else, an aggregate such as
+ * `COUNT(*)` included, is a 400 "Invalid field requested: <f>".
+ */
 export function parseFields(table: TableInfo, fields: string | undefined): SelectItem[] {
   const raw = (fields ?? "").trim();
   if (raw === "" || raw === "*") {
@@ -59,36 +60,10 @@ export function parseFields(table: TableInfo, fields: string | undefined): Selec
       continue;
     }
     const f = table.byName.get(part.toLowerCase());
-    if (f) {
-      out.push({ sql: columnSql(f), key: f.name, type: f.type });
-      continue;
-    }
-    const agg = AGGREGATE_RE.exec(part) ?? aggregateAlias(part);
-    if (agg) {
-      const fn = agg[1].toUpperCase();
-      const arg = agg[2];
-      if (arg === "*" || arg.toUpperCase() === "ALL") {
-        if (fn !== "COUNT") throw new DfError(400, `Invalid field requested: ${part}`);
-        out.push({ sql: "COUNT(*)", key: part, type: "integer" });
-        continue;
-      }
-      const col = table.byName.get(arg.toLowerCase());
-      if (!col) throw new DfError(400, `Invalid field requested: ${part}`);
-      const type = fn === "COUNT" ? "integer" : fn === "AVG" ? "double" : col.type;
-      out.push({ sql: `${fn}(${q(col.name)})`, key: part, type });
-      continue;
-    }
-    throw new DfError(400, `Invalid field requested: ${part}`);
+    if (!f) throw new DfError(400, `Invalid field requested: ${part}`);
+    out.push({ sql: columnSql(f), key: f.name, type: f.type });
   }
   return out;
-}
-
-function aggregateAlias(part: string): RegExpExecArray | null {
-  const m = AGGREGATE_ALIAS_RE.exec(part);
-  if (!m) return null;
-  // `COUNT_ALL` and `SUM_price` name the same aggregates as `COUNT(*)` and `SUM(price)`.
-  const arg = m[2].toUpperCase() === "ALL" ? "*" : m[2];
-  return Object.assign([part, m[1], arg], { index: 0, input: part }) as unknown as RegExpExecArray;
 }
 
 /** DreamFactory's message for an order clause it refuses. */
@@ -96,7 +71,7 @@ const BAD_ORDER = "Invalid order by clause in request.";
 
 /**
  * Parses `order` (`col [asc|desc] [nulls first|last]`, comma separated) into SQL. Only columns of
- * the table (or aggregates being selected) are accepted, so nothing else reaches the SQL.
+ * the table are accepted, so nothing else reaches the SQL.
  */
 export function parseOrder(
   table: TableInfo,
