@@ -427,9 +427,11 @@ export function errorFromResponse(
 }
 
 /**
- * DreamFactory passes `fields`, `order` and `group` of system resources to the database as they
- * are, so a misspelt name comes back as a 500 quoting the SQL error (SQLite: "no such column: x",
- * MySQL: "Unknown column 'x'", PostgreSQL: `column "x" does not exist`). Say what it means.
+ * DreamFactory passes `fields`, `order` and `group` of system resources, and a table's `group`
+ * and several-term `order`, to the database as they are, so a misspelt name comes back as a 500
+ * quoting the SQL error (SQLite: "no such column: x", MySQL: "Unknown column 'x'", PostgreSQL:
+ * `column "x" does not exist`), for tables inside "Failed to retrieve records from 't'.". Say what
+ * it means.
  */
 function unknownColumnHint(status: number, message: string): string | undefined {
   if (status !== 500) return undefined;

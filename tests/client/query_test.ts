@@ -389,6 +389,26 @@ Deno.test("tables keyed by another column read .ids().fields() without asking fo
   assertEquals((await q) as unknown[], [{ name: "C" }, { name: "A" }]);
 });
 
+Deno.test("a misspelt sort term on a table: one is ignored as DreamFactory does, several get the hint", async () => {
+  await using fx = await setup();
+  const t = fx.df.db("db").table<{ id: number; name: string }>("person");
+  await fx.df.db("db").schema.create({
+    name: "person",
+    field: [{ name: "id", type: "id" }, { name: "name", type: "string" }],
+  });
+  await t.create([{ name: "b" }, { name: "a" }]);
+  // Laravel quotes a single term and SQLite reads an unknown quoted name as a string.
+  assertEquals((await t.order("nmae").fields("id")).map((r) => r.id), [1, 2]);
+  const err = await assertRejects(() => t.order("name desc", "nmae").page(), DreamFactoryError);
+  assertEquals(err.status, 500);
+  assertStringIncludes(err.message, "Failed to retrieve records from 'person'.");
+  assertStringIncludes(err.message, "no such column: nmae");
+  assertEquals(
+    err.hint,
+    '"nmae" is not a field of this resource: check the names in fields, order, group and filter.',
+  );
+});
+
 Deno.test("a misspelt field on a system resource: DreamFactory's 500, and a hint naming it", async () => {
   await using fx = await setup();
   for (const q of [fx.df.system.user.fields("id", "emial"), fx.df.system.user.order("emial")]) {

@@ -17,9 +17,11 @@ export const DB_DEVIATIONS: Record<string, string> = {
     "refused with a 400: the sandbox never runs client SQL text.",
   "virtual relationships (_schema/{t}/_related writes)":
     "not supported (400); relationships are derived from foreign keys only.",
-  "order/group naming an unknown field":
-    "400 \"Invalid order by clause in request: '<f>' is not a field of table '<t>'.\" (DF passes " +
-    'the clause to the database); `;` gives DF\'s own "Invalid order by clause in request."',
+  "order/group text SQLite would have to evaluate":
+    "DF passes several sort terms and non-column group fields to the database as raw SQL; the " +
+    "sandbox answers column names, positions and quoted names as SQLite would (sorting, or its " +
+    "error wrapped by retrieveRecordsByFilter) and refuses anything else (expressions, functions, " +
+    "comments, SQL keywords) with a 400 saying it does not run it.",
   "writes violating role row filters":
     "checked on the stored row after the write (then undone), giving DF's 403 \"Denied access to " +
     'some of the requested fields."',

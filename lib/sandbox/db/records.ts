@@ -23,6 +23,7 @@ import { type Catalog, isRequired, type TableInfo, tableToJson } from "./catalog
 import { writeParents, writeRelated } from "./related_write.ts";
 import {
   attachRelated,
+  checkClauses,
   countSql,
   forEachRow,
   parseFields,
@@ -35,7 +36,7 @@ import {
   typedRow,
   withRelationKeys,
 } from "./select.ts";
-import { all, q, run, scalar } from "./sql.ts";
+import { all, q, run, scalar, wrapFailure } from "./sql.ts";
 import { fromSqlValue, isIntegerType, nowTimestamp, type SqlValue, toSqlValue } from "./types.ts";
 import { and, clientFilter, idWhere, roleFilter, type Where } from "./where.ts";
 
@@ -224,6 +225,25 @@ class TableRequest {
     return row;
   }
 
+  /**
+   * The columns of DreamFactory's SELECT for this request (df-sqldb's parseSelect): `fields`
+   * (GET defaults it to `*`), else `id_field`, else the primary key, else `*`; plus the local
+   * keys of the relations asked for. What `order`/`group` column positions refer to.
+   */
+  selectItems(): SelectItem[] {
+    const fields = this.ctx.method === "GET"
+      ? this.getFields() ?? "*"
+      : this.opt("fields", "select") ?? this.opt("id_field") ??
+        (this.table.primaryKey.join(",") || "*");
+    let items: SelectItem[];
+    try {
+      items = parseFields(this.table, fields);
+    } catch {
+      items = parseFields(this.table, undefined);
+    }
+    return withRelationKeys(this.table, items, this.related());
+  }
+
   /** Rowid of the row identified by `id` (URL or ids list) within the role's rows, or 404. */
   rowidOf(idFields: string[], id: string): number {
     const values = idFields.length > 1 ? id.split(",") : [id];
@@ -389,11 +409,13 @@ class TableRequest {
     const { limit, offset, capped } = this.page();
     const w = this.where();
     const where = w.sql === "1" ? "" : ` WHERE ${w.sql}`;
-    const order = parseOrder(this.table, this.opt("order", "sort", "order_by"));
+    const items = this.selectItems();
+    const order = parseOrder(this.table, this.opt("order", "sort", "order_by"), items);
+    checkClauses({ table: this.table, items, where: w, order, limit, offset });
     const rowids = all(
       this.db,
       `SELECT rowid AS r FROM ${q(this.table.name)}${where} ORDER BY ${
-        order ? `${order}, ` : ""
+        order.sql ? `${order.sql}, ` : ""
       }rowid LIMIT ? OFFSET ?`,
       [...w.params, limit, offset],
     ).map((row) => Number(row.r));
@@ -781,27 +803,52 @@ function getMany(r: TableRequest): Response {
   }
   const max = r.env.maxRecords;
   const { limit, offset, capped: needLimit } = r.page();
+  // df-sqldb's runQuery answers count_only before it looks at fields, order or group.
+  if (r.flag("count_only")) {
+    const c = countSql({ table: r.table, items: [], where: r.where() });
+    return json(Number(scalar(r.db, c.sql, c.params)));
+  }
+  // retrieveRecordsByFilter wraps what is not a RestException (the database's errors, Laravel's
+  // order-direction check) in a 500 naming the table.
+  try {
+    return readPage(r, max, limit, offset, needLimit);
+  } catch (e) {
+    throw wrapFailure(e, `Failed to retrieve records from '${r.table.name}'.`);
+  }
+}
+
+/** One page of a filtered read: runQuery's select, order, group, limit and meta. */
+function readPage(
+  r: TableRequest,
+  max: number,
+  limit: number,
+  offset: number,
+  needLimit: boolean,
+): Response {
   const asList = r.flag("as_list");
   const idFields = asList ? r.idFields() : [];
-  const items = asList
-    ? idFields.map((n) => {
-      const f = r.table.byName.get(n.toLowerCase())!;
-      return { sql: q(f.name), key: f.name, type: f.type };
-    })
-    : parseFields(r.table, r.getFields());
+  const related = asList ? [] : r.related();
+  const items = withRelationKeys(
+    r.table,
+    asList
+      ? idFields.map((n) => {
+        const f = r.table.byName.get(n.toLowerCase())!;
+        return { sql: q(f.name), key: f.name, type: f.type };
+      })
+      : parseFields(r.table, r.getFields()),
+    related,
+  );
+  const where = r.where();
+  const order = parseOrder(r.table, r.opt("order", "sort", "order_by"), items);
   const spec: SelectSpec = {
     table: r.table,
     items,
-    where: r.where(),
-    order: parseOrder(r.table, r.opt("order", "sort", "order_by"), items),
-    group: parseGroup(r.table, r.opt("group", "group_by")),
+    where,
+    order,
+    group: parseGroup(r.table, r.opt("group", "group_by"), items, order),
     limit,
     offset,
   };
-  if (r.flag("count_only")) {
-    const c = countSql(spec);
-    return json(Number(scalar(r.db, c.sql, c.params)));
-  }
   const includeCount = r.flag("include_count");
   const meta: Record<string, unknown> = {};
   if (includeCount || needLimit) {
@@ -815,7 +862,7 @@ function getMany(r: TableRequest): Response {
   }
   // Rows are serialised as they are read, so only the JSON text of one page is ever held.
   const parts: string[] = [];
-  forEachRow(r.db, r.env.catalog, spec, asList ? [] : r.related(), max, (row) => {
+  forEachRow(r.db, r.env.catalog, spec, related, max, (row) => {
     if (asList) {
       const vals = idFields.map((f) => row[f]);
       parts.push(JSON.stringify(vals.length === 1 ? vals[0] : `(${vals.join(",")})`));
@@ -914,11 +961,25 @@ function writeBatch<T>(
  */
 function readBackOrder(r: TableRequest, idFields: string[], rowids: number[]): number[] {
   const unique = [...new Set(rowids)];
+  const items = r.selectItems();
+  const clause = parseOrder(r.table, r.opt("order", "sort", "order_by"), items);
+  // The statement quoted by a failure names the ids by rowid (the key's values for an integer key).
+  checkClauses({
+    table: r.table,
+    items,
+    where: {
+      sql: `${q(idFields[0] ?? "rowid")} in (${unique.map(() => "?").join(", ")})`,
+      params: unique,
+    },
+    order: clause,
+    limit: r.env.maxRecords,
+    offset: 0,
+  });
   if (unique.length < 2) return unique;
   const key = r.table.primaryKey.length === 1 && idFields[0] === r.table.primaryKey[0]
     ? q(idFields[0])
     : "rowid";
-  const order = parseOrder(r.table, r.opt("order", "sort", "order_by")) || key;
+  const order = clause.sql || key;
   return all(
     r.db,
     `SELECT rowid AS r FROM ${
@@ -1009,7 +1070,7 @@ function patchMany(r: TableRequest): Response {
   const records = writeRecordsOf(r.ctx.payload);
   if (r.filterOpt() !== undefined) {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
-    const page = runSingle(r, () => {
+    runSingle(r, () => {
       const parsed = parseRecord(r.table, asRecord(records[0]), true, r.ctx.session.userId);
       if (parsed.values.size > 0 && r.matchToTemp() > 0) {
         const cols = [...parsed.values.keys()];
@@ -1022,12 +1083,17 @@ function patchMany(r: TableRequest): Response {
         );
         r.checkRoleMatched();
       }
-      // df-sqldb's updateRecordsByFilter answers by running the query again after the UPDATE:
-      // rows that no longer match are left out, and limit/offset/order apply to the answer.
-      return r.filterPage();
     });
-    const out = page.rowids.map((rowid) => respondRow(r, rowid, idFields));
-    return json(wrap(out, page.meta));
+    // df-sqldb's updateRecordsByFilter answers by running the query again after the UPDATE:
+    // rows that no longer match are left out, and limit/offset/order apply to the answer. The
+    // UPDATE is not in a transaction: when that query fails (its order, say) the rows stay
+    // updated and the error is wrapped in a 500 naming the table.
+    try {
+      const page = r.filterPage();
+      return json(wrap(page.rowids.map((rowid) => respondRow(r, rowid, idFields)), page.meta));
+    } catch (e) {
+      throw wrapFailure(e, `Failed to update records in '${r.table.name}'.`);
+    }
   }
   const idFields = r.idFields();
   const out = writeBatch(r, records, "updated", mode, idFields, (rec, i) => {
@@ -1071,10 +1137,17 @@ function deleteMany(r: TableRequest): Response {
   if (r.filterOpt() !== undefined) {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
     // df-sqldb's deleteRecordsByFilter runs runQuery (order, take/skip, capped at max records)
-    // and then deletes through the same builder: only that page is deleted and answered.
+    // and then deletes through the same builder: only that page is deleted and answered. A
+    // failing query deletes nothing and is wrapped in a 500 naming the table.
     const out = runSingle(r, () => {
-      const page = r.filterPage();
-      const result = page.rowids.map((rowid) => respondRow(r, rowid, idFields));
+      let page: { rowids: number[]; meta?: Record<string, unknown> };
+      let result: Record<string, unknown>[];
+      try {
+        page = r.filterPage();
+        result = page.rowids.map((rowid) => respondRow(r, rowid, idFields));
+      } catch (e) {
+        throw wrapFailure(e, `Failed to delete records from '${r.table.name}'.`);
+      }
       if (page.rowids.length > 0) {
         run(
           r.db,

@@ -1,16 +1,19 @@
 /**
- * The read side of `_table`: parsing `fields`, `order`, `group` against a table's schema
- * (identifiers are only ever taken from the schema, never from the request), running bounded
- * SELECTs through statement iteration, typing values, and fetching `related` records.
+ * The read side of `_table`: parsing `fields` against a table's schema (identifiers are only ever
+ * taken from the schema, never from the request; `order` and `group` in clauses.ts), running
+ * bounded SELECTs through statement iteration, typing values, and fetching `related` records.
  *
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
 import { DfError, phpEmpty } from "../http.ts";
 import type { Catalog, RelationInfo, TableInfo } from "./catalog.ts";
-import { iterate, q } from "./sql.ts";
+import { type Clause, clauseError, NO_CLAUSE, parseGroup, parseOrder } from "./clauses.ts";
+import { iterate, q, QueryFailure, renderSql, wrapFailure } from "./sql.ts";
 import { fromSqlValue, type SqlValue } from "./types.ts";
 import { and, type Where } from "./where.ts";
+
+export { parseGroup, parseOrder };
 
 /** One output column: its SQL expression, its key in the JSON record and its DF type. */
 export interface SelectItem {
@@ -66,64 +69,6 @@ export function parseFields(table: TableInfo, fields: string | undefined): Selec
   return out;
 }
 
-/** DreamFactory's message for an order clause it refuses. */
-const BAD_ORDER = "Invalid order by clause in request.";
-
-/**
- * Parses `order` (`col [asc|desc] [nulls first|last]`, comma separated) into SQL. Only columns of
- * the table are accepted, so nothing else reaches the SQL.
- */
-export function parseOrder(
-  table: TableInfo,
-  order: string | undefined,
-  items: SelectItem[] = [],
-): string {
-  const raw = (order ?? "").trim();
-  if (raw === "") return "";
-  if (raw.includes(";")) throw new DfError(400, BAD_ORDER);
-  if (/sleep\(/i.test(raw)) throw new DfError(400, "Use of the sleep() function not supported.");
-  const parts: string[] = [];
-  for (const part of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const m = /^(.+?)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?$/i.exec(part);
-    if (!m) throw new DfError(400, BAD_ORDER);
-    const name = m[1].trim();
-    const f = table.byName.get(name.toLowerCase());
-    let expr: string;
-    if (f) expr = q(f.name);
-    else {
-      const item = items.find((i) => i.key.toLowerCase() === name.toLowerCase());
-      if (!item) {
-        throw new DfError(
-          400,
-          `${BAD_ORDER.slice(0, -1)}: '${name}' is not a field of table '${table.name}'.`,
-        );
-      }
-      expr = item.sql;
-    }
-    let sql = `${expr} ${(m[2] ?? "asc").toUpperCase()}`;
-    if (m[3]) sql += ` NULLS ${m[3].toUpperCase()}`;
-    parts.push(sql);
-  }
-  return parts.join(", ");
-}
-
-/** Parses `group` (a comma list of fields) into SQL. */
-export function parseGroup(table: TableInfo, group: string | undefined): string {
-  const raw = (group ?? "").trim();
-  if (raw === "") return "";
-  if (raw.includes(";")) throw new DfError(400, "Invalid group by clause in request.");
-  return raw.split(",").map((s) => s.trim()).filter(Boolean).map((name) => {
-    const f = table.byName.get(name.toLowerCase());
-    if (!f) {
-      throw new DfError(
-        400,
-        `Invalid group by clause in request: '${name}' is not a field of table '${table.name}'.`,
-      );
-    }
-    return q(f.name);
-  }).join(", ");
-}
-
 /** A `related` request: which relation, with its own fields/limit/order. */
 export interface RelatedRequest {
   rel: RelationInfo;
@@ -138,20 +83,47 @@ export interface SelectSpec {
   table: TableInfo;
   items: SelectItem[];
   where: Where;
-  order?: string;
-  group?: string;
+  order?: Clause;
+  group?: Clause;
   limit?: number;
   offset?: number;
 }
 
-/** Builds the SELECT statement and its bound values. */
+/**
+ * The statement DreamFactory's Laravel builder sends for a query, as its QueryException quotes
+ * it: `select "a", "b" from "t" where ... group by ... order by ... limit n offset m`, bindings
+ * spliced in. (The WHERE is the sandbox's rendering of the filter, close to but not always the
+ * text df-sqldb's parser produces.)
+ */
+export function dfStatement(spec: SelectSpec): string {
+  const cols = spec.items.map((i) => `"${i.key.replace(/"/g, '""')}"`).join(", ");
+  let sql = `select ${cols} from "${spec.table.name.replace(/"/g, '""')}"`;
+  if (spec.where.sql !== "1") sql += ` where ${renderSql(spec.where.sql, spec.where.params)}`;
+  if (spec.group?.text) sql += ` group by ${spec.group.text}`;
+  if (spec.order?.text) sql += ` order by ${spec.order.text}`;
+  if (spec.limit !== undefined) sql += ` limit ${spec.limit} offset ${spec.offset ?? 0}`;
+  return sql;
+}
+
+/**
+ * Fails, as DreamFactory's query would, when SQLite rejects its ORDER BY or GROUP BY text: a
+ * QueryException quoting the statement (see clauses.ts; the sandbox never runs that text).
+ */
+export function checkClauses(spec: SelectSpec): void {
+  const error = clauseError(spec.group ?? NO_CLAUSE, spec.order ?? NO_CLAUSE);
+  if (error === undefined) return;
+  throw new QueryFailure(`SQLSTATE[HY000]: General error: 1 ${error} (SQL: ${dfStatement(spec)})`);
+}
+
+/** Builds the SELECT statement and its bound values (failing as DreamFactory's would). */
 export function selectSql(spec: SelectSpec): { sql: string; params: SqlValue[] } {
+  checkClauses(spec);
   const cols = spec.items.map((item, i) => `${item.sql} AS "c${i}"`).join(", ");
   let sql = `SELECT ${cols} FROM ${q(spec.table.name)}`;
   const params = [...spec.where.params];
   if (spec.where.sql !== "1") sql += ` WHERE ${spec.where.sql}`;
-  if (spec.group) sql += ` GROUP BY ${spec.group}`;
-  if (spec.order) sql += ` ORDER BY ${spec.order}`;
+  if (spec.group?.sql) sql += ` GROUP BY ${spec.group.sql}`;
+  if (spec.order?.sql) sql += ` ORDER BY ${spec.order.sql}`;
   if (spec.limit !== undefined) {
     sql += ` LIMIT ? OFFSET ?`;
     params.push(spec.limit, spec.offset ?? 0);
@@ -288,18 +260,25 @@ export function attachRelated(
       where = { sql: `${q(keyField.name)} = ?`, params: [bound] };
     }
     const limit = Math.min(r.limit && r.limit > 0 ? r.limit : maxRecords, maxRecords);
-    const spec: SelectSpec = {
-      table: target,
-      items,
-      where: and(where),
-      order: parseOrder(target, r.order, items),
-      group: parseGroup(target, r.group),
-      limit,
-      offset: 0,
-    };
-    const { sql, params } = selectSql(spec);
     const rows: Record<string, unknown>[] = [];
-    for (const raw of iterate(db, sql, params)) rows.push(typedRow(items, raw));
+    try {
+      const order = parseOrder(target, r.order, items);
+      const spec: SelectSpec = {
+        table: target,
+        items,
+        where: and(where),
+        order,
+        group: parseGroup(target, r.group, items, order),
+        limit,
+        offset: 0,
+      };
+      const { sql, params } = selectSql(spec);
+      for (const raw of iterate(db, sql, params)) rows.push(typedRow(items, raw));
+    } catch (e) {
+      // DreamFactory reads related records with an internal `_table/<ref_table>` request, whose
+      // retrieveRecordsByFilter wraps the failure; the outer request passes it on as it is.
+      throw wrapFailure(e, `Failed to retrieve records from '${target.name}'.`);
+    }
     const matchKey = keyField.name;
     const strip = (rec: Record<string, unknown>) => {
       if (!removeLater) return rec;

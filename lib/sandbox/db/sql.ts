@@ -31,6 +31,28 @@ interface SqliteError extends Error {
   errstr?: string;
 }
 
+/**
+ * An error DreamFactory gets as a plain PHP exception from Laravel or the database (a
+ * QueryException, an InvalidArgumentException) rather than as one of its own RestExceptions. On
+ * its own it is answered in the short `{code,message}` shape; the df-sqldb methods that catch
+ * `\Exception` wrap it in a 500 naming the operation ({@link wrapFailure}).
+ */
+export class QueryFailure extends DfError {
+  constructor(message: string, code: number | string = "HY000") {
+    super(500, message, { code, short: true });
+    this.name = "QueryFailure";
+  }
+}
+
+/**
+ * What df-sqldb's Table::retrieveRecordsByFilter, updateRecordsByFilter and
+ * deleteRecordsByFilter do with an exception that is not a RestException: an
+ * InternalServerErrorException("<what>\n<message>"), the full envelope. Other errors pass.
+ */
+export function wrapFailure(e: unknown, what: string): unknown {
+  return e instanceof QueryFailure ? new DfError(500, `${what}\n${e.message}`) : e;
+}
+
 /** SQLSTATE and Laravel-style message for a SQLite error thrown while running `sql`. */
 export function sqlError(e: unknown, sql: string, params: readonly SqlValue[]): DfError {
   if (e instanceof DfError) return e;
@@ -39,16 +61,12 @@ export function sqlError(e: unknown, sql: string, params: readonly SqlValue[]): 
   const primary = (err?.errcode ?? 1) & 0xff;
   const rendered = `(SQL: ${renderSql(sql, params)})`;
   if (primary === 19) {
-    return new DfError(
-      500,
+    return new QueryFailure(
       `SQLSTATE[23000]: Integrity constraint violation: 19 ${text} ${rendered}`,
-      { code: "23000", short: true },
+      "23000",
     );
   }
-  return new DfError(500, `SQLSTATE[HY000]: General error: ${primary} ${text} ${rendered}`, {
-    code: "HY000",
-    short: true,
-  });
+  return new QueryFailure(`SQLSTATE[HY000]: General error: ${primary} ${text} ${rendered}`);
 }
 
 const CACHE_SIZE = 256;

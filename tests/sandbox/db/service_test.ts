@@ -202,7 +202,11 @@ Deno.test("query parameters: filter, order, limit/offset, counts, ids, group, as
     });
     assertEquals((await call(h, "GET", "_table/contact?fields=nope")).status, 400);
     assertEquals((await call(h, "GET", "_table/contact?order=id;drop")).status, 400);
-    assertEquals((await call(h, "GET", "_table/contact?order=nope")).status, 400);
+    // One unknown sort term is quoted by Laravel and read by SQLite as a string: no sorting.
+    assertEquals(await get("order=nope&fields=id"), {
+      resource: [{ id: 1 }, { id: 2 }, { id: 3 }],
+    });
+    assertEquals((await call(h, "GET", "_table/contact?order=id,nope")).status, 500);
     const badFilter = await call(h, "GET", "_table/contact?filter=nosuch%3D1");
     assertEquals(badFilter.status, 400);
     assertEquals(
