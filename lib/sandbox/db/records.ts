@@ -23,6 +23,7 @@ import { type Catalog, isRequired, type TableInfo, tableToJson } from "./catalog
 import { writeParents, writeRelated } from "./related_write.ts";
 import {
   attachRelated,
+  attachRelatedPage,
   checkClauses,
   countSql,
   forEachRow,
@@ -205,6 +206,14 @@ class TableRequest {
 
   /** The typed output of one row, by rowid: id fields only unless `fields`/`related` ask more. */
   output(rowid: number, idFields: string[], fields?: string): Record<string, unknown> {
+    return this.outputs([rowid], idFields, fields)[0];
+  }
+
+  /**
+   * The typed output of rows read together (one runQuery in DreamFactory): each relation is read
+   * once for all of them, so a relation's `limit` counts across the rows.
+   */
+  outputs(rowids: number[], idFields: string[], fields?: string): Record<string, unknown>[] {
     const items: SelectItem[] = fields !== undefined || this.wantsFullOutput()
       ? parseFields(this.table, fields ?? this.opt("fields", "select"))
       : idFields.map((n) => {
@@ -213,16 +222,18 @@ class TableRequest {
       });
     const related = this.related();
     const withKeys = withRelationKeys(this.table, items, related);
-    const { sql, params } = selectSql({
-      table: this.table,
-      items: withKeys,
-      where: { sql: "rowid = ?", params: [rowid] },
+    const rows = rowids.map((rowid) => {
+      const { sql, params } = selectSql({
+        table: this.table,
+        items: withKeys,
+        where: { sql: "rowid = ?", params: [rowid] },
+      });
+      const raw = all(this.db, sql, params)[0];
+      return raw ? typedRow(withKeys, raw) : undefined;
     });
-    const raw = all(this.db, sql, params)[0];
-    if (!raw) return {};
-    const row = typedRow(withKeys, raw);
-    attachRelated(this.db, this.env.catalog, this.table, row, related, this.env.maxRecords);
-    return row;
+    const found = rows.filter((r): r is Record<string, unknown> => r !== undefined);
+    attachRelatedPage(this.db, this.env.catalog, this.table, found, related, this.env.maxRecords);
+    return rows.map((r) => r ?? {});
   }
 
   /**
@@ -951,7 +962,7 @@ function writeBatch<T>(
   if (rowids.length === 0 && written.length > 0) {
     throw new DfError(404, "No records were found using the given identifiers.");
   }
-  return readBackOrder(r, idFields, rowids).map((rowid) => r.output(rowid, idFields));
+  return r.outputs(readBackOrder(r, idFields, rowids), idFields);
 }
 
 /**
@@ -1003,6 +1014,17 @@ function updateById(r: TableRequest, idFields: string[], id: string, record: unk
 
 function respondRow(r: TableRequest, rowid: number, idFields: string[]): Record<string, unknown> {
   return r.wantsFullOutput() ? r.output(rowid, idFields) : idOutput(r.table, idFields, rowid, r.db);
+}
+
+/** {@link respondRow} for the rows of one runQuery (related records read once for all). */
+function respondRows(
+  r: TableRequest,
+  rowids: number[],
+  idFields: string[],
+): Record<string, unknown>[] {
+  return r.wantsFullOutput()
+    ? r.outputs(rowids, idFields)
+    : rowids.map((rowid) => idOutput(r.table, idFields, rowid, r.db));
 }
 
 function patchOne(r: TableRequest, id: string): Response {
@@ -1090,7 +1112,7 @@ function patchMany(r: TableRequest): Response {
     // updated and the error is wrapped in a 500 naming the table.
     try {
       const page = r.filterPage();
-      return json(wrap(page.rowids.map((rowid) => respondRow(r, rowid, idFields)), page.meta));
+      return json(wrap(respondRows(r, page.rowids, idFields), page.meta));
     } catch (e) {
       throw wrapFailure(e, `Failed to update records in '${r.table.name}'.`);
     }
@@ -1144,7 +1166,7 @@ function deleteMany(r: TableRequest): Response {
       let result: Record<string, unknown>[];
       try {
         page = r.filterPage();
-        result = page.rowids.map((rowid) => respondRow(r, rowid, idFields));
+        result = respondRows(r, page.rowids, idFields);
       } catch (e) {
         throw wrapFailure(e, `Failed to delete records from '${r.table.name}'.`);
       }

@@ -11,7 +11,7 @@ import type { Catalog, RelationInfo, TableInfo } from "./catalog.ts";
 import { type Clause, clauseError, NO_CLAUSE, parseGroup, parseOrder } from "./clauses.ts";
 import { iterate, q, QueryFailure, renderSql, wrapFailure } from "./sql.ts";
 import { fromSqlValue, type SqlValue } from "./types.ts";
-import { and, type Where } from "./where.ts";
+import { and, clientFilter, type Where } from "./where.ts";
 
 export { parseGroup, parseOrder };
 
@@ -157,8 +157,10 @@ export function typedRow(
 }
 
 /**
- * Reads rows of a SELECT one at a time (statement iteration), typed and with related records
- * attached, and hands each to `each`. Memory stays bounded by one row plus its relations.
+ * Reads rows of a SELECT one at a time (statement iteration), typed, and hands each to `each`.
+ * Without relations memory stays bounded by one row; with relations the page's rows are held
+ * until their related records are attached, since DreamFactory reads each relation once for the
+ * whole page (see {@link attachRelatedPage}).
  */
 export function forEachRow(
   db: DatabaseSync,
@@ -170,11 +172,14 @@ export function forEachRow(
 ): void {
   const items = withRelationKeys(spec.table, spec.items, related);
   const { sql, params } = selectSql({ ...spec, items });
-  for (const raw of iterate(db, sql, params)) {
-    const row = typedRow(items, raw);
-    attachRelated(db, catalog, spec.table, row, related, maxRecords);
-    each(row);
+  if (related.length === 0) {
+    for (const raw of iterate(db, sql, params)) each(typedRow(items, raw));
+    return;
   }
+  const rows: Record<string, unknown>[] = [];
+  for (const raw of iterate(db, sql, params)) rows.push(typedRow(items, raw));
+  attachRelatedPage(db, catalog, spec.table, rows, related, maxRecords);
+  rows.forEach(each);
 }
 
 /** Adds the local key columns relations need (DreamFactory returns them too). */
@@ -203,12 +208,145 @@ function addsMatchField(fields: string | undefined, name: string): boolean {
   return !fields.includes(name); // strpos($fields, $name): spaces after commas do not matter
 }
 
+/** PHP's string conversion of a value imploded into a filter (true "1", false and null ""). */
+function phpString(v: unknown): string {
+  if (v === true) return "1";
+  if (v === false || v === null || v === undefined) return "";
+  return String(v);
+}
+
 /**
- * Fetches each requested relation for one typed row and sets it on the row, as
- * BaseDbTableResource::retrieveRelationRecords does: belongs_to/has_one an object or null,
- * has_many/many_many a list; a parent whose local value is empty (PHP's `empty()`) gets nothing;
- * many_many records follow the junction rows' order.
+ * Reads the records of `table` matching DreamFactory's internal filter `filter`, as the
+ * `_table/<table>` request retrieveVirtualRecords makes: through the filter parser (values
+ * split at commas and typed there), with the relation's fields, order, group and limit.
  */
+function relatedQuery(
+  db: DatabaseSync,
+  table: TableInfo,
+  filter: string,
+  items: SelectItem[],
+  opts: { order?: string; group?: string; limit: number },
+): Record<string, unknown>[] {
+  try {
+    const order = parseOrder(table, opts.order, items);
+    const spec: SelectSpec = {
+      table,
+      items,
+      where: and(clientFilter(table, filter, {}, {})),
+      order,
+      group: parseGroup(table, opts.group, items, order),
+      limit: opts.limit,
+      offset: 0,
+    };
+    const { sql, params } = selectSql(spec);
+    const rows: Record<string, unknown>[] = [];
+    for (const raw of iterate(db, sql, params)) rows.push(typedRow(items, raw));
+    return rows;
+  } catch (e) {
+    // The internal request's retrieveRecordsByFilter wraps it; the outer request passes its
+    // RestException on as it is.
+    throw wrapFailure(e, `Failed to retrieve records from '${table.name}'.`);
+  }
+}
+
+/**
+ * Fetches each requested relation for a page of typed rows and sets it on every row, as
+ * BaseDbTableResource::retrieveRelationRecords does: one query per relation for the whole page
+ * (`(<ref_field> IN (<the page's distinct values>))`), so the relation's `limit` caps the records
+ * of the page, not of each row; each row then takes the records whose match column is strictly
+ * equal (`===`) to its value, in the query's order: belongs_to/has_one the first or null,
+ * has_many/many_many a list. A row whose local value is empty (PHP's `empty()`) gets nothing;
+ * many_many reads the junction rows first and follows their order.
+ */
+export function attachRelatedPage(
+  db: DatabaseSync,
+  catalog: Catalog,
+  table: TableInfo,
+  rows: Record<string, unknown>[],
+  related: RelatedRequest[],
+  maxRecords: number,
+): void {
+  for (const r of related) {
+    const rel = r.rel;
+    const single = rel.type === "belongs_to" || rel.type === "has_one";
+    const local = table.byName.get(rel.field.toLowerCase());
+    const valueOf = (row: Record<string, unknown>) => local ? row[local.name] : undefined;
+    for (const row of rows) row[rel.name] = single ? null : [];
+    const target = catalog.describe(rel.refTable);
+    const keyField = target?.byName.get(rel.refField.toLowerCase());
+    if (!target || !keyField) continue;
+    // array_unique + array_filter(!is_null); empty values are left out too (they map to no row).
+    const values = [...new Set(rows.map(valueOf).filter((v) => !phpEmpty(v)))];
+    if (values.length === 0) continue;
+    let items = parseFields(target, r.fields);
+    const removeLater = addsMatchField(r.fields, keyField.name);
+    if (removeLater) {
+      items = [...items, { sql: columnSql(keyField), key: keyField.name, type: keyField.type }];
+    }
+    const limit = Math.min(r.limit && r.limit > 0 ? r.limit : maxRecords, maxRecords);
+    const opts = { order: r.order, group: r.group, limit };
+    const matchKey = keyField.name;
+    const strip = (rec: Record<string, unknown>) => {
+      if (!removeLater) return rec;
+      const { [matchKey]: _dropped, ...rest } = rec;
+      return rest;
+    };
+    const inList = (vals: unknown[]) => vals.map(phpString).join(",");
+    if (rel.type === "many_many") {
+      const junction = catalog.describe(rel.junctionTable!);
+      const jRef = junction?.byName.get((rel.junctionRefField ?? "").toLowerCase());
+      const jField = junction?.byName.get((rel.junctionField ?? "").toLowerCase());
+      if (!junction || !jRef || !jField) continue;
+      const junctionItems = [jField, jRef].map((f) => ({
+        sql: columnSql(f),
+        key: f.name,
+        type: f.type,
+      }));
+      const junctionRows = relatedQuery(
+        db,
+        junction,
+        `(${jField.name} IN (${inList(values)})) AND (${jRef.name} IS NOT NULL)`,
+        junctionItems,
+        { limit: maxRecords },
+      );
+      const rights = junctionRows.map((j) => j[jRef.name]).filter((v) => v !== null);
+      if (rights.length === 0) continue;
+      const records = relatedQuery(
+        db,
+        target,
+        `${keyField.name} IN (${inList(rights)})`,
+        items,
+        opts,
+      );
+      for (const row of rows) {
+        const value = valueOf(row);
+        if (phpEmpty(value)) continue;
+        const out: Record<string, unknown>[] = [];
+        for (const j of junctionRows) {
+          if (j[jField.name] !== value) continue;
+          for (const rec of records) if (rec[matchKey] === j[jRef.name]) out.push(strip(rec));
+        }
+        row[rel.name] = out;
+      }
+      continue;
+    }
+    const records = relatedQuery(
+      db,
+      target,
+      `(${keyField.name} IN (${inList(values)}))`,
+      items,
+      opts,
+    );
+    for (const row of rows) {
+      const value = valueOf(row);
+      if (phpEmpty(value)) continue;
+      const matching = records.filter((rec) => rec[matchKey] === value);
+      row[rel.name] = single ? (matching[0] ? strip(matching[0]) : null) : matching.map(strip);
+    }
+  }
+}
+
+/** {@link attachRelatedPage} for one row (a record read or written on its own). */
 export function attachRelated(
   db: DatabaseSync,
   catalog: Catalog,
@@ -217,82 +355,5 @@ export function attachRelated(
   related: RelatedRequest[],
   maxRecords: number,
 ): void {
-  for (const r of related) {
-    const rel = r.rel;
-    const single = rel.type === "belongs_to" || rel.type === "has_one";
-    const target = catalog.describe(rel.refTable);
-    const local = table.byName.get(rel.field.toLowerCase());
-    const value = local ? row[local.name] : undefined;
-    row[rel.name] = single ? null : [];
-    if (!target || phpEmpty(value)) continue;
-    const keyField = target.byName.get(rel.refField.toLowerCase());
-    if (!keyField) continue;
-    let items = parseFields(target, r.fields);
-    const removeLater = addsMatchField(r.fields, keyField.name);
-    if (removeLater) {
-      items = [...items, { sql: q(keyField.name), key: keyField.name, type: keyField.type }];
-    }
-    const bound = typeof value === "boolean" ? (value ? 1 : 0) : value as SqlValue;
-    // many_many: the junction's right-hand values for this parent, in the junction's own order.
-    let rights: unknown[] | null = null;
-    let where: Where;
-    if (rel.type === "many_many") {
-      const junction = catalog.describe(rel.junctionTable!);
-      const jRef = junction?.byName.get((rel.junctionRefField ?? "").toLowerCase());
-      const jField = junction?.byName.get((rel.junctionField ?? "").toLowerCase());
-      if (!junction || !jRef || !jField) continue;
-      rights = [];
-      for (
-        const raw of iterate(
-          db,
-          `SELECT ${q(jRef.name)} AS v FROM ${q(junction.name)} WHERE ${q(jField.name)} = ? AND ${
-            q(jRef.name)
-          } IS NOT NULL`,
-          [bound],
-        )
-      ) rights.push(fromSqlValue(jRef.type, raw.v));
-      if (rights.length === 0) continue;
-      where = {
-        sql: `${q(keyField.name)} IN (SELECT value FROM json_each(?))`,
-        params: [JSON.stringify(rights)],
-      };
-    } else {
-      where = { sql: `${q(keyField.name)} = ?`, params: [bound] };
-    }
-    const limit = Math.min(r.limit && r.limit > 0 ? r.limit : maxRecords, maxRecords);
-    const rows: Record<string, unknown>[] = [];
-    try {
-      const order = parseOrder(target, r.order, items);
-      const spec: SelectSpec = {
-        table: target,
-        items,
-        where: and(where),
-        order,
-        group: parseGroup(target, r.group, items, order),
-        limit,
-        offset: 0,
-      };
-      const { sql, params } = selectSql(spec);
-      for (const raw of iterate(db, sql, params)) rows.push(typedRow(items, raw));
-    } catch (e) {
-      // DreamFactory reads related records with an internal `_table/<ref_table>` request, whose
-      // retrieveRecordsByFilter wraps the failure; the outer request passes it on as it is.
-      throw wrapFailure(e, `Failed to retrieve records from '${target.name}'.`);
-    }
-    const matchKey = keyField.name;
-    const strip = (rec: Record<string, unknown>) => {
-      if (!removeLater) return rec;
-      const { [matchKey]: _dropped, ...rest } = rec;
-      return rest;
-    };
-    if (rights !== null) {
-      const out: Record<string, unknown>[] = [];
-      for (const right of rights) {
-        for (const rec of rows) if (rec[matchKey] === right) out.push(strip(rec));
-      }
-      row[rel.name] = out;
-    } else {
-      row[rel.name] = single ? (rows[0] ? strip(rows[0]) : null) : rows.map(strip);
-    }
-  }
+  attachRelatedPage(db, catalog, table, [row], related, maxRecords);
 }

@@ -124,3 +124,43 @@ Deno.test("related relations come back in the schema's order; '*' ignores per-re
     ]);
   });
 });
+
+Deno.test("a relation's limit caps the records of the whole page, not of each row (one query per relation)", async () => {
+  await withBlog(async (sb) => {
+    const get = async (q: string) => (await sb.call("GET", `db/_table/post?fields=id&${q}`)).body;
+    // retrieveRelationRecords reads `(post_id IN (1,2))` once, with the relation's limit.
+    assert.deepEqual(await get("related=comment_by_post_id&comment_by_post_id.limit=1"), {
+      resource: [
+        { id: 1, comment_by_post_id: [{ id: 1, post_id: 1, body: "c1" }] },
+        { id: 2, comment_by_post_id: [] },
+      ],
+    });
+    assert.deepEqual(
+      await get(
+        "related=comment_by_post_id&comment_by_post_id_limit=2&comment_by_post_id_order=id%20desc",
+      ),
+      {
+        resource: [
+          { id: 1, comment_by_post_id: [{ id: 3, post_id: 1, body: "c3" }] },
+          { id: 2, comment_by_post_id: [{ id: 2, post_id: 2, body: "c2" }] },
+        ],
+      },
+    );
+    // many_many: the junction rows first, then `(id IN (3,1))` with the limit.
+    assert.deepEqual(await get("related=tag_by_post_tag&tag_by_post_tag.limit=1"), {
+      resource: [{ id: 1, tag_by_post_tag: [{ id: 1, label: "a" }] }, {
+        id: 2,
+        tag_by_post_tag: [],
+      }],
+    });
+    // A page of one row (a record by id) is capped the same way.
+    assert.deepEqual(
+      (await sb.call(
+        "GET",
+        "db/_table/post/1?fields=id&related=comment_by_post_id&comment_by_post_id.limit=1",
+      ))
+        .body,
+      { id: 1, comment_by_post_id: [{ id: 1, post_id: 1, body: "c1" }] },
+    );
+  });
+});
