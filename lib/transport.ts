@@ -202,7 +202,8 @@ export function encodeQueryValue(value: string): string {
   // Most values (field lists, numbers, flags) need no escaping at all: skip the work.
   if (isPlainQueryValue(value)) return value;
   const encoded = encodeURIComponent(value);
-  return encoded.includes("%2") ? encoded.replace(/%2C/g, ",").replace(/%2A/g, "*") : encoded;
+  // encodeURIComponent leaves `*` alone; a `,` (rare outside field lists) is put back.
+  return encoded.includes("%2C") ? encoded.replaceAll("%2C", ",") : encoded;
 }
 
 /** Whether a value holds only letters, digits and `_ . ~ * , -` (`/^[\w.~*,-]*$/`), which go in
