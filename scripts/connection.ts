@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Command } from "commander";
 import { connect, type ConnectOptions, defaultProfileName } from "../mod.ts";
 import { askOnce, type AskPassword, profileOptions } from "./password.ts";
 import { UsageError } from "./usage.ts";
@@ -19,6 +20,22 @@ export interface ConnectionFlags {
   email?: string;
   /** `--user`: a user session instead of an admin one. */
   user?: boolean;
+}
+
+/** Declares the {@linkcode ConnectionFlags} on a command (the dfkit program, or a recipe run on
+ * its own: mounted in dfkit, its copies are hidden from help, dfkit's are shown). */
+export function withConnectionOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--profile <name>",
+      "profile from the dfkit profiles file (default: $DF_PROFILE, unless --url is given)",
+    )
+    .option("--url <url>", "DreamFactory base URL (default: $DF_URL)")
+    .option(
+      "--email <email>",
+      "login email (default: $DF_EMAIL); password from $DF_PASSWORD or a prompt",
+    )
+    .option("--user", "log in as a user (/api/v2/user/session) instead of an admin");
 }
 
 /** Where {@linkcode connectOptions} reads settings (tests pass their own). */

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 // @ts-types="npm:@types/cli-progress@^3.11.6"
 import cliProgress from "cli-progress";
 import {
@@ -54,6 +54,7 @@ import {
   type ConnectSources,
   openClient,
   type OpenedClient,
+  withConnectionOptions,
 } from "./connection.ts";
 
 /** Command trees of the recipes, mounted as subcommands. Each connects by itself (with
@@ -730,19 +731,8 @@ async function sandboxAction(o: SandboxCliOptions, cmd: Command): Promise<void> 
 export function buildProgram(): Command {
   const program = new Command("dfkit")
     .description("Script DreamFactory from the command line: query, change, migrate, provision.")
-    .version("0.1.0")
-    .addOption(
-      new Option(
-        "--profile <name>",
-        "profile from the dfkit profiles file (default: $DF_PROFILE, unless --url is given)",
-      ),
-    )
-    .option("--url <url>", "DreamFactory base URL (default: $DF_URL)")
-    .option(
-      "--email <email>",
-      "login email (default: $DF_EMAIL); password from $DF_PASSWORD or a prompt",
-    )
-    .option("--user", "log in as a user (/api/v2/user/session) instead of an admin")
+    .version("0.1.0");
+  withConnectionOptions(program)
     .option("--json", "print JSON instead of tables")
     .option("--show-secrets", "with --json: do not mask api_key and other secret fields")
     .configureHelp({ showGlobalOptions: true })

@@ -57,7 +57,12 @@ import {
 import { readJsonFile } from "../lib/migrate/snapshot.ts";
 import { writeTextFileNamed } from "../lib/files.ts";
 import { commanderExitCode, EXIT, mayRunDrift, throwOnUsageErrors, UsageError } from "./usage.ts";
-import { type ConnectionFlags, openClient, type OpenedClient } from "./connection.ts";
+import {
+  type ConnectionFlags,
+  openClient,
+  type OpenedClient,
+  withConnectionOptions,
+} from "./connection.ts";
 import { ProfileVariableError } from "../lib/auth.ts";
 
 /** The options of the command and its parents (mounted in dfkit: `--url`, `--email`, `--user`
@@ -177,16 +182,8 @@ async function readPlan(path: string): Promise<Plan> {
 export function migrateCommand(): Command {
   const root = new Command("migrate")
     .description("promote configuration between environments; drift check; schema and data copy")
-    .option("--json", "print results as JSON")
-    // The connection options of the dfkit CLI, for running on its own (mounted, dfkit's own are
-    // shown in help instead).
-    .option("--profile <name>", "connection profile (default: $DF_PROFILE, unless --url is given)")
-    .option("--url <url>", "DreamFactory base URL (default: $DF_URL)")
-    .option(
-      "--email <email>",
-      "login email (default: $DF_EMAIL); password from $DF_PASSWORD or a prompt",
-    )
-    .option("--user", "log in as a user (/api/v2/user/session) instead of an admin");
+    .option("--json", "print results as JSON");
+  withConnectionOptions(root);
 
   root.command("snapshot")
     .description("write the instance's configuration as a portable snapshot (names, no secrets)")

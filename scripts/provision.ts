@@ -30,7 +30,12 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { connect } from "../lib/client.ts";
 import { ProfileVariableError } from "../lib/auth.ts";
-import { type ConnectionFlags, openClient, type OpenedClient } from "./connection.ts";
+import {
+  type ConnectionFlags,
+  openClient,
+  type OpenedClient,
+  withConnectionOptions,
+} from "./connection.ts";
 import { commanderExitCode, EXIT, throwOnUsageErrors, UsageError } from "./usage.ts";
 import { fileError } from "../lib/files.ts";
 import {
@@ -221,16 +226,8 @@ async function withClient<P = undefined>(
 export function provisionCommand(): Command {
   const root = new Command("customer")
     .description("provision customers: role, API key and volume limit (idempotent by key)")
-    .option("--json", "print results as JSON")
-    // The connection options of the dfkit CLI, for running on its own (mounted, dfkit's own are
-    // shown in help instead).
-    .option("--profile <name>", "connection profile (default: $DF_PROFILE, unless --url is given)")
-    .option("--url <url>", "DreamFactory base URL (default: $DF_URL)")
-    .option(
-      "--email <email>",
-      "login email (default: $DF_EMAIL); password from $DF_PASSWORD or a prompt",
-    )
-    .option("--user", "log in as a user (/api/v2/user/session) instead of an admin");
+    .option("--json", "print results as JSON");
+  withConnectionOptions(root);
 
   root.command("provision")
     .description("create or update a customer so it matches the spec (repeat-safe)")

@@ -1,24 +1,12 @@
 import assert from "node:assert/strict";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { openClient } from "../../scripts/connection.ts";
-
-async function tokenWorks(url: string, token: string): Promise<boolean> {
-  const res = await fetch(`${url}/api/v2/system/admin/session`, {
-    headers: { "X-DreamFactory-Session-Token": token },
-  });
-  await res.body?.cancel();
-  return res.status === 200;
-}
+import { adminToken, tokenWorks } from "./helpers.ts";
 
 Deno.test("openClient: close() ends the session the command opened, never a token the user gave", async () => {
   const sb = await startSandbox({ port: 0 });
   try {
-    const login = await fetch(`${sb.url}/api/v2/system/admin/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(sb.admin),
-    });
-    const given: string = (await login.json()).session_token;
+    const given = await adminToken(sb);
     const ask = () => Promise.reject(new Error("nothing should be asked"));
     const logouts = async (env: Record<string, string>) => {
       const opened = await openClient({}, { env: { DF_URL: sb.url, ...env }, ask });
