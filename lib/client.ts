@@ -191,6 +191,7 @@ export class DreamFactory {
         }),
       tableRelationships: (service, table) => this.#tableRelationships(service, table),
       tableKey: (service, table) => this.#tableKey(service, table),
+      tableFields: (service, table) => this.#tableFields(service, table),
     };
     const system: Record<string, Query<unknown>> = {};
     for (const [key, descriptor] of Object.entries(SYSTEM_RESOURCES)) {
@@ -357,6 +358,13 @@ export class DreamFactory {
   async #tableRelationships(service: string, table: string): Promise<string[] | undefined> {
     const related = (await this.#tableSchema(service, table))?.related;
     return Array.isArray(related) ? related.map((r) => String(r.name)) : undefined;
+  }
+
+  /** Field names of a table (from `_schema`, cached), for checking `.order()`. */
+  async #tableFields(service: string, table: string): Promise<string[] | undefined> {
+    const field = (await this.#tableSchema(service, table) as { field?: unknown } | undefined)
+      ?.field;
+    return Array.isArray(field) ? field.map((f) => String(f?.name)) : undefined;
   }
 
   /** A table's single-column primary key (from `_schema`, cached). */

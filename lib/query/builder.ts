@@ -28,6 +28,8 @@ export interface QueryContext {
   tableRelationships?(service: string, table: string): Promise<string[] | undefined>;
   /** The single-column primary key of a database table, when it can be read (cached). */
   tableKey?(service: string, table: string): Promise<string | undefined>;
+  /** The field names of a database table, when they can be read (cached). */
+  tableFields?(service: string, table: string): Promise<string[] | undefined>;
 }
 
 /** A record id. */
@@ -330,20 +332,46 @@ export class Query<T = Record<string, unknown>>
     }
   }
 
-  /** Waits (only when needed) for the relationship check and the table renderer. */
-  #ready(related: readonly string[] | undefined): Promise<void> | void {
-    const needCheck = related?.length && this.#res.table && this.#ctx.tableRelationships;
+  /** Waits (only when needed) for the table checks and the table renderer. */
+  #ready(
+    related: readonly string[] | undefined,
+    order?: readonly string[],
+  ): Promise<void> | void {
+    const needCheck = this.#res.table &&
+      ((related?.length && this.#ctx.tableRelationships) ||
+        (order?.length && this.#ctx.tableFields));
     if (!needCheck && isDisplayReady()) return;
-    return this.#checkTableRelated(related).then(displayReady);
+    return this.#checkTable(related, order).then(displayReady);
   }
 
-  /** Database tables silently ignore unknown relationship names, so check them against the
-   * table's schema (read once per client) before sending. */
-  async #checkTableRelated(names: readonly string[] | undefined): Promise<void> {
+  /** Database tables silently ignore unknown relationship names, and sort by nothing when one
+   * `.order()` field is unknown (DreamFactory quotes it and SQLite reads it as a string; several
+   * fields are a 500), so both are checked against the table's schema (read once per client)
+   * before sending. */
+  async #checkTable(
+    names: readonly string[] | undefined,
+    order?: readonly string[],
+  ): Promise<void> {
     const t = this.#res.table;
-    if (!names?.length || !t || !this.#ctx.tableRelationships) return;
-    const known = await this.#ctx.tableRelationships(t.service, t.name);
-    if (known) this.#checkRelated(names.filter((n) => n !== "*"), known);
+    if (!t) return;
+    if (names?.length && this.#ctx.tableRelationships) {
+      const known = await this.#ctx.tableRelationships(t.service, t.name);
+      if (known) this.#checkRelated(names.filter((n) => n !== "*"), known);
+    }
+    if (order?.length && this.#ctx.tableFields) {
+      const fields = await this.#ctx.tableFields(t.service, t.name);
+      if (!fields) return;
+      const lower = new Set(fields.map((f) => f.toLowerCase()));
+      for (const spec of order) {
+        const name = spec.split(" ")[0];
+        if (!name.includes(".") && !lower.has(name.toLowerCase())) {
+          throw new TypeError(
+            `.order(${JSON.stringify(spec)}): "${name}" is not a field of ${this.#res.path} ` +
+              `(DreamFactory would sort by nothing, or answer a 500). Fields: ${fields.join(", ")}`,
+          );
+        }
+      }
+    }
   }
 
   // ---------------------------------------------------------------- reading
@@ -447,7 +475,7 @@ export class Query<T = Record<string, unknown>>
       for await (const page of this.pages()) return page;
       return { records: asRecords([]), more: false };
     }
-    const ready = this.#ready(s.related);
+    const ready = this.#ready(s.related, s.order);
     if (ready) await ready;
     const offset = s.offset ?? 0;
     const res = await this.#ctx.send(
@@ -474,7 +502,7 @@ export class Query<T = Record<string, unknown>>
   /** Walks every page of matching records (stops at `.limit()`). */
   async *pages(): AsyncGenerator<Page<T>> {
     const s = this.#s;
-    const ready = this.#ready(s.related);
+    const ready = this.#ready(s.related, s.order);
     if (ready) await ready;
     const ids = this.#idsInScope();
     if (ids) {
@@ -618,7 +646,7 @@ export class Query<T = Record<string, unknown>>
     if ((typeof id !== "string" && typeof id !== "number") || String(id) === "") {
       throw new TypeError(`.get(): invalid id ${JSON.stringify(id)}`);
     }
-    await this.#checkTableRelated(this.#s.related);
+    await this.#checkTable(this.#s.related);
     const q = this.#readQuery();
     delete q.filter;
     delete q.ids;

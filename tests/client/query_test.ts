@@ -247,6 +247,16 @@ Deno.test("database tables: typed rows, pagination past the cap, relationships c
     TypeError,
   );
   assertStringIncludes(bad.message, "note_by_contact_id");
+  // An unknown .order() field: DreamFactory would sort by nothing (one field) or answer a 500
+  // (several), so it is refused before any record is read, naming the table's fields.
+  for (const order of [["nme desc"], ["name", "nme"]]) {
+    const before = fx.exchanges.length;
+    const wrong = await assertRejects(() => contacts.order(...order).page(), TypeError);
+    assertStringIncludes(wrong.message, '"nme" is not a field of db/_table/contact');
+    assertStringIncludes(wrong.message, "Fields: id, name, active");
+    assert(!fx.exchanges.slice(before).some((x) => x.url.includes("/_table/contact")));
+  }
+  assertEquals((await contacts.order("NAME desc").limit(1))[0].name, "c9");
 });
 
 Deno.test("unknown relationships on system resources list the valid ones", async () => {
@@ -389,7 +399,7 @@ Deno.test("tables keyed by another column read .ids().fields() without asking fo
   assertEquals((await q) as unknown[], [{ name: "C" }, { name: "A" }]);
 });
 
-Deno.test("a misspelt sort term on a table: one is ignored as DreamFactory does, several get the hint", async () => {
+Deno.test("a misspelt sort term on a table: .order() refuses it; raw, DreamFactory's answers get the hint", async () => {
   await using fx = await setup();
   const t = fx.df.db("db").table<{ id: number; name: string }>("person");
   await fx.df.db("db").schema.create({
@@ -397,9 +407,15 @@ Deno.test("a misspelt sort term on a table: one is ignored as DreamFactory does,
     field: [{ name: "id", type: "id" }, { name: "name", type: "string" }],
   });
   await t.create([{ name: "b" }, { name: "a" }]);
-  // Laravel quotes a single term and SQLite reads an unknown quoted name as a string.
-  assertEquals((await t.order("nmae").fields("id")).map((r) => r.id), [1, 2]);
-  const err = await assertRejects(() => t.order("name desc", "nmae").page(), DreamFactoryError);
+  // What the client saves you from: Laravel quotes a single term and SQLite reads an unknown
+  // quoted name as a string (no sorting, no error); several terms are a 500.
+  await assertRejects(() => t.order("nmae").page(), TypeError, '"nmae" is not a field');
+  const raw = t.params({ order: "nmae" }).fields("id");
+  assertEquals((await raw).map((r) => r.id), [1, 2]);
+  const err = await assertRejects(
+    () => t.params({ order: "name desc,nmae" }).page(),
+    DreamFactoryError,
+  );
   assertEquals(err.status, 500);
   assertStringIncludes(err.message, "Failed to retrieve records from 'person'.");
   assertStringIncludes(err.message, "no such column: nmae");
