@@ -145,6 +145,27 @@ export interface BatchFailure {
 }
 
 /**
+ * A builder method or write was given something it cannot use (an id with a comma, `.limit(0)`,
+ * a relationship or `.order()` field the table does not have, a record that is not an object):
+ * thrown before any request. A `TypeError`, so `catch (e) { if (e instanceof TypeError) }` keeps
+ * working; the CLI answers it as a usage mistake (exit 2).
+ *
+ * @example
+ * ```ts
+ * import { connect, QueryArgumentError } from "@dfkit/dfkit";
+ * const df = await connect();
+ * try { await df.system.role.limit(0); } catch (e) { console.log(e instanceof QueryArgumentError); }
+ * ```
+ */
+export class QueryArgumentError extends TypeError {
+  /** Builds the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "QueryArgumentError";
+  }
+}
+
+/**
  * A multi-record call (create, update, replace, delete, or a read by ids) that did not fully
  * succeed. Lists, per submitted index, which records succeeded (with what the server returned,
  * e.g. their ids), which failed (with DreamFactory's message), which were never attempted (the

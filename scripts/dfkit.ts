@@ -34,6 +34,7 @@ import {
   FilterError,
   FilterSyntaxError,
   ProfileVariableError,
+  QueryArgumentError,
   renderCurl,
   startSandbox,
   table,
@@ -850,6 +851,7 @@ export function reportError(e: unknown): number {
   if (commander !== undefined) return commander;
   if (
     e instanceof UsageError || e instanceof FilterSyntaxError || e instanceof FilterError ||
+    e instanceof QueryArgumentError || // a flag's value the builder cannot use
     e instanceof ProfileVariableError // a setting (credential) missing from the environment
   ) {
     console.error(`error: ${e.message}`);

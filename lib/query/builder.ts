@@ -6,7 +6,7 @@
  * @module
  */
 import { asRecords, displayReady, isDisplayReady, type Records } from "../display.ts";
-import { type BatchSuccess, DreamFactoryBatchError } from "../errors.ts";
+import { type BatchSuccess, DreamFactoryBatchError, QueryArgumentError } from "../errors.ts";
 import type { ResourceDescriptor } from "../resources.ts";
 import {
   type QueryValue,
@@ -163,7 +163,7 @@ function inIdOrder<T>(records: T[], ids: readonly Id[], idField: string): T[] {
 
 function checkCount(method: string, n: number, min: number): number {
   if (!Number.isInteger(n) || n < min) {
-    throw new TypeError(`.${method}(${n}): expected an integer >= ${min}`);
+    throw new QueryArgumentError(`.${method}(${n}): expected an integer >= ${min}`);
   }
   return n;
 }
@@ -230,7 +230,9 @@ export class Query<T = Record<string, unknown>>
         (typeof id !== "string" && typeof id !== "number") || String(id) === "" ||
         String(id).includes(",")
       ) {
-        throw new TypeError(`.ids(): invalid id ${JSON.stringify(id)} (ids may not contain ",")`);
+        throw new QueryArgumentError(
+          `.ids(): invalid id ${JSON.stringify(id)} (ids may not contain ",")`,
+        );
       }
     }
     // DreamFactory answers a repeated id with a batch error that fails nothing; and positions
@@ -239,7 +241,7 @@ export class Query<T = Record<string, unknown>>
     flat.forEach((id, i) => {
       const first = seen.get(String(id));
       if (first !== undefined) {
-        throw new TypeError(
+        throw new QueryArgumentError(
           `.ids(): id ${JSON.stringify(id)} is given twice (#${first} and #${i}); ` +
             "pass each once (e.g. [...new Set(ids)])",
         );
@@ -268,7 +270,7 @@ export class Query<T = Record<string, unknown>>
     const items = (list(specs) ?? []).map((s) => s.replace(/\s+/g, " "));
     for (const s of items) {
       if (!ORDER_RE.test(s)) {
-        throw new TypeError(
+        throw new QueryArgumentError(
           `.order(${JSON.stringify(s)}): expected "field", "field asc" or "field desc"`,
         );
       }
@@ -298,7 +300,7 @@ export class Query<T = Record<string, unknown>>
     for (const key in params) {
       const method = MANAGED_PARAMS[key.toLowerCase()];
       if (method) {
-        throw new TypeError(
+        throw new QueryArgumentError(
           `.params({ ${key} }): the builder sets "${key}" itself (it pages and checks filters); ` +
             `use ${method} instead`,
         );
@@ -322,7 +324,7 @@ export class Query<T = Record<string, unknown>>
     for (const name of names) {
       if (!known.includes(name)) {
         const valid = known.length ? known.join(", ") : "(none)";
-        throw new TypeError(
+        throw new QueryArgumentError(
           `Unknown relationship "${name}" for ${this.#res.path}. Valid relationships: ${valid}` +
             (this.#res.kind === "system"
               ? `. (If your server has more, e.g. from an add-on, pass .params({ related: "${name}" }).)`
@@ -365,7 +367,7 @@ export class Query<T = Record<string, unknown>>
       for (const spec of order) {
         const name = spec.split(" ")[0];
         if (!name.includes(".") && !lower.has(name.toLowerCase())) {
-          throw new TypeError(
+          throw new QueryArgumentError(
             `.order(${JSON.stringify(spec)}): "${name}" is not a field of ${this.#res.path} ` +
               `(DreamFactory would sort by nothing, or answer a 500). Fields: ${fields.join(", ")}`,
           );
@@ -644,7 +646,7 @@ export class Query<T = Record<string, unknown>>
   /** One record by id (fields and related apply); throws a 404 `DreamFactoryError` if absent. */
   async get(id: Id): Promise<T> {
     if ((typeof id !== "string" && typeof id !== "number") || String(id) === "") {
-      throw new TypeError(`.get(): invalid id ${JSON.stringify(id)}`);
+      throw new QueryArgumentError(`.get(): invalid id ${JSON.stringify(id)}`);
     }
     await this.#checkTable(this.#s.related);
     const q = this.#readQuery();
@@ -665,7 +667,7 @@ export class Query<T = Record<string, unknown>>
     const related = list(opts.related);
     if (related) this.#checkRelated(related);
     if (opts.continue && opts.rollback && this.#res.kind === "table") {
-      throw new TypeError(
+      throw new QueryArgumentError(
         "continue and rollback cannot be combined on database tables (DreamFactory refuses it): " +
           "choose continue (keep what succeeds) or rollback (all or nothing).",
       );
@@ -701,7 +703,9 @@ export class Query<T = Record<string, unknown>>
   }
 
   #checkWritable(what: string): void {
-    if (this.#res.readOnly) throw new TypeError(`${this.#res.path} is read-only: cannot ${what}`);
+    if (this.#res.readOnly) {
+      throw new QueryArgumentError(`${this.#res.path} is read-only: cannot ${what}`);
+    }
   }
 
   /**
@@ -726,12 +730,14 @@ export class Query<T = Record<string, unknown>>
   ): Promise<Records<T>> {
     this.#checkWritable("create");
     if (this.#s.ids?.length || this.#s.filter) {
-      throw new TypeError(".create() takes no .ids()/.filter(): call it on the resource itself");
+      throw new QueryArgumentError(
+        ".create() takes no .ids()/.filter(): call it on the resource itself",
+      );
     }
     const items = Array.isArray(records) ? [...records] : [records];
     items.forEach((r, i) => {
       if (!r || typeof r !== "object" || Array.isArray(r)) {
-        throw new TypeError(`.create(): record #${i} is not an object`);
+        throw new QueryArgumentError(`.create(): record #${i} is not an object`);
       }
     });
     if (!items.length) return asRecords([]);
@@ -786,7 +792,7 @@ export class Query<T = Record<string, unknown>>
     const idf = this.#res.idField;
     if (Array.isArray(input)) {
       if (this.#s.ids?.length || this.#s.filter) {
-        throw new TypeError(
+        throw new QueryArgumentError(
           `.${verb}([...]) with records carrying ids takes no .ids()/.filter(); ` +
             `pass one patch object to apply it to the narrowed records instead.`,
         );
@@ -794,14 +800,16 @@ export class Query<T = Record<string, unknown>>
       input.forEach((r, i) => {
         const rec = r as Record<string, unknown> | null;
         if (!rec || typeof rec !== "object" || rec[idf] === undefined || rec[idf] === null) {
-          throw new TypeError(`.${verb}(): record #${i} has no "${idf}"; every record needs one`);
+          throw new QueryArgumentError(
+            `.${verb}(): record #${i} has no "${idf}"; every record needs one`,
+          );
         }
       });
       if (!input.length) return asRecords([]);
       return await this.#write(method, options, {}, { resource: [...input] }, input.length);
     }
     if (!input || typeof input !== "object") {
-      throw new TypeError(`.${verb}(): expected a record object or an array of records`);
+      throw new QueryArgumentError(`.${verb}(): expected a record object or an array of records`);
     }
     const target = await this.#target(verb, options, input as Record<string, unknown>);
     if (target === null) return asRecords([]);
@@ -837,7 +845,7 @@ export class Query<T = Record<string, unknown>>
     const s = this.#s;
     if (!s.ids?.length && !s.filter) {
       if (!options.force) {
-        throw new TypeError(
+        throw new QueryArgumentError(
           `.delete() on ${this.#res.path} without .ids() or .filter() would delete every ` +
             "record; narrow the builder, or pass { force: true } to really empty it.",
         );
@@ -895,7 +903,7 @@ export class Query<T = Record<string, unknown>>
   ): Promise<Target | null> {
     const s = this.#s;
     if ((s.limit !== undefined || s.offset !== undefined) && !s.ids?.length) {
-      throw new TypeError(
+      throw new QueryArgumentError(
         `.${verb}() ignores .limit()/.offset() on the server and would touch every match; ` +
           `select the records first (e.g. .ids(...(await q).map((r) => r.id))).`,
       );
@@ -903,7 +911,7 @@ export class Query<T = Record<string, unknown>>
     const ids = this.#idsInScope();
     if (ids) {
       if (s.filter) {
-        throw new TypeError(`.${verb}(): use either .ids() or .filter(), not both`);
+        throw new QueryArgumentError(`.${verb}(): use either .ids() or .filter(), not both`);
       }
       return ids.length ? byIds(ids) : null;
     }
@@ -922,7 +930,7 @@ export class Query<T = Record<string, unknown>>
     }
     const id = record?.[this.#res.idField];
     if (id !== undefined && id !== null) return { query: {}, count: 1 };
-    throw new TypeError(
+    throw new QueryArgumentError(
       `.${verb}() needs to know which records: narrow with .ids(...) or .filter(...), ` +
         `or include "${this.#res.idField}" in the record.`,
     );

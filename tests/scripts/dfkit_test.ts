@@ -1236,3 +1236,14 @@ Deno.test("dfkit: --url wins over DF_PROFILE, as in connect(); DF_PROFILE alone 
     }
   });
 });
+
+Deno.test("dfkit: a flag value the query builder refuses is a usage mistake (exit 2), said before any read", async () => {
+  await withSandbox(async (env) => {
+    const run = await dfkit(["get", "system/user", "--related", "role_by_role_id"], env);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      /Unknown relationship "role_by_role_id".*user_to_app_to_role_by_user_id/,
+    );
+  });
+});
