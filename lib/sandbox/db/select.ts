@@ -6,6 +6,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { phpTrim } from "../../filter/dreamfactory.ts";
 import { DfError, phpEmpty } from "../http.ts";
 import type { Catalog, RelationInfo, TableInfo } from "./catalog.ts";
 import { type Clause, clauseError, NO_CLAUSE, parseGroup, parseOrder } from "./clauses.ts";
@@ -49,19 +50,20 @@ export function columnSql(f: { name: string; type: string }): string {
 /**
  * Parses `fields` (`*` or a comma list of columns) into select items. df-sqldb's
  * Table::parseSelect takes only the table's columns: anything else, an aggregate such as
- * `COUNT(*)` included, is a 400 "Invalid field requested: <f>".
+ * `COUNT(*)` included, is a 400 "Invalid field requested: <f>". Only the whole value `*` means
+ * every column; a list is split as fieldsToArray splits it (commas trimmed from the ends, each
+ * name trimmed), so a `*` in a list (`id,*`, `*,`) and an empty name inside it (`id,,name`, `,`)
+ * are fields no column has. (Undefined or empty: every column; callers apply parseSelect's
+ * `id_field`/primary key fallback first where it applies.)
  */
 export function parseFields(table: TableInfo, fields: string | undefined): SelectItem[] {
-  const raw = (fields ?? "").trim();
-  if (raw === "" || raw === "*") {
+  if (fields === undefined || fields === "" || fields === "*") {
     return table.fields.map((f) => ({ sql: columnSql(f), key: f.name, type: f.type }));
   }
   const out: SelectItem[] = [];
-  for (const part of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
-    if (part === "*") {
-      for (const f of table.fields) out.push({ sql: columnSql(f), key: f.name, type: f.type });
-      continue;
-    }
+  // array_map('trim', explode(',', trim($fields, ','))); getColumn($field, true) then finds no
+  // column for "*" or "" (strcasecmp against each column's name).
+  for (const part of phpTrim(fields, ",").split(",").map((s) => phpTrim(s))) {
     const f = table.byName.get(part.toLowerCase());
     if (!f) throw new DfError(400, `Invalid field requested: ${part}`);
     out.push({ sql: columnSql(f), key: f.name, type: f.type });

@@ -51,3 +51,54 @@ Deno.test("fields: aggregates are no columns, so parseSelect refuses them (400),
     await sb.close();
   }
 });
+
+Deno.test("fields: only the whole value * is every column; a * or an empty name inside a list is refused as fieldsToArray splits it", async () => {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "pet",
+        field: [{ name: "id", type: "id" }, { name: "name", type: "string" }],
+      }],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await sb.call("POST", "db/_table/pet", { resource: [{ name: "rex" }] });
+    const refused = (field: string) => ({
+      status: 400,
+      body: {
+        error: {
+          code: 400,
+          context: null,
+          message: `Invalid field requested: ${field}`,
+          status_code: 400,
+        },
+      },
+    });
+    // explode(',', trim($fields, ',')), each item trimmed: "*" and "" are no columns.
+    for (
+      const [fields, bad] of [
+        ["id,*", "*"],
+        ["*,id", "*"],
+        ["*,", "*"],
+        ["id,,name", ""],
+        ["id, ,name", ""],
+        [",", ""],
+      ]
+    ) {
+      const path = `db/_table/pet?fields=${encodeURIComponent(fields)}`;
+      assert.deepEqual(await sb.call("GET", path), refused(bad), fields);
+      // The same parseSelect runs for a read by id.
+      const one = `db/_table/pet/1?fields=${encodeURIComponent(fields)}`;
+      assert.deepEqual(await sb.call("GET", one), refused(bad), `${fields} by id`);
+    }
+    // Commas at the ends are trimmed before the split; spaces around names too.
+    for (const fields of ["id,", ",id", ",,id,,", " id , "]) {
+      const got = await sb.call("GET", `db/_table/pet?fields=${encodeURIComponent(fields)}`);
+      assert.deepEqual(got, { status: 200, body: { resource: [{ id: 1 }] } }, fields);
+    }
+    const all = await sb.call("GET", "db/_table/pet?fields=*");
+    assert.deepEqual(all.body, { resource: [{ id: 1, name: "rex" }] });
+  } finally {
+    await sb.close();
+  }
+});
