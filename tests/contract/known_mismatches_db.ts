@@ -22,6 +22,11 @@ export const DB_DEVIATIONS: Record<string, string> = {
     "sandbox answers column names, positions and quoted names as SQLite would (sorting, or its " +
     "error wrapped by retrieveRecordsByFilter) and refuses anything else (expressions, functions, " +
     "comments, SQL keywords) with a 400 saying it does not run it.",
+  "table filters SQLite refuses: no statement in the message":
+    "a filter that gets past DF's parser but not past SQLite (unbalanced parentheses, XOR, ...) is " +
+    "answered with DF's wrapped 500 (\"Failed to retrieve records from 't'.\" and SQLite's error) " +
+    'but without Laravel\'s " (SQL: ...)" tail: the sandbox compiles filters to its own SQL and ' +
+    "never builds DreamFactory's WHERE text.",
   "writes violating role row filters":
     "checked on the stored row after the write (then undone), giving DF's 403 \"Denied access to " +
     'some of the requested fields."',

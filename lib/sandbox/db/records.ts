@@ -814,14 +814,14 @@ function getMany(r: TableRequest): Response {
   }
   const max = r.env.maxRecords;
   const { limit, offset, capped: needLimit } = r.page();
-  // df-sqldb's runQuery answers count_only before it looks at fields, order or group.
-  if (r.flag("count_only")) {
-    const c = countSql({ table: r.table, items: [], where: r.where() });
-    return json(Number(scalar(r.db, c.sql, c.params)));
-  }
-  // retrieveRecordsByFilter wraps what is not a RestException (the database's errors, Laravel's
-  // order-direction check) in a 500 naming the table.
+  // retrieveRecordsByFilter wraps what is not a RestException (the database's errors, a filter
+  // SQLite refuses included, Laravel's order-direction check) in a 500 naming the table.
   try {
+    // df-sqldb's runQuery answers count_only before it looks at fields, order or group.
+    if (r.flag("count_only")) {
+      const c = countSql({ table: r.table, items: [], where: r.where() });
+      return json(Number(scalar(r.db, c.sql, c.params)));
+    }
     return readPage(r, max, limit, offset, needLimit);
   } catch (e) {
     throw wrapFailure(e, `Failed to retrieve records from '${r.table.name}'.`);
@@ -1092,25 +1092,26 @@ function patchMany(r: TableRequest): Response {
   const records = writeRecordsOf(r.ctx.payload);
   if (r.filterOpt() !== undefined) {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
-    runSingle(r, () => {
-      const parsed = parseRecord(r.table, asRecord(records[0]), true, r.ctx.session.userId);
-      if (parsed.values.size > 0 && r.matchToTemp() > 0) {
-        const cols = [...parsed.values.keys()];
-        run(
-          r.db,
-          `update ${q(r.table.name)} set ${
-            cols.map((c) => `${q(c)} = ?`).join(", ")
-          } where rowid IN (SELECT r FROM ${MATCH})`,
-          [...parsed.values.values()],
-        );
-        r.checkRoleMatched();
-      }
-    });
-    // df-sqldb's updateRecordsByFilter answers by running the query again after the UPDATE:
-    // rows that no longer match are left out, and limit/offset/order apply to the answer. The
-    // UPDATE is not in a transaction: when that query fails (its order, say) the rows stay
-    // updated and the error is wrapped in a 500 naming the table.
+    // df-sqldb's updateRecordsByFilter wraps what is not a RestException (a filter SQLite refuses,
+    // the UPDATE's own failure, the query after it) in a 500 naming the table.
     try {
+      runSingle(r, () => {
+        const parsed = parseRecord(r.table, asRecord(records[0]), true, r.ctx.session.userId);
+        if (parsed.values.size > 0 && r.matchToTemp() > 0) {
+          const cols = [...parsed.values.keys()];
+          run(
+            r.db,
+            `update ${q(r.table.name)} set ${
+              cols.map((c) => `${q(c)} = ?`).join(", ")
+            } where rowid IN (SELECT r FROM ${MATCH})`,
+            [...parsed.values.values()],
+          );
+          r.checkRoleMatched();
+        }
+      });
+      // It answers by running the query again after the UPDATE: rows that no longer match are
+      // left out, and limit/offset/order apply to the answer. The UPDATE is not in a
+      // transaction: when that query fails (its order, say) the rows stay updated.
       const page = r.filterPage();
       return json(wrap(respondRows(r, page.rowids, idFields), page.meta));
     } catch (e) {
@@ -1160,25 +1161,25 @@ function deleteMany(r: TableRequest): Response {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
     // df-sqldb's deleteRecordsByFilter runs runQuery (order, take/skip, capped at max records)
     // and then deletes through the same builder: only that page is deleted and answered. A
-    // failing query deletes nothing and is wrapped in a 500 naming the table.
-    const out = runSingle(r, () => {
-      let page: { rowids: number[]; meta?: Record<string, unknown> };
-      let result: Record<string, unknown>[];
-      try {
-        page = r.filterPage();
-        result = respondRows(r, page.rowids, idFields);
-      } catch (e) {
-        throw wrapFailure(e, `Failed to delete records from '${r.table.name}'.`);
-      }
-      if (page.rowids.length > 0) {
-        run(
-          r.db,
-          `delete from ${q(r.table.name)} where rowid IN (SELECT value FROM json_each(?))`,
-          [JSON.stringify(page.rowids)],
-        );
-      }
-      return { result, meta: page.meta };
-    });
+    // failing query (a filter SQLite refuses, say) deletes nothing; it and a failing DELETE (a
+    // foreign key) are wrapped in a 500 naming the table.
+    let out: { result: Record<string, unknown>[]; meta?: Record<string, unknown> };
+    try {
+      out = runSingle(r, () => {
+        const page = r.filterPage();
+        const result = respondRows(r, page.rowids, idFields);
+        if (page.rowids.length > 0) {
+          run(
+            r.db,
+            `delete from ${q(r.table.name)} where rowid IN (SELECT value FROM json_each(?))`,
+            [JSON.stringify(page.rowids)],
+          );
+        }
+        return { result, meta: page.meta };
+      });
+    } catch (e) {
+      throw wrapFailure(e, `Failed to delete records from '${r.table.name}'.`);
+    }
     return json(wrap(out.result, out.meta));
   }
   const payload = r.ctx.payload;

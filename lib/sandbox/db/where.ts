@@ -4,11 +4,16 @@
  *
  * @module
  */
-import { compileDreamFactoryFilter, replaceLookups, roleFilterString } from "../../filter/mod.ts";
+import {
+  compileDreamFactoryFilter,
+  FilterError,
+  replaceLookups,
+  roleFilterString,
+} from "../../filter/mod.ts";
 import { rethrowFilterError } from "../http.ts";
 import type { AccessGrant } from "../types.ts";
 import type { TableInfo } from "./catalog.ts";
-import { q } from "./sql.ts";
+import { q, QueryFailure } from "./sql.ts";
 import { type SqlValue, toSqlValue } from "./types.ts";
 
 /** A SQL condition with its bound values. */
@@ -35,12 +40,18 @@ function columnsOf(table: TableInfo): { name: string; type: string; allowNull: b
   return table.fields.map((f) => ({ name: f.name, type: f.type, allowNull: f.allowNull }));
 }
 
-/** Compiles a DreamFactory filter string (lookups substituted first, as DF does). */
+/**
+ * Compiles a DreamFactory filter string (lookups substituted first, as DF does). With
+ * `asQuery`, a filter the database would refuse fails as the QueryException DreamFactory's
+ * query raises (a {@link QueryFailure}, which the by-filter operations wrap), else as
+ * rethrowFilterError answers it.
+ */
 function compile(
   table: TableInfo,
   filter: string,
   params: Record<string, unknown>,
   lookups: Record<string, string>,
+  asQuery = false,
 ): Where {
   try {
     const out = compileDreamFactoryFilter(replaceLookups(filter, lookups), columnsOf(table), {
@@ -50,11 +61,17 @@ function compile(
     });
     return out ? { sql: out.sql, params: out.params as SqlValue[] } : TRUE_WHERE;
   } catch (e) {
+    if (asQuery && e instanceof FilterError && e.sqlError) throw new QueryFailure(e.message);
     rethrowFilterError(e);
   }
 }
 
-/** Compiles a client filter string for `table` (400 on bad syntax or unknown fields). */
+/**
+ * Compiles a client filter string for `table` (400 on bad syntax or unknown fields). A filter
+ * that gets past df-sqldb's parser but not past SQLite (unbalanced parentheses, `XOR`, ...) is
+ * the {@link QueryFailure} of the query it goes into: df-sqldb's retrieveRecordsByFilter,
+ * updateRecordsByFilter and deleteRecordsByFilter wrap it in their 500 naming the table.
+ */
 export function clientFilter(
   table: TableInfo,
   filter: string | undefined,
@@ -63,7 +80,7 @@ export function clientFilter(
 ): Where {
   // Only an absent or empty filter means "no filter": DreamFactory fails on one of only spaces.
   if (filter === undefined || filter === "") return TRUE_WHERE;
-  return compile(table, filter, params, lookups);
+  return compile(table, filter, params, lookups, true);
 }
 
 /** Compiles a role's row filters (a grant without filters matches everything). */

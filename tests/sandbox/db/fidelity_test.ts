@@ -286,3 +286,47 @@ Deno.test("write values convert as typecastToNative does: floatval, '' to null, 
     }]);
   });
 });
+
+Deno.test("writes by filter: a failing UPDATE or DELETE (a constraint) is wrapped in the 500 naming the table", async () => {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [
+        {
+          name: "parent",
+          field: [{ name: "id", type: "id" }, { name: "code", type: "string", is_unique: true }],
+        },
+        {
+          name: "child",
+          field: [
+            { name: "id", type: "id" },
+            { name: "parent_id", type: "reference", ref_table: "parent", ref_field: "id" },
+          ],
+        },
+      ],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await sb.call("POST", "db/_table/parent", [{ code: "a" }, { code: "b" }]);
+    await sb.call("POST", "db/_table/child", [{ parent_id: 1 }]);
+    // updateRecordsByFilter's $builder->update() and deleteRecordsByFilter's $builder->delete()
+    // run inside their try: the QueryException is wrapped, not answered on its own.
+    const update = await sb.call("PATCH", "db/_table/parent?filter=id%3D2", [{ code: "a" }]);
+    assert.equal(update.status, 500, JSON.stringify(update.body));
+    assert.match(
+      String(errorOf(update.body).message),
+      /^Failed to update records in 'parent'\.\nSQLSTATE\[23000\]: Integrity constraint violation: 19 UNIQUE constraint failed: parent\.code /,
+    );
+    assert.equal(errorOf(update.body).status_code, 500);
+    const del = await sb.call("DELETE", "db/_table/parent?filter=id%3D1");
+    assert.equal(del.status, 500, JSON.stringify(del.body));
+    assert.match(
+      String(errorOf(del.body).message),
+      /^Failed to delete records from 'parent'\.\nSQLSTATE\[23000\]: Integrity constraint violation: 19 FOREIGN KEY constraint failed /,
+    );
+    assert.equal(errorOf(del.body).status_code, 500);
+    const left = await sb.call("GET", "db/_table/parent");
+    assert.deepEqual(left.body, { resource: [{ id: 1, code: "a" }, { id: 2, code: "b" }] });
+  } finally {
+    await sb.close();
+  }
+});
