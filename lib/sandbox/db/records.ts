@@ -20,6 +20,7 @@ import {
 import type { AccessGrant, RequestContext } from "../types.ts";
 import { type BatchMode, batchMode, runBatch } from "./batch.ts";
 import { type Catalog, isRequired, type TableInfo, tableToJson } from "./catalog.ts";
+import { type Clause, NO_CLAUSE } from "./clauses.ts";
 import { writeParents, writeRelated } from "./related_write.ts";
 import {
   attachRelated,
@@ -255,10 +256,43 @@ class TableRequest {
     return withRelationKeys(this.table, items, this.related());
   }
 
+  /**
+   * The condition df-sqldb's addToTransaction puts on its builder for one id: `where(<field>,
+   * <value>)` for each identifying field (the value typed as checkForIds types it, a failure
+   * being that id's 400), and the role's filters.
+   */
+  idCondition(idFields: string[], id: string): Where {
+    const values = idFields.length > 1 ? id.split(",") : [id];
+    return and(idWhere(this.table, idFields, values), this.role);
+  }
+
+  /**
+   * df-sqldb's runQuery on a read by ids (`where` picks the ids, `limit` caps the SELECT):
+   * `fields` through parseSelect, `order` and `group` as on any read, and SQLite's answer to the
+   * statement, all before any record is looked for, so such a failure wins over a missing id.
+   * Returns the ORDER BY the records are sorted by.
+   */
+  checkIdsRead(where: Where, limit: number): Clause {
+    const items = withRelationKeys(
+      this.table,
+      parseFields(this.table, this.getFields()),
+      this.related(),
+    );
+    const order = parseOrder(this.table, this.opt("order", "sort", "order_by"), items);
+    const group = parseGroup(this.table, this.opt("group", "group_by"), items, order);
+    const offset = this.page().offset;
+    checkClauses({ table: this.table, items, where, order, group, limit, offset });
+    return order;
+  }
+
+  /** The `limit` of addToTransaction's runQuery for one id: 1 unless the request sets one. */
+  idReadLimit(): number {
+    return this.opt("limit", "top") === undefined ? 1 : this.page().limit;
+  }
+
   /** Rowid of the row identified by `id` (URL or ids list) within the role's rows, or 404. */
   rowidOf(idFields: string[], id: string): number {
-    const values = idFields.length > 1 ? id.split(",") : [id];
-    const w = and(idWhere(this.table, idFields, values), this.role);
+    const w = this.idCondition(idFields, id);
     const rowid = scalar(
       this.db,
       `SELECT rowid FROM ${q(this.table.name)} WHERE ${w.sql} LIMIT 1`,
@@ -658,13 +692,19 @@ function outsideLoop<T>(r: TableRequest, fn: () => T): T {
 
 function getOne(r: TableRequest, id: string): Response {
   const idFields = outsideLoop(r, () => r.idFields());
+  const many = urlIds(idFields, id);
+  const batched = batchedByIds(r, many, idFields);
+  // Batched ids are read by commitTransaction, outside the record loop: retrieveRecordById wraps
+  // its failure.
+  const order = batched ? outsideLoop(r, () => checkBatchedRead(r, idFields, many)) : NO_CLAUSE;
   const one = (id: string) => {
+    // addToTransaction's runQuery for this id alone: its failure is this id's error.
+    if (!batched) r.checkIdsRead(r.idCondition(idFields, id), r.idReadLimit());
     const rowid = r.rowidOf(idFields, id);
     const fields = r.getFields();
     if (fields === undefined && r.related().length === 0) return fullRow(r, rowid);
     return r.output(rowid, idFields, fields);
   };
-  const many = urlIds(idFields, id);
   if (many.length > 1) {
     return json(
       firstOfMany(
@@ -673,6 +713,7 @@ function getOne(r: TableRequest, id: string): Response {
         "retrieved",
         { continueOnError: r.flag("continue"), rollback: false },
         one,
+        batched ? (out) => batchedOrder(r, idFields, many, order, out) : undefined,
       ),
     );
   }
@@ -697,6 +738,7 @@ function splitIds(raw: string): string[] {
  * A by-id call naming several ids (`_table/t/1,2`): every id is processed as *RecordsByIds does
  * (stop at the first failure unless `continue`, undone with `rollback`), and the answer is the
  * first id's result, or its error (BatchException::pickResponse(0)), whatever befell the others.
+ * Ids batched by `continue` are answered as `sortBatched` puts them (commitTransaction's query).
  */
 function firstOfMany(
   r: TableRequest,
@@ -704,6 +746,7 @@ function firstOfMany(
   verb: BatchVerb,
   mode: BatchMode,
   fn: (id: string) => unknown,
+  sortBatched?: (out: unknown[]) => unknown[],
 ): unknown {
   let first: { error: unknown } | undefined;
   try {
@@ -715,10 +758,8 @@ function firstOfMany(
         throw e;
       }
     });
-    // Reads and deletes batched by `continue` (the URL's ids are split only for a one-field
-    // key): the first of the key-ordered results.
-    const batched = (verb === "retrieved" || verb === "deleted") && batchedByIds(r, ids, ["id"]);
-    return (batched ? inKeyOrder(ids, out) : out)[0];
+    // Reads and deletes batched by `continue`: the first of commitTransaction's results.
+    return (sortBatched ? sortBatched(out) : out)[0];
   } catch (e) {
     if (!(e instanceof DfError) || e.code !== 1000) throw e;
     if (first) throw first.error;
@@ -739,22 +780,26 @@ function fullRow(r: TableRequest, rowid: number): Record<string, unknown> {
 
 function readIds(r: TableRequest, ids: string[]): Response {
   const idFields = r.idFields();
-  const items = parseFields(r.table, r.getFields());
+  const batched = batchedByIds(r, ids, idFields);
+  const order = batched ? checkBatchedRead(r, idFields, ids) : NO_CLAUSE;
   const related = r.related();
-  const withKeys = withRelationKeys(r.table, items, related);
+  let items: SelectItem[] | undefined;
   const results: unknown[] = [];
   const failed: number[] = [];
   // retrieveRecordsByIds stops at the first missing record unless `continue` is set.
   const continueOnError = r.flag("continue");
   for (const [i, id] of ids.entries()) {
     try {
+      // addToTransaction's runQuery for this id alone: its failure is this id's batch error.
+      if (!batched) r.checkIdsRead(r.idCondition(idFields, id), r.idReadLimit());
       const rowid = r.rowidOf(idFields, id);
+      items ??= withRelationKeys(r.table, parseFields(r.table, r.getFields()), related);
       const { sql, params } = selectSql({
         table: r.table,
-        items: withKeys,
+        items,
         where: { sql: "rowid = ?", params: [rowid] },
       });
-      const row = typedRow(withKeys, all(r.db, sql, params)[0]);
+      const row = typedRow(items, all(r.db, sql, params)[0]);
       attachRelated(r.db, r.env.catalog, r.table, row, related, r.env.maxRecords);
       results.push(row);
     } catch (e) {
@@ -769,19 +814,73 @@ function readIds(r: TableRequest, ids: string[]): Response {
       context: { error: failed, resource: results },
     });
   }
-  if (batchedByIds(r, ids, idFields)) return json(wrap(inKeyOrder(ids, results)));
-  return json(wrap(results));
+  return json(wrap(batched ? batchedOrder(r, idFields, ids, order, results) : results));
 }
 
 /**
  * df-sqldb's addToTransaction reads or deletes id by id, in the ids' order, unless `continue` is
  * set for several ids of a one-field key ($needToIterate is false): then the ids are batched and
- * commitTransaction answers its whereIn query as it comes (when every id was found), in key order
- * unless `order` is given.
+ * commitTransaction answers its one whereIn query as it comes (when every id was found).
  */
 function batchedByIds(r: TableRequest, ids: string[], idFields: string[]): boolean {
-  return r.flag("continue") && ids.length > 1 && idFields.length === 1 &&
-    r.opt("order") === undefined;
+  return r.flag("continue") && ids.length > 1 && idFields.length === 1;
+}
+
+/**
+ * Whether a delete of `ids` answers in key order: batched, and no `order` given. (Batched deletes
+ * with an `order` are still answered in the ids' order here, and their `fields`/`order`/`group`
+ * are not checked as commitTransaction's runQuery would: only reads follow it so far.)
+ */
+function deletedInKeyOrder(r: TableRequest, ids: string[], idFields: string[]): boolean {
+  return batchedByIds(r, ids, idFields) && r.opt("order") === undefined;
+}
+
+/**
+ * commitTransaction's runQuery over ids batched by `continue` (`whereIn(<key>, ids)`, the
+ * request's own limit): `fields`, `order` and `group` fail the read as a whole, not as one id's
+ * error, before any id is matched to a record. An id checkForIds cannot type fails in the record
+ * loop, before that query runs: then nothing is checked here. Returns the ORDER BY.
+ */
+function checkBatchedRead(r: TableRequest, idFields: string[], ids: string[]): Clause {
+  const key = r.table.byName.get(idFields[0].toLowerCase())!;
+  let values: SqlValue[];
+  try {
+    values = ids.map((id) => toSqlValue(key.type, key.name, id));
+  } catch {
+    return NO_CLAUSE;
+  }
+  const where = and({
+    sql: `${q(key.name)} in (${values.map(() => "?").join(", ")})`,
+    params: values,
+  }, r.role);
+  return r.checkIdsRead(where, r.page().limit);
+}
+
+/**
+ * The results of batched `ids` (one each, all found) in the order of commitTransaction's
+ * whereIn query: SQLite's sort by `order` when it sorts by something (the same query on the
+ * key, so ties come as SQLite walks it), else the key's order ({@link inKeyOrder}).
+ */
+function batchedOrder<T>(
+  r: TableRequest,
+  idFields: string[],
+  ids: string[],
+  order: Clause,
+  results: T[],
+): T[] {
+  if (!order.sql) return inKeyOrder(ids, results);
+  const key = r.table.byName.get(idFields[0].toLowerCase())!;
+  const values = ids.map((id) => toSqlValue(key.type, key.name, id));
+  const sorted = all(
+    r.db,
+    `SELECT rowid AS r FROM ${q(r.table.name)} WHERE ${q(key.name)} IN (${
+      values.map(() => "?").join(", ")
+    }) ORDER BY ${order.sql}`,
+    values,
+  ).map((row) => Number(row.r));
+  const rank = new Map(sorted.map((rowid, i) => [rowid, i]));
+  const position = ids.map((id) => rank.get(r.findRowid(idFields, id) ?? -1) ?? sorted.length);
+  return results.map((_, i) => i).sort((a, b) => position[a] - position[b]).map((i) => results[i]);
 }
 
 /** The results of `ids` in the order SQLite walks the key's index (numbers, then text). */
@@ -1140,7 +1239,19 @@ function deleteOne(r: TableRequest, id: string): Response {
     return result;
   };
   const many = urlIds(idFields, id);
-  if (many.length > 1) return json(firstOfMany(r, many, "deleted", mode!, one));
+  if (many.length > 1) {
+    const inOrder = deletedInKeyOrder(r, many, idFields);
+    return json(
+      firstOfMany(
+        r,
+        many,
+        "deleted",
+        mode!,
+        one,
+        inOrder ? (out) => inKeyOrder(many, out) : undefined,
+      ),
+    );
+  }
   return json(runSingle(r, () => one(many[0])));
 }
 
@@ -1155,7 +1266,7 @@ function deleteMany(r: TableRequest): Response {
       r.delete(rowid);
       return result;
     });
-    return json(wrap(batchedByIds(r, ids, idFields) ? inKeyOrder(ids, out) : out));
+    return json(wrap(deletedInKeyOrder(r, ids, idFields) ? inKeyOrder(ids, out) : out));
   }
   if (r.filterOpt() !== undefined) {
     const idFields = r.wantsFullOutput() ? [] : r.idFields();
@@ -1201,7 +1312,7 @@ function deleteMany(r: TableRequest): Response {
     const recIds = records.map((rec) =>
       idFields.map((f) => String(valueOf(asRecord(rec), f))).join(",")
     );
-    return json(wrap(batchedByIds(r, recIds, idFields) ? inKeyOrder(recIds, out) : out));
+    return json(wrap(deletedInKeyOrder(r, recIds, idFields) ? inKeyOrder(recIds, out) : out));
   }
   if (r.flag("force")) {
     runSingle(r, () => {
