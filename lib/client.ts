@@ -192,6 +192,7 @@ export class DreamFactory {
       tableRelationships: (service, table) => this.#tableRelationships(service, table),
       tableKey: (service, table) => this.#tableKey(service, table),
       tableFields: (service, table) => this.#tableFields(service, table),
+      forgetTable: (service, table) => this.#schemaCache.delete(`${service}/${table}`),
     };
     const system: Record<string, Query<unknown>> = {};
     for (const [key, descriptor] of Object.entries(SYSTEM_RESOURCES)) {

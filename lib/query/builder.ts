@@ -30,6 +30,8 @@ export interface QueryContext {
   tableKey?(service: string, table: string): Promise<string | undefined>;
   /** The field names of a database table, when they can be read (cached). */
   tableFields?(service: string, table: string): Promise<string[] | undefined>;
+  /** Drops a table's cached schema (it changed since: the next check reads it again). */
+  forgetTable?(service: string, table: string): void;
 }
 
 /** A record id. */
@@ -220,9 +222,9 @@ export class Query<T = Record<string, unknown>>
     return this.filter(whereFilter(field, op, value));
   }
 
-  /** Narrows to records with these ids, returned in this order (unless `.order()` is given).
-   * Replaces earlier `.ids()`. `.offset()` and `.limit()` then take a slice of the list, for
-   * reads and writes alike. */
+  /** Narrows to records with these ids, returned in this order (unless `.order()` is given: it
+   * sorts each request's records, up to 100 ids). Replaces earlier `.ids()`. `.offset()` and
+   * `.limit()` then take a slice of the list, for reads and writes alike. */
   ids(...ids: (Id | readonly Id[])[]): Query<T> {
     const flat = ids.flat() as Id[];
     for (const id of flat) {
@@ -275,6 +277,15 @@ export class Query<T = Record<string, unknown>>
         );
       }
     }
+    // One field goes through Laravel's orderBy(field, direction): NULLS FIRST/LAST is dropped
+    // after a direction and refused (a 500) without one. Several fields are sent as written.
+    if (items.length === 1 && / nulls /i.test(items[0])) {
+      throw new QueryArgumentError(
+        `.order(${JSON.stringify(items[0])}): DreamFactory ignores NULLS FIRST/LAST when the ` +
+          "order has one field (and answers a 500 without asc/desc); add a second field, e.g. " +
+          `.order(${JSON.stringify(items[0])}, "id")`,
+      );
+    }
     return this.#with({ order: items });
   }
 
@@ -320,18 +331,22 @@ export class Query<T = Record<string, unknown>>
   }
 
   #checkRelated(names: readonly string[], known = this.#res.relationships): void {
-    if (!known) return;
+    const mistake = known && this.#relatedMistake(names, known);
+    if (mistake) throw new QueryArgumentError(mistake);
+  }
+
+  /** What is wrong with relationship names, given the known ones (undefined: nothing). */
+  #relatedMistake(names: readonly string[], known: readonly string[]): string | undefined {
     for (const name of names) {
       if (!known.includes(name)) {
         const valid = known.length ? known.join(", ") : "(none)";
-        throw new QueryArgumentError(
-          `Unknown relationship "${name}" for ${this.#res.path}. Valid relationships: ${valid}` +
-            (this.#res.kind === "system"
-              ? `. (If your server has more, e.g. from an add-on, pass .params({ related: "${name}" }).)`
-              : ""),
-        );
+        return `Unknown relationship "${name}" for ${this.#res.path}. Valid relationships: ${valid}` +
+          (this.#res.kind === "system"
+            ? `. (If your server has more, e.g. from an add-on, pass .params({ related: "${name}" }).)`
+            : "");
       }
     }
+    return undefined;
   }
 
   /** Waits (only when needed) for the table checks and the table renderer. */
@@ -356,23 +371,36 @@ export class Query<T = Record<string, unknown>>
   ): Promise<void> {
     const t = this.#res.table;
     if (!t) return;
-    if (names?.length && this.#ctx.tableRelationships) {
-      const known = await this.#ctx.tableRelationships(t.service, t.name);
-      if (known) this.#checkRelated(names.filter((n) => n !== "*"), known);
+    // The schema is cached per client: a name it does not know may have been added since (by
+    // copySchema, another client, the console), so a miss re-reads it once before refusing.
+    const check = async (run: () => Promise<string | undefined>) => {
+      if ((await run()) === undefined) return;
+      this.#ctx.forgetTable?.(t.service, t.name);
+      const still = await run();
+      if (still !== undefined) throw new QueryArgumentError(still);
+    };
+    const rels = names?.filter((n) => n !== "*");
+    if (rels?.length && this.#ctx.tableRelationships) {
+      await check(async () => {
+        const known = await this.#ctx.tableRelationships!(t.service, t.name);
+        return known && this.#relatedMistake(rels, known);
+      });
     }
     if (order?.length && this.#ctx.tableFields) {
-      const fields = await this.#ctx.tableFields(t.service, t.name);
-      if (!fields) return;
-      const lower = new Set(fields.map((f) => f.toLowerCase()));
-      for (const spec of order) {
-        const name = spec.split(" ")[0];
-        if (!name.includes(".") && !lower.has(name.toLowerCase())) {
-          throw new QueryArgumentError(
-            `.order(${JSON.stringify(spec)}): "${name}" is not a field of ${this.#res.path} ` +
-              `(DreamFactory would sort by nothing, or answer a 500). Fields: ${fields.join(", ")}`,
-          );
+      await check(async () => {
+        const fields = await this.#ctx.tableFields!(t.service, t.name);
+        if (!fields) return undefined;
+        const lower = new Set(fields.map((f) => f.toLowerCase()));
+        for (const spec of order) {
+          const name = spec.split(" ")[0];
+          if (!name.includes(".") && !lower.has(name.toLowerCase())) {
+            return `.order(${JSON.stringify(spec)}): "${name}" is not a field of ` +
+              `${this.#res.path} (DreamFactory would sort by nothing, or answer a 500). ` +
+              `Fields: ${fields.join(", ")}`;
+          }
         }
-      }
+        return undefined;
+      });
     }
   }
 
@@ -445,12 +473,24 @@ export class Query<T = Record<string, unknown>>
     return { idf: key, withKey: this.#withKey(key) };
   }
 
+  /** A read of these ids. With `.order()` on a table, `continue` too: DreamFactory then reads the
+   * ids with one query, which the order sorts (without it, each id is read on its own and the
+   * records come back in the ids' order). */
+  #idsQuery(chunk: readonly Id[], withKey: { fields?: string[] }): Record<string, QueryValue> {
+    const q: Record<string, QueryValue> = {
+      ...this.#readQuery(),
+      ...withKey,
+      ids: chunk.map(String),
+    };
+    if (this.#res.table && this.#serverOrders() && q.continue === undefined) q.continue = true;
+    return q;
+  }
+
   #firstPageQuery(): Record<string, QueryValue> {
     const s = this.#s;
     const ids = this.#idsInScope();
     if (ids) {
-      const chunk = ids.slice(0, MAX_IDS_PER_REQUEST).map(String);
-      return { ...this.#readQuery(), ...this.#keyForOrder(), ids: chunk };
+      return this.#idsQuery(ids.slice(0, MAX_IDS_PER_REQUEST), this.#keyForOrder());
     }
     const limit = s.pageSize !== undefined ? Math.min(s.pageSize, s.limit ?? Infinity) : s.limit;
     return this.#readQuery({ limit, offset: s.offset, include_count: true });
@@ -520,9 +560,7 @@ export class Query<T = Record<string, unknown>>
           res = await this.#ctx.send(
             "GET",
             this.#res.path,
-            this.#opts({ ...this.#readQuery(), ...withKey, ids: chunk.map(String) }, {
-              submitted: chunk.length,
-            }),
+            this.#opts(this.#idsQuery(chunk, withKey), { submitted: chunk.length }),
           );
         } catch (err) {
           // The server only saw this chunk: report positions in the whole list, with the

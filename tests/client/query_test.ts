@@ -5,7 +5,13 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "./assert.ts";
-import { DreamFactoryBatchError, DreamFactoryError, f, FilterSyntaxError } from "./dfkit.ts";
+import {
+  DreamFactoryBatchError,
+  DreamFactoryError,
+  f,
+  FilterSyntaxError,
+  QueryArgumentError,
+} from "./dfkit.ts";
 import { makeUsers, setup } from "./helpers.ts";
 import { errorFromResponse } from "../../lib/errors.ts";
 
@@ -444,4 +450,31 @@ Deno.test("a misspelt field on a system resource: DreamFactory's 500, and a hint
     }).hint,
     undefined,
   );
+});
+
+Deno.test("table checks re-read a schema that changed; one-field NULLS ordering and ids with order", async () => {
+  await using fx = await setup();
+  const { df } = fx;
+  const db = df.db("db");
+  await db.schema.create({
+    name: "person",
+    field: [{ name: "id", type: "id" }, { name: "name", type: "string" }],
+  });
+  const t = db.table<{ id: number; name: string; rank?: number }>("person");
+  await t.create([{ name: "b" }, { name: "a" }, { name: "c" }]);
+  assertEquals((await t.order("name")).map((r) => r.name), ["a", "b", "c"]); // schema cached
+  // A field added behind the client's back (raw request, another client, the console).
+  await df.request("PATCH", "db/_schema", {
+    body: {
+      resource: [{ name: "person", field: [{ name: "rank", type: "integer", allow_null: true }] }],
+    },
+  });
+  await t.ids(1).update({ rank: 2 });
+  assertEquals((await t.order("rank desc", "id").fields("id"))[0].id, 1);
+  // NULLS FIRST/LAST works only with several fields: one alone is refused before sending.
+  assertThrows(() => t.order("rank nulls last"), QueryArgumentError, "add a second field");
+  assertEquals((await t.order("rank desc nulls last", "id")).length, 3);
+  // Ids with an order: sorted by the server (one query), not left in the ids' order.
+  assertEquals((await t.ids(2, 1, 3).order("name desc")).map((r) => r.name), ["c", "b", "a"]);
+  assertEquals((await t.ids(2, 1, 3)).map((r) => r.name), ["a", "b", "c"]);
 });
