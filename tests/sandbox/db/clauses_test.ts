@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
-import { sandbox, type TestSandbox } from "./http_helpers.ts";
+import { sandbox, type TestSandbox, withContactTable } from "./http_helpers.ts";
 
 type Rec = Record<string, unknown>;
 
@@ -20,26 +20,8 @@ const ROWS = [
 ];
 
 /** A `contact` table (id, name, age) with four rows inserted out of name order. */
-async function withContacts(fn: (sb: TestSandbox) => Promise<void>): Promise<void> {
-  const sb = await sandbox();
-  try {
-    const r = await sb.call("POST", "db/_schema", {
-      resource: [{
-        name: "contact",
-        field: [
-          { name: "id", type: "id" },
-          { name: "name", type: "string", allow_null: true },
-          { name: "age", type: "integer", allow_null: true },
-        ],
-      }],
-    });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    const w = await sb.call("POST", "db/_table/contact", { resource: ROWS });
-    assert.equal(w.status, 200, JSON.stringify(w.body));
-    await fn(sb);
-  } finally {
-    await sb.close();
-  }
+function withContacts(fn: (sb: TestSandbox) => Promise<void>): Promise<void> {
+  return withContactTable(ROWS, fn);
 }
 
 /** The same table in a plain SQLite database reading unknown double-quoted names as strings. */

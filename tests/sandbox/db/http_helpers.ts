@@ -58,3 +58,35 @@ export async function sandbox(
     close: () => sb.close(),
   };
 }
+
+/**
+ * Runs `fn` on a fresh sandbox holding a `contact` table (id, name, age; `age` nullable, `name`
+ * too unless `nameRequired`) with `rows` inserted in the order given.
+ */
+export async function withContactTable(
+  rows: Record<string, unknown>[],
+  fn: (sb: TestSandbox) => Promise<void>,
+  options: { nameRequired?: boolean } = {},
+): Promise<void> {
+  const sb = await sandbox();
+  try {
+    const r = await sb.call("POST", "db/_schema", {
+      resource: [{
+        name: "contact",
+        field: [
+          { name: "id", type: "id" },
+          options.nameRequired
+            ? { name: "name", type: "string" }
+            : { name: "name", type: "string", allow_null: true },
+          { name: "age", type: "integer", allow_null: true },
+        ],
+      }],
+    });
+    if (r.status !== 200) throw new Error(`schema: ${JSON.stringify(r.body)}`);
+    const w = await sb.call("POST", "db/_table/contact", { resource: rows });
+    if (w.status !== 200) throw new Error(`rows: ${JSON.stringify(w.body)}`);
+    await fn(sb);
+  } finally {
+    await sb.close();
+  }
+}

@@ -6,33 +6,17 @@
  * one `whereIn` runQuery, whose failure is the read's and whose order is the answer's.
  */
 import assert from "node:assert/strict";
-import { sandbox, type TestSandbox } from "./http_helpers.ts";
+import { type TestSandbox, withContactTable } from "./http_helpers.ts";
 
 type Rec = Record<string, unknown>;
 
 /** A `contact` table (id, name, age) with three rows out of name order. */
-async function withContacts(fn: (sb: TestSandbox) => Promise<void>): Promise<void> {
-  const sb = await sandbox();
-  try {
-    const r = await sb.call("POST", "db/_schema", {
-      resource: [{
-        name: "contact",
-        field: [
-          { name: "id", type: "id" },
-          { name: "name", type: "string" },
-          { name: "age", type: "integer", allow_null: true },
-        ],
-      }],
-    });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    const w = await sb.call("POST", "db/_table/contact", {
-      resource: [{ name: "carol", age: 30 }, { name: "alice", age: 41 }, { name: "bob", age: 25 }],
-    });
-    assert.equal(w.status, 200, JSON.stringify(w.body));
-    await fn(sb);
-  } finally {
-    await sb.close();
-  }
+function withContacts(fn: (sb: TestSandbox) => Promise<void>): Promise<void> {
+  return withContactTable(
+    [{ name: "carol", age: 30 }, { name: "alice", age: 41 }, { name: "bob", age: 25 }],
+    fn,
+    { nameRequired: true },
+  );
 }
 
 const enc = (s: string) => s.replace(/"/g, "&quot;");
