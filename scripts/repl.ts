@@ -9,7 +9,8 @@
  *
  * Connection: `DF_URL` (with `DF_EMAIL`/`DF_PASSWORD`, `DF_API_KEY` or `DF_SESSION_TOKEN`) or
  * `DF_PROFILE`, else the profile the profiles file's `"default"` names; when there is none of these,
- * a fresh in-memory sandbox is started with a small `contact` table to play with.
+ * a fresh in-memory sandbox is started with a small `contact` table to play with. A profile's
+ * password whose `env:` variable is unset is asked for on the terminal (hidden).
  *
  * Permissions (exactly what `deno task repl` passes): `--allow-net` (the instance; the sandbox
  * listens on 127.0.0.1), `--allow-env` (`DF_*`, `HOME`), `--allow-read` (profiles file, local
@@ -61,6 +62,28 @@ async function seedSandbox(df: dfkit.DreamFactory): Promise<void> {
   ]);
 }
 
+/**
+ * connect() from the environment; a profile's password whose `env:` variable is unset is asked
+ * for on the terminal (hidden, as the CLI asks) and handed to connect() in that variable only.
+ */
+async function connectAsking(): Promise<dfkit.DreamFactory> {
+  try {
+    return await connect();
+  } catch (e) {
+    if (
+      !(e instanceof dfkit.ProfileVariableError) || e.key !== "password" ||
+      !Deno.stdin.isTerminal()
+    ) throw e;
+    const { default: password } = await import("@inquirer/password");
+    const typed = await password({
+      message: `Password for profile ${e.profile}`,
+      mask: "*",
+      toggleMask: false,
+    });
+    return await connect({ env: { ...Deno.env.toObject(), [e.variable]: typed } });
+  }
+}
+
 // Neither set: the profiles file's "default", as connect() and the CLI use it (a file that cannot
 // be read is reported by connect(), below, instead of quietly starting a sandbox).
 const profileName = setting("DF_PROFILE") ??
@@ -72,7 +95,7 @@ const sandbox = started && { url: started.url, close: () => started.close() };
 let df: dfkit.DreamFactory | undefined;
 let reachable: string[] = []; // services an API key alone reaches
 try {
-  df = started ? await connect({ url: started.url, ...started.admin }) : await connect();
+  df = started ? await connect({ url: started.url, ...started.admin }) : await connectAsking();
   if (started) await seedSandbox(df);
   // An API key or no credentials at all: connect() sent nothing, so check the server answers.
   // (Any HTTP answer will do; only an unreachable server is a failed connection.) The root lists

@@ -16,6 +16,8 @@ import {
   assertNoSecrets,
   childEnv,
   followStderr,
+  HAS_PYTHON,
+  onPty,
   readerKey,
   ROOT,
   runDeno,
@@ -1033,68 +1035,17 @@ Deno.test("dfkit create --chunk: a second Ctrl-C quits at once, saying the chunk
   });
 });
 
-/** Whether python3 (its pty module gives the prompt tests a terminal) is installed: without it
- * those tests are reported as ignored, not passed. */
-const HAS_PYTHON = await new Deno.Command("python3", { args: ["-c", "import pty"] }).output()
-  .then((o) => o.success, () => false);
-
-/** Runs the CLI (or `script`) on a pseudo-terminal (Python's pty: Deno has none), typing `keys`
- * once the first prompt shows, for at most `seconds`; returns what the user saw. Undefined when
- * python3 is not installed. */
-async function onTerminal(
+/** Runs the CLI (or `script`) on a pseudo-terminal, typing `keys` once the first prompt shows,
+ * for at most `seconds`; returns what the user saw (undefined without python3). */
+function onTerminal(
   args: string[],
   env: Record<string, string>,
   keys: string,
   { script = "scripts/dfkit.ts", seconds = 60 } = {},
 ): Promise<string | undefined> {
-  const driver = `
-import os, pty, sys, time, select, signal
-keys = sys.argv[1].encode()
-limit = float(sys.argv[2])
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[3], sys.argv[3:])
-out, sent, t0 = b"", False, time.time()
-while time.time() - t0 < limit:
-    r, _, _ = select.select([fd], [], [], 0.1)
-    if r:
-        try: d = os.read(fd, 65536)
-        except OSError: break
-        if not d: break
-        out += d
-    if not sent and b"Password" in out:
-        time.sleep(0.3)
-        for k in keys:
-            os.write(fd, bytes([k])); time.sleep(0.05)
-        sent = True
-try: os.kill(pid, signal.SIGKILL)
-except ProcessLookupError: pass
-os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-`;
-  try {
-    const out = await new Deno.Command("python3", {
-      args: [
-        "-c",
-        driver,
-        keys,
-        String(seconds),
-        Deno.execPath(),
-        "run",
-        ...flags,
-        script,
-        ...args,
-      ],
-      cwd: ROOT,
-      env: childEnv({ ...env, NO_COLOR: "1" }),
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return new TextDecoder().decode(out.stdout);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
+  return onPty([Deno.execPath(), "run", ...flags, script, ...args], env, [["Password", keys]], {
+    seconds,
+  });
 }
 
 Deno.test({

@@ -165,3 +165,59 @@ export function followStderr(child: Deno.ChildProcess, seconds: number) {
   };
   return out;
 }
+
+/** Whether python3 (its pty module gives the prompt tests a terminal) is installed: without it
+ * those tests are reported as ignored, not passed. */
+export const HAS_PYTHON = await new Deno.Command("python3", { args: ["-c", "import pty"] })
+  .output().then((o) => o.success, () => false);
+
+/**
+ * Runs `command` on a pseudo-terminal (Python's pty: Deno has none) in the repository root,
+ * for at most `seconds`. `steps`: each `[text, keys]` types `keys` once `text` shows in what was
+ * printed since the previous step. Returns what the user saw; undefined without python3.
+ */
+export async function onPty(
+  command: string[],
+  env: Record<string, string>,
+  steps: [string, string][],
+  { seconds = 60 } = {},
+): Promise<string | undefined> {
+  const driver = `
+import json, os, pty, sys, time, select, signal
+steps = json.loads(sys.argv[1])
+limit = float(sys.argv[2])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[3], sys.argv[3:])
+out, mark, t0 = b"", 0, time.time()
+while time.time() - t0 < limit:
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try: d = os.read(fd, 65536)
+        except OSError: break
+        if not d: break
+        out += d
+    if steps and steps[0][0].encode() in out[mark:]:
+        time.sleep(0.3)
+        for k in steps.pop(0)[1].encode():
+            os.write(fd, bytes([k])); time.sleep(0.05)
+        mark = len(out)
+try: os.kill(pid, signal.SIGKILL)
+except ProcessLookupError: pass
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+`;
+  try {
+    const out = await new Deno.Command("python3", {
+      args: ["-c", driver, JSON.stringify(steps), String(seconds), ...command],
+      cwd: ROOT,
+      env: childEnv({ ...env, NO_COLOR: "1" }),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
-import { assertNoSecrets, readerKey, runDeno, taskFlags } from "./helpers.ts";
+import { assertNoSecrets, HAS_PYTHON, onPty, readerKey, runDeno, taskFlags } from "./helpers.ts";
 
 /** Drives a real `deno repl` with the REPL task's flags, typing `lines` on its stdin. */
 async function repl(lines: string[], env: Record<string, string> = {}) {
@@ -127,4 +127,38 @@ Deno.test("repl: an API key or no credentials is checked against the server, and
   } finally {
     await sb.close();
   }
+});
+
+Deno.test({
+  name: "repl: a profile's unset password variable is asked for on the terminal, then df is ready",
+  ignore: !HAS_PYTHON, // the pseudo-terminal comes from python3's pty module
+  fn: async () => {
+    const sb = await startSandbox({ port: 0 });
+    const dir = await Deno.makeTempDir();
+    try {
+      const entry = { url: sb.url, email: sb.admin.email, password: "env:REPL_PW" };
+      await Deno.writeTextFile(
+        `${dir}/p.json`,
+        JSON.stringify({ default: "loc", profiles: { loc: entry } }),
+      );
+      const command = [
+        Deno.execPath(),
+        "repl",
+        ...await taskFlags("repl"),
+        "--eval-file=scripts/repl.ts",
+      ];
+      const seen = await onPty(command, { DFKIT_PROFILES: `${dir}/p.json` }, [
+        ["Password for profile loc", `${sb.admin.password}\r`],
+        ["> ", "df.session.email\r"],
+        ['"admin@example.com"', "close()\r"],
+      ], { seconds: 60 });
+      assert.ok(seen !== undefined, "python3 went missing");
+      assert.match(seen, /connected to http:\/\/127\.0\.0\.1:\d+ as admin@example\.com/);
+      assert.match(seen, /"admin@example\.com"/, `the REPL did not answer:\n${seen}`);
+      assertNoSecrets(seen, [sb.admin.password], "the REPL");
+    } finally {
+      await sb.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
