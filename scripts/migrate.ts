@@ -11,6 +11,8 @@
  * ... copy-schema --from staging --to prod --source-db db --target-db db [--tables a,b]
  * ... copy-data --from staging --to prod --source-db db --target-db db --table contact \
  *       --checkpoint contact.ckpt.json
+ * ... copy-data ... --table customer --key-map customer.keys.json   # target assigns new ids
+ * ... copy-data ... --table purchase --remap customer_id=customer.keys.json
  * ```
  *
  * Environments: `--profile NAME` (`--from`/`--to` for copies) reads the dfkit profiles file;
@@ -23,9 +25,10 @@
  * Narrowest Deno permissions: `--allow-net=<your instances' host:port>` (the DreamFactory
  * instances only), `--allow-env` (`DF_*` connection settings, the `env:` secrets of the snapshot,
  * `HOME`/`DFKIT_PROFILES` for the profiles file), `--allow-read=<snapshot, plan, checkpoint files,
- * profiles file>`, `--allow-write=<snapshot/plan output, the checkpoint's folder>` (the checkpoint
- * is written beside itself, `<file>.tmp`, then renamed over; not needed by `plan` without `-o`,
- * `drift`, `copy-schema`, or `copy-data` without `--checkpoint`).
+ * `--remap` key maps, profiles file>`, `--allow-write=<snapshot/plan output, the checkpoint's
+ * folder, the `--key-map` file>` (the checkpoint is written beside itself, `<file>.tmp`, then
+ * renamed over, with its key pairs in `<file>.keys.jsonl`; not needed by `plan` without `-o`,
+ * `drift`, `copy-schema`, or `copy-data` without `--checkpoint` and `--key-map`).
  *
  * Exit codes: 0 success (drift: no drift), 1 any error, 2 bad usage, except for `drift`, where 2
  * means drift was found and a usage mistake is 1.
@@ -44,14 +47,18 @@ import {
   CopyDataError,
   copySchema,
   drift,
+  type KeyMapFile,
   type Plan,
   plan,
   PLAN_FORMAT,
+  readKeyMap,
   readSnapshot,
   renderDiffText,
+  type RowKey,
   type Section,
   SECTIONS,
   snapshot,
+  writeKeyMap,
   writeSnapshot,
 } from "../lib/migrate/mod.ts";
 import { readJsonFile } from "../lib/migrate/snapshot.ts";
@@ -101,6 +108,15 @@ function positiveInt(value: string): number {
     throw new InvalidArgumentError(`"${value}" is not a positive integer`);
   }
   return n;
+}
+
+/** `--remap column=file`, repeatable: collected as [column, file] pairs. */
+function remapFlag(value: string, previous: [string, string][] = []): [string, string][] {
+  const at = value.indexOf("=");
+  if (at < 1 || at === value.length - 1) {
+    throw new InvalidArgumentError(`"${value}" is not <column>=<key map file>`);
+  }
+  return [...previous, [value.slice(0, at).trim(), value.slice(at + 1)]];
 }
 
 function out(g: Globals, json: unknown, text: string) {
@@ -374,8 +390,23 @@ export function migrateCommand(): Command {
     .option("--concurrency <n>", "writes in flight", positiveInt, 4)
     .option("--checkpoint <file>", "resume file: written per committed batch, removed when done")
     .option("--no-verify", "skip the row count and checksum verification")
+    .option(
+      "--key-map <file>",
+      "write source key -> target key of the copied rows (to remap a later copy's foreign keys)",
+    )
+    .option(
+      "--remap <column=file>",
+      "translate a foreign-key column with the key map file of its parent (repeatable)",
+      remapFlag,
+    )
     .action((o, cmd: Command) =>
       run(cmd, async (g) => {
+        // The key maps first: their mistakes are said before any password is asked for.
+        const remaps: [string, KeyMapFile][] = [];
+        for (const [column, file] of (o.remap ?? []) as [string, string][]) {
+          await mustExist(file, "--remap");
+          remaps.push([column, await readKeyMap(file)]);
+        }
         const src = await open(g, o.from);
         let dst: OpenedClient | undefined;
         const bar = progressBar(g, o.table);
@@ -403,12 +434,29 @@ export function migrateCommand(): Command {
           // Inside the try: a target that fails (or a cancelled prompt) still ends the source's
           // session.
           dst = await open(g, o.to);
+          const from = { df: src.df, db: o.sourceDb, table: o.table };
+          const to = { df: dst.df, db: o.targetDb, table: o.targetTable ?? o.table };
+          // A key map of another instance or database cannot be what this table's keys point at
+          // (which table of the database it is, the schema would have to say).
+          const here = `${dst.df.url} ${o.targetDb}/`;
+          for (const [column, map] of remaps) {
+            if (!map.target.startsWith(here)) {
+              throw new Error(
+                `--remap ${column}: the key map is of ${map.target}, not of a table of ${here}`,
+              );
+            }
+          }
+          const keyMap = o.keyMap ? new Map<RowKey, RowKey>() : undefined;
           Deno.addSignalListener("SIGINT", interrupt);
           listening = true;
           const r = await copyData(
-            { df: src.df, db: o.sourceDb, table: o.table },
-            { df: dst.df, db: o.targetDb, table: o.targetTable ?? o.table },
+            from,
+            to,
             {
+              keyMap,
+              remap: remaps.length
+                ? Object.fromEntries(remaps.map(([column, map]) => [column, map.keys]))
+                : undefined,
               batchSize: o.batchSize,
               concurrency: o.concurrency,
               checkpoint: o.checkpoint,
@@ -428,10 +476,11 @@ export function migrateCommand(): Command {
           });
           bar.stop();
           if (!r) return 130; // as shells report an interrupted command
+          if (keyMap) await writeKeyMap(o.keyMap, from, to, keyMap);
           const v = r.verification;
           out(
             g,
-            r,
+            keyMap ? { ...r, keyMap: { path: o.keyMap, pairs: keyMap.size } } : r,
             [
               `Copied ${r.rows} row(s) in ${r.batches} batch(es), ${r.seconds.toFixed(1)} s (${
                 Math.round(r.rowsPerSecond)
@@ -442,6 +491,7 @@ export function migrateCommand(): Command {
                   v.ok ? "OK" : "FAILED"
                 }: ${v.sourceCount} source / ${v.targetCount} target rows, checksum ${v.sourceChecksum} / ${v.targetChecksum}`
                 : "Verification skipped.",
+              ...(keyMap ? [`Wrote key map ${o.keyMap} (${keyMap.size} pair(s)).`] : []),
             ].join("\n"),
           );
           return v && !v.ok ? EXIT.error : EXIT.ok;

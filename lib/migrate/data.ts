@@ -11,12 +11,16 @@
  * of the rows it writes (explicit ids would not advance every database's sequence, e.g.
  * PostgreSQL's) and out of the checksum, can report the source -> target key map (`keyMap`), and
  * can translate foreign keys of a later table copy with it (`remap`), so related tables stay
- * consistent.
+ * consistent. With a checkpoint, the pairs of every committed batch are appended to
+ * `<checkpoint>.keys.jsonl` (one line per batch), so a copy resumed in a new process still knows
+ * the whole map; {@linkcode writeKeyMap} and {@linkcode readKeyMap} keep a map in a file for a
+ * later copy (the CLI's `copy-data --key-map` and `--remap`).
  *
  * @module
  */
 import { errorMessage, type MigrateClient, records } from "./client.ts";
-import { fileError } from "../files.ts";
+import { fileError, writeTextFileNamed } from "../files.ts";
+import { jsonErrorAt } from "../json.ts";
 import { laravelClean } from "../stored.ts";
 
 /** One side of a copy: a table of a database service. */
@@ -52,7 +56,9 @@ export interface CopyDataOptions {
   fields?: string[];
   /**
    * A checkpoint file: written after every committed batch, read at start to resume after the
-   * last committed batch, removed when the copy completes.
+   * last committed batch, removed when the copy completes. Beside it, `<checkpoint>.keys.jsonl`
+   * records the source -> target key pairs of committed batches (removed with it), so that a
+   * resumed copy's `keyMap` is complete.
    */
   checkpoint?: string;
   /** Verify row counts and the checksum at the end (default true). */
@@ -62,9 +68,10 @@ export interface CopyDataOptions {
   /** Stops the copy: no further batch is sent, the batches in flight are waited for and
    * recorded, and the checkpoint keeps what was committed. */
   signal?: AbortSignal;
-  /** Filled with source key -> target key when the target assigns its own keys. Only rows this
-   * run copied: a copy resumed in a new process does not know the earlier pairs, so copy the
-   * tables that need the map (`remap`) in the process that copied their parent, or rebuild it. */
+  /** Filled with source key -> target key of every copied row (the same key when the target
+   * keeps the source's keys). A copy resumed from its checkpoint adds the pairs of the batches
+   * earlier runs committed (from `<checkpoint>.keys.jsonl`), so the map covers the whole table;
+   * {@linkcode writeKeyMap} saves it for a copy in another process. */
   keyMap?: Map<RowKey, RowKey>;
   /** Column -> key map of a table copied before: foreign key values are translated with it. */
   remap?: Record<string, Map<RowKey, RowKey>>;
@@ -134,6 +141,67 @@ interface Checkpoint {
   sent?: RowKey | null;
   /** Target row count before the copy began (when the target assigns its own keys). */
   targetBase?: number;
+}
+
+/** One line of `<checkpoint>.keys.jsonl`: the key pairs of a committed batch. */
+interface KeyLine {
+  after: RowKey | null;
+  last: RowKey;
+  pairs: [RowKey, RowKey][];
+}
+
+/** The key-pairs file kept beside a checkpoint. */
+function keysFile(checkpoint: string): string {
+  return `${checkpoint}.keys.jsonl`;
+}
+
+/**
+ * The key pairs of the batches a checkpoint counts as committed (its contiguous prefix up to
+ * `lastKey` and its `ahead` batches), or null when the file does not hold them all (a
+ * checkpoint of an older version, or a file removed). Lines of batches the checkpoint does not
+ * count (written by a run killed before its checkpoint caught up) are left out; when a batch was
+ * copied again, its later line wins. A last line cut short by a kill is ignored.
+ */
+async function readKeyLines(
+  checkpoint: string,
+  saved: Checkpoint,
+): Promise<Map<RowKey, RowKey> | null> {
+  const path = keysFile(checkpoint);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) text = "";
+    else throw fileError(e, path, "read", "key pairs file");
+  }
+  const lines = text.split("\n");
+  lines.pop(); // "" after the last newline, or a line a kill cut short
+  const byAfter = new Map<string, KeyLine>();
+  lines.forEach((l, i) => {
+    let line: KeyLine;
+    try {
+      line = JSON.parse(l);
+    } catch {
+      throw new Error(`copyData: key pairs file ${path} is broken at line ${i + 1}`);
+    }
+    byAfter.set(JSON.stringify(line.after), line);
+  });
+  const map = new Map<RowKey, RowKey>();
+  const add = (l: KeyLine) => l.pairs.forEach(([s, t]) => map.set(s, t));
+  const goal = JSON.stringify(saved.lastKey);
+  let at = JSON.stringify(null);
+  for (let steps = 0; at !== goal; steps++) {
+    const l = byAfter.get(at);
+    if (!l || steps > lines.length) return null;
+    add(l);
+    at = JSON.stringify(l.last);
+  }
+  for (const a of saved.ahead ?? []) {
+    const l = byAfter.get(JSON.stringify(a.after));
+    if (!l || JSON.stringify(l.last) !== JSON.stringify(a.last)) return null;
+    add(l);
+  }
+  return map;
 }
 
 /** Raised when a copy stops; the checkpoint (if any) lets a re-run continue. */
@@ -444,6 +512,19 @@ export async function copyData(
       }
       cp = { ...saved, ahead: [] };
       if (cp.lastKey !== null) resumedAfter = cp.lastKey;
+      if (options.keyMap) {
+        const pairs = await readKeyLines(options.checkpoint, saved);
+        if (!pairs) {
+          throw new Error(
+            `copyData: ${
+              keysFile(options.checkpoint)
+            } lacks the key pairs of batches checkpoint ${options.checkpoint} counts as copied, ` +
+              `so the key map would be incomplete: copy without keyMap, or start over without ` +
+              `the checkpoint.`,
+          );
+        }
+        for (const [s, t] of pairs) options.keyMap.set(s, t);
+      }
       if (autoKey) {
         ahead = saved.ahead ?? [];
         // New keys cannot tell which in-flight batches of a killed run landed: count instead.
@@ -535,7 +616,21 @@ export async function copyData(
     // not exist) stops the copy before it writes anything, not after the whole copy ran.
     save();
     await saved();
+    // A fresh copy: pairs left by an abandoned one are not this copy's.
+    await writeTextFileNamed(keysFile(options.checkpoint), "", "key pairs file");
   }
+  // Key pairs of committed batches, appended one line per batch before the batch counts as
+  // committed (so the checkpoint never counts a batch whose pairs are not on disk). Appends are
+  // chained: lines are never interleaved.
+  let appending: Promise<void> = Promise.resolve();
+  const appendKeys = (line: KeyLine): Promise<void> => {
+    const path = keysFile(options.checkpoint!);
+    const p = appending.then(() =>
+      writeTextFileNamed(path, JSON.stringify(line) + "\n", "key pairs file", { append: true })
+    );
+    appending = p.catch(() => {});
+    return p;
+  };
 
   try {
     let after = cp.lastKey;
@@ -591,17 +686,18 @@ export async function copyData(
       const p: Promise<void> = target.df.request("POST", tablePath(target), {
         body: { resource: rows },
         query: { rollback: true },
-      }).then((res) => {
-        if (options.keyMap) {
-          const created = records(res);
-          page.forEach((r, i) => {
-            const k = created[i]?.[key];
-            if (k !== undefined) options.keyMap!.set(r[key] as RowKey, k as RowKey);
-          });
-        }
+      }).then(async (res) => {
+        const created = records(res);
+        const pairs: [RowKey, RowKey][] = [];
+        page.forEach((r, i) => {
+          const k = created[i]?.[key];
+          if (k !== undefined) pairs.push([r[key] as RowKey, k as RowKey]);
+        });
+        if (options.checkpoint) await appendKeys({ after: batch.after, last: batch.last, pairs });
+        for (const [s, t] of pairs) options.keyMap?.set(s, t);
         batch.done = true;
         advance();
-      }, (e) => {
+      }).catch((e) => {
         failure ??= e;
       }).finally(() => inflight.delete(p));
       inflight.add(p);
@@ -660,9 +756,97 @@ export async function copyData(
   // A copy that does not verify keeps its checkpoint: what was committed stays on record.
   if (options.checkpoint && report.verification?.ok !== false) {
     await Deno.remove(options.checkpoint).catch(() => {});
+    await Deno.remove(keysFile(options.checkpoint)).catch(() => {});
   }
   report.requests = requests;
   report.seconds = (performance.now() - started) / 1000;
   report.rowsPerSecond = report.rows / Math.max(copySeconds, 1e-9);
   return report;
+}
+
+/** Format tag of a key-map file ({@linkcode writeKeyMap}). */
+export const KEY_MAP_FORMAT = "dfkit.key-map/v1";
+
+/** A key map as {@linkcode readKeyMap} returns it. */
+export interface KeyMapFile {
+  /** The copy's source table, as `<url> <db>/<table>`. */
+  source: string;
+  /** The copy's target table, as `<url> <db>/<table>`: the table the keys point at. */
+  target: string;
+  /** Source key -> target key. */
+  keys: Map<RowKey, RowKey>;
+}
+
+/**
+ * Writes a key map filled by {@linkcode copyData} (`keyMap`) to a JSON file
+ * (`{"format": "dfkit.key-map/v1", "source", "target", "pairs": [[source key, target key], ...]}`),
+ * for a later copy of a table whose foreign keys point at the target table
+ * (`remap` with {@linkcode readKeyMap}).
+ *
+ * @example
+ * ```ts
+ * import { connect, copyData, readKeyMap, writeKeyMap } from "@dfkit/dfkit";
+ *
+ * const src = await connect({ profile: "staging" });
+ * const dst = await connect({ profile: "prod" });
+ * const from = { df: src, db: "db", table: "customer" };
+ * const to = { df: dst, db: "db", table: "customer" };
+ * const keyMap = new Map();
+ * await copyData(from, to, { keyMap });
+ * await writeKeyMap("customer.keys.json", from, to, keyMap);
+ * // Later, perhaps in another process:
+ * const { keys } = await readKeyMap("customer.keys.json");
+ * await copyData(
+ *   { df: src, db: "db", table: "order" },
+ *   { df: dst, db: "db", table: "order" },
+ *   { remap: { customer_id: keys } },
+ * );
+ * ```
+ */
+export async function writeKeyMap(
+  path: string,
+  source: TableRef,
+  target: TableRef,
+  keys: Map<RowKey, RowKey>,
+): Promise<void> {
+  // One pair a line: readable, and no giant single line for a big table.
+  const pairs = [...keys].map((p) => `    ${JSON.stringify(p)}`).join(",\n");
+  const text = `{\n  "format": ${JSON.stringify(KEY_MAP_FORMAT)},\n` +
+    `  "source": ${JSON.stringify(describe(source))},\n` +
+    `  "target": ${JSON.stringify(describe(target))},\n` +
+    `  "pairs": [${pairs ? `\n${pairs}\n  ` : ""}]\n}\n`;
+  await writeTextFileNamed(path, text, "key map");
+}
+
+/** Reads a key map written by {@linkcode writeKeyMap}; a file that is missing, not JSON (said by
+ * line and column, without quoting it) or not a key map is one sentence naming it. */
+export async function readKeyMap(path: string): Promise<KeyMapFile> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw fileError(e, path, "read", "key map");
+  }
+  let doc: { format?: unknown; source?: unknown; target?: unknown; pairs?: unknown };
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    const reason = text.trim() === "" ? "it is empty" : jsonErrorAt(text);
+    throw new Error(`key map ${path} is not valid JSON: ${reason}`);
+  }
+  if (doc?.format !== KEY_MAP_FORMAT) {
+    throw new Error(`${path} is not a dfkit key map (format ${KEY_MAP_FORMAT})`);
+  }
+  const isKey = (v: unknown) => typeof v === "string" || typeof v === "number";
+  const pairs = doc.pairs;
+  if (
+    typeof doc.source !== "string" || typeof doc.target !== "string" || !Array.isArray(pairs) ||
+    !pairs.every((p) => Array.isArray(p) && p.length === 2 && isKey(p[0]) && isKey(p[1]))
+  ) {
+    throw new Error(
+      `key map ${path} is damaged: it needs "source", "target" and "pairs" of ` +
+        `[source key, target key]`,
+    );
+  }
+  return { source: doc.source, target: doc.target, keys: new Map(pairs as [RowKey, RowKey][]) };
 }

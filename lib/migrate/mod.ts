@@ -63,8 +63,12 @@ export {
   type CopyDataOptions,
   type CopyDataReport,
   type CopyProgress,
+  KEY_MAP_FORMAT,
+  type KeyMapFile,
+  readKeyMap,
   type RowKey,
   type TableRef,
   type Verification,
   verifyCopy,
+  writeKeyMap,
 } from "./data.ts";

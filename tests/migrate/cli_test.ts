@@ -205,6 +205,138 @@ Deno.test("migrate CLI: copy-schema and copy-data between two profiles", async (
   }
 });
 
+Deno.test("migrate CLI: copy-data --key-map of a parent and --remap of its child keep foreign keys right", async () => {
+  const a = await startSandbox({ port: 0 });
+  const b = await startSandbox({ port: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const profiles = await writeProfiles(dir, a, b);
+    const env = { DFKIT_PROFILES: profiles, TEST_PW: a.admin.password, DF_URL: "" };
+    const tables = [{
+      name: "customer",
+      field: [{ name: "id", type: "id" }, { name: "name", type: "string", allow_null: false }],
+    }, {
+      name: "purchase",
+      field: [
+        { name: "id", type: "id" },
+        {
+          name: "customer_id",
+          type: "reference",
+          ref_table: "customer",
+          ref_field: "id",
+          allow_null: true,
+        },
+        { name: "note", type: "string" },
+      ],
+    }];
+    const df = await connect({ url: a.url, ...a.admin });
+    const prod = await connect({ url: b.url, ...b.admin });
+    try {
+      await df.request("POST", "db/_schema", { body: { resource: tables } });
+      await df.request("POST", "db/_table/customer", {
+        body: { resource: Array.from({ length: 25 }, (_, i) => ({ name: `c${i + 1}` })) },
+      });
+      await df.request("POST", "db/_table/purchase", {
+        body: {
+          resource: [3, 25, 3, 17, null].map((c, i) => ({ customer_id: c, note: `p${i}` })),
+        },
+      });
+      // The target has customers of its own: the copies get other ids than in the source.
+      await prod.request("POST", "db/_schema", { body: { resource: tables } });
+      await prod.request("POST", "db/_table/customer", {
+        body: { resource: [{ name: "own 1" }, { name: "own 2" }, { name: "own 3" }] },
+      });
+      const common = [
+        "--from",
+        "staging",
+        "--to",
+        "prod",
+        "--source-db",
+        "db",
+        "--target-db",
+        "db",
+      ];
+      const keys = `${dir}/customer.keys.json`;
+      const parent = await cli(
+        env,
+        "copy-data",
+        ...common,
+        "--table",
+        "customer",
+        "--batch-size",
+        "10",
+        "--checkpoint",
+        `${dir}/customer.ckpt`,
+        "--key-map",
+        keys,
+        "--no-verify",
+      );
+      assert.equal(parent.code, 0, parent.stderr);
+      assert.match(parent.stdout, /Wrote key map .*customer\.keys\.json \(25 pair\(s\)\)/);
+      const file = JSON.parse(await Deno.readTextFile(keys));
+      assert.equal(file.format, "dfkit.key-map/v1");
+      assert.equal(file.target, `${prod.url} db/customer`);
+      assert.deepEqual(file.pairs[0], [1, 4]);
+      assert.equal(file.pairs.length, 25);
+
+      const child = await cli(
+        env,
+        "--json",
+        "copy-data",
+        ...common,
+        "--table",
+        "purchase",
+        "--remap",
+        `customer_id=${keys}`,
+      );
+      assert.equal(child.code, 0, child.stderr);
+      assert.equal(JSON.parse(child.stdout).verification.ok, true);
+      const purchases = await prod.request<{ resource: Record<string, unknown>[] }>(
+        "GET",
+        "db/_table/purchase",
+        { query: { related: "customer_by_customer_id", order: "id ASC" } },
+      );
+      assert.deepEqual(
+        purchases.resource.map((p) =>
+          (p.customer_by_customer_id as Record<string, unknown> | null)?.name ?? null
+        ),
+        ["c3", "c25", "c3", "c17", null],
+      );
+
+      // Key map files that cannot be used: said in one sentence, before connecting.
+      const remap = (arg: string) =>
+        cli(env, "copy-data", ...common, "--table", "purchase", "--remap", arg);
+      const missing = await remap(`customer_id=${dir}/nope.json`);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /--remap .*nope\.json does not exist/);
+      await Deno.writeTextFile(
+        `${dir}/broken.json`,
+        '{"format": "dfkit.key-map/v1",\n  "pairs": [1,]}',
+      );
+      const broken = await remap(`customer_id=${dir}/broken.json`);
+      assert.equal(broken.code, 1);
+      assert.match(broken.stderr, /key map .*broken\.json is not valid JSON: line 2, column \d+/);
+      await Deno.writeTextFile(`${dir}/other.json`, '{"format": "dfkit.copy-checkpoint/v1"}');
+      const other = await remap(`customer_id=${dir}/other.json`);
+      assert.equal(other.code, 1);
+      assert.match(
+        other.stderr,
+        /other\.json is not a dfkit key map \(format dfkit\.key-map\/v1\)/,
+      );
+      const noColumn = await remap(keys);
+      assert.equal(noColumn.code, 2);
+      assert.match(noColumn.stderr, /is not <column>=<key map file>/);
+    } finally {
+      await df.logout();
+      await prod.logout();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await a.close();
+    await b.close();
+  }
+});
+
 Deno.test("migrate CLI: Ctrl-C during copy-data stops cleanly (exit 130) and says how to resume", async () => {
   const a = await startSandbox({ port: 0 });
   const b = await startSandbox({ port: 0 });

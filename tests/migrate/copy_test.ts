@@ -324,6 +324,69 @@ Deno.test("copyData translates foreign keys with the key map of the parent table
   }
 });
 
+Deno.test("a copy resumed in a fresh call knows the key pairs of the batches committed before", async () => {
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst, dir } = sandboxes;
+  await seed(src, 150);
+  await src.request("DELETE", "db/_table/customer", { query: { filter: "id <= 10" } });
+  await copySchema(src, "db", dst, "db");
+  // Rows of the target's own: its new ids differ from the source's.
+  await dst.request("POST", "db/_table/customer", {
+    body: { resource: [1, 2, 3, 4, 5, 6, 7].map((i) => ({ name: `own ${i}`, balance: 0 })) },
+  });
+  const from = { df: src, db: "db", table: "customer" };
+  const to = { df: dst, db: "db", table: "customer" };
+  const checkpoint = `${dir}/customer.ckpt.json`;
+  const saved = await interruptedCopy(from, to, checkpoint, 40);
+  assert.ok(saved.rows >= 40 && saved.rows < 140, JSON.stringify(saved));
+
+  const keyMap = new Map<string | number, string | number>();
+  // (Not verified: the target's own rows are not the source's.)
+  const r = await copyData(from, to, {
+    batchSize: 20,
+    concurrency: 3,
+    checkpoint,
+    keyMap,
+    verify: false,
+  });
+  assert.equal(r.resumedAfter, saved.lastKey);
+  assert.equal(r.totalRows, 140);
+  // Every source row, the ones the stopped run copied included, maps to its copy.
+  const names = async (df: DreamFactory) =>
+    new Map(
+      (await df.request<{ resource: Rec[] }>("GET", "db/_table/customer", {
+        query: { fields: "id,name" },
+      })).resource.map((row) => [row.name, row.id]),
+    );
+  const [srcIds, dstIds] = [await names(src), await names(dst)];
+  const expected = new Map([...srcIds].map(([name, id]) => [id, dstIds.get(name)]));
+  assert.equal(keyMap.size, 140);
+  assert.deepEqual(keyMap, expected);
+  assert.notEqual(keyMap.get(11), 11);
+  // The pairs file goes with the checkpoint.
+  await assert.rejects(Deno.stat(checkpoint), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(`${checkpoint}.keys.jsonl`), Deno.errors.NotFound);
+});
+
+Deno.test("resuming with a keyMap refuses when the key pairs beside the checkpoint are gone", async () => {
+  await using sandboxes = await sourceAndTarget();
+  const { src, dst, dir } = sandboxes;
+  await seed(src, 100);
+  await copySchema(src, "db", dst, "db");
+  const from = { df: src, db: "db", table: "customer" };
+  const to = { df: dst, db: "db", table: "customer" };
+  const checkpoint = `${dir}/c.json`;
+  await interruptedCopy(from, to, checkpoint, 40);
+  await Deno.remove(`${checkpoint}.keys.jsonl`);
+  await assert.rejects(
+    copyData(from, to, { batchSize: 20, checkpoint, keyMap: new Map() }),
+    { message: new RegExp(`c\\.json\\.keys\\.jsonl lacks the key pairs .* incomplete`) },
+  );
+  // Without a key map to fill, the copy resumes as before.
+  const r = await copyData(from, to, { batchSize: 20, checkpoint });
+  assert.equal(r.verification?.ok, true, JSON.stringify(r.verification));
+});
+
 Deno.test("copyData reads past short pages (a server cap under the batch size)", async () => {
   await using sandboxes = await sourceAndTarget({ maxRecords: 7 });
   const { src, dst } = sandboxes;
