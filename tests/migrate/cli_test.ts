@@ -371,9 +371,16 @@ Deno.test("migrate CLI: Ctrl-C during copy-data stops cleanly (exit 130) and say
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    // Interrupt once the checkpoint shows committed batches.
-    for (let i = 0; i < 200; i++) {
-      if (await Deno.stat(`${dir}/note.ckpt`).then(() => true, () => false)) break;
+    // Interrupt once the checkpoint shows committed batches (it is written before the first
+    // row moves too: its mere presence is not enough, and the handler may not be installed yet).
+    const committed = async () => {
+      try {
+        return JSON.parse(await Deno.readTextFile(`${dir}/note.ckpt`)).rows > 0;
+      } catch {
+        return false; // not there yet
+      }
+    };
+    for (let i = 0; i < 400 && !(await committed()); i++) {
       await new Promise((r) => setTimeout(r, 25));
     }
     child.kill("SIGINT");
