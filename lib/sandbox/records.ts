@@ -21,6 +21,8 @@ import {
 } from "./http.ts";
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
 import { stmt } from "./statements.ts";
+import { sqlError } from "./db/sql.ts";
+import type { SqlValue } from "./db/types.ts";
 import {
   columnOf,
   dfType,
@@ -158,21 +160,6 @@ const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 function parseFields(v: string | undefined): string[] | null {
   if (v === undefined || v.trim() === "" || v.trim() === "*") return null;
   return v.split(",").map((s) => s.trim()).filter(Boolean);
-}
-
-/** A SQL error in the shape DreamFactory forwards from PDO (500, short envelope). */
-export function pdoError(e: unknown, sql: string, values: SQLInputValue[]): DfError {
-  const msg = e instanceof Error ? e.message : String(e);
-  const constraint = /constraint/i.test(msg);
-  const state = constraint ? "23000" : "HY000";
-  const shown = values.map((v) => (v === null ? "?" : String(v)));
-  let i = 0;
-  const rendered = sql.replace(/\?/g, () => shown[i++] ?? "?");
-  const prefix = constraint ? "Integrity constraint violation: 19" : "General error: 1";
-  return new DfError(500, `SQLSTATE[${state}]: ${prefix} ${msg} (SQL: ${rendered})`, {
-    code: state,
-    short: true,
-  });
 }
 
 /** The engine for one resource. */
@@ -514,7 +501,8 @@ export class RecordEngine {
       const res = stmt(ctx.db, sql).run(...values);
       key = this.pk === "id" ? Number(res.lastInsertRowid) : cols[this.pk];
     } catch (e) {
-      throw this.desc.sqlError?.(e as Error, "create", sql) ?? pdoError(e, sql, values);
+      throw this.desc.sqlError?.(e as Error, "create", sql) ??
+        sqlError(e, sql, values as SqlValue[]);
     }
     return stmt(ctx.db, `SELECT * FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ?`).get(
       key as SQLInputValue,
@@ -536,7 +524,8 @@ export class RecordEngine {
       try {
         stmt(ctx.db, sql).run(...values);
       } catch (e) {
-        throw this.desc.sqlError?.(e as Error, "update", sql) ?? pdoError(e, sql, values);
+        throw this.desc.sqlError?.(e as Error, "update", sql) ??
+          sqlError(e, sql, values as SqlValue[]);
       }
     }
     return stmt(ctx.db, `SELECT * FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ?`).get(

@@ -9,7 +9,9 @@
 import type { SQLInputValue } from "node:sqlite";
 import { DfError, phpEmpty, sqlDateTime } from "./http.ts";
 import { hasColumn, type Rec, type Row, writeValue } from "./columns.ts";
-import { type CallContext, pdoError } from "./records.ts";
+import type { CallContext } from "./records.ts";
+import { sqlError } from "./db/sql.ts";
+import type { SqlValue } from "./db/types.ts";
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
 import { stmt } from "./statements.ts";
 import { MASK } from "../secrets.ts";
@@ -73,7 +75,7 @@ export function writeRelation(
     try {
       stmt(ctx.db, sql).run(...values);
     } catch (e) {
-      throw pdoError(e, sql, values);
+      throw sqlError(e, sql, values as SqlValue[]);
     }
   };
   const updateChild = (cols: Record<string, SQLInputValue>, id: SQLInputValue) => {

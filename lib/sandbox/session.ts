@@ -22,7 +22,8 @@ import { type LoadedRole, loadRole } from "./rbac.ts";
 import type { SessionInfo } from "./types.ts";
 import { stmt } from "./statements.ts";
 import { EMAIL, filled, validateUser } from "./system/user.ts";
-import { pdoError } from "./records.ts";
+import { sqlError } from "./db/sql.ts";
+import type { SqlValue } from "./db/types.ts";
 
 type Row = Record<string, unknown>;
 
@@ -428,7 +429,7 @@ export function profileResource(
     try {
       stmt(state.db, sql).run(...args);
     } catch (e) {
-      throw pdoError(e, sql, args);
+      throw sqlError(e, sql, args as SqlValue[]);
     }
   }
   return success(

@@ -15,12 +15,13 @@ export function q(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Laravel's rendering of a failed statement: each `?` replaced by its binding, unquoted. */
+/** Laravel's rendering of a failed statement: each `?` replaced by its binding, unquoted
+ * (Str::replaceArray: a null binding, or a missing one, leaves the `?`). */
 export function renderSql(sql: string, params: readonly SqlValue[]): string {
   let i = 0;
   return sql.replace(/\?/g, () => {
     const v = params[i++];
-    if (v === null || v === undefined) return "";
+    if (v === null || v === undefined) return "?";
     if (v instanceof Uint8Array) return "<binary>";
     return String(v);
   });
