@@ -10,7 +10,7 @@ import type { SQLInputValue } from "node:sqlite";
 import { DfError, phpEmpty, sqlDateTime } from "./http.ts";
 import { hasColumn, type Rec, type Row, writeValue } from "./columns.ts";
 import type { CallContext } from "./records.ts";
-import { sqlError } from "./db/sql.ts";
+import { run as runSql } from "./db/sql.ts";
 import type { SqlValue } from "./db/types.ts";
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
 import { stmt } from "./statements.ts";
@@ -71,13 +71,7 @@ export function writeRelation(
       keys.map((k) => cols[k]),
     );
   };
-  const run = (sql: string, values: SQLInputValue[]) => {
-    try {
-      stmt(ctx.db, sql).run(...values);
-    } catch (e) {
-      throw sqlError(e, sql, values as SqlValue[]);
-    }
-  };
+  const run = (sql: string, values: SQLInputValue[]) => runSql(ctx.db, sql, values as SqlValue[]);
   const updateChild = (cols: Record<string, SQLInputValue>, id: SQLInputValue) => {
     if (hasColumn(target, "last_modified_date")) cols.last_modified_date = now;
     const keys = Object.keys(cols);

@@ -22,7 +22,7 @@ import { type LoadedRole, loadRole } from "./rbac.ts";
 import type { SessionInfo } from "./types.ts";
 import { stmt } from "./statements.ts";
 import { EMAIL, filled, validateUser } from "./system/user.ts";
-import { sqlError } from "./db/sql.ts";
+import { run } from "./db/sql.ts";
 import type { SqlValue } from "./db/types.ts";
 
 type Row = Record<string, unknown>;
@@ -426,11 +426,7 @@ export function profileResource(
       Number(user.id),
       Number(user.id),
     ];
-    try {
-      stmt(state.db, sql).run(...args);
-    } catch (e) {
-      throw sqlError(e, sql, args as SqlValue[]);
-    }
+    run(state.db, sql, args as SqlValue[]); // SQLite errors become DreamFactory's
   }
   return success(
     state,
