@@ -155,22 +155,27 @@ export function parseForm(text: string, mimeType = ""): Record<string, string> |
   }
 }
 
-/** A URL with secret query parameters replaced by {@linkcode REDACTED}. */
+/** A URL with the values of secret query parameters (`session_token`, `api_key`, `password`,
+ * and any name the field classifier calls secret, e.g. `access_token`) redacted; the rest of the
+ * text is left as it is (no re-encoding). */
 export function redactUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url;
-  }
-  let changed = false;
-  for (const key of [...parsed.searchParams.keys()]) {
-    if (SECRET_QUERY_PARAMS.has(key.toLowerCase())) {
-      parsed.searchParams.set(key, REDACTED);
-      changed = true;
-    }
-  }
-  return changed ? parsed.href : url;
+  return url.replace(/([?&])([^=&#]+)=([^&#]*)/g, (whole, sep: string, name: string) => {
+    let key = name;
+    try {
+      key = decodeURIComponent(name.replace(/\+/g, " "));
+    } catch { /* a malformed name: judged as written */ }
+    return SECRET_QUERY_PARAMS.has(key.toLowerCase()) || isSecretField(key)
+      ? `${sep}${name}=${REDACTED}`
+      : whole;
+  });
+}
+
+/** How {@linkcode redactJson} treats a secret-named field holding a list or an object. */
+export interface RedactJsonOptions {
+  /** Redact only scalar values of secret-named fields, walking into lists and objects: an
+   * error's `{"password": ["must be 16 characters"]}` (messages keyed by field) stays readable.
+   * Default false: the whole value is redacted. */
+  scalarsOnly?: boolean;
 }
 
 /** A deep copy of a JSON value with secrets (see {@linkcode isSecretMember}) and known secret
@@ -178,17 +183,28 @@ export function redactUrl(url: string): string {
 export function redactJson(
   value: unknown,
   knownSecrets: Scrubber = NO_SECRETS,
-  inConfig = false,
+  options: RedactJsonOptions = {},
 ): unknown {
-  if (typeof value === "string") return knownSecrets.scrub(value);
-  if (Array.isArray(value)) return value.map((v) => redactJson(v, knownSecrets, inConfig));
+  return redactIn(value, knownSecrets, options.scalarsOnly ?? false, false);
+}
+
+function redactIn(
+  value: unknown,
+  known: Scrubber,
+  scalarsOnly: boolean,
+  inConfig: boolean,
+): unknown {
+  if (typeof value === "string") return known.scrub(value);
+  if (Array.isArray(value)) return value.map((v) => redactIn(v, known, scalarsOnly, inConfig));
   if (value && typeof value === "object") {
     const obj = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(obj)) {
-      out[k] = isSecretField(k) && v !== null && v !== "" || isSecretMember(obj, k, inConfig)
+      const named = isSecretField(k) && v !== null && v !== "" &&
+        (!scalarsOnly || typeof v === "string" || typeof v === "number");
+      out[k] = named || isSecretMember(obj, k, inConfig)
         ? REDACTED
-        : redactJson(v, knownSecrets, inConfig || k === "config");
+        : redactIn(v, known, scalarsOnly, inConfig || k === "config");
     }
     return out;
   }

@@ -7,11 +7,13 @@
  */
 import { DreamFactoryError, errorFromResponse } from "./errors.ts";
 import {
-  bodySecrets,
-  isSecretField,
+  forEachSecret,
+  parseForm,
   REDACTED,
+  redactJson,
+  redactUrl as redactSecretParams,
+  Scrubber,
   SECRET_HEADERS,
-  SECRET_QUERY_PARAMS,
 } from "./secrets.ts";
 
 /** A query-string value; arrays are joined with commas, `undefined` is left out. */
@@ -150,22 +152,11 @@ export function redactText(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** The secret fields (named as `lib/secrets.ts` names them) of a JSON value, redacted for logs and
- * error context; only scalar values, so messages keyed by a field stay readable. */
-function redactJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactJson);
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      // Only scalar values are secrets; `{"password": ["must be 16 characters"]}` (validation
-      // messages keyed by field) stays readable.
-      out[k] = isSecretField(k) && (typeof v === "string" || typeof v === "number") && v !== ""
-        ? REDACTED
-        : redactJson(v);
-    }
-    return out;
-  }
-  return value;
+/** A JSON value for logs and error context, redacted by `lib/secrets.ts`'s rules: secret-named fields'
+ * scalar values, credential pairs and service config secrets. Messages keyed by a secret field
+ * (`{"password": ["must be 16 characters"]}`) stay readable. */
+function redactForLog(value: unknown): unknown {
+  return redactJson(value, undefined, { scalarsOnly: true });
 }
 
 /** Redacts a body text: secret JSON keys and known secret values. */
@@ -174,19 +165,15 @@ export function redactBody(text: string, secrets: readonly string[]): string {
   const trimmed = text.trimStart();
   if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
     try {
-      out = JSON.stringify(redactJson(JSON.parse(text)));
+      out = JSON.stringify(redactForLog(JSON.parse(text)));
     } catch { /* not JSON: value redaction below still applies */ }
   }
   return redactText(out, secrets);
 }
 
-/** Redacts secret query parameters and known secret values in a URL. */
+/** Redacts secret query parameters (`lib/secrets.ts`'s rule) and known secret values in a URL. */
 export function redactUrl(url: string, secrets: readonly string[]): string {
-  let out = url;
-  for (const key of SECRET_QUERY_PARAMS) {
-    out = out.replace(new RegExp(`([?&]${key}=)[^&#]*`, "gi"), `$1${REDACTED}`);
-  }
-  return redactText(out, secrets);
+  return redactText(redactSecretParams(url), secrets);
 }
 
 function redactHeaders(headers: Record<string, string>): Record<string, string> {
@@ -437,7 +424,7 @@ export class Transport {
       headers,
     };
     // Passwords and keys inside the body are shown redacted too: a description is for reading.
-    if (options.body !== undefined) out.body = redactJson(options.body);
+    if (options.body !== undefined) out.body = redactForLog(options.body);
     return out;
   }
 
@@ -566,7 +553,7 @@ export class Transport {
       submitted: options.submitted,
       rollback: options.rollback,
       redact: (t) => this.redact(t),
-      redactValue: redactJson,
+      redactValue: redactForLog,
       body: options.body,
       hint: options.hint ?? (creds?.hint && ((s, m) => creds.hint!(s, m))),
     });
@@ -673,21 +660,34 @@ export class Transport {
     });
   }
 
+  /** Secret values seen in request bodies sent while someone listened (a private lookup's value,
+   * a service's key, a password): listeners' copies blank them wherever they come back (a
+   * filter on them, an error quoting the row, a later body). */
+  readonly #learned = new Scrubber();
+
   #emit(raw: HttpExchange): void {
     const secrets = this.secrets();
-    // An error may repeat the request's passwords and keys (a failed insert's SQL error). Only
-    // errors: parsing and walking every request body again would double a big write's cost.
-    const echoed = raw.requestBody && raw.status >= 400 ? bodySecrets(raw.requestBody) : undefined;
+    if (raw.requestBody) {
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.requestBody);
+      } catch {
+        body = parseForm(raw.requestBody, raw.requestHeaders["Content-Type"] ?? "");
+      }
+      if (body !== undefined) forEachSecret(body, (v) => this.#learned.add(v));
+    }
+    const learned = this.#learned;
     const ex: HttpExchange = {
       ...raw,
-      url: redactUrl(raw.url, secrets),
+      url: learned.scrub(redactUrl(raw.url, secrets)),
       requestHeaders: redactHeaders(raw.requestHeaders),
-      requestBody: raw.requestBody === undefined ? undefined : redactBody(raw.requestBody, secrets),
+      requestBody: raw.requestBody === undefined
+        ? undefined
+        : learned.scrub(redactBody(raw.requestBody, secrets)),
       responseHeaders: redactHeaders(raw.responseHeaders),
-      responseBody: redactBody(raw.responseBody, secrets),
-      error: raw.error === undefined ? undefined : redactText(raw.error, secrets),
+      responseBody: learned.scrub(redactBody(raw.responseBody, secrets)),
+      error: raw.error === undefined ? undefined : learned.scrub(redactText(raw.error, secrets)),
     };
-    if (echoed) ex.responseBody = echoed.scrub(ex.responseBody);
     if (ex.requestBody === undefined) delete ex.requestBody;
     if (ex.error === undefined) delete ex.error;
     for (const listener of this.#listeners) {

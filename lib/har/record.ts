@@ -8,10 +8,8 @@
 import type { DreamFactory } from "../client.ts";
 import type { HttpExchange } from "../transport.ts";
 import {
-  forEachSecret,
   isCredentialName,
   isSecretHeader,
-  parseForm,
   redactBodyText,
   REDACTED,
   redactUrl,
@@ -155,21 +153,10 @@ function harEntry(ex: HttpExchange, known: Scrubber): HarEntry {
  */
 export function recordHar(df: Pick<DreamFactory, "onExchange">): HarRecorder {
   const entries: HarEntry[] = [];
-  // Secrets this recorder redacted from request bodies (a private lookup's value, a service's
-  // key), kept to blank them wherever they come back: URLs, responses, later bodies.
-  const known = new Scrubber();
-  const unsubscribe = df.onExchange((ex) => {
-    if (ex.requestBody) {
-      let body: unknown;
-      try {
-        body = JSON.parse(ex.requestBody);
-      } catch {
-        body = parseForm(ex.requestBody, mimeOf(ex.requestHeaders, ""));
-      }
-      forEachSecret(body, (v) => known.add(v));
-    }
-    entries.push(harEntry(ex, known));
-  });
+  // The client's exchanges come redacted, secrets seen in earlier request bodies (a private
+  // lookup's value, a service's key) blanked wherever they come back (lib/transport.ts).
+  const none = new Scrubber();
+  const unsubscribe = df.onExchange((ex) => entries.push(harEntry(ex, none)));
   let stopped = false;
   const toHar = (): Har => ({
     log: {

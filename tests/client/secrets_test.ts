@@ -210,8 +210,9 @@ Deno.test("errors blank the request's secrets as SQL, JSON and HTML quote them; 
   assertEquals(ctx.resource[0].message, expected);
 });
 
-Deno.test("exchanges and HAR URLs hide every secret name the shared classifier knows", async () => {
+Deno.test("exchanges, descriptions and HAR URLs hide every secret the shared classifier knows", async () => {
   await using fx = await setup();
+  const before = fx.exchanges.length;
   await fx.df.request("POST", "system/lookup", {
     body: { resource: [{ name: "n1", value: "v" }] },
     query: { access_token: "q-Secret-1" },
@@ -223,8 +224,37 @@ Deno.test("exchanges and HAR URLs hide every secret name the shared classifier k
       client_secret: "b-S4",
     },
   }).catch(() => {});
-  const seen = JSON.stringify(fx.exchanges.slice(-2));
-  for (const s of ["b-Secret-2", "b-Secret-3", "b-S4"]) assert(!seen.includes(s), seen);
+  // A service whose config holds a key and a credential header, refused by the server (an
+  // unknown type): the request and the answer both reach listeners.
+  await fx.df.request("POST", "system/service", {
+    body: {
+      resource: [{
+        name: "s3x",
+        type: "no-such-type",
+        config: {
+          key: "c-Secret-5",
+          headers: [{ name: "Authorization", value: "Bearer c-Secret-6" }],
+        },
+      }],
+    },
+  }).catch(() => {});
+  const mine = fx.exchanges.slice(before);
+  assertEquals(
+    mine.map((x) => `${x.method} ${new URL(x.url).pathname}`),
+    ["POST /api/v2/system/lookup", "PATCH /api/v2/system/lookup", "POST /api/v2/system/service"],
+  );
+  const seen = JSON.stringify(mine);
+  for (const s of ["q-Secret-1", "b-Secret-2", "b-Secret-3", "b-S4", "c-Secret-5", "c-Secret-6"]) {
+    assert(!seen.includes(s), `${s} in ${seen}`);
+  }
+  const described = JSON.stringify(
+    fx.df.describe("POST", "system/service", {
+      body: {
+        config: { key: "c-Secret-5", headers: [{ name: "X-Api-Key", value: "c-Secret-6" }] },
+      },
+    }),
+  );
+  assert(!described.includes("c-Secret"), described);
   const { redactUrl } = await import("../../lib/secrets.ts");
   assert(!redactUrl("http://h/api/v2/x?password=hunter22&a=1").includes("hunter22"));
 });
