@@ -314,6 +314,18 @@ export async function loadProfile(name: string | undefined, opts: ConnectOptions
 }
 
 /**
+ * The path of the profiles file `connect()` reads when none is named (no `profilesFile`, no
+ * `DFKIT_PROFILES`): the first of `~/.config/dfkit/profiles.json` and `./dfkit.profiles.json`
+ * that exists, else undefined. Where `dfkit login --save` adds a profile.
+ */
+export async function existingProfilesFile(
+  opts: Pick<ConnectOptions, "env"> = {},
+): Promise<string | undefined> {
+  const env = { HOME: readEnv(opts.env, "HOME") }; // not DFKIT_PROFILES: none named
+  return (await readProfilesFile({ env }, "if any"))?.path;
+}
+
+/**
  * The name the profiles file's `"default"` gives, or undefined when there is no profiles file or
  * it names no default. What `connect()` falls back to with no profile named and no `DF_URL`.
  *

@@ -40,6 +40,7 @@ import {
   table,
 } from "../mod.ts";
 import { DEFAULT_ADMIN } from "../lib/sandbox/mod.ts";
+import { existingProfilesFile } from "../lib/auth.ts";
 import { jsonErrorAt } from "../lib/json.ts";
 import { fileError, mkdirNamed, writeTextFileNamed } from "../lib/files.ts";
 import { harCommand } from "./har.ts";
@@ -601,7 +602,8 @@ function pick(session: unknown): AnyRecord {
 /** Adds or replaces a profile in the profiles file (`$DFKIT_PROFILES` or the default path). */
 async function saveProfile(name: string, entry: AnyRecord): Promise<string> {
   const home = env("HOME");
-  const path = env("DFKIT_PROFILES") ??
+  // The file connect() reads (a ./dfkit.profiles.json when there is no home one), else a new one.
+  const path = env("DFKIT_PROFILES") ?? await existingProfilesFile() ??
     (home ? `${home}/.config/dfkit/profiles.json` : "./dfkit.profiles.json");
   let data: { default?: string; profiles: Record<string, AnyRecord> } = { profiles: {} };
   let text: string | undefined;

@@ -1198,3 +1198,27 @@ Deno.test("dfkit: a flag value the query builder refuses is a usage mistake (exi
     );
   });
 });
+
+Deno.test("dfkit login --save adds to the local dfkit.profiles.json connect() reads, not a new home file", async () => {
+  await withSandbox(async (env) => {
+    const home = await Deno.makeTempDir();
+    const work = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(
+        `${work}/dfkit.profiles.json`,
+        JSON.stringify({ profiles: { old: { url: "http://127.0.0.1:9", apiKey: "env:K" } } }),
+      );
+      const saved = await runDeno(
+        ["run", ...flags, `${ROOT}/scripts/dfkit.ts`, "login", "--save", "fresh"],
+        { env: { ...env, HOME: home }, cwd: work },
+      );
+      assert.equal(saved.code, 0, saved.stderr);
+      const local = JSON.parse(await Deno.readTextFile(`${work}/dfkit.profiles.json`));
+      assert.deepEqual(Object.keys(local.profiles).sort(), ["fresh", "old"]);
+      await assert.rejects(Deno.stat(`${home}/.config/dfkit/profiles.json`), Deno.errors.NotFound);
+    } finally {
+      await Deno.remove(home, { recursive: true });
+      await Deno.remove(work, { recursive: true });
+    }
+  });
+});
