@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
 import { type Sandbox, startSandbox } from "../../lib/sandbox/mod.ts";
 import { startFaultProxy } from "../provision/helpers.ts";
-import { followStderr } from "../scripts/helpers.ts";
+import { childEnv, followStderr } from "../scripts/helpers.ts";
 
 const SCRIPT = new URL("../../scripts/migrate.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -14,7 +14,9 @@ const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 async function cli(env: Record<string, string>, ...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--config", CONFIG, "-A", SCRIPT, ...args],
-    env: { DF_PROFILE: "", DF_SESSION_TOKEN: "", DF_API_KEY: "", NO_COLOR: "1", ...env },
+    // Only these settings: no DF_* or DFKIT_* of the shell reaches it.
+    env: childEnv(env),
+    clearEnv: true,
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
 import { getCustomer } from "../../lib/provision/mod.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
-import { adminToken, runDeno, tokenWorks } from "../scripts/helpers.ts";
+import { adminToken, childEnv, runDeno, tokenWorks } from "../scripts/helpers.ts";
 
 const script = new URL("../../scripts/provision.ts", import.meta.url).pathname;
 
@@ -11,7 +11,9 @@ let admin = { email: "", password: "" };
 async function cli(url: string, ...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script, ...args],
-    env: { DF_URL: url, DF_EMAIL: admin.email, DF_PASSWORD: admin.password },
+    // Only these settings: a DF_PROFILE or DFKIT_PROFILES of the shell must not reach it.
+    env: childEnv({ DF_URL: url, DF_EMAIL: admin.email, DF_PASSWORD: admin.password }),
+    clearEnv: true,
     stdout: "piped",
     stderr: "piped",
   }).output();
