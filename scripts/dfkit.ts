@@ -47,7 +47,14 @@ import { harCommand } from "./har.ts";
 import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
-import { commanderExitCode, EXIT, mayRunDrift, SAFE_OUTPUT, UsageError } from "./usage.ts";
+import {
+  commanderExitCode,
+  EXIT,
+  mayRunDrift,
+  promptCancelled,
+  SAFE_OUTPUT,
+  UsageError,
+} from "./usage.ts";
 import { redactJson } from "../lib/secrets.ts";
 import { type AskPassword, promptPassword } from "./password.ts";
 import {
@@ -859,7 +866,7 @@ export function reportError(e: unknown): number {
     console.error(`error: ${e.message}`);
     return EXIT.usage;
   }
-  if (e instanceof Error && e.name === "ExitPromptError") {
+  if (promptCancelled(e)) {
     console.error("cancelled"); // Ctrl-C at the password prompt
     return 130;
   }

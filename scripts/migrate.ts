@@ -63,7 +63,14 @@ import {
 } from "../lib/migrate/mod.ts";
 import { readJsonFile } from "../lib/migrate/snapshot.ts";
 import { writeTextFileNamed } from "../lib/files.ts";
-import { commanderExitCode, EXIT, mayRunDrift, throwOnUsageErrors, UsageError } from "./usage.ts";
+import {
+  commanderExitCode,
+  EXIT,
+  mayRunDrift,
+  promptCancelled,
+  throwOnUsageErrors,
+  UsageError,
+} from "./usage.ts";
 import {
   type ConnectionFlags,
   openClient,
@@ -158,6 +165,11 @@ async function run(cmd: Command, body: (g: Globals) => Promise<number | void>): 
     const code = await body(g);
     Deno.exitCode = code ?? EXIT.ok;
   } catch (e) {
+    if (promptCancelled(e)) {
+      console.error("cancelled");
+      Deno.exitCode = 130;
+      return;
+    }
     if (e instanceof ApplyError && g.json) console.log(JSON.stringify(e.report, null, 2));
     console.error(e instanceof Error ? `error: ${e.message}` : `error: ${String(e)}`);
     // A setting missing from the environment (a profile's env: variable) is a usage mistake too,

@@ -36,7 +36,13 @@ import {
   type OpenedClient,
   withConnectionOptions,
 } from "./connection.ts";
-import { commanderExitCode, EXIT, throwOnUsageErrors, UsageError } from "./usage.ts";
+import {
+  commanderExitCode,
+  EXIT,
+  promptCancelled,
+  throwOnUsageErrors,
+  UsageError,
+} from "./usage.ts";
 import { fileError } from "../lib/files.ts";
 import {
   type AccessRule,
@@ -197,6 +203,11 @@ async function withClient<P = undefined>(
     client = await openClient(global);
     await body(client.df, global, input);
   } catch (e) {
+    if (promptCancelled(e)) {
+      console.error("cancelled");
+      Deno.exitCode = 130;
+      return;
+    }
     const message = e instanceof Error ? e.message : String(e);
     if (global.json) {
       console.error(JSON.stringify({ error: { name: (e as Error)?.name, message } }));

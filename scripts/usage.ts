@@ -59,3 +59,9 @@ export function mayRunDrift(args: string[], after?: string): boolean {
   const from = after === undefined ? 0 : args.indexOf(after);
   return from >= 0 && args.indexOf("drift", from) >= 0;
 }
+
+/** Whether `e` is Ctrl-C at the password prompt (`@inquirer/password`'s ExitPromptError): said
+ * as "cancelled", exit 130, as shells report an interrupted command. */
+export function promptCancelled(e: unknown): boolean {
+  return e instanceof Error && e.name === "ExitPromptError";
+}

@@ -1222,3 +1222,30 @@ Deno.test("dfkit login --save adds to the local dfkit.profiles.json connect() re
     }
   });
 });
+
+Deno.test({
+  name: "migrate and provision: Ctrl-C at the password prompt is 'cancelled', as in dfkit",
+  ignore: !HAS_PYTHON,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const entry = { url: "http://127.0.0.1:9", email: "a@example.com", password: "env:CC_PW" };
+      await Deno.writeTextFile(`${dir}/p.json`, JSON.stringify({ profiles: { a: entry } }));
+      const vars = { DFKIT_PROFILES: `${dir}/p.json` };
+      for (
+        const [script, args] of [
+          ["scripts/provision.ts", ["--profile", "a", "status", "acme-1"]],
+          ["scripts/migrate.ts", ["--profile", "a", "snapshot"]],
+        ] as const
+      ) {
+        const seen = await onTerminal([...args], vars, "\x03", { script, seconds: 20 });
+        assert.ok(seen !== undefined, "python3 went missing");
+        assert.match(seen, /Password for a@example\.com/, `${script}:\n${seen}`);
+        assert.match(seen, /cancelled\r?$/m, `${script}:\n${seen}`);
+        assert.doesNotMatch(seen, /force closed|ExitPromptError/, `${script}:\n${seen}`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
