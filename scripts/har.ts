@@ -86,12 +86,8 @@ export function harCommand(): Command {
 
 if (import.meta.main) {
   try {
+    // throwOnUsageErrors also sets SAFE_OUTPUT: help works without --allow-env.
     const cmd = throwOnUsageErrors(harCommand());
-    // With the narrowest permissions (no environment), commander's help cannot read its colour
-    // variables (CLICOLOR_FORCE): plain text instead of a permission error.
-    if (Deno.permissions.querySync({ name: "env" }).state !== "granted") {
-      cmd.configureOutput({ getOutHasColors: () => false, getErrHasColors: () => false });
-    }
     await cmd.parseAsync(Deno.args, { from: "user" });
   } catch (err) {
     // Help 0, a usage mistake 2 (commander printed it), as the dfkit CLI answers.

@@ -665,7 +665,6 @@ function strOrUndef(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
-/** RestHandler::handleRequest's answer when a service has no handler for the verb. */
 /**
  * df-system's Environment extends BaseSystemResource with no model (static::$model is null):
  * POST, PATCH (PUT is its alias) and DELETE run BaseSystemResource's handlers, which refuse what

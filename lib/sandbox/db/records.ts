@@ -508,7 +508,7 @@ function ownValue(record: Record<string, unknown>, field: string): unknown {
  * PHP's print_r($value, true), which DreamFactory puts in "Required id field(s) not found in
  * record <n>: ..." messages.
  */
-export function printR(value: unknown, indent = 0): string {
+function printR(value: unknown, indent = 0): string {
   if (value === null || value === undefined || value === false) return "";
   if (value === true) return "1";
   if (typeof value !== "object") return String(value);

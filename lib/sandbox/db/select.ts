@@ -97,7 +97,7 @@ export interface SelectSpec {
  * spliced in. (The WHERE is the sandbox's rendering of the filter, close to but not always the
  * text df-sqldb's parser produces.)
  */
-export function dfStatement(spec: SelectSpec): string {
+function dfStatement(spec: SelectSpec): string {
   const cols = spec.items.map((i) => `"${i.key.replace(/"/g, '""')}"`).join(", ");
   let sql = `select ${cols} from "${spec.table.name.replace(/"/g, '""')}"`;
   if (spec.where.sql !== "1") sql += ` where ${renderSql(spec.where.sql, spec.where.params)}`;

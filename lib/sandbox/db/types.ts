@@ -403,8 +403,6 @@ export function toSqlValue(
   return String(value);
 }
 
-/** ISO-like date and/or time, as PHP's DateTime parses them, with an optional zone suffix. */
-
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 

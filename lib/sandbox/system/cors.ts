@@ -8,20 +8,10 @@
 import { DfError } from "../http.ts";
 import type { Rec, ResourceDescriptor, Row } from "../records.ts";
 import { table } from "../tables.ts";
+import { VERBS } from "../../resources.ts";
 
 /** df-core's VerbsMask, in its order. */
-const VERB_MASKS: [string, number][] = [
-  ["GET", 1],
-  ["POST", 2],
-  ["PUT", 4],
-  ["PATCH", 8],
-  ["DELETE", 16],
-  ["OPTIONS", 32],
-  ["HEAD", 64],
-  ["COPY", 128],
-  ["TRACE", 256],
-  ["CONNECT", 512],
-];
+const VERB_MASKS: [string, number][] = Object.entries(VERBS);
 
 /** PHP's `(integer)` cast of a string: its leading number, else 0. */
 function phpInt(s: string): number {
