@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { jsonErrorAt } from "./json.ts";
 
 /** The folder a path is in (`.` for a bare file name). */
 function folderOf(path: string): string {
@@ -68,5 +69,22 @@ export async function mkdirNamed(path: string, what = "folder"): Promise<void> {
       throw new Error(`cannot create ${what} ${path}: a file of that name is in the way`);
     }
     throw fileError(e, path, "write", what);
+  }
+}
+
+/** A JSON file's content, with errors that name the file (and where its JSON breaks). */
+export async function readJsonFile(path: string, what = "file"): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    // One sentence naming the file ("cannot read plan /tmp: it is a folder"), not the OS text.
+    throw fileError(e, path, "read", what);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    const reason = text.trim() === "" ? "it is empty" : jsonErrorAt(text);
+    throw new Error(`${what} ${path} is not valid JSON: ${reason}`);
   }
 }

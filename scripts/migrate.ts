@@ -61,8 +61,7 @@ import {
   writeKeyMap,
   writeSnapshot,
 } from "../lib/migrate/mod.ts";
-import { readJsonFile } from "../lib/migrate/snapshot.ts";
-import { writeTextFileNamed } from "../lib/files.ts";
+import { readJsonFile, writeTextFileNamed } from "../lib/files.ts";
 import {
   commanderExitCode,
   EXIT,

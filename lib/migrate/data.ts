@@ -19,8 +19,7 @@
  * @module
  */
 import { errorMessage, type MigrateClient, records } from "./client.ts";
-import { fileError, writeTextFileNamed } from "../files.ts";
-import { jsonErrorAt } from "../json.ts";
+import { fileError, readJsonFile, writeTextFileNamed } from "../files.ts";
 import { laravelClean } from "../stored.ts";
 
 /** One side of a copy: a table of a database service. */
@@ -821,19 +820,12 @@ export async function writeKeyMap(
 /** Reads a key map written by {@linkcode writeKeyMap}; a file that is missing, not JSON (said by
  * line and column, without quoting it) or not a key map is one sentence naming it. */
 export async function readKeyMap(path: string): Promise<KeyMapFile> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw fileError(e, path, "read", "key map");
-  }
-  let doc: { format?: unknown; source?: unknown; target?: unknown; pairs?: unknown };
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    const reason = text.trim() === "" ? "it is empty" : jsonErrorAt(text);
-    throw new Error(`key map ${path} is not valid JSON: ${reason}`);
-  }
+  const doc = await readJsonFile(path, "key map") as {
+    format?: unknown;
+    source?: unknown;
+    target?: unknown;
+    pairs?: unknown;
+  } | null;
   if (doc?.format !== KEY_MAP_FORMAT) {
     throw new Error(`${path} is not a dfkit key map (format ${KEY_MAP_FORMAT})`);
   }

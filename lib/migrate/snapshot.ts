@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { fileError, mkdirNamed, writeTextFileNamed } from "../files.ts";
-import { jsonErrorAt } from "../json.ts";
+import { fileError, mkdirNamed, readJsonFile, writeTextFileNamed } from "../files.ts";
 import { canonicalJson } from "./canonical.ts";
 import { uniqueEnvRefs } from "./secrets.ts";
 import { errorStatus, Io, type MigrateClient } from "./client.ts";
@@ -256,23 +255,6 @@ export async function writeSnapshot(
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw fileError(e, dir, "write", "snapshot folder");
     }
-  }
-}
-
-/** A JSON file's content, with errors that name the file (and where its JSON breaks). */
-export async function readJsonFile(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    // One sentence naming the file ("cannot read plan /tmp: it is a folder"), not the OS text.
-    throw fileError(e, path, "read", what);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    const reason = text.trim() === "" ? "it is empty" : jsonErrorAt(text);
-    throw new Error(`${what} ${path} is not valid JSON: ${reason}`);
   }
 }
 
