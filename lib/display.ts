@@ -71,25 +71,25 @@ export type Records<T> = T[];
  * `*_secret`, `private_key`, and headers such as `Authorization`, `Cookie` and
  * `X-DreamFactory-Session-Token`), except flags (`must_change_password: true`) and empty text. */
 function isHiddenKey(key: string, value: unknown): boolean {
-  return typeof value !== "boolean" && value !== "" && isSecretName(key);
-}
-
-// The same keys recur on every row: their verdicts are kept (a bounded number of them).
-const secretNames = new Map<string, boolean>();
-
-function isSecretName(key: string): boolean {
-  let secret = secretNames.get(key);
-  if (secret === undefined) {
-    secret = isSecretField(key);
-    if (secretNames.size >= 4096) secretNames.clear();
-    secretNames.set(key, secret);
-  }
-  return secret;
+  return typeof value !== "boolean" && value !== "" && verdictOf(key).secret;
 }
 
 /** API keys (`api_key`, `apiKey`, the `X-DreamFactory-API-Key` header) are masked to their last
  * four characters rather than hidden: enough to tell them apart. */
 const API_KEY_NAME = /^(x[-_]dreamfactory[-_])?api[-_]?key$/i;
+
+// The same keys recur on every row and cell: their verdicts are kept (a bounded number of them).
+const verdicts = new Map<string, { apiKey: boolean; secret: boolean }>();
+
+function verdictOf(key: string): { apiKey: boolean; secret: boolean } {
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) {
+    verdict = { apiKey: API_KEY_NAME.test(key), secret: isSecretField(key) };
+    if (verdicts.size >= 4096) verdicts.clear();
+    verdicts.set(key, verdict);
+  }
+  return verdict;
+}
 
 function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
   if (explicit?.length) return explicit;
@@ -105,7 +105,7 @@ function columnsOf(rows: readonly unknown[], explicit?: string[]): string[] {
 /** A value as the view may show it: write-only secrets hidden, API keys masked (also used as
  * the JSON replacer for nested values, such as related records). */
 function hidden(key: string, value: unknown): unknown {
-  if (typeof value === "string" && value !== "" && API_KEY_NAME.test(key)) {
+  if (typeof value === "string" && value !== "" && verdictOf(key).apiKey) {
     return maskApiKey(value);
   }
   if (value !== null && value !== undefined && isHiddenKey(key, value)) return "••••••";
