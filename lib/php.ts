@@ -36,3 +36,12 @@ export function filterBool(s: string): boolean {
 export function isIntegerText(s: string): boolean {
   return /^[ \t\n\r\v\f]*[+-]?\d+[ \t\n\r\v\f]*$/.test(s);
 }
+
+/** PHP's `(string)` cast (`strval`, interpolation) of a scalar: true is "1", false and null are
+ * "". Arrays and objects are left to the caller, since PHP's answer for them depends on the
+ * context (a warning and "Array", or a TypeError); here they get JavaScript's `String()`. */
+export function strval(v: unknown): string {
+  if (v === null || v === undefined || v === false) return "";
+  if (v === true) return "1";
+  return String(v);
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ctypeDigit, filterBool, floatval, isIntegerText, isNumeric } from "../lib/php.ts";
+import { ctypeDigit, filterBool, floatval, isIntegerText, isNumeric, strval } from "../lib/php.ts";
 
 Deno.test("php: is_numeric, floatval and filter_var booleans take PHP's white space, not Unicode's", () => {
   for (const s of ["1", " 1", "1 ", "\t-1.5e3\n", ".5", "5.", "+0", "\v\f7\r"]) {
@@ -23,4 +23,15 @@ Deno.test("php: is_numeric, floatval and filter_var booleans take PHP's white sp
   for (const s of ["0", "t", "y", "2", "\fyes", "\u00a0on", "\0yes", ""]) {
     assert.equal(filterBool(s), false, s);
   }
+});
+
+Deno.test("php: strval casts scalars as PHP's (string) does", () => {
+  assert.equal(strval(true), "1");
+  assert.equal(strval(false), "");
+  assert.equal(strval(null), "");
+  assert.equal(strval(undefined), "");
+  assert.equal(strval(0), "0");
+  assert.equal(strval(-1.5), "-1.5");
+  assert.equal(strval(9007199254740993n), "9007199254740993");
+  assert.equal(strval(" a,b "), " a,b ");
 });

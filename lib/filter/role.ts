@@ -9,6 +9,7 @@
 import type { FilterNode } from "./ast.ts";
 import { parseDreamFactoryFilter } from "./dreamfactory.ts";
 import { FilterError } from "./errors.ts";
+import { strval } from "../php.ts";
 
 /** One row filter of a role access rule, as stored by DreamFactory. */
 export interface RoleFilterSpec {
@@ -20,13 +21,12 @@ export interface RoleFilterSpec {
   value: unknown;
 }
 
-/** PHP string interpolation of a value. */
+/** PHP string interpolation of a stored filter value (a JSON list shows as "Array", an object
+ * as "Object"). */
 function phpString(v: unknown): string {
-  if (v === null || v === undefined || v === false) return "";
-  if (v === true) return "1";
   if (Array.isArray(v)) return "Array";
-  if (typeof v === "object") return "Object";
-  return String(v);
+  if (v !== null && typeof v === "object") return "Object";
+  return strval(v);
 }
 
 /**

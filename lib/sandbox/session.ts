@@ -23,6 +23,7 @@ import type { SessionInfo } from "./types.ts";
 import { stmt } from "./statements.ts";
 import { EMAIL, filled, validateUser } from "./system/user.ts";
 import { run } from "./db/sql.ts";
+import { strval } from "../php.ts";
 import type { SqlValue } from "./db/types.ts";
 
 type Row = Record<string, unknown>;
@@ -566,17 +567,16 @@ export function passwordResource(
   throw new DfError(400, "Not enough information provided to change password.");
 }
 
-/** A scalar as PHP's string conversion shows it (arrays cannot be, as in explode()). */
+/** A value as PHP's string conversion shows it where a string argument is required: an array
+ * (JSON object or list) is a TypeError, which DreamFactory answers as a 500. */
 function phpString(v: unknown, fn: string): string {
-  if (v === null || v === undefined || v === false) return "";
-  if (v === true) return "1";
-  if (typeof v === "object") {
+  if (v !== null && typeof v === "object") {
     throw new DfError(
       500,
       `${fn}(): Argument #2 ($string) must be of type string, array given`,
     );
   }
-  return String(v);
+  return strval(v);
 }
 
 /**

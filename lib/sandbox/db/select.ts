@@ -12,6 +12,7 @@ import type { Catalog, RelationInfo, TableInfo } from "./catalog.ts";
 import { type Clause, clauseError, NO_CLAUSE, parseGroup, parseOrder } from "./clauses.ts";
 import { iterate, q, QueryFailure, renderSql, wrapFailure } from "./sql.ts";
 import { fromSqlValue, type SqlValue } from "./types.ts";
+import { strval } from "../../php.ts";
 import { and, clientFilter, type Where } from "./where.ts";
 
 export { parseGroup, parseOrder };
@@ -210,13 +211,6 @@ function addsMatchField(fields: string | undefined, name: string): boolean {
   return !fields.includes(name); // strpos($fields, $name): spaces after commas do not matter
 }
 
-/** PHP's string conversion of a value imploded into a filter (true "1", false and null ""). */
-function phpString(v: unknown): string {
-  if (v === true) return "1";
-  if (v === false || v === null || v === undefined) return "";
-  return String(v);
-}
-
 /**
  * Reads the records of `table` matching DreamFactory's internal filter `filter`, as the
  * `_table/<table>` request retrieveVirtualRecords makes: through the filter parser (values
@@ -293,7 +287,8 @@ export function attachRelatedPage(
       const { [matchKey]: _dropped, ...rest } = rec;
       return rest;
     };
-    const inList = (vals: unknown[]) => vals.map(phpString).join(",");
+    // implode(): PHP's string conversion of each value (typed rows hold only scalars).
+    const inList = (vals: unknown[]) => vals.map(strval).join(",");
     if (rel.type === "many_many") {
       const junction = catalog.describe(rel.junctionTable!);
       const jRef = junction?.byName.get((rel.junctionRefField ?? "").toLowerCase());
