@@ -5,7 +5,7 @@
  * @module
  */
 import type { SQLInputValue } from "node:sqlite";
-import { DfError, isoMicro, toBool } from "./http.ts";
+import { invalidData, isoMicro, toBool } from "./http.ts";
 import type { ColumnDef, TableDef } from "./tables.ts";
 
 /** A stored row, as `node:sqlite` returns it. */
@@ -69,9 +69,7 @@ export function writeValue(c: ColumnDef, v: unknown): SQLInputValue {
       if (typeof v === "boolean") return v ? 1 : 0;
       const n = Number(v);
       if (!Number.isFinite(n)) {
-        throw new DfError(400, `Invalid data supplied. The ${c.name} must be an integer.`, {
-          context: { [c.name]: [`The ${c.name} must be an integer.`] },
-        });
+        throw invalidData({ [c.name]: [`The ${c.name} must be an integer.`] });
       }
       return Math.trunc(n);
     }

@@ -84,6 +84,16 @@ export function batchError(
   return new DfError(400, message, { code: 1000, context: { error: failed, resource } });
 }
 
+/**
+ * The 400 of a failed model validation (Validatable::validate): "Invalid data supplied." and
+ * every message, in the rules' order, with `context` holding the messages by field.
+ */
+export function invalidData(context: Record<string, string[]>): DfError {
+  return new DfError(400, `Invalid data supplied. ${Object.values(context).flat().join(" ")}`, {
+    context,
+  });
+}
+
 /** Turns anything thrown into a DfError (unknown errors become a 500 "Server Error"-style error). */
 export function toDfError(e: unknown): DfError {
   if (e instanceof DfError) return e;

@@ -12,6 +12,7 @@ import {
   batchError,
   type BatchVerb,
   DfError,
+  invalidData,
   json,
   NO_RECORDS_MESSAGE,
   recordsOf,
@@ -554,10 +555,7 @@ export class RecordEngine {
         ];
       }
     }
-    const messages = Object.values(context).flat();
-    if (messages.length) {
-      throw new DfError(400, `Invalid data supplied. ${messages.join(" ")}`, { context });
-    }
+    if (Object.keys(context).length) throw invalidData(context);
   }
 
   /** Creates one record with its children; returns the stored row. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash, randomBytes } from "node:crypto";
-import { DfError, sqlDateTime } from "../http.ts";
+import { DfError, invalidData, sqlDateTime } from "../http.ts";
 import type { CallContext, Rec, ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
@@ -31,11 +31,7 @@ function checkKey(rec: Rec) {
   if (!/^[\p{L}\p{M}\p{N}]+$/u.test(text)) {
     errors.push("The api key field must only contain letters and numbers.");
   }
-  if (errors.length) {
-    throw new DfError(400, `Invalid data supplied. ${errors.join(" ")}`, {
-      context: { api_key: errors },
-    });
-  }
+  if (errors.length) throw invalidData({ api_key: errors });
 }
 
 /** App::createInternal: a missing, blank or taken key is replaced by a generated one. */

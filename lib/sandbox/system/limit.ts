@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DfError } from "../http.ts";
+import { DfError, invalidData } from "../http.ts";
 import type { SQLInputValue } from "node:sqlite";
 import {
   type CallContext,
@@ -218,10 +218,7 @@ function validateModel(rec: Rec) {
   check("rate");
   check("period", LIMIT_PERIODS.map((_, i) => String(i)));
   check("name");
-  const messages = Object.values(context).flat();
-  if (messages.length) {
-    throw new DfError(400, `Invalid data supplied. ${messages.join(" ")}`, { context });
-  }
+  if (Object.keys(context).length) throw invalidData(context);
 }
 
 function duplicate(ctx: CallContext, key: unknown, selfId: unknown): boolean {

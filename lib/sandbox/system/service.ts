@@ -6,15 +6,11 @@
  * @module
  */
 import { MASK } from "../../secrets.ts";
-import { DfError, phpEmpty } from "../http.ts";
+import { DfError, invalidData, phpEmpty } from "../http.ts";
 import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
 import { table } from "../tables.ts";
 import { databasePath } from "../db/mod.ts";
 import { SERVICE_TYPES } from "./service_type.ts";
-
-function validation(field: string, message: string): DfError {
-  return new DfError(400, `Invalid data supplied. ${message}`, { context: { [field]: [message] } });
-}
 
 /** The config of a service as DreamFactory shows it, by type. */
 export function configView(row: Row): Rec | unknown[] {
@@ -67,10 +63,9 @@ function checkName(rec: Rec) {
   const name = rec.name;
   const text = typeof name === "string" || typeof name === "number" ? String(name) : null;
   if (text === null || !/^[A-Za-z0-9_-]+$/.test(text)) {
-    throw validation(
-      "name",
-      "Service name should only contain letters, numbers, underscores and dashes.",
-    );
+    throw invalidData({
+      name: ["Service name should only contain letters, numbers, underscores and dashes."],
+    });
   }
 }
 

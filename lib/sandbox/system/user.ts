@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DfError, phpEmpty } from "../http.ts";
+import { DfError, invalidData, phpEmpty } from "../http.ts";
 import { hashPassword } from "../auth.ts";
 import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
 import { table } from "../tables.ts";
@@ -32,10 +32,6 @@ function dropEmptyLooking(rec: Rec): Rec {
     out[k] = value;
   }
   return out;
-}
-
-function validation(field: string, message: string): DfError {
-  return new DfError(400, `Invalid data supplied. ${message}`, { context: { [field]: [message] } });
 }
 
 /** Laravel's `required`: not null and not a blank string. */
@@ -81,10 +77,7 @@ export function validateUser(ctx: Pick<CallContext, "db">, attrs: Rec, selfId: u
     if (taken) add("username", "The username has already been taken.");
     if (/\s/u.test(String(username))) add("username", "The username field format is invalid.");
   }
-  const messages = Object.values(context).flat();
-  if (messages.length) {
-    throw new DfError(400, `Invalid data supplied. ${messages.join(" ")}`, { context });
-  }
+  if (Object.keys(context).length) throw invalidData(context);
 }
 
 /** DreamFactory's `User::validatePassword` (Laravel's `min:N` rule), run before anything is saved. */
@@ -92,7 +85,7 @@ function checkPassword(ctx: CallContext, password: unknown) {
   if (password === undefined || password === null || password === "") return;
   const min = ctx.passwordMinLength;
   if (String(password).length < min) {
-    throw validation("password", `The password field must be at least ${min} characters.`);
+    throw invalidData({ password: [`The password field must be at least ${min} characters.`] });
   }
 }
 
