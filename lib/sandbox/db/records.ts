@@ -68,6 +68,8 @@ class TableRequest {
   readonly table: TableInfo;
   readonly grant: AccessGrant | null;
   readonly role: Where;
+  /** What the request parses once however many ids it reads (its options do not change). */
+  private readonly parsed = new Map<string, { value: unknown } | { error: unknown }>();
 
   constructor(env: DbEnv, ctx: RequestContext, table: TableInfo) {
     this.env = env;
@@ -77,6 +79,27 @@ class TableRequest {
     // BaseDbTableResource asks for `_table/<name>` without the id).
     this.grant = ctx.access(`_table/${table.name}`);
     this.role = roleFilter(table, this.grant, ctx.lookups);
+  }
+
+  /** `parse()`'s value, or its error, from the first call with `key`; again on every later call,
+   * so a by-id loop fails each id as before without parsing again. */
+  private once<T>(key: string, parse: () => T): T {
+    let m = this.parsed.get(key);
+    if (!m) {
+      try {
+        m = { value: parse() };
+      } catch (error) {
+        m = { error };
+      }
+      this.parsed.set(key, m);
+    }
+    if ("error" in m) throw m.error;
+    return m.value as T;
+  }
+
+  /** parseFields on this table, once per `fields` text. */
+  fieldItems(fields: string | undefined): SelectItem[] {
+    return this.once(`fields:${fields ?? "*"}`, () => parseFields(this.table, fields));
   }
 
   /** An option; an empty value counts as absent, as PHP's `empty()` does in DreamFactory. */
@@ -161,6 +184,10 @@ class TableRequest {
    * to relations named in the list; `*` and always_fetch read with fields `*` and the max limit.
    */
   related(): RelatedRequest[] {
+    return this.once("related", () => this.parseRelated());
+  }
+
+  private parseRelated(): RelatedRequest[] {
     const raw = this.opt("related") ?? "";
     const all = raw.trim() === "*";
     const named = all ? [] : raw.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
@@ -216,20 +243,28 @@ class TableRequest {
    */
   outputs(rowids: number[], idFields: string[], fields?: string): Record<string, unknown>[] {
     const items: SelectItem[] = fields !== undefined || this.wantsFullOutput()
-      ? parseFields(this.table, fields ?? this.opt("fields", "select"))
+      ? this.fieldItems(fields ?? this.opt("fields", "select"))
       : idFields.map((n) => {
         const f = this.table.byName.get(n.toLowerCase())!;
         return { sql: q(f.name), key: f.name, type: f.type };
       });
     const related = this.related();
     const withKeys = withRelationKeys(this.table, items, related);
+    // One SELECT for all the rows (json_each takes the list as one bound value, so no chunking
+    // under SQLite's variable limit), answered in the order of `rowids`; a rowid not found is {}.
+    const rowidCol = `c${withKeys.length}`;
+    const { sql, params } = selectSql({
+      table: this.table,
+      items: [...withKeys, { sql: "rowid", key: "", type: "integer" }],
+      where: { sql: "rowid IN (SELECT value FROM json_each(?))", params: [JSON.stringify(rowids)] },
+    });
+    const byRowid = new Map<number, Record<string, unknown>>();
+    for (const raw of all(this.db, sql, params)) {
+      const rowid = Number(raw[rowidCol]);
+      if (!byRowid.has(rowid)) byRowid.set(rowid, raw);
+    }
     const rows = rowids.map((rowid) => {
-      const { sql, params } = selectSql({
-        table: this.table,
-        items: withKeys,
-        where: { sql: "rowid = ?", params: [rowid] },
-      });
-      const raw = all(this.db, sql, params)[0];
+      const raw = byRowid.get(rowid);
       return raw ? typedRow(withKeys, raw) : undefined;
     });
     const found = rows.filter((r): r is Record<string, unknown> => r !== undefined);
@@ -249,9 +284,9 @@ class TableRequest {
         (this.table.primaryKey.join(",") || "*");
     let items: SelectItem[];
     try {
-      items = parseFields(this.table, fields);
+      items = this.fieldItems(fields);
     } catch {
-      items = parseFields(this.table, undefined);
+      items = this.fieldItems(undefined);
     }
     return withRelationKeys(this.table, items, this.related());
   }
@@ -273,16 +308,26 @@ class TableRequest {
    * Returns the ORDER BY the records are sorted by.
    */
   checkIdsRead(where: Where, limit: number): Clause {
-    const items = withRelationKeys(
-      this.table,
-      parseFields(this.table, this.getFields()),
-      this.related(),
-    );
-    const order = parseOrder(this.table, this.opt("order", "sort", "order_by"), items);
-    const group = parseGroup(this.table, this.opt("group", "group_by"), items, order);
+    const { items, order, group } = this.once("idsReadClauses", () => {
+      const items = this.idsReadItems();
+      const order = parseOrder(this.table, this.opt("order", "sort", "order_by"), items);
+      return {
+        items,
+        order,
+        group: parseGroup(this.table, this.opt("group", "group_by"), items, order),
+      };
+    });
     const offset = this.page().offset;
     checkClauses({ table: this.table, items, where, order, group, limit, offset });
     return order;
+  }
+
+  /** The columns a read by ids selects: `fields` as GET takes it, plus the relations' keys. */
+  idsReadItems(): SelectItem[] {
+    return this.once(
+      "idsReadItems",
+      () => withRelationKeys(this.table, this.fieldItems(this.getFields()), this.related()),
+    );
   }
 
   /** The `limit` of addToTransaction's runQuery for one id: 1 unless the request sets one. */
@@ -768,7 +813,7 @@ function firstOfMany(
 }
 
 function fullRow(r: TableRequest, rowid: number): Record<string, unknown> {
-  const items = parseFields(r.table, undefined);
+  const items = r.fieldItems(undefined);
   const { sql, params } = selectSql({
     table: r.table,
     items,
@@ -783,7 +828,6 @@ function readIds(r: TableRequest, ids: string[]): Response {
   const batched = batchedByIds(r, ids, idFields);
   const order = batched ? checkBatchedRead(r, idFields, ids) : NO_CLAUSE;
   const related = r.related();
-  let items: SelectItem[] | undefined;
   const results: unknown[] = [];
   const failed: number[] = [];
   // retrieveRecordsByIds stops at the first missing record unless `continue` is set.
@@ -793,7 +837,7 @@ function readIds(r: TableRequest, ids: string[]): Response {
       // addToTransaction's runQuery for this id alone: its failure is this id's batch error.
       if (!batched) r.checkIdsRead(r.idCondition(idFields, id), r.idReadLimit());
       const rowid = r.rowidOf(idFields, id);
-      items ??= withRelationKeys(r.table, parseFields(r.table, r.getFields()), related);
+      const items = r.idsReadItems();
       const { sql, params } = selectSql({
         table: r.table,
         items,
