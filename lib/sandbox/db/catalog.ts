@@ -54,7 +54,9 @@ export interface FieldInfo {
 /** One relationship as DreamFactory derives it. */
 export interface RelationInfo {
   name: string;
-  type: "belongs_to" | "has_many" | "has_one" | "many_many";
+  /** No has_one: DreamFactory never derives it on SQLite (see `#relations`), and relations come
+   * only from foreign keys here (no virtual ones). */
+  type: "belongs_to" | "has_many" | "many_many";
   field: string;
   refTable: string;
   refField: string;

@@ -1,9 +1,8 @@
 /**
  * Writing related records inside a parent's create/update, the way DreamFactory's SQL tables do:
- * belongs_to parents created/updated and linked, has_many/has_one children created, updated,
- * linked, unlinked (FK null) or deleted (`allow_related_delete`), many_many links through the
- * junction table. (On SQLite DreamFactory never derives has_one for a table, see
- * `lib/sandbox/db/catalog.ts`; the has_one path serves other relation sources only.)
+ * belongs_to parents created/updated and linked, has_many children created, updated, linked,
+ * unlinked (FK null) or deleted (`allow_related_delete`), many_many links through the junction
+ * table. (There is no has_one on SQLite tables, see `RelationInfo` in `catalog.ts`.)
  *
  * @module
  */
@@ -152,13 +151,12 @@ function writeChildren(
   opts: RelatedWriteOptions,
 ): void {
   const parentKey = columnValue(env, table, rowid, rel.field);
-  const list = rel.type === "has_one" ? (value === null ? [] : [value]) : value;
-  if (!Array.isArray(list)) {
+  if (!Array.isArray(value)) {
     throw new DfError(400, `Relationship '${rel.name}' expects an array of records.`);
   }
   const fk = target.byName.get(rel.refField.toLowerCase());
   if (!fk) return;
-  for (const item of list) {
+  for (const item of value) {
     const rec = asObject(item, rel.name);
     const childRowid = findByPk(env, target, rec);
     const fkGiven = Object.keys(rec).some((k) => k.toLowerCase() === fk.name.toLowerCase());

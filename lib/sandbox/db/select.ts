@@ -250,7 +250,7 @@ function relatedQuery(
  * BaseDbTableResource::retrieveRelationRecords does: one query per relation for the whole page
  * (`(<ref_field> IN (<the page's distinct values>))`), so the relation's `limit` caps the records
  * of the page, not of each row; each row then takes the records whose match column is strictly
- * equal (`===`) to its value, in the query's order: belongs_to/has_one the first or null,
+ * equal (`===`) to its value, in the query's order: belongs_to the first or null,
  * has_many/many_many a list. A row whose local value is empty (PHP's `empty()`) gets nothing;
  * many_many reads the junction rows first and follows their order.
  */
@@ -264,7 +264,7 @@ export function attachRelatedPage(
 ): void {
   for (const r of related) {
     const rel = r.rel;
-    const single = rel.type === "belongs_to" || rel.type === "has_one";
+    const single = rel.type === "belongs_to";
     const local = table.byName.get(rel.field.toLowerCase());
     const valueOf = (row: Record<string, unknown>) => local ? row[local.name] : undefined;
     for (const row of rows) row[rel.name] = single ? null : [];
