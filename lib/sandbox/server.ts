@@ -532,8 +532,13 @@ export class SandboxCore {
       case "cache":
         return this.cache(ctx, caller, method, id);
       case "constant":
+        // df-system Constant is a ReadOnlySystemResource (PUT is an alias of PATCH) with only
+        // handleGET: RestHandler::handleRequest's 400 for the rest.
+        if (method !== "GET") throw unsupportedVerb(method === "PUT" ? "PATCH" : method, name);
+        return json(wrap([]));
       case "event":
-        if (method !== "GET") throw new DfError(405, `${method} is not supported on ${name}.`);
+        // df-system Event is a BaseRestResource with only handleGET (no verb aliases).
+        if (method !== "GET") throw unsupportedVerb(method, name);
         return json(wrap([]));
     }
     throw new DfError(404, `Resource '${name}' not found for service 'system'.`);

@@ -398,6 +398,21 @@ Deno.test("user resources answer RestHandler's 400 for verbs they do not handle"
           "system/service_type/sqlite",
           "PATCH requests without a resource are not currently supported by the 'service_type' service.",
         ],
+        [
+          "PUT",
+          "system/constant",
+          "PATCH requests without a resource are not currently supported by the 'constant' service.",
+        ],
+        [
+          "POST",
+          "system/event",
+          "POST requests without a resource are not currently supported by the 'event' service.",
+        ],
+        [
+          "PUT",
+          "system/event",
+          "PUT requests without a resource are not currently supported by the 'event' service.",
+        ],
       ] as const
     ) {
       const r = await call(sb, method, path, { token });
