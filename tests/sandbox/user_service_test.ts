@@ -413,6 +413,16 @@ Deno.test("user resources answer RestHandler's 400 for verbs they do not handle"
           "system/event",
           "PUT requests without a resource are not currently supported by the 'event' service.",
         ],
+        [
+          "POST",
+          "db",
+          "POST requests without a resource are not currently supported by the 'db' service.",
+        ],
+        [
+          "DELETE",
+          "db/_table",
+          "DELETE requests without a resource are not currently supported by the '_table' service.",
+        ],
       ] as const
     ) {
       const r = await call(sb, method, path, { token });

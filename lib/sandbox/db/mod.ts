@@ -18,7 +18,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { basename, join } from "node:path";
-import { DfError, json, toBool, wrap } from "../http.ts";
+import { DfError, json, toBool, unsupportedVerb, wrap } from "../http.ts";
 import type { RequestContext, SandboxEnv, ServiceHandler, ServiceRecord } from "../types.ts";
 import { accessList, Catalog } from "./catalog.ts";
 import { type DbEnv, handleTable, listTables } from "./records.ts";
@@ -117,9 +117,8 @@ function decodeSegment(s: string): string {
 
 /** `GET /api/v2/{service}`: its resources, or the role components with `as_access_list`. */
 function serviceRoot(env: DbEnv, ctx: RequestContext): Response {
-  if (ctx.method !== "GET") {
-    throw new DfError(400, `The method '${ctx.method}' is not supported on the service root.`);
-  }
+  // BaseDbService defines no handler but BaseRestService::handleGET: RestHandler's 400.
+  if (ctx.method !== "GET") throw unsupportedVerb(ctx.method, env.serviceName);
   if (toBool(ctx.option("as_access_list"))) return json(wrap(accessList(env.catalog)));
   const names = ["_schema", "_table"];
   if (toBool(ctx.option("as_list"))) return json(wrap(names));

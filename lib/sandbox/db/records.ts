@@ -15,6 +15,7 @@ import {
   recordsOf,
   toBool,
   toDfError,
+  unsupportedVerb,
   wrap,
 } from "../http.ts";
 import type { AccessGrant, RequestContext } from "../types.ts";
@@ -1380,9 +1381,8 @@ function deleteMany(r: TableRequest): Response {
 
 /** `GET _table`: the tables the caller may read (names, or details with `fields=*`). */
 export function listTables(env: DbEnv, ctx: RequestContext): Response {
-  if (ctx.method !== "GET") {
-    throw new DfError(400, `The method '${ctx.method}' is not supported on '_table'.`);
-  }
+  // BaseDbTableResource's handlePost/PUT/Patch/Delete return false without a table name.
+  if (ctx.method !== "GET") throw unsupportedVerb(ctx.method, "_table");
   const names = env.catalog.tableNames().filter((n) => readable(ctx, `_table/${n}`));
   if (toBool(ctx.option("as_list"))) return json(wrap(names));
   const fields = ctx.option("fields", "select");
