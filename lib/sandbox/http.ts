@@ -256,17 +256,6 @@ export function htmlEntities(s: string): string {
 }
 
 /**
- * RestHandler::handleRequest's answer when a resource's handler for the verb returns false
- * (RestHandler's default handleXXX, or the resource's own `return false`).
- */
-export function unsupportedVerb(method: string, resource: string): DfError {
-  return new DfError(
-    400,
-    `${method} requests without a resource are not currently supported by the '${resource}' service.`,
-  );
-}
-
-/**
  * PHP's `empty()`, what DreamFactory treats as "not given": undefined, null, false, 0, "", "0",
  * and an empty list or object (a decoded JSON object is a PHP array).
  */

@@ -498,7 +498,8 @@ export function limitCacheResource(
           );
         return json({ resource: list });
       }
-      case "DELETE": {
+      default: {
+        // DELETE (verbs.ts lets no other verb through).
         if (toBool(query.get("allow_delete") ?? "") || toBool(query.get("force") ?? "")) {
           s.forgetAll.run();
           return json({ success: true });
@@ -512,11 +513,6 @@ export function limitCacheResource(
         if (ids.length > 0) return json({ resource: eachId(ids, query, "deleted", clear) });
         throw new DfError(400, NO_RECORDS_MESSAGE);
       }
-      default:
-        throw new DfError(
-          405,
-          `${method.toUpperCase()} requests are not supported on limit_cache.`,
-        );
     }
   } catch (e) {
     return errorResponse(e);

@@ -128,8 +128,6 @@ export interface ResourceDescriptor {
   ) => void;
   /** Translates a SQL error on insert/update into DreamFactory's message for this resource. */
   sqlError?: (e: Error, op: "create" | "update", sql: string) => DfError | null;
-  /** True when the resource cannot be written (service_type). */
-  readOnlyResource?: boolean;
   /**
    * Which errors of an update or delete become 500 "Failed to update/delete resource: ..."
    * (df-core BaseModel::updateInternal/deleteInternal): `all` (the default), `server` (User's
@@ -705,9 +703,6 @@ export class RecordEngine {
         : undefined;
       return this.list(ctx, keys || undefined);
     }
-    if (this.desc.readOnlyResource) {
-      throw new DfError(405, `${method} requests are not supported on this resource.`);
-    }
     if (method === "POST") {
       if (id !== undefined) {
         throw new DfError(400, "Create record by identifier not currently supported.");
@@ -759,30 +754,28 @@ export class RecordEngine {
         return this.updated(ctx, key, r);
       })));
     }
-    if (method === "DELETE") {
-      if (id !== undefined) return json(this.atomic(ctx.db, () => this.deleteOne(ctx, id)));
-      const idsRaw = ctx.option("ids");
-      let ids: unknown[] | null = null;
-      if (idsRaw !== undefined && idsRaw.trim() !== "") {
-        ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
-      } else if (payload !== undefined) {
-        const records = recordsOf(payload);
-        // An empty list counts as no records: on to the filter, else 400.
-        if (records.length) {
-          ids = records.map((r) => (r && typeof r === "object" ? r[this.pk] : r));
-        }
+    // DELETE (verbs.ts lets no other verb through).
+    if (id !== undefined) return json(this.atomic(ctx.db, () => this.deleteOne(ctx, id)));
+    const idsRaw = ctx.option("ids");
+    let ids: unknown[] | null = null;
+    if (idsRaw !== undefined && idsRaw.trim() !== "") {
+      ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
+    } else if (payload !== undefined) {
+      const records = recordsOf(payload);
+      // An empty list counts as no records: on to the filter, else 400.
+      if (records.length) {
+        ids = records.map((r) => (r && typeof r === "object" ? r[this.pk] : r));
       }
-      if (!ids) {
-        if (ctx.option("filter")) {
-          throw new DfError(
-            500,
-            "Delete by filter is not supported on system resources; pass ids or records.",
-          );
-        }
-        throw new DfError(400, "No filter or records given for delete request.");
-      }
-      return json(wrap(this.batch(ctx, "deleted", ids, (i) => this.deleteOne(ctx, i))));
     }
-    throw new DfError(405, `${method} requests are not supported on this resource.`);
+    if (!ids) {
+      if (ctx.option("filter")) {
+        throw new DfError(
+          500,
+          "Delete by filter is not supported on system resources; pass ids or records.",
+        );
+      }
+      throw new DfError(400, "No filter or records given for delete request.");
+    }
+    return json(wrap(this.batch(ctx, "deleted", ids, (i) => this.deleteOne(ctx, i))));
   }
 }

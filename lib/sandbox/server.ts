@@ -16,7 +16,6 @@ import {
   phpEmpty,
   readPayload,
   toBool,
-  unsupportedVerb,
   wrap,
 } from "./http.ts";
 import { type CallContext, RecordEngine, type SandboxHooks } from "./records.ts";
@@ -48,6 +47,7 @@ import { SERVICE_TYPES, serviceTypeResource } from "./system/service_type.ts";
 import { environmentResource } from "./system/environment.ts";
 import type { AccessGrant, RequestContext } from "./types.ts";
 import { stmt } from "./statements.ts";
+import { checkVerb, REST_VERBS } from "./verbs.ts";
 
 type Row = Record<string, unknown>;
 
@@ -92,6 +92,7 @@ const SYSTEM_RESOURCES = [
   "user",
 ];
 const USER_RESOURCES = ["password", "profile", "register", "session"];
+const ADMIN_RESOURCES = new Set(["session", "profile", "password"]);
 
 /** Calls every role may make without a grant (service type, component, verbs). */
 const ACCESS_EXCEPTIONS: [string, string, string[] | "*"][] = [
@@ -203,7 +204,7 @@ export class SandboxCore {
     }
     const head = method === "HEAD";
     if (head) method = "GET";
-    if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(method)) {
+    if (!REST_VERBS.includes(method)) {
       throw new DfError(405, `The ${method} method is not supported.`);
     }
 
@@ -260,7 +261,7 @@ export class SandboxCore {
     const flag = (name: string, ...aliases: string[]) => toBool(option(name, ...aliases));
 
     if (!serviceName) {
-      if (method !== "GET") throw new DfError(405, `${method} is not supported on the API root.`);
+      checkVerb("", method);
       return this.rootListing(caller, option);
     }
 
@@ -487,9 +488,13 @@ export class SandboxCore {
     req: Request,
   ): Response {
     const [name, id, ...more] = path;
+    // system/admin/{session,profile,password} take no record id (nor 404 on a longer path).
+    const adminResource = name === "admin" && ADMIN_RESOURCES.has(id ?? "");
+    if (name && !adminResource && more.length) {
+      throw new DfError(404, `Resource '${path.join("/")}' not found for service 'system'.`);
+    }
+    checkVerb(adminResource ? `system/admin/${id}` : name ? `system/${name}` : "system", method);
     if (!name) {
-      // BaseRestService handles only GET (RestHandler::handleRequest's 400 for the rest).
-      if (method !== "GET") throw unsupportedVerb(method, "system");
       return this.serviceRoot(
         SYSTEM_RESOURCES,
         ["", "*", ...SYSTEM_RESOURCES.flatMap((n) => [`${n}/`, `${n}/*`])],
@@ -507,7 +512,6 @@ export class SandboxCore {
       return passwordResource(
         state,
         true,
-        method,
         payload,
         caller,
         ctx.flag("login"),
@@ -516,14 +520,11 @@ export class SandboxCore {
         this.hooks.revokeUsers,
       );
     }
-    if (more.length) {
-      throw new DfError(404, `Resource '${path.join("/")}' not found for service 'system'.`);
-    }
     const engine = ENGINES[name];
     if (engine) return engine.handle(ctx, method, id, payload);
     switch (name) {
       case "service_type":
-        return serviceTypeResource(ctx, method, id);
+        return serviceTypeResource(ctx, id);
       case "environment":
         if (method !== "GET") throw environmentWrite(ctx, method, id, payload);
         return environmentResource(ctx, caller, req.headers.get("user-agent") ?? "", remote);
@@ -532,13 +533,7 @@ export class SandboxCore {
       case "cache":
         return this.cache(ctx, caller, method, id);
       case "constant":
-        // df-system Constant is a ReadOnlySystemResource (PUT is an alias of PATCH) with only
-        // handleGET: RestHandler::handleRequest's 400 for the rest.
-        if (method !== "GET") throw unsupportedVerb(method === "PUT" ? "PATCH" : method, name);
-        return json(wrap([]));
       case "event":
-        // df-system Event is a BaseRestResource with only handleGET (no verb aliases).
-        if (method !== "GET") throw unsupportedVerb(method, name);
         return json(wrap([]));
     }
     throw new DfError(404, `Resource '${name}' not found for service 'system'.`);
@@ -558,11 +553,7 @@ export class SandboxCore {
         .map((r) => ({ name: r.name }));
       return json(wrap(names));
     }
-    if (method !== "DELETE") {
-      // Cache is a BaseRestResource with only handleDELETE (and the listing GET): RestHandler's
-      // default handlers return false (PUT and PATCH have no alias here).
-      throw unsupportedVerb(method, "cache");
-    }
+    // DELETE: verbs.ts lets no other verb through.
     if (id !== undefined && id !== "_event") {
       const svc = stmt(ctx.db, `SELECT id FROM service WHERE name = ?`).get(id.toLowerCase());
       if (!svc) throw new DfError(404, `Could not find a service for ${id}`);
@@ -580,16 +571,16 @@ export class SandboxCore {
   ): Response {
     const [name, ...more] = path;
     const state = this.o.auth;
+    if (name && more.length) {
+      throw new DfError(404, `Resource '${path.join("/")}' not found for service 'user'.`);
+    }
+    checkVerb(name ? `user/${name}` : "user", method);
     if (!name) {
-      if (method !== "GET") throw unsupportedVerb(method, "user");
       return this.serviceRoot(USER_RESOURCES, [
         "",
         "*",
         ...USER_RESOURCES.flatMap((n) => [`${n}/`, `${n}/*`]),
       ], ctx.option);
-    }
-    if (more.length) {
-      throw new DfError(404, `Resource '${path.join("/")}' not found for service 'user'.`);
     }
     switch (name) {
       case "session":
@@ -600,7 +591,6 @@ export class SandboxCore {
         return passwordResource(
           state,
           false,
-          method,
           payload,
           caller,
           ctx.flag("login"),
@@ -611,7 +601,6 @@ export class SandboxCore {
       case "register":
         return registerResource(
           state,
-          method,
           payload,
           ctx.flag("login"),
           iss,
@@ -701,12 +690,11 @@ function environmentWrite(
     case "PATCH":
       // updateById, or bulkUpdate/updateByIds/updateByFilter once records are there.
       return id || !none ? phpError : new DfError(400, NO_RECORDS_MESSAGE);
-    case "DELETE":
-      // deleteById, deleteByIds, bulkDelete, deleteByFilter or truncate (force).
+    default:
+      // DELETE: deleteById, deleteByIds, bulkDelete, deleteByFilter or truncate (force).
       if (id || given("ids") || !none || given("filter") || ctx.flag("force")) return phpError;
       return new DfError(400, "No filter or records given for delete request.");
   }
-  return unsupportedVerb(method, "environment");
 }
 
 function notFoundPage(): Response {

@@ -17,7 +17,7 @@ import {
   type TokenClaims,
   verifyPassword,
 } from "./auth.ts";
-import { DfError, json, phpEmpty, sqlDateTime, unsupportedVerb } from "./http.ts";
+import { DfError, json, phpEmpty, sqlDateTime } from "./http.ts";
 import { type LoadedRole, loadRole } from "./rbac.ts";
 import type { SessionInfo } from "./types.ts";
 import { stmt } from "./statements.ts";
@@ -332,17 +332,14 @@ export function sessionResource(
       ),
     );
   }
-  if (method === "DELETE") {
-    if (caller.token) {
-      try {
-        const claims = decodeToken(caller.token, state.secret);
-        blacklist(db, claims.jti, claims.iat + state.jwtRefreshTtl);
-      } catch { /* an unreadable token is simply gone */ }
-    }
-    return json({ success: true });
+  // DELETE (verbs.ts lets no other verb through).
+  if (caller.token) {
+    try {
+      const claims = decodeToken(caller.token, state.secret);
+      blacklist(db, claims.jti, claims.iat + state.jwtRefreshTtl);
+    } catch { /* an unreadable token is simply gone */ }
   }
-  // No verb aliases: PATCH (like any other verb) has RestHandler's default handler.
-  throw unsupportedVerb(method, "session");
+  return json({ success: true });
 }
 
 const PROFILE_FIELDS = [
@@ -374,10 +371,6 @@ export function profileResource(
     out.oauth_provider = "";
     out.adldap = "";
     return json(out);
-  }
-  if (!["POST", "PUT", "PATCH"].includes(method)) {
-    // PUT and PATCH are aliases of POST; DELETE has RestHandler's default handler.
-    throw unsupportedVerb(method, "profile");
   }
   if (
     body === null || body === undefined || body === "" ||
@@ -451,7 +444,6 @@ function confirmationCode(): string {
 export function passwordResource(
   state: AuthState,
   admin: boolean,
-  method: string,
   body: unknown,
   caller: Caller,
   login: boolean,
@@ -459,10 +451,6 @@ export function passwordResource(
   iss: string,
   revokeUsers: (ids: number[]) => void,
 ): Response {
-  if (!["POST", "PUT", "PATCH"].includes(method)) {
-    // PUT and PATCH are aliases of POST; handleGET returns false.
-    throw unsupportedVerb(method, "password");
-  }
   const b = (body && typeof body === "object" ? body : {}) as Row;
   const db = state.db;
   const allowed = (user: Row) => {
@@ -588,18 +576,11 @@ function phpString(v: unknown, fn: string): string {
  */
 export function registerResource(
   state: AuthState,
-  method: string,
   body: unknown,
   login: boolean,
   iss: string,
   minPassword: number,
 ): Response {
-  if (!["POST", "PUT", "PATCH"].includes(method)) {
-    // PUT and PATCH are aliases of POST. RestHandler::handleGET asks getResourceIdentifier(),
-    // which a resource without records does not override.
-    if (method === "GET") throw new DfError(400, "No known identifier for resources.");
-    throw unsupportedVerb(method, "register");
-  }
   const db = state.db;
   const svc = stmt(db, `SELECT config FROM service WHERE name = 'user'`).get() as Row | undefined;
   let config: Row = {};

@@ -18,7 +18,8 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { basename, join } from "node:path";
-import { DfError, json, toBool, unsupportedVerb, wrap } from "../http.ts";
+import { DfError, json, toBool, wrap } from "../http.ts";
+import { checkVerb } from "../verbs.ts";
 import type { RequestContext, SandboxEnv, ServiceHandler, ServiceRecord } from "../types.ts";
 import { accessList, Catalog } from "./catalog.ts";
 import { type DbEnv, handleTable, listTables } from "./records.ts";
@@ -79,10 +80,16 @@ export function createSqliteService(service: ServiceRecord, env: SandboxEnv): Se
       // Another connection (or a rebuild) may have changed the schema between requests.
       if (ctx.flag("refresh")) catalog.invalidate();
       const parts = ctx.resource.split("/").filter((p) => p !== "").map(decodeSegment);
-      if (parts.length === 0) return serviceRoot(dbEnv, ctx);
+      if (parts.length === 0) {
+        checkVerb("{db}", ctx.method, service.name);
+        return serviceRoot(dbEnv, ctx);
+      }
       const [head, ...rest] = parts;
       if (head === "_table") {
-        if (rest.length === 0) return listTables(dbEnv, ctx);
+        if (rest.length === 0) {
+          checkVerb("{db}/_table", ctx.method);
+          return listTables(dbEnv, ctx);
+        }
         if (rest.length > 2) {
           throw new DfError(
             404,
@@ -117,8 +124,6 @@ function decodeSegment(s: string): string {
 
 /** `GET /api/v2/{service}`: its resources, or the role components with `as_access_list`. */
 function serviceRoot(env: DbEnv, ctx: RequestContext): Response {
-  // BaseDbService defines no handler but BaseRestService::handleGET: RestHandler's 400.
-  if (ctx.method !== "GET") throw unsupportedVerb(ctx.method, env.serviceName);
   if (toBool(ctx.option("as_access_list"))) return json(wrap(accessList(env.catalog)));
   const names = ["_schema", "_table"];
   if (toBool(ctx.option("as_list"))) return json(wrap(names));

@@ -15,7 +15,6 @@ import {
   recordsOf,
   toBool,
   toDfError,
-  unsupportedVerb,
   wrap,
 } from "../http.ts";
 import type { AccessGrant, RequestContext } from "../types.ts";
@@ -712,10 +711,9 @@ export function handleTable(
     case "PUT":
     case "PATCH":
       return id !== undefined ? patchOne(r, id) : patchMany(r);
-    case "DELETE":
+    default: // DELETE (verbs.ts lets no other verb through)
       return id !== undefined ? deleteOne(r, id) : deleteMany(r);
   }
-  throw new DfError(405, `The method '${ctx.method}' is not allowed for this resource.`);
 }
 
 /**
@@ -1381,8 +1379,6 @@ function deleteMany(r: TableRequest): Response {
 
 /** `GET _table`: the tables the caller may read (names, or details with `fields=*`). */
 export function listTables(env: DbEnv, ctx: RequestContext): Response {
-  // BaseDbTableResource's handlePost/PUT/Patch/Delete return false without a table name.
-  if (ctx.method !== "GET") throw unsupportedVerb(ctx.method, "_table");
   const names = env.catalog.tableNames().filter((n) => readable(ctx, `_table/${n}`));
   if (toBool(ctx.option("as_list"))) return json(wrap(names));
   const fields = ctx.option("fields", "select");

@@ -8,6 +8,7 @@
  */
 import { DfError, json, toBool, wrap } from "../http.ts";
 import type { RequestContext } from "../types.ts";
+import { checkVerb } from "../verbs.ts";
 import {
   type FieldInfo,
   fieldToJson,
@@ -574,9 +575,7 @@ export function handleSchema(env: DbEnv, ctx: RequestContext, parts: string[]): 
   const table = mustTable(env, tableName);
   if (sub === "_field") return schemaField(env, ctx, table, item);
   if (sub === "_related") {
-    if (ctx.method !== "GET") {
-      throw new DfError(400, "Virtual relationships are not supported by the sandbox.");
-    }
+    checkVerb("{db}/_schema/{table}/_related", ctx.method);
     if (item === undefined) {
       return json(wrap(table.related.map((r) => relationToJson(r, env.serviceId))));
     }
@@ -630,7 +629,7 @@ function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
       });
       return json(wrap(out));
     }
-    case "DELETE": {
+    default: { // DELETE (verbs.ts lets no other verb through)
       const idsRaw = ctx.option("ids");
       let names: string[];
       if (idsRaw) names = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
@@ -649,7 +648,6 @@ function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
       return json(wrap(out));
     }
   }
-  throw new DfError(405, `The method '${ctx.method}' is not allowed on '_schema'.`);
 }
 
 function schemaTable(env: DbEnv, ctx: RequestContext, name: string, full: boolean): Response {
@@ -673,11 +671,10 @@ function schemaTable(env: DbEnv, ctx: RequestContext, name: string, full: boolea
       const real = applyTable(env, def, mode, ctx.flag("check_exist"), [name]);
       return json(schemaOut(env, ctx, real, full));
     }
-    case "DELETE":
+    default: // DELETE (verbs.ts lets no other verb through)
       dropTable(env, name);
       return json({ success: true });
   }
-  throw new DfError(405, `The method '${ctx.method}' is not allowed on '_schema/${name}'.`);
 }
 
 function schemaField(

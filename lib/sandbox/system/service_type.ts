@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DfError, json, unsupportedVerb, wrap } from "../http.ts";
+import { DfError, json, wrap } from "../http.ts";
 import type { CallContext, Rec } from "../records.ts";
 
 const SQL_SCHEMA = [
@@ -131,15 +131,8 @@ function pick(rec: Rec, fields: string | undefined): Rec {
 /** `GET /system/service_type[/{name}]`. */
 export function serviceTypeResource(
   ctx: CallContext,
-  method: string,
   id: string | undefined,
 ): Response {
-  if (method !== "GET") {
-    // ReadOnlySystemResource: PUT is an alias of PATCH; no verb but GET has a handler, so
-    // RestHandler::handleRequest answers its 400.
-    const verb = method === "PUT" ? "PATCH" : method;
-    throw unsupportedVerb(verb, "service_type");
-  }
   const fields = ctx.option("fields");
   if (id !== undefined) {
     const t = SERVICE_TYPES.find((x) => x.name === id);
