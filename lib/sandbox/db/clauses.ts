@@ -49,6 +49,12 @@ export interface Clause {
   errors: ClauseErrors;
 }
 
+/** What a clause can name: the table and its columns, by lower-case name. */
+export interface ClauseTable {
+  name: string;
+  byName: ReadonlyMap<string, { name: string }>;
+}
+
 /** No clause. */
 export const NO_CLAUSE: Clause = { text: "", sql: "", errors: {} };
 
@@ -263,7 +269,7 @@ function ordinal(n: number): string {
 
 /** What a name resolves to in a one-table SELECT on `table` (SQLite's rules, DQS on). */
 function resolveName(
-  table: TableInfo,
+  table: ClauseTable,
   parts: Tok[],
 ): { sql: string } | { constant: true } | { error: string } {
   const values = parts.map((p) => p.value);
@@ -322,6 +328,37 @@ function laravelWrap(field: string): string {
 }
 
 /**
+ * One Query\Builder::orderBy($field, $direction) on SQLite, what df-sqldb's runQuery does with a
+ * single sort term and df-core's BaseModel::selectByRequest with every term: Laravel throws for
+ * a direction other than asc/desc (any case) before the query runs, then Grammar::wrap quotes
+ * each dotted segment of the field, which SQLite resolves as a column or else reads as a string
+ * constant that sorts nothing. `clause` is the order text quoted by the sandbox's refusal.
+ */
+export function orderByTerm(
+  table: ClauseTable,
+  field: string,
+  direction: string,
+  clause: string,
+): Clause {
+  const dir = direction.toLowerCase();
+  if (dir !== "asc" && dir !== "desc") {
+    throw new QueryFailure('Order direction must be "asc" or "desc".', 500);
+  }
+  if (field.includes("->")) throw unsupported("order", clause); // Laravel's JSON path syntax
+  const text = `${laravelWrap(field)} ${dir}`;
+  const segments = field.split(".");
+  for (const [i, s] of segments.entries()) {
+    if (i === 3) return { text, sql: "", errors: { syntax: nearError(".") } };
+    if (s === "*") return { text, sql: "", errors: { syntax: nearError("*") } };
+  }
+  const parts = segments.map((s) => ({ kind: "dq" as const, text: `"${s}"`, value: s }));
+  const r = resolveName(table, parts);
+  if ("error" in r) return { text, sql: "", errors: { walk: r.error } };
+  if ("constant" in r) return { text, sql: "", errors: {} };
+  return { text, sql: `${r.sql} ${dir.toUpperCase()}`, errors: {} };
+}
+
+/**
  * Parses `order` as df-sqldb's runQuery applies it to `table`, whose SELECT has `columns`.
  * Throws DreamFactory's 400 for a `;`, and Laravel's "Order direction must be..." (a plain PHP
  * exception the caller wraps) for one term with a direction other than asc/desc.
@@ -334,29 +371,14 @@ export function parseOrder(
   const raw = phpTrim(order ?? "");
   if (phpEmpty(raw)) return NO_CLAUSE;
   if (raw.includes(";")) throw new DfError(400, BAD_ORDER);
-  const refuse = () => unsupported("order", raw);
   if (!raw.includes(",")) {
-    // Builder::orderBy($spaces[0], $spaces[1] ?? 'asc'): words after the direction are ignored.
+    // Builder::orderBy($spaces[0], $spaces[1] ?? 'asc'): words after the direction are ignored
+    // (an empty one, from two spaces, is Laravel's exception).
     const spaces = raw.split(" ");
-    const field = spaces[0];
-    const dir = (spaces.length > 1 ? spaces[1] : "asc").toLowerCase();
-    if (dir !== "asc" && dir !== "desc") {
-      throw new QueryFailure('Order direction must be "asc" or "desc".', 500);
-    }
-    if (field.includes("->")) throw refuse(); // Laravel's JSON path syntax
-    const text = `${laravelWrap(field)} ${dir}`;
-    const segments = field.split(".");
-    for (const [i, s] of segments.entries()) {
-      if (i === 3) return { text, sql: "", errors: { syntax: nearError(".") } };
-      if (s === "*") return { text, sql: "", errors: { syntax: nearError("*") } };
-    }
-    const parts = segments.map((s) => ({ kind: "dq" as const, text: `"${s}"`, value: s }));
-    const r = resolveName(table, parts);
-    if ("error" in r) return { text, sql: "", errors: { walk: r.error } };
-    if ("constant" in r) return { text, sql: "", errors: {} };
-    return { text, sql: `${r.sql} ${dir.toUpperCase()}`, errors: {} };
+    return orderByTerm(table, spaces[0], spaces.length > 1 ? spaces[1] : "asc", raw);
   }
   // Builder::orderByRaw($order): the text as written.
+  const refuse = () => unsupported("order", raw);
   const { terms, syntax } = parseTerms(tokenize(raw, refuse), true, "limit", refuse);
   if (syntax) return { text: raw, sql: "", errors: { syntax } };
   const { sql, errors } = resolveTerms(table, terms, columns, "ORDER");
