@@ -448,9 +448,9 @@ export function errorFromResponse(
 }
 
 /**
- * DreamFactory passes `fields`, `order` and `group` of system resources, and a table's `group`
- * and several-term `order`, to the database as they are, so a misspelt name comes back as a 500
- * quoting the SQL error (SQLite: "no such column: x", MySQL: "Unknown column 'x'", PostgreSQL:
+ * DreamFactory passes a system resource's `fields`, and a table's `group` and several-term
+ * `order`, to the database as they are (other `order` names are quoted, so only a qualified one
+ * such as `user.x` fails), so a misspelt name comes back as a 500 quoting the SQL error (SQLite: "no such column: x", MySQL: "Unknown column 'x'", PostgreSQL:
  * `column "x" does not exist`), for tables inside "Failed to retrieve records from 't'.". Say what
  * it means.
  */

@@ -15,6 +15,7 @@ import {
   invalidData,
   json,
   NO_RECORDS_MESSAGE,
+  phpEmpty,
   recordsOf,
   rethrowFilterError,
   sqlDateTime,
@@ -23,6 +24,7 @@ import {
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
 import { stmt } from "./statements.ts";
 import { sqlError } from "./db/sql.ts";
+import { type ClauseTable, orderByTerm } from "./db/clauses.ts";
 import type { SqlValue } from "./db/types.ts";
 import {
   columnOf,
@@ -231,30 +233,37 @@ export class RecordEngine {
     }
   }
 
+  #columns?: ClauseTable;
+
+  /**
+   * The ORDER BY terms of a listing ("" sorts nothing). df-core's BaseModel::selectByRequest
+   * splits `order` at commas and gives each term to Builder::orderBy (`@list($column,
+   * $direction) = explode(' ', trim($term))`, an empty() direction is asc), which clauses.ts's
+   * orderByTerm shares with the db service. Unlike df-sqldb's Table::runQuery (parseOrder) no
+   * `;` is refused, several terms are not orderByRaw, and a blank direction is not an error.
+   * (Its groupBy of `group` is not applied by the sandbox.)
+   */
   private orderSql(ctx: CallContext): string {
     const raw = ctx.option("order", "sort", "order_by");
     if (!raw || !raw.trim()) return `${q(this.pk)} ASC`;
-    // BaseModel::selectByRequest: `@list($column, $direction) = explode(' ', $order)` (words
-    // past the second are ignored, an empty direction is asc), then Laravel's orderBy() refuses
-    // any direction but asc/desc before the query runs.
-    const parts = raw.split(",").map((part) => {
-      const [col, dir = ""] = part.trim().split(" ");
-      const d = dir === "" ? "asc" : dir.toLowerCase();
-      if (d !== "asc" && d !== "desc") {
-        throw new DfError(500, 'Order direction must be "asc" or "desc".', { short: true });
-      }
-      return [col, d] as const;
+    this.#columns ??= {
+      name: this.t.name,
+      byName: new Map(this.t.columns.map((c) => [c.name.toLowerCase(), c])),
+    };
+    const terms = raw.split(",").map((term) => {
+      const [column, direction = ""] = term.trim().split(" ");
+      return orderByTerm(this.#columns!, column, phpEmpty(direction) ? "asc" : direction, raw);
     });
-    return parts.map(([col, dir]) => {
-      const c = this.t.columns.find((x) => x.name.toLowerCase() === col.toLowerCase());
-      if (!c) {
-        throw new DfError(500, `SQLSTATE[HY000]: General error: 1 no such column: ${col}`, {
-          code: "HY000",
-          short: true,
-        });
-      }
-      return `${q(c.name)} ${dir.toUpperCase()}`;
-    }).join(", ");
+    // SQLite reports a syntax error before any name it cannot resolve.
+    const error = terms.find((t) => t.errors.syntax)?.errors.syntax ??
+      terms.find((t) => t.errors.walk)?.errors.walk;
+    if (error) {
+      throw new DfError(500, `SQLSTATE[HY000]: General error: 1 ${error}`, {
+        code: "HY000",
+        short: true,
+      });
+    }
+    return terms.map((t) => t.sql).filter((sql) => sql !== "").join(", ");
   }
 
   private relationsRequested(ctx: CallContext): RelationDef[] {
@@ -373,13 +382,14 @@ export class RecordEngine {
       return json(Number(n.n));
     }
     const order = this.orderSql(ctx);
+    const orderBy = order ? ` ORDER BY ${order}` : "";
     let limit = Number(ctx.option("limit") ?? "");
     if (!Number.isInteger(limit) || limit < 1 || limit > ctx.maxRecords) limit = ctx.maxRecords;
     let offset = Number(ctx.option("offset", "skip") ?? "");
     if (!Number.isInteger(offset) || offset < 0) offset = 0;
     const rows = stmt(
       ctx.db,
-      `SELECT * FROM ${q(this.t.name)} WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`,
+      `SELECT * FROM ${q(this.t.name)} WHERE ${where}${orderBy} LIMIT ? OFFSET ?`,
     ).all(...values, limit, offset) as Row[];
     if (ids) return this.selectedByIds(ctx, ids, rows, fields, rels);
     if (ctx.flag("as_list")) {

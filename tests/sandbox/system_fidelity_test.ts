@@ -201,6 +201,35 @@ Deno.test("order: Laravel's direction check, and words past the direction are ig
   });
 });
 
+Deno.test("order: every term is Builder::orderBy, so an unknown name sorts nothing and an empty direction is asc", async () => {
+  await withSandbox(async (sb, token) => {
+    await call(sb, "POST", "system/role", { token, body: [{ name: "b" }, { name: "a" }] });
+    const names = async (order: string) => {
+      const r = await call(
+        sb,
+        "GET",
+        `system/role?fields=name&order=${encodeURIComponent(order)}`,
+        { token },
+      );
+      assert.equal(r.status, 200, `${order}: ${JSON.stringify(r.body)}`);
+      return r.body.resource.map((x: { name: string }) => x.name);
+    };
+    // Grammar::wrap quotes the name; SQLite reads a quoted non-column as a string constant.
+    assert.deepEqual(await names("nosuch"), ["b", "a"]);
+    assert.deepEqual(await names("nosuch desc,name"), ["a", "b"]);
+    assert.deepEqual(await names("name,"), ["a", "b"]);
+    // PHP's empty() direction ("" or "0") is ASC.
+    assert.deepEqual(await names("name 0"), ["a", "b"]);
+    // A qualified name is resolved as SQLite does.
+    const qualified = await call(sb, "GET", "system/role?order=role.nosuch", { token });
+    assert.deepEqual([qualified.status, messageOf(qualified)], [
+      500,
+      "SQLSTATE[HY000]: General error: 1 no such column: role.nosuch",
+    ]);
+    assert.deepEqual(await names("role.name desc"), ["b", "a"]);
+  });
+});
+
 Deno.test("required fields: every missing one is listed, in CorsConfig's and EmailTemplate's words", async () => {
   await withSandbox(async (sb, token) => {
     const cors = await call(sb, "POST", "system/cors", { token, body: [{ description: "x" }] });
