@@ -11,7 +11,12 @@ import { Query, type QueryContext } from "./query/builder.ts";
 import { recordsOf } from "./query/response.ts";
 import { errorFromResponse } from "./errors.ts";
 import { hideSecrets } from "./display.ts";
-import { SYSTEM_RESOURCES, type SystemRecordTypes, tableDescriptor } from "./resources.ts";
+import {
+  type ResourceDescriptor,
+  SYSTEM_RESOURCES,
+  type SystemRecordTypes,
+  tableDescriptor,
+} from "./resources.ts";
 import {
   type ExchangeListener,
   type RequestDescription,
@@ -155,6 +160,12 @@ export interface Database {
 
 const INSPECT = Symbol.for("Deno.customInspect");
 
+/** Where a resource's schema is cached: a table's as `service/table` (the key schema writes
+ * clear), a system resource's by its path. */
+function schemaKey(res: ResourceDescriptor): string {
+  return res.table ? `${res.table.service}/${res.table.name}` : `system:${res.path}`;
+}
+
 /**
  * A connected DreamFactory client. Create it with {@linkcode connect}.
  *
@@ -191,8 +202,8 @@ export class DreamFactory {
         }),
       tableRelationships: (service, table) => this.#tableRelationships(service, table),
       tableKey: (service, table) => this.#tableKey(service, table),
-      tableFields: (service, table) => this.#tableFields(service, table),
-      forgetTable: (service, table) => this.#schemaCache.delete(`${service}/${table}`),
+      fieldsOf: (res) => this.#fieldsOf(res),
+      forgetSchema: (res) => this.#schemaCache.delete(schemaKey(res)),
     };
     const system: Record<string, Query<unknown>> = {};
     for (const [key, descriptor] of Object.entries(SYSTEM_RESOURCES)) {
@@ -362,10 +373,28 @@ export class DreamFactory {
   }
 
   /** Field names of a table (from `_schema`, cached), for checking `.order()`. */
-  async #tableFields(service: string, table: string): Promise<string[] | undefined> {
-    const field = (await this.#tableSchema(service, table) as { field?: unknown } | undefined)
-      ?.field;
+  /** A resource's field names: a table's from its `_schema`, a system resource's from the
+   * schema DreamFactory adds to a read with `include_schema` (both cached). */
+  async #fieldsOf(res: ResourceDescriptor): Promise<string[] | undefined> {
+    const schema = res.table
+      ? await this.#tableSchema(res.table.service, res.table.name)
+      : await this.#systemSchema(res);
+    const field = (schema as { field?: unknown } | undefined)?.field;
     return Array.isArray(field) ? field.map((f) => String(f?.name)) : undefined;
+  }
+
+  /** A system resource's schema, read once per client with one record (undefined when the
+   * resource has none or may not be read). */
+  #systemSchema(res: ResourceDescriptor): Promise<TableSchema | undefined> {
+    const key = schemaKey(res);
+    let hit = this.#schemaCache.get(key);
+    if (!hit) {
+      hit = this.#transport.send("GET", res.path, { query: { include_schema: true, limit: 1 } })
+        .then((r) => (r.body as { meta?: { schema?: TableSchema } } | null)?.meta?.schema)
+        .catch(() => undefined); // no access: let the server decide
+      this.#schemaCache.set(key, hit);
+    }
+    return hit;
   }
 
   /** A table's single-column primary key (from `_schema`, cached). */

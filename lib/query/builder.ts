@@ -28,10 +28,11 @@ export interface QueryContext {
   tableRelationships?(service: string, table: string): Promise<string[] | undefined>;
   /** The single-column primary key of a database table, when it can be read (cached). */
   tableKey?(service: string, table: string): Promise<string | undefined>;
-  /** The field names of a database table, when they can be read (cached). */
-  tableFields?(service: string, table: string): Promise<string[] | undefined>;
-  /** Drops a table's cached schema (it changed since: the next check reads it again). */
-  forgetTable?(service: string, table: string): void;
+  /** The field names of a resource (a table's `_schema`, a system resource's
+   * `include_schema`), when they can be read (cached). */
+  fieldsOf?(res: ResourceDescriptor): Promise<string[] | undefined>;
+  /** Drops a resource's cached schema (it changed since: the next check reads it again). */
+  forgetSchema?(res: ResourceDescriptor): void;
 }
 
 /** A record id. */
@@ -354,41 +355,40 @@ export class Query<T = Record<string, unknown>>
     related: readonly string[] | undefined,
     order?: readonly string[],
   ): Promise<void> | void {
-    const needCheck = this.#res.table &&
-      ((related?.length && this.#ctx.tableRelationships) ||
-        (order?.length && this.#ctx.tableFields));
+    const needCheck = (this.#res.table && related?.length && this.#ctx.tableRelationships) ||
+      (order?.length && this.#ctx.fieldsOf);
     if (!needCheck && isDisplayReady()) return;
-    return this.#checkTable(related, order).then(displayReady);
+    return this.#checkSchema(related, order).then(displayReady);
   }
 
-  /** Database tables silently ignore unknown relationship names, and sort by nothing when one
-   * `.order()` field is unknown (DreamFactory quotes it and SQLite reads it as a string; several
-   * fields are a 500), so both are checked against the table's schema (read once per client)
-   * before sending. */
-  async #checkTable(
+  /** Database tables silently ignore unknown relationship names, and every resource sorts by
+   * nothing when an `.order()` field is unknown (DreamFactory quotes the name and SQLite reads
+   * it as a string; several fields of a table are a 500), so both are checked against the
+   * resource's schema (read once per client) before sending. */
+  async #checkSchema(
     names: readonly string[] | undefined,
     order?: readonly string[],
   ): Promise<void> {
-    const t = this.#res.table;
-    if (!t) return;
+    const res = this.#res;
     // The schema is cached per client: a name it does not know may have been added since (by
     // copySchema, another client, the console), so a miss re-reads it once before refusing.
     const check = async (run: () => Promise<string | undefined>) => {
       if ((await run()) === undefined) return;
-      this.#ctx.forgetTable?.(t.service, t.name);
+      this.#ctx.forgetSchema?.(res);
       const still = await run();
       if (still !== undefined) throw new QueryArgumentError(still);
     };
+    const t = res.table;
     const rels = names?.filter((n) => n !== "*");
-    if (rels?.length && this.#ctx.tableRelationships) {
+    if (t && rels?.length && this.#ctx.tableRelationships) {
       await check(async () => {
         const known = await this.#ctx.tableRelationships!(t.service, t.name);
         return known && this.#relatedMistake(rels, known);
       });
     }
-    if (order?.length && this.#ctx.tableFields) {
+    if (order?.length && this.#ctx.fieldsOf) {
       await check(async () => {
-        const fields = await this.#ctx.tableFields!(t.service, t.name);
+        const fields = await this.#ctx.fieldsOf!(res);
         if (!fields) return undefined;
         const lower = new Set(fields.map((f) => f.toLowerCase()));
         for (const spec of order) {
@@ -686,7 +686,7 @@ export class Query<T = Record<string, unknown>>
     if ((typeof id !== "string" && typeof id !== "number") || String(id) === "") {
       throw new QueryArgumentError(`.get(): invalid id ${JSON.stringify(id)}`);
     }
-    await this.#checkTable(this.#s.related);
+    await this.#checkSchema(this.#s.related);
     const q = this.#readQuery();
     delete q.filter;
     delete q.ids;

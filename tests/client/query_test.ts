@@ -278,6 +278,8 @@ Deno.test("toRequest() is exactly the first request await sends", async () => {
   await using fx = await setup({ maxRecords: 5 });
   const { df, exchanges } = fx;
   const ids = await makeUsers(df, 7);
+  // `.order()` reads the resource's schema once per client before its first read: done here.
+  await df.system.user.order("id").limit(1);
   for (
     const q of [
       df.system.user,
@@ -447,8 +449,20 @@ Deno.test("a misspelt field on a system resource: DreamFactory's 500, and a hint
       `"${name}" is not a field of this resource: check the names in fields, order, group and filter.`,
     );
   }
-  // An unqualified one in order is quoted by Builder::orderBy: SQLite sorts by the string.
-  await fx.df.system.user.order("emial").page();
+  // An unqualified one in order is quoted by Builder::orderBy and SQLite sorts by the string:
+  // the client refuses it before reading a record, naming the fields (from include_schema).
+  for (const order of [["emial"], ["name", "emial desc"]]) {
+    const before = fx.exchanges.length;
+    const wrong = await assertRejects(() => fx.df.system.user.order(...order).page(), TypeError);
+    assertStringIncludes(wrong.message, '"emial" is not a field of system/user');
+    assertStringIncludes(wrong.message, "Fields: id, name, first_name");
+    const sent = fx.exchanges.slice(before).map((x) => x.url);
+    assert(sent.every((u) => u.includes("include_schema=true")), sent.join("\n"));
+  }
+  // The schema is read once per client; a known name (any case) sorts.
+  const before = fx.exchanges.length;
+  await fx.df.system.user.order("EMAIL desc").page();
+  assertEquals(fx.exchanges.length - before, 1);
   // Other 500s get no such hint.
   assertEquals(
     errorFromResponse(500, { error: { code: 500, message: "Internal error" } }, {
