@@ -33,7 +33,6 @@ import {
   DreamFactoryError,
   FilterError,
   FilterSyntaxError,
-  ProfileVariableError,
   QueryArgumentError,
   renderCurl,
   startSandbox,
@@ -51,8 +50,9 @@ import {
   commanderExitCode,
   EXIT,
   mayRunDrift,
-  promptCancelled,
-  SAFE_OUTPUT,
+  reportFailure,
+  runCommandLine,
+  throwOnUsageErrors,
   UsageError,
 } from "./usage.ts";
 import { redactJson } from "../lib/secrets.ts";
@@ -846,30 +846,13 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
 
   // Every command, mounted ones included: help shows the global options, and usage errors
   // throw (mapped to exit code 2 by reportError) instead of exiting the process.
-  const configure = (cmd: Command) => {
-    cmd.exitOverride().configureOutput(SAFE_OUTPUT).configureHelp({ showGlobalOptions: true });
-    cmd.commands.forEach(configure);
-  };
-  configure(program);
-  return program;
+  return throwOnUsageErrors(program, { showGlobalOptions: true });
 }
 
 /** Maps an error to a message on stderr and an exit code. */
 export function reportError(e: unknown): number {
   const commander = commanderExitCode(e); // commander has printed its own message
   if (commander !== undefined) return commander;
-  if (
-    e instanceof UsageError || e instanceof FilterSyntaxError || e instanceof FilterError ||
-    e instanceof QueryArgumentError || // a flag's value the builder cannot use
-    e instanceof ProfileVariableError // a setting (credential) missing from the environment
-  ) {
-    console.error(`error: ${e.message}`);
-    return EXIT.usage;
-  }
-  if (promptCancelled(e)) {
-    console.error("cancelled"); // Ctrl-C at the password prompt
-    return 130;
-  }
   if (e instanceof DreamFactoryBatchError) {
     // Exit 3 tells a CI job that some writes landed; with none kept it is a plain failure.
     // (A chunked create keeps earlier chunks even when the failing one was rolled back.)
@@ -893,21 +876,23 @@ export function reportError(e: unknown): number {
     console.error(`error: ${e.summary}`);
     return EXIT.error;
   }
-  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-  return EXIT.error;
+  // Ctrl-C at the password prompt, usage mistakes (a flag's value the builder cannot use too),
+  // anything else.
+  return reportFailure(e, {
+    usage: (e) =>
+      e instanceof FilterSyntaxError || e instanceof FilterError || e instanceof QueryArgumentError,
+  });
 }
 
 /** Runs the CLI with the given arguments and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  try {
-    await displayReady(); // tables render as tables from the first command on
-    await buildProgram().parseAsync(args, { from: "user" });
-    return Deno.exitCode; // mounted recipe commands report failures through Deno.exitCode
-  } catch (e) {
-    const code = reportError(e);
-    // `migrate drift` answers 2 for "drifted": a CI job must not read a mistake as drift.
-    return code === EXIT.usage && mayRunDrift(args, "migrate") ? EXIT.error : code;
-  }
+  await displayReady(); // tables render as tables from the first command on
+  // Mounted recipe commands report failures through Deno.exitCode; `migrate drift` answers 2 for
+  // "drifted": a CI job must not read a mistake as drift.
+  return await runCommandLine(buildProgram(), args, {
+    report: reportError,
+    mayDrift: mayRunDrift(args, "migrate"),
+  });
 }
 
 if (import.meta.main) {

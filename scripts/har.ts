@@ -20,7 +20,7 @@
  */
 import { Command } from "commander";
 import { fromHar } from "../lib/har/mod.ts";
-import { commanderExitCode, EXIT, throwOnUsageErrors, UsageError } from "./usage.ts";
+import { runCommandLine, UsageError } from "./usage.ts";
 import { fileError, writeTextFileNamed } from "../lib/files.ts";
 
 /** Options the `har` command accepts. */
@@ -85,15 +85,6 @@ export function harCommand(): Command {
 }
 
 if (import.meta.main) {
-  try {
-    // throwOnUsageErrors also sets SAFE_OUTPUT: help works without --allow-env.
-    const cmd = throwOnUsageErrors(harCommand());
-    await cmd.parseAsync(Deno.args, { from: "user" });
-  } catch (err) {
-    // Help 0, a usage mistake 2 (commander printed it), as the dfkit CLI answers.
-    const code = commanderExitCode(err);
-    if (code !== undefined) Deno.exit(code);
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    Deno.exit(err instanceof UsageError ? EXIT.usage : EXIT.error);
-  }
+  // Help 0, a usage mistake 2 (commander printed it), as the dfkit CLI answers.
+  Deno.exitCode = await runCommandLine(harCommand(), Deno.args);
 }

@@ -62,21 +62,13 @@ import {
   writeSnapshot,
 } from "../lib/migrate/mod.ts";
 import { readJsonFile, writeTextFileNamed } from "../lib/files.ts";
-import {
-  commanderExitCode,
-  EXIT,
-  mayRunDrift,
-  promptCancelled,
-  throwOnUsageErrors,
-  UsageError,
-} from "./usage.ts";
+import { EXIT, mayRunDrift, reportFailure, runCommandLine, UsageError } from "./usage.ts";
 import {
   type ConnectionFlags,
   openClient,
   type OpenedClient,
   withConnectionOptions,
 } from "./connection.ts";
-import { ProfileVariableError } from "../lib/auth.ts";
 
 /** The options of the command and its parents (mounted in dfkit: `--url`, `--email`, `--user`
  * too). */
@@ -164,17 +156,9 @@ async function run(cmd: Command, body: (g: Globals) => Promise<number | void>): 
     const code = await body(g);
     Deno.exitCode = code ?? EXIT.ok;
   } catch (e) {
-    if (promptCancelled(e)) {
-      console.error("cancelled");
-      Deno.exitCode = 130;
-      return;
-    }
     if (e instanceof ApplyError && g.json) console.log(JSON.stringify(e.report, null, 2));
-    console.error(e instanceof Error ? `error: ${e.message}` : `error: ${String(e)}`);
-    // A setting missing from the environment (a profile's env: variable) is a usage mistake too,
-    // as in the dfkit CLI.
-    const usage = e instanceof UsageError || e instanceof ProfileVariableError;
-    Deno.exitCode = usage && cmd.name() !== "drift" ? EXIT.usage : EXIT.error;
+    const code = reportFailure(e);
+    Deno.exitCode = code === EXIT.usage && cmd.name() === "drift" ? EXIT.error : code;
   }
 }
 
@@ -518,12 +502,8 @@ export function migrateCommand(): Command {
 }
 
 if (import.meta.main) {
-  try {
-    await throwOnUsageErrors(migrateCommand()).parseAsync(Deno.args, { from: "user" });
-  } catch (e) {
-    const code = commanderExitCode(e);
-    if (code === undefined) throw e;
-    // As in the dfkit CLI: a mistake is 2, but `drift` answers 2 for "drifted".
-    Deno.exitCode = code === EXIT.usage && mayRunDrift(Deno.args) ? EXIT.error : code;
-  }
+  // As in the dfkit CLI: a mistake is 2, but `drift` answers 2 for "drifted".
+  Deno.exitCode = await runCommandLine(migrateCommand(), Deno.args, {
+    mayDrift: mayRunDrift(Deno.args),
+  });
 }

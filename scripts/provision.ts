@@ -29,20 +29,13 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { connect } from "../lib/client.ts";
-import { ProfileVariableError } from "../lib/auth.ts";
 import {
   type ConnectionFlags,
   openClient,
   type OpenedClient,
   withConnectionOptions,
 } from "./connection.ts";
-import {
-  commanderExitCode,
-  EXIT,
-  promptCancelled,
-  throwOnUsageErrors,
-  UsageError,
-} from "./usage.ts";
+import { reportFailure, runCommandLine, UsageError } from "./usage.ts";
 import { fileError } from "../lib/files.ts";
 import {
   type AccessRule,
@@ -203,19 +196,13 @@ async function withClient<P = undefined>(
     client = await openClient(global);
     await body(client.df, global, input);
   } catch (e) {
-    if (promptCancelled(e)) {
-      console.error("cancelled");
-      Deno.exitCode = 130;
-      return;
-    }
-    const message = e instanceof Error ? e.message : String(e);
-    if (global.json) {
-      console.error(JSON.stringify({ error: { name: (e as Error)?.name, message } }));
-    } else console.error(`error: ${message}`);
-    Deno.exitCode = e instanceof ProvisionSpecError || e instanceof UsageError ||
-        e instanceof ProfileVariableError // a setting (credential) missing from the environment
-      ? EXIT.usage
-      : EXIT.error;
+    Deno.exitCode = reportFailure(e, {
+      usage: (e) => e instanceof ProvisionSpecError,
+      say: global.json
+        ? (message) =>
+          console.error(JSON.stringify({ error: { name: (e as Error)?.name, message } }))
+        : undefined,
+    });
   } finally {
     // A session made for this command is ended; a session token the user gave is kept.
     await client?.close();
@@ -341,12 +328,5 @@ export function provisionCommand(): Command {
 }
 
 if (import.meta.main) {
-  try {
-    await throwOnUsageErrors(provisionCommand().name("provision"))
-      .parseAsync(Deno.args, { from: "user" });
-  } catch (e) {
-    const code = commanderExitCode(e);
-    if (code === undefined) throw e;
-    Deno.exitCode = code; // 2 for a mistake, as in the dfkit CLI
-  }
+  Deno.exitCode = await runCommandLine(provisionCommand().name("provision"), Deno.args);
 }

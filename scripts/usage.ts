@@ -1,10 +1,12 @@
 /**
- * What every command line of dfkit shares about mistakes: the error for one (exit code 2), and
- * the exit code of a commander error, so the standalone scripts answer as the dfkit CLI does.
+ * What every command line of dfkit shares about mistakes: the error for one (exit code 2), the
+ * exit code of a commander error or of any other failure, and how a command line is run to its
+ * exit code, so the standalone scripts answer as the dfkit CLI does.
  *
  * @module
  */
-import { type Command, CommanderError } from "commander";
+import { type Command, CommanderError, type HelpConfiguration } from "commander";
+import { ProfileVariableError } from "../lib/auth.ts";
 
 /** Exit codes of every dfkit command line (the CLI and the standalone scripts): `partial`, a
  * batch that wrote some records and failed others; `drifted`, what `migrate drift` answers when
@@ -42,10 +44,11 @@ export const SAFE_OUTPUT = {
 };
 
 /** Marks a command and its subcommands to throw on usage errors instead of exiting (code 1),
- * with {@linkcode SAFE_OUTPUT}. */
-export function throwOnUsageErrors(cmd: Command): Command {
+ * with {@linkcode SAFE_OUTPUT} (and `help`, when given: mounted commands do not inherit it). */
+export function throwOnUsageErrors(cmd: Command, help?: HelpConfiguration): Command {
   cmd.exitOverride().configureOutput(SAFE_OUTPUT);
-  cmd.commands.forEach(throwOnUsageErrors);
+  if (help) cmd.configureHelp(help);
+  cmd.commands.forEach((sub) => throwOnUsageErrors(sub, help));
   return cmd;
 }
 
@@ -64,4 +67,46 @@ export function mayRunDrift(args: string[], after?: string): boolean {
  * as "cancelled", exit 130, as shells report an interrupted command. */
 export function promptCancelled(e: unknown): boolean {
   return e instanceof Error && e.name === "ExitPromptError";
+}
+
+/**
+ * Says on stderr why a command failed and returns its exit code: Ctrl-C at the password prompt
+ * is "cancelled" (130); anything else is `error: <message>` (or what `say` prints instead), 2 for
+ * a usage mistake ({@linkcode UsageError}, a setting missing from the environment, or what
+ * `usage` also counts) and 1 otherwise.
+ */
+export function reportFailure(
+  e: unknown,
+  options: { usage?: (e: unknown) => boolean; say?: (message: string) => void } = {},
+): number {
+  if (promptCancelled(e)) {
+    console.error("cancelled");
+    return 130;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  if (options.say) options.say(message);
+  else console.error(`error: ${message}`);
+  // A profile's unset env: variable is a credential missing from the environment: a usage mistake.
+  const usage = e instanceof UsageError || e instanceof ProfileVariableError || options.usage?.(e);
+  return usage ? EXIT.usage : EXIT.error;
+}
+
+/**
+ * Runs a command line to its exit code: what its actions leave in `Deno.exitCode`; 0 for help,
+ * 2 for a usage mistake commander found; what `report` (default {@linkcode reportFailure}) says
+ * for an error an action throws. With `mayDrift` ({@linkcode mayRunDrift} of the arguments), a
+ * usage mistake is 1: `migrate drift` answers 2 for "drifted", which a CI job must not read.
+ */
+export async function runCommandLine(
+  cmd: Command,
+  args: string[],
+  options: { report?: (e: unknown) => number; mayDrift?: boolean } = {},
+): Promise<number> {
+  try {
+    await throwOnUsageErrors(cmd).parseAsync(args, { from: "user" });
+    return Deno.exitCode;
+  } catch (e) {
+    const code = commanderExitCode(e) ?? (options.report ?? reportFailure)(e);
+    return code === EXIT.usage && options.mayDrift ? EXIT.error : code;
+  }
 }
