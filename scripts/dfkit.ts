@@ -55,6 +55,7 @@ import {
   throwOnUsageErrors,
   UsageError,
 } from "./usage.ts";
+import { onCtrlC, untilStopped } from "./signals.ts";
 import { redactJson } from "../lib/secrets.ts";
 import { type AskPassword, promptPassword } from "./password.ts";
 import {
@@ -413,30 +414,27 @@ async function createAction(path: string, o: WriteOptions, cmd: Command): Promis
     const created: unknown[] = [];
     const bar = progressBar("Creating", records.length > chunk ? records.length : 0);
     // In chunks, Ctrl-C stops after the chunk in flight (its records are then on the server)
-    // and says where the input stopped, instead of dying mid-way without a word. A second
-    // Ctrl-C quits at once, for a server too slow to wait for.
+    // and says where the input stopped, instead of dying mid-way without a word.
     let interrupted = false;
     let next = 0; // the first record of the chunk in flight
     let end = 0; // the first record after it
     const last = records.length - 1;
-    const interrupt = () => {
-      bar.stop();
-      if (!interrupted) {
+    const release = records.length > chunk
+      ? onCtrlC(() => {
+        bar.stop();
         interrupted = true;
         console.error("Stopping after the chunk in flight (Ctrl-C again to quit now).");
-        return;
-      }
-      console.error(
-        `Quit without waiting for the chunk in flight: created ${next} of ${records.length} ` +
-          `record(s)${next ? ` (#0 to #${next - 1})` : ""}; #${next} to #${end - 1}, the chunk ` +
-          "in flight, may or may not have been written" +
-          (end <= last ? `; #${end} to #${last} were not sent` : "") +
-          ". Check which of the chunk exist before sending them again.",
-      );
-      Deno.exit(130); // as shells report an interrupted command
-    };
-    const chunked = records.length > chunk;
-    if (chunked) Deno.addSignalListener("SIGINT", interrupt);
+      }, () => {
+        bar.stop();
+        console.error(
+          `Quit without waiting for the chunk in flight: created ${next} of ${records.length} ` +
+            `record(s)${next ? ` (#0 to #${next - 1})` : ""}; #${next} to #${end - 1}, the ` +
+            "chunk in flight, may or may not have been written" +
+            (end <= last ? `; #${end} to #${last} were not sent` : "") +
+            ". Check which of the chunk exist before sending them again.",
+        );
+      })
+      : undefined;
     try {
       for (let i = 0; i < records.length; i += chunk) {
         if (interrupted) break;
@@ -458,7 +456,7 @@ async function createAction(path: string, o: WriteOptions, cmd: Command): Promis
         next = i + part.length;
       }
     } finally {
-      if (chunked) Deno.removeSignalListener("SIGINT", interrupt);
+      release?.();
       bar.stop(); // ends the progress line
     }
     printResult(created, globals(cmd), cmd);
@@ -729,10 +727,7 @@ async function sandboxAction(o: SandboxCliOptions, cmd: Command): Promise<void> 
     console.log(`  try:      DF_URL=${sb.url} DF_EMAIL=${sb.admin.email} deno task dfkit whoami`);
     console.log("Press Ctrl-C to stop.");
   }
-  await new Promise<void>((resolve) => {
-    Deno.addSignalListener("SIGINT", resolve);
-    Deno.addSignalListener("SIGTERM", resolve);
-  });
+  await untilStopped();
   await sb.close();
   if (!g.json) console.log("Sandbox stopped.");
 }

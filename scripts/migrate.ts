@@ -63,6 +63,7 @@ import {
 } from "../lib/migrate/mod.ts";
 import { readJsonFile, writeTextFileNamed } from "../lib/files.ts";
 import { EXIT, mayRunDrift, reportFailure, runCommandLine, UsageError } from "./usage.ts";
+import { onCtrlC } from "./signals.ts";
 import {
   type ConnectionFlags,
   openClient,
@@ -406,25 +407,8 @@ export function migrateCommand(): Command {
         let dst: OpenedClient | undefined;
         const bar = progressBar(g, o.table);
         // Ctrl-C stops the copy cleanly: committed batches stay on record in the checkpoint.
-        // A second Ctrl-C quits at once, for a server too slow to wait for.
         const stop = new AbortController();
-        const interrupt = () => {
-          if (!stop.signal.aborted) {
-            bar.stop();
-            console.error(
-              "Stopping after the batches in flight (Ctrl-C again to quit without waiting; the " +
-                "checkpoint would then not count them).",
-            );
-            stop.abort(new Error("interrupted (Ctrl-C)"));
-            return;
-          }
-          console.error(
-            "Quit without waiting for the batches in flight: the target may hold rows the " +
-              "checkpoint does not count (resuming checks, and says what to do).",
-          );
-          Deno.exit(130);
-        };
-        let listening = false;
+        let release: (() => void) | undefined;
         try {
           // Inside the try: a target that fails (or a cancelled prompt) still ends the source's
           // session.
@@ -442,8 +426,18 @@ export function migrateCommand(): Command {
             }
           }
           const keyMap = o.keyMap ? new Map<RowKey, RowKey>() : undefined;
-          Deno.addSignalListener("SIGINT", interrupt);
-          listening = true;
+          release = onCtrlC(() => {
+            bar.stop();
+            console.error(
+              "Stopping after the batches in flight (Ctrl-C again to quit without waiting; the " +
+                "checkpoint would then not count them).",
+            );
+            stop.abort(new Error("interrupted (Ctrl-C)"));
+          }, () =>
+            console.error(
+              "Quit without waiting for the batches in flight: the target may hold rows the " +
+                "checkpoint does not count (resuming checks, and says what to do).",
+            ));
           const r = await copyData(
             from,
             to,
@@ -491,7 +485,7 @@ export function migrateCommand(): Command {
           );
           return v && !v.ok ? EXIT.error : EXIT.ok;
         } finally {
-          if (listening) Deno.removeSignalListener("SIGINT", interrupt);
+          release?.();
           bar.stop();
           await src.close();
           await dst?.close();

@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_ADMIN, startSandbox } from "../lib/sandbox/mod.ts";
 import { enterTaskFolder } from "./cwd.ts";
+import { untilStopped } from "./signals.ts";
 
 const USAGE = `Usage: deno task sandbox [options]
 
@@ -106,13 +107,7 @@ console.log(
 );
 console.log("Press Ctrl-C to stop.");
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  console.log("\nStopping the sandbox...");
-  await sb.close();
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGINT", stop);
-if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+await untilStopped();
+console.log("\nStopping the sandbox...");
+await sb.close();
+Deno.exit(0);
