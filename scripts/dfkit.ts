@@ -56,6 +56,7 @@ import {
   UsageError,
 } from "./usage.ts";
 import { onCtrlC, untilStopped } from "./signals.ts";
+import { parseInput, readInput } from "./input.ts";
 import { redactJson } from "../lib/secrets.ts";
 import { type AskPassword, promptPassword } from "./password.ts";
 import {
@@ -275,28 +276,14 @@ export async function readData(o: { data?: string; file?: string }): Promise<unk
     text = o.data;
     where = "--data";
   } else if (o.file !== undefined) {
-    const file = o.file;
-    where = file === "-" ? "stdin" : file;
-    text = file === "-"
-      ? await new Response(Deno.stdin.readable).text()
-      : await Deno.readTextFile(file).catch((e) => {
-        throw new UsageError(
-          e instanceof Deno.errors.NotCapable
-            ? `cannot read --file ${file}: ${e.message}` // says which flag to add
-            : fileError(e, file, "read", "--file").message, // "--file x does not exist", ...
-        );
-      });
+    where = o.file === "-" ? "stdin" : o.file;
+    text = await readInput(o.file, "--file");
   } else {
     throw new UsageError(
       "No record data: pass --data '{...}' or --file records.json (- for stdin).",
     );
   }
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Where, not the text around it: record files may hold passwords.
-    throw new UsageError(`${where} is not valid JSON (${jsonErrorAt(text)})`);
-  }
+  return parseInput(text, (at) => `${where} is not valid JSON (${at})`);
 }
 
 function asRecordList(data: unknown): AnyRecord[] {

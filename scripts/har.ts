@@ -20,8 +20,9 @@
  */
 import { Command } from "commander";
 import { fromHar } from "../lib/har/mod.ts";
-import { runCommandLine, UsageError } from "./usage.ts";
-import { fileError, writeTextFileNamed } from "../lib/files.ts";
+import { runCommandLine } from "./usage.ts";
+import { readInput } from "./input.ts";
+import { writeTextFileNamed } from "../lib/files.ts";
 
 /** Options the `har` command accepts. */
 interface HarCommandOptions {
@@ -60,14 +61,8 @@ export function harCommand(): Command {
       // but only when given on the command line (DF_PROFILE is for connecting, not for output).
       const o = cmd.optsWithGlobals<HarCommandOptions>();
       if (cmd.getOptionValueSourceWithGlobals("profile") !== "cli") o.profile = undefined;
-      let text: string;
-      try {
-        text = await Deno.readTextFile(file);
-      } catch (err) {
-        // The input named on the command line: a usage mistake (exit 2), as for `create --file`.
-        const e = fileError(err, file, "read", "HAR file");
-        throw e instanceof Deno.errors.NotCapable ? e : new UsageError(e.message);
-      }
+      // The input named on the command line: a usage mistake (exit 2), as for `create --file`.
+      const text = await readInput(file, "HAR file", { stdin: false, permissionAsIs: true });
       const output = fromHar(text, {
         systemOnly: o.systemOnly,
         all: o.all,

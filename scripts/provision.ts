@@ -35,8 +35,8 @@ import {
   type OpenedClient,
   withConnectionOptions,
 } from "./connection.ts";
-import { reportFailure, runCommandLine, UsageError } from "./usage.ts";
-import { fileError } from "../lib/files.ts";
+import { reportFailure, runCommandLine } from "./usage.ts";
+import { parseInput, readInput } from "./input.ts";
 import {
   type AccessRule,
   type AccessVerb,
@@ -51,7 +51,6 @@ import {
   rotateKey,
   suspendCustomer,
 } from "../lib/provision/mod.ts";
-import { jsonErrorAt } from "../lib/json.ts";
 import { MAX_LIMIT_RATE, normalizeSpec } from "../lib/provision/spec.ts";
 
 /** The options of the command and its parents (mounted in dfkit: `--url`, `--email`, `--user`
@@ -109,23 +108,9 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 async function readSpecFile(path: string): Promise<Partial<CustomerSpec>> {
-  const text = path === "-"
-    ? await new Response(Deno.stdin.readable).text()
-    : await Deno.readTextFile(path).catch((e) => {
-      // A usage mistake (exit 2), as `dfkit --file` answers it; a missing --allow-read keeps
-      // Deno's message, which says which flag to add.
-      throw new UsageError(
-        e instanceof Deno.errors.NotCapable
-          ? `cannot read --spec ${path}: ${e.message}`
-          : fileError(e, path, "read", "--spec").message, // "--spec x does not exist", ...
-      );
-    });
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Where the mistake is, never the text around it (V8's message quotes it).
-    throw new UsageError(`--spec ${path}: not valid JSON (${jsonErrorAt(text)})`);
-  }
+  // A usage mistake (exit 2), as `dfkit --file` answers it.
+  const text = await readInput(path, "--spec");
+  return parseInput(text, (at) => `--spec ${path}: not valid JSON (${at})`) as CustomerSpec;
 }
 
 /**
