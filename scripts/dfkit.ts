@@ -24,8 +24,6 @@
  * @module
  */
 import { Command, InvalidArgumentError } from "commander";
-// @ts-types="npm:@types/cli-progress@^3.11.6"
-import cliProgress from "cli-progress";
 import {
   type connect,
   displayReady,
@@ -57,6 +55,7 @@ import {
 } from "./usage.ts";
 import { onCtrlC, untilStopped } from "./signals.ts";
 import { parseInput, readInput } from "./input.ts";
+import { terminalProgress } from "./progress.ts";
 import { redactJson } from "../lib/secrets.ts";
 import { type AskPassword, promptPassword } from "./password.ts";
 import {
@@ -143,13 +142,11 @@ export function progressBar(label: string, total: number): {
   tick(n?: number): void;
   stop(): void;
 } {
-  if (!Deno.stderr.isTerminal() || total <= 0) return { tick() {}, stop() {} };
-  const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {value}/{total} {eta_formatted}`, stream: process.stderr },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return { tick: (n = 1) => bar.increment(n), stop: () => bar.stop() };
+  const bar = terminalProgress(`${label} [{bar}] {value}/{total} {eta_formatted}`, {
+    silent: total <= 0,
+  });
+  bar.update(0, total);
+  return bar;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,8 +36,6 @@
  * @module
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-// @ts-types="npm:@types/cli-progress@^3.11.6"
-import cliProgress from "cli-progress";
 import type { connect } from "../lib/client.ts";
 import {
   apply,
@@ -64,6 +62,7 @@ import {
 import { readJsonFile, writeTextFileNamed } from "../lib/files.ts";
 import { EXIT, mayRunDrift, reportFailure, runCommandLine, UsageError } from "./usage.ts";
 import { onCtrlC } from "./signals.ts";
+import { type Progress, terminalProgress } from "./progress.ts";
 import {
   type ConnectionFlags,
   openClient,
@@ -123,30 +122,11 @@ function out(g: Globals, json: unknown, text: string) {
 }
 
 /** A progress bar on stderr when it is a terminal and output is not JSON; otherwise nothing. */
-function progressBar(g: Globals, label: string) {
-  if (g.json || !Deno.stderr.isTerminal()) {
-    return { update: (_v: number, _t: number) => {}, stop: () => {} };
-  }
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} [{bar}] {value}/{total} {percentage}% | {eta_formatted} left`,
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
+function progressBar(g: Globals, label: string): Progress {
+  return terminalProgress(
+    `${label} [{bar}] {value}/{total} {percentage}% | {eta_formatted} left`,
+    { silent: g.json, hideCursor: true },
   );
-  let started = false;
-  return {
-    update: (value: number, total: number) => {
-      if (!started) {
-        bar.start(total, value);
-        started = true;
-      } else {
-        bar.setTotal(total);
-        bar.update(value);
-      }
-    },
-    stop: () => started && bar.stop(),
-  };
 }
 
 /** Runs an action, printing errors and setting the exit code (1; 2 for a usage mistake, but
