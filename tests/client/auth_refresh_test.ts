@@ -2,6 +2,7 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "./ass
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { connect, DreamFactoryError, type HttpExchange } from "./dfkit.ts";
 import { setup, sleep } from "./helpers.ts";
+import { adminLogin } from "../sandbox/_helpers.ts";
 
 const path = (ex: HttpExchange) => `${ex.method} ${new URL(ex.url).pathname} ${ex.status}`;
 const refreshes = (xs: HttpExchange[]) =>
@@ -88,18 +89,13 @@ Deno.test("past the refresh window the client logs in again with its credentials
 Deno.test("a token-only client that cannot renew says so", async () => {
   const sb = await startSandbox({ port: 0, jwtTtl: 1, jwtRefreshTtl: 1 });
   try {
-    const res = await fetch(`${sb.url}/api/v2/system/admin/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(sb.admin),
-    });
-    const { session_token } = await res.json();
-    const df = await connect({ url: sb.url, sessionToken: session_token, refreshBefore: -3600 });
+    const token = await adminLogin(sb);
+    const df = await connect({ url: sb.url, sessionToken: token, refreshBefore: -3600 });
     await sleep(2200);
     const err = await assertRejects(() => df.system.role.count(), DreamFactoryError);
     assertStringIncludes(err.message, "no email and password");
     assert(/[.!?] The session cannot be renewed/.test(err.message), err.message);
-    assert(!Deno.inspect(err).includes(session_token));
+    assert(!Deno.inspect(err).includes(token));
     await df.logout(); // an expired token is already as logged out as it gets: no error
     assertEquals(df.session, undefined);
   } finally {
@@ -214,11 +210,7 @@ Deno.test("an early refresh that fails does not fail a call the current token ca
   // is refused, but the token is still good for a second.
   const sb = await startSandbox({ port: 0, jwtTtl: 3, jwtRefreshTtl: 1 });
   try {
-    const token = (await (await fetch(`${sb.url}/api/v2/system/admin/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(sb.admin),
-    })).json()).session_token;
+    const token = await adminLogin(sb);
     const df = await connect({ url: sb.url, sessionToken: token });
     await sleep(Math.max(0, Date.parse(df.session!.expires_at!) - Date.now() - 700));
     assertEquals(await df.system.role.count(), 0);

@@ -8,19 +8,9 @@ import {
   ProfileVariableError,
 } from "./dfkit.ts";
 import { setup } from "./helpers.ts";
+import { adminLogin } from "../sandbox/_helpers.ts";
 
 const USER_PASSWORD = "UserPassw0rd-long-enough";
-
-async function rawLogin(url: string, email: string, password: string): Promise<string> {
-  const res = await fetch(`${url}/api/v2/system/admin/session`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email, password }),
-  });
-  const body = await res.json();
-  assertEquals(res.status, 200, JSON.stringify(body));
-  return body.session_token;
-}
 
 Deno.test("connect({url, email, password}) opens an admin session", async () => {
   await using fx = await setup();
@@ -199,7 +189,7 @@ Deno.test("a wrong URL: the full path shown, an HTML page cut to a line, and a h
 Deno.test("connect({url, sessionToken}) reuses and validates a session", async () => {
   const sb = await startSandbox({ port: 0 });
   try {
-    const token = await rawLogin(sb.url, sb.admin.email, sb.admin.password);
+    const token = await adminLogin(sb);
     const df = await connect({ url: sb.url, sessionToken: token });
     assertEquals(df.session?.email, sb.admin.email);
     assertEquals(await df.system.admin.fields("email").then((r) => r.map((a) => a.email)), [
@@ -222,7 +212,7 @@ Deno.test("connect() with no options reads DF_URL, DF_EMAIL, DF_PASSWORD", async
     const env = { DF_URL: sb.url, DF_EMAIL: sb.admin.email, DF_PASSWORD: sb.admin.password };
     const df = await connect({ env });
     assertEquals(df.session?.email, sb.admin.email);
-    const token = await rawLogin(sb.url, sb.admin.email, sb.admin.password);
+    const token = await adminLogin(sb);
     const df2 = await connect({ env: { DF_URL: sb.url, DF_SESSION_TOKEN: token } });
     assertEquals(df2.session?.id, 1);
     const err = await assertRejects(() => connect({ env: {} }), Error);
@@ -404,7 +394,7 @@ Deno.test("a URL without its scheme is refused with the fix", async () => {
 Deno.test("connect({sessionToken}) renews a token that expired but may still be refreshed", async () => {
   const sb = await startSandbox({ port: 0, jwtTtl: 1, jwtRefreshTtl: 600 });
   try {
-    const token = await rawLogin(sb.url, sb.admin.email, sb.admin.password);
+    const token = await adminLogin(sb);
     await new Promise((r) => setTimeout(r, 1500));
     const df = await connect({ url: sb.url, sessionToken: token });
     assertEquals(df.session?.email, sb.admin.email);

@@ -13,6 +13,7 @@ import {
   QueryArgumentError,
 } from "./dfkit.ts";
 import { makeUsers, setup } from "./helpers.ts";
+import { adminLogin } from "../sandbox/_helpers.ts";
 import { errorFromResponse } from "../../lib/errors.ts";
 
 Deno.test("builders are immutable and show the exact request they make", async () => {
@@ -50,12 +51,7 @@ Deno.test("toCurl() output runs in a shell and returns the same records", async 
     { name: "O'Brien", email: "obrien@example.com" },
     { name: "Plain", email: "plain@example.com" },
   ]);
-  const res = await fetch(`${sb.url}/api/v2/system/admin/session`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(sb.admin),
-  });
-  const token = (await res.json()).session_token;
+  const token = await adminLogin(sb);
   const q = df.system.user.where("email", "=", "obrien@example.com").fields("id", "name");
   const out = await new Deno.Command("bash", {
     args: ["-c", q.toCurl()],

@@ -8,18 +8,14 @@ import {
   type HttpExchange,
 } from "./dfkit.ts";
 import { setup } from "./helpers.ts";
+import { adminLogin } from "../sandbox/_helpers.ts";
 
 const USER_PASSWORD = "UserPassw0rd-very-secret";
 
 Deno.test("no token, API key or password appears in any printed, thrown or dumped output", async () => {
   const sb = await startSandbox({ port: 0 });
   try {
-    const adminRes = await fetch(`${sb.url}/api/v2/system/admin/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(sb.admin),
-    });
-    const adminToken: string = (await adminRes.json()).session_token;
+    const adminToken = await adminLogin(sb);
     const admin = await connect({ url: sb.url, sessionToken: adminToken });
     const [app] = await admin.system.app.create({ name: "keyed", type: 0, is_active: true }, {
       fields: ["api_key"],

@@ -2,6 +2,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { fromHar } from "../../lib/har/mod.ts";
 import { entry, harOf } from "./har_helpers.ts";
+import { adminLogin } from "../sandbox/_helpers.ts";
 
 const B = "http://df.local/api/v2";
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -115,13 +116,8 @@ Deno.test("hostile text in recorded values reaches DreamFactory unchanged", asyn
     });
     assert(!output.includes("PWNED"), `injected code ran:\n${output}\n${script}`);
     assertEquals(code, 0, `${output}\n${script}`);
-    const login = await fetch(`${sb.url}/api/v2/system/admin/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(sb.admin),
-    }).then((r) => r.json());
     const roles = await fetch(`${sb.url}/api/v2/system/role`, {
-      headers: { "X-DreamFactory-Session-Token": login.session_token },
+      headers: { "X-DreamFactory-Session-Token": await adminLogin(sb) },
     }).then((r) => r.json());
     assertEquals(
       roles.resource.map((r: Record<string, unknown>) => [r.name, r.description]),

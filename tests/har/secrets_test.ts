@@ -3,6 +3,7 @@ import { connect } from "../../lib/client.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { exchangeToHarEntry, fromHar } from "../../lib/har/mod.ts";
 import { entry, harOf } from "./har_helpers.ts";
+import { adminLogin } from "../sandbox/_helpers.ts";
 
 const B = "http://df.local/api/v2";
 const TOKEN = "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ0b2tlbiJ9.Zm9vYmFyYmF6";
@@ -98,12 +99,7 @@ Deno.test("recordHar writes a redacted HAR 1.2 of a client session that converts
   const sb = await startSandbox({ port: 0 });
   const dir = await Deno.makeTempDir();
   try {
-    const login = await fetch(`${sb.url}/api/v2/system/admin/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(sb.admin),
-    }).then((r) => r.json());
-    const token = String(login.session_token);
+    const token = await adminLogin(sb);
     const df = await connect({ url: sb.url, sessionToken: token });
     const recorder = df.recordHar(); // the same as recordHar(df)
     const [role] = await df.system.role.create({ name: "auditors", is_active: true });

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { connect } from "../../lib/client.ts";
 import { getCustomer } from "../../lib/provision/mod.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
-import { adminToken, childEnv, runDeno, tokenWorks } from "../scripts/helpers.ts";
+import { childEnv, runDeno, tokenWorks } from "../scripts/helpers.ts";
+import { adminLogin } from "../sandbox/_helpers.ts";
 
 const script = new URL("../../scripts/provision.ts", import.meta.url).pathname;
 
@@ -218,7 +219,7 @@ Deno.test("provision script: a broken --spec file says where, never quoting it; 
 Deno.test("provision script: a session token it is given stays valid; a session it opens is ended", async () => {
   const sb = await startSandbox({ port: 0 });
   try {
-    const token = await adminToken(sb);
+    const token = await adminLogin(sb);
     const run = await runDeno(["run", "-A", script, "status", "acme-1"], {
       env: { DF_URL: sb.url, DF_SESSION_TOKEN: token },
     });

@@ -1,4 +1,5 @@
-/** Shared helpers of the sandbox tests: a started sandbox with an admin session, and `call`. */
+/** Shared helpers of the sandbox tests: a started sandbox with an admin session, and `call`; the
+ * admin login every test folder uses for a raw session token. */
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../lib/sandbox/mod.ts";
 
 /** One HTTP answer, parsed. */
@@ -11,7 +12,7 @@ export interface Answer {
 
 /** Sends a request to the sandbox; `body` is JSON-encoded unless it is a string. */
 export async function call(
-  sb: Sandbox,
+  sb: Pick<Sandbox, "url">,
   method: string,
   path: string,
   opts: { body?: unknown; token?: string; apiKey?: string; headers?: Record<string, string> } = {},
@@ -37,8 +38,12 @@ export async function call(
   return { status: res.status, body, headers: res.headers };
 }
 
-/** Logs in an admin (default: the sandbox's first admin) and returns the session token. */
-export async function adminLogin(sb: Sandbox, creds = sb.admin): Promise<string> {
+/** Logs in an admin (default: the sandbox's first admin) and returns the session token, as a
+ * user would get one without dfkit; a refused login throws. */
+export async function adminLogin(
+  sb: Pick<Sandbox, "url" | "admin">,
+  creds: { email: string; password: string } = sb.admin,
+): Promise<string> {
   const r = await call(sb, "POST", "system/admin/session", { body: creds });
   if (r.status !== 200) throw new Error(`admin login failed: ${JSON.stringify(r.body)}`);
   return r.body.session_token;

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { openClient } from "../../scripts/connection.ts";
-import { adminToken, tokenWorks } from "./helpers.ts";
+import { tokenWorks } from "./helpers.ts";
+import { adminLogin } from "../sandbox/_helpers.ts";
 
 Deno.test("openClient: close() ends the session the command opened, never a token the user gave", async () => {
   const sb = await startSandbox({ port: 0 });
   try {
-    const given = await adminToken(sb);
+    const given = await adminLogin(sb);
     const ask = () => Promise.reject(new Error("nothing should be asked"));
     const logouts = async (env: Record<string, string>) => {
       const opened = await openClient({}, { env: { DF_URL: sb.url, ...env }, ask });

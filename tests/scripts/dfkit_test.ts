@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Command } from "commander";
-import { startSandbox } from "../../lib/sandbox/mod.ts";
+import { type Sandbox, startSandbox } from "../../lib/sandbox/mod.ts";
 import { connect } from "../../lib/client.ts";
 import { displayReady } from "../../lib/display.ts";
 import {
@@ -24,6 +24,7 @@ import {
   taskFlags,
 } from "./helpers.ts";
 import { startFaultProxy } from "../provision/helpers.ts";
+import { adminLogin } from "../sandbox/_helpers.ts";
 
 /** The smallest valid snapshot (read before any password is asked for). */
 const EMPTY_SNAPSHOT = JSON.stringify({ format: "dfkit.snapshot/v1", sections: [], objects: {} });
@@ -37,7 +38,7 @@ function dfkit(args: string[], env: Record<string, string> = {}, stdin?: string)
 
 /** A sandbox and the environment that points the CLI at it as its admin. */
 async function withSandbox(
-  body: (env: Record<string, string>, url: string) => Promise<void>,
+  body: (env: Record<string, string>, url: string, sb: Sandbox) => Promise<void>,
   options: { maxRecords?: number } = {},
 ): Promise<void> {
   const sb = await startSandbox({ port: 0, ...options });
@@ -45,6 +46,7 @@ async function withSandbox(
     await body(
       { DF_URL: sb.url, DF_EMAIL: sb.admin.email, DF_PASSWORD: sb.admin.password },
       sb.url,
+      sb,
     );
   } finally {
     await sb.close();
@@ -446,22 +448,16 @@ Deno.test({
   name: "dfkit curl: the printed command, run by a shell with $DF_SESSION_TOKEN set, works",
   ignore: !(await Deno.stat("/usr/bin/curl").catch(() => null)),
   fn: async () => {
-    await withSandbox(async (env, url) => {
+    await withSandbox(async (env, _url, sb) => {
       const printed = await dfkit(
         ["curl", "get", "system/service", "--filter", "name like 'd%'", "--fields", "id,name"],
         env,
       );
       assert.equal(printed.code, 0, printed.stderr);
       // The test logs in itself to get a token for the shell; the CLI never printed one.
-      const login = await fetch(`${url}/api/v2/system/admin/session`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ email: env.DF_EMAIL, password: env.DF_PASSWORD }),
-      });
-      const { session_token } = await login.json();
       const shell = await new Deno.Command("bash", {
         args: ["-c", printed.stdout],
-        env: { DF_SESSION_TOKEN: session_token },
+        env: { DF_SESSION_TOKEN: await adminLogin(sb) },
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -595,14 +591,8 @@ Deno.test("dfkit: a saved profile whose password variable is unset asks for it, 
 });
 
 Deno.test("dfkit login: a session token the user gave stays valid; an API key saves as env:", async () => {
-  await withSandbox(async (env, url) => {
-    const res = await fetch(`${url}/api/v2/system/admin/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ email: env.DF_EMAIL, password: env.DF_PASSWORD }),
-    });
-    const { session_token } = await res.json();
-    const tokenEnv = { DF_URL: url, DF_SESSION_TOKEN: session_token };
+  await withSandbox(async (_env, url, sb) => {
+    const tokenEnv = { DF_URL: url, DF_SESSION_TOKEN: await adminLogin(sb) };
     assert.equal((await dfkit(["login"], tokenEnv)).code, 0);
     const who = await dfkit(["whoami"], tokenEnv);
     assert.equal(who.code, 0, who.stderr);

@@ -89,16 +89,6 @@ export function assertNoSecrets(text: string, known: string[] = [], where = "out
   }
 }
 
-/** A session token of the sandbox's admin, made without dfkit (as a user would paste one). */
-export async function adminToken(sb: { url: string; admin: unknown }): Promise<string> {
-  const res = await fetch(`${sb.url}/api/v2/system/admin/session`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(sb.admin),
-  });
-  return (await res.json()).session_token;
-}
-
 /** Whether an admin session token is still valid (not logged out). */
 export async function tokenWorks(url: string, token: string): Promise<boolean> {
   const res = await fetch(`${url}/api/v2/system/admin/session`, {

@@ -5,6 +5,7 @@
  * @module
  */
 import { startSandbox } from "../../../lib/sandbox/mod.ts";
+import { adminLogin } from "../_helpers.ts";
 
 /** The answer of one HTTP call. */
 export interface HttpResult {
@@ -48,9 +49,7 @@ export async function sandbox(
     } catch { /* not JSON */ }
     return { status: res.status, body: parsed };
   };
-  const login = await call("POST", "system/admin/session", sb.admin);
-  if (login.status !== 200) throw new Error(`admin login failed: ${JSON.stringify(login.body)}`);
-  const admin = { token: (login.body as { session_token: string }).session_token };
+  const admin = { token: await adminLogin(sb) };
   return {
     url: base,
     admin,
