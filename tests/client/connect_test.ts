@@ -7,7 +7,7 @@ import {
   loadProfile,
   ProfileVariableError,
 } from "./dfkit.ts";
-import { setup } from "./helpers.ts";
+import { setup, writeProfiles } from "./helpers.ts";
 import { adminLogin } from "../sandbox/_helpers.ts";
 
 const USER_PASSWORD = "UserPassw0rd-long-enough";
@@ -226,17 +226,10 @@ Deno.test("connect({profile}) reads the profiles file, resolving env: secrets", 
   const sb = await startSandbox({ port: 0 });
   const dir = await Deno.makeTempDir();
   try {
-    const file = `${dir}/profiles.json`;
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify({
-        default: "local",
-        profiles: {
-          local: { url: sb.url, email: sb.admin.email, password: "env:TEST_DF_PW" },
-          broken: { url: sb.url, email: sb.admin.email, password: "env:NOT_SET_ANYWHERE" },
-        },
-      }),
-    );
+    const file = await writeProfiles(dir, {
+      local: { url: sb.url, email: sb.admin.email, password: "env:TEST_DF_PW" },
+      broken: { url: sb.url, email: sb.admin.email, password: "env:NOT_SET_ANYWHERE" },
+    }, { default: "local" });
     const env = { TEST_DF_PW: sb.admin.password, DFKIT_PROFILES: file };
     const df = await connect({ profile: "local", env });
     assertEquals(df.session?.email, sb.admin.email);

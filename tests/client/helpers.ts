@@ -1,4 +1,5 @@
-/** Shared setup for client tests: a real sandbox over real HTTP, and exchange capture. */
+/** Shared setup for client tests: a real sandbox over real HTTP, exchange capture, and the
+ * profiles file every test folder writes. */
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../lib/sandbox/mod.ts";
 import {
   connect,
@@ -55,3 +56,20 @@ export async function makeUsers(df: DreamFactory, n: number, prefix = "u"): Prom
 
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Writes a dfkit profiles file into `dir` (`profiles.json`, or `name`) holding `profiles` and,
+ * when given, the name of the `default` one; returns its path (for `DFKIT_PROFILES`).
+ */
+export async function writeProfiles(
+  dir: string,
+  profiles: Record<string, Record<string, unknown>>,
+  options: { default?: string; name?: string } = {},
+): Promise<string> {
+  const path = `${dir}/${options.name ?? "profiles.json"}`;
+  const file = options.default === undefined
+    ? { profiles }
+    : { default: options.default, profiles };
+  await Deno.writeTextFile(path, JSON.stringify(file));
+  return path;
+}

@@ -7,6 +7,7 @@ import { connect } from "../../lib/client.ts";
 import { type Sandbox, startSandbox } from "../../lib/sandbox/mod.ts";
 import { startFaultProxy } from "../provision/helpers.ts";
 import { childEnv, followStderr } from "../scripts/helpers.ts";
+import { writeProfiles } from "../client/helpers.ts";
 
 const SCRIPT = new URL("../../scripts/migrate.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -25,14 +26,9 @@ async function cli(env: Record<string, string>, ...args: string[]) {
 }
 
 /** A profiles file naming sandbox `a` "staging" and `b` "prod" (password from TEST_PW). */
-async function writeProfiles(dir: string, a: Sandbox, b: Sandbox): Promise<string> {
-  const profiles = `${dir}/profiles.json`;
+function stagingAndProd(dir: string, a: Sandbox, b: Sandbox): Promise<string> {
   const entry = (sb: Sandbox) => ({ url: sb.url, email: sb.admin.email, password: "env:TEST_PW" });
-  await Deno.writeTextFile(
-    profiles,
-    JSON.stringify({ profiles: { staging: entry(a), prod: entry(b) } }),
-  );
-  return profiles;
+  return writeProfiles(dir, { staging: entry(a), prod: entry(b) });
 }
 
 Deno.test("migrate CLI: snapshot, plan --json, apply, drift exit codes", async () => {
@@ -126,7 +122,7 @@ Deno.test("migrate CLI: copy-schema and copy-data between two profiles", async (
   const b = await startSandbox({ port: 0 });
   const dir = await Deno.makeTempDir();
   try {
-    const profiles = await writeProfiles(dir, a, b);
+    const profiles = await stagingAndProd(dir, a, b);
     const env = { DFKIT_PROFILES: profiles, TEST_PW: a.admin.password, DF_URL: "" };
     const df = await connect({ url: a.url, ...a.admin });
     await df.request("POST", "db/_schema", {
@@ -212,7 +208,7 @@ Deno.test("migrate CLI: copy-data --key-map of a parent and --remap of its child
   const b = await startSandbox({ port: 0 });
   const dir = await Deno.makeTempDir();
   try {
-    const profiles = await writeProfiles(dir, a, b);
+    const profiles = await stagingAndProd(dir, a, b);
     const env = { DFKIT_PROFILES: profiles, TEST_PW: a.admin.password, DF_URL: "" };
     const tables = [{
       name: "customer",
@@ -359,7 +355,7 @@ Deno.test("migrate CLI: Ctrl-C during copy-data stops cleanly (exit 130) and say
     await dst.request("POST", "db/_schema", { body: { resource: [note] } });
     await df.logout();
     await dst.logout();
-    const profiles = await writeProfiles(dir, a, b);
+    const profiles = await stagingAndProd(dir, a, b);
     const copy = [
       "copy-data",
       ...["--from", "staging", "--to", "prod", "--source-db", "db", "--target-db", "db"],
@@ -471,17 +467,14 @@ Deno.test("migrate CLI: a second Ctrl-C during copy-data quits at once, saying w
     await dst.request("POST", "db/_schema", { body: { resource: [note] } });
     await dst.logout();
     const entry = (url: string) => ({ url, email: a.admin.email, password: "env:TEST_PW" });
-    await Deno.writeTextFile(
-      `${dir}/profiles.json`,
-      JSON.stringify({ profiles: { staging: entry(a.url), prod: entry(proxy.url) } }),
-    );
+    const profiles = await writeProfiles(dir, { staging: entry(a.url), prod: entry(proxy.url) });
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         ...["run", "--config", CONFIG, "-A", SCRIPT, "copy-data", "--from", "staging"],
         ...["--to", "prod", "--source-db", "db", "--target-db", "db", "--table", "note"],
         ...["--batch-size", "50", "--concurrency", "1", "--checkpoint", `${dir}/note.ckpt`],
       ],
-      env: { DFKIT_PROFILES: `${dir}/profiles.json`, TEST_PW: a.admin.password, DF_URL: "" },
+      env: { DFKIT_PROFILES: profiles, TEST_PW: a.admin.password, DF_URL: "" },
       stdout: "null",
       stderr: "piped",
     }).spawn();
@@ -517,11 +510,8 @@ Deno.test("migrate CLI: --from/--to profiles with an unset env: password ask for
   try {
     // As `dfkit login --save` writes profiles: the password named, never stored.
     const entry = { url: a.url, email: a.admin.email, password: "env:STAGING_PW" };
-    await Deno.writeTextFile(
-      `${dir}/profiles.json`,
-      JSON.stringify({ profiles: { staging: entry, prod: entry } }),
-    );
-    const env = { DFKIT_PROFILES: `${dir}/profiles.json`, DF_URL: "", STAGING_PW: "" };
+    const profiles = await writeProfiles(dir, { staging: entry, prod: entry });
+    const env = { DFKIT_PROFILES: profiles, DF_URL: "", STAGING_PW: "" };
     const args = ["copy-schema", "--from", "staging", "--to", "prod"];
     const asked = await cli(env, ...args, "--source-db", "db", "--target-db", "db");
     assert.equal(asked.code, 2, asked.stderr);
@@ -548,14 +538,10 @@ Deno.test("migrate CLI: without --profile, DF_PROFILE or the file's default is u
   const dir = await Deno.makeTempDir();
   try {
     const entry = { url: a.url, email: a.admin.email, password: "env:A_PW" };
-    await Deno.writeTextFile(
-      `${dir}/profiles.json`,
-      JSON.stringify({
-        default: "a",
-        profiles: { a: entry, b: { ...entry, password: "env:B_PW" } },
-      }),
-    );
-    const env = { DFKIT_PROFILES: `${dir}/profiles.json`, DF_URL: "", A_PW: "", B_PW: "" };
+    const profiles = await writeProfiles(dir, { a: entry, b: { ...entry, password: "env:B_PW" } }, {
+      default: "a",
+    });
+    const env = { DFKIT_PROFILES: profiles, DF_URL: "", A_PW: "", B_PW: "" };
     const dbs = ["--source-db", "db", "--target-db", "db"];
     const message = (variable: string) =>
       `error: A password is needed and there is no terminal to ask on: set ${variable} ` +
@@ -603,17 +589,12 @@ Deno.test("migrate CLI: copy-schema/copy-data end the source's session when the 
   const dir = await Deno.makeTempDir();
   try {
     const entry = (url: string, pw: string) => ({ url, email: a.admin.email, password: pw });
-    await Deno.writeTextFile(
-      `${dir}/profiles.json`,
-      JSON.stringify({
-        profiles: {
-          staging: entry(`http://127.0.0.1:${proxy.addr.port}`, "env:TEST_PW"),
-          prod: entry(a.url, "env:PROD_PW"), // unset, and no terminal to ask on
-        },
-      }),
-    );
+    const profiles = await writeProfiles(dir, {
+      staging: entry(`http://127.0.0.1:${proxy.addr.port}`, "env:TEST_PW"),
+      prod: entry(a.url, "env:PROD_PW"), // unset, and no terminal to ask on
+    });
     const env = {
-      DFKIT_PROFILES: `${dir}/profiles.json`,
+      DFKIT_PROFILES: profiles,
       DF_URL: "",
       TEST_PW: a.admin.password,
       PROD_PW: "",
@@ -654,11 +635,9 @@ Deno.test("migrate CLI: plan and drift read the snapshot before asking for a pas
 Deno.test("migrate CLI: a profile's unset env: variable for a key is a usage mistake (2; 1 in drift)", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const profiles = `${dir}/profiles.json`;
-    await Deno.writeTextFile(
-      profiles,
-      JSON.stringify({ profiles: { k: { url: "http://127.0.0.1:9", apiKey: "env:UNSET_KEY_9" } } }),
-    );
+    const profiles = await writeProfiles(dir, {
+      k: { url: "http://127.0.0.1:9", apiKey: "env:UNSET_KEY_9" },
+    });
     const env = { DFKIT_PROFILES: profiles, UNSET_KEY_9: "" };
     const snap = await cli(env, "snapshot", "--profile", "k");
     assert.equal(snap.code, 2, snap.stderr);

@@ -4,6 +4,7 @@ import { getCustomer } from "../../lib/provision/mod.ts";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { childEnv, runDeno, tokenWorks } from "../scripts/helpers.ts";
 import { adminLogin } from "../sandbox/_helpers.ts";
+import { writeProfiles } from "../client/helpers.ts";
 
 const script = new URL("../../scripts/provision.ts", import.meta.url).pathname;
 
@@ -237,17 +238,17 @@ Deno.test("provision script: a profile's unset password variable is asked for; w
   const dir = await Deno.makeTempDir();
   try {
     const entry = { url: sb.url, email: sb.admin.email, password: "env:ACME_PW" };
-    await Deno.writeTextFile(`${dir}/p.json`, JSON.stringify({ profiles: { a: entry } }));
+    const profiles = await writeProfiles(dir, { a: entry });
     // stdin is not a terminal: a usage error (exit 2) naming the variable to set.
     for (const args of [["--profile", "a"], []]) {
-      const env: Record<string, string> = { DFKIT_PROFILES: `${dir}/p.json` };
+      const env: Record<string, string> = { DFKIT_PROFILES: profiles };
       if (!args.length) env.DF_PROFILE = "a";
       const run = await runDeno(["run", "-A", script, ...args, "status", "acme-1"], { env });
       assert.equal(run.code, 2, run.stdout + run.stderr);
       assert.match(run.stderr, /no terminal to ask on: set ACME_PW/);
     }
     const set = await runDeno(["run", "-A", script, "--profile", "a", "status", "acme-1"], {
-      env: { DFKIT_PROFILES: `${dir}/p.json`, ACME_PW: sb.admin.password },
+      env: { DFKIT_PROFILES: profiles, ACME_PW: sb.admin.password },
     });
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /customer acme-1: not provisioned/);
@@ -282,9 +283,9 @@ Deno.test("provision script: the --spec is read and checked before any password 
   const dir = await Deno.makeTempDir();
   try {
     const entry = { url: "http://127.0.0.1:9", email: "a@example.com", password: "env:ACME_PW" };
-    await Deno.writeTextFile(`${dir}/p.json`, JSON.stringify({ profiles: { a: entry } }));
+    const profiles = await writeProfiles(dir, { a: entry });
     await Deno.writeTextFile(`${dir}/bad.json`, JSON.stringify({ access: [{ verbs: ["FETCH"] }] }));
-    const env = { DFKIT_PROFILES: `${dir}/p.json` };
+    const env = { DFKIT_PROFILES: profiles };
     const run = (spec: string) =>
       runDeno(["run", "-A", script, "--profile", "a", "provision", "acme-1", "--spec", spec], {
         env,

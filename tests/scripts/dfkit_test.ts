@@ -25,6 +25,7 @@ import {
 } from "./helpers.ts";
 import { startFaultProxy } from "../provision/helpers.ts";
 import { adminLogin } from "../sandbox/_helpers.ts";
+import { writeProfiles } from "../client/helpers.ts";
 
 /** The smallest valid snapshot (read before any password is asked for). */
 const EMPTY_SNAPSHOT = JSON.stringify({ format: "dfkit.snapshot/v1", sections: [], objects: {} });
@@ -402,8 +403,7 @@ Deno.test("dfkit whoami with an API key alone: the services its app's role reach
 Deno.test("dfkit credentials: no DF_URL or no password is a usage error, never a hang", async () => {
   // A profiles file without a "default" (the user's own file could name one).
   const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/profiles.json`, '{"profiles": {}}');
-  const none = await dfkit(["whoami"], { DFKIT_PROFILES: `${dir}/profiles.json` });
+  const none = await dfkit(["whoami"], { DFKIT_PROFILES: await writeProfiles(dir, {}) });
   await Deno.remove(dir, { recursive: true });
   assert.equal(none.code, 2);
   assert.match(none.stderr, /No DreamFactory instance given/);
@@ -499,17 +499,10 @@ Deno.test("dfkit: with no --profile and no DF_URL, every command uses the profil
   await withSandbox(async (env, url) => {
     const dir = await Deno.makeTempDir();
     try {
-      const file = `${dir}/profiles.json`;
-      await Deno.writeTextFile(
-        file,
-        JSON.stringify({
-          default: "staging",
-          profiles: {
-            staging: { url, email: env.DF_EMAIL, password: "env:STG_PW" },
-            prod: { url: "http://127.0.0.1:9", email: env.DF_EMAIL, password: "env:PROD_PW" },
-          },
-        }),
-      );
+      const file = await writeProfiles(dir, {
+        staging: { url, email: env.DF_EMAIL, password: "env:STG_PW" },
+        prod: { url: "http://127.0.0.1:9", email: env.DF_EMAIL, password: "env:PROD_PW" },
+      }, { default: "staging" });
       const fileEnv = { DFKIT_PROFILES: file, STG_PW: env.DF_PASSWORD };
       // The same resolution in-process: the default's settings, env: references resolved.
       const options = await connectOptions({}, { env: fileEnv });
@@ -817,12 +810,9 @@ Deno.test("dfkit migrate: input files are checked before a missing password is a
   const dir = await Deno.makeTempDir();
   try {
     const entry = { url: "http://127.0.0.1:1", email: "admin@example.com", password: "env:A_PW" };
-    await Deno.writeTextFile(
-      `${dir}/p.json`,
-      JSON.stringify({ default: "a", profiles: { a: entry } }),
-    );
+    const file = await writeProfiles(dir, { a: entry }, { default: "a" });
     await Deno.writeTextFile(`${dir}/s.json`, EMPTY_SNAPSHOT);
-    const profiles = { DFKIT_PROFILES: `${dir}/p.json`, A_PW: "" };
+    const profiles = { DFKIT_PROFILES: file, A_PW: "" };
     const setups: [string, Record<string, string>, string[], string][] = [
       ["the default profile", profiles, [], "A_PW"],
       ["--profile", profiles, ["--profile", "a"], "A_PW"],
@@ -1062,8 +1052,7 @@ Deno.test({
       const dir = await Deno.makeTempDir();
       try {
         const entry = { url, email: env.DF_EMAIL, password: "env:A_PW" };
-        await Deno.writeTextFile(`${dir}/p.json`, JSON.stringify({ profiles: { a: entry } }));
-        const vars = { DFKIT_PROFILES: `${dir}/p.json`, A_PW: "" };
+        const vars = { DFKIT_PROFILES: await writeProfiles(dir, { a: entry }), A_PW: "" };
         const dbs = ["--source-db", "db", "--target-db", "db"];
         const keys = `${env.DF_PASSWORD}\r`;
         // Asked twice, the second prompt would wait for keys that never come: 60 s, then killed.
@@ -1157,9 +1146,8 @@ Deno.test("dfkit: --url wins over DF_PROFILE, as in connect(); DF_PROFILE alone 
     try {
       // A profile pointing where nothing listens: used, it fails to connect.
       const far = { url: "http://127.0.0.1:9", email: env.DF_EMAIL, password: "env:FAR_PW" };
-      await Deno.writeTextFile(`${dir}/p.json`, JSON.stringify({ profiles: { far } }));
       const vars = {
-        DFKIT_PROFILES: `${dir}/p.json`,
+        DFKIT_PROFILES: await writeProfiles(dir, { far }),
         DF_PROFILE: "far",
         FAR_PW: "x",
         DF_PASSWORD: env.DF_PASSWORD,
@@ -1194,10 +1182,9 @@ Deno.test("dfkit login --save adds to the local dfkit.profiles.json connect() re
     const home = await Deno.makeTempDir();
     const work = await Deno.makeTempDir();
     try {
-      await Deno.writeTextFile(
-        `${work}/dfkit.profiles.json`,
-        JSON.stringify({ profiles: { old: { url: "http://127.0.0.1:9", apiKey: "env:K" } } }),
-      );
+      await writeProfiles(work, { old: { url: "http://127.0.0.1:9", apiKey: "env:K" } }, {
+        name: "dfkit.profiles.json", // the file connect() reads in the folder it runs in
+      });
       const saved = await runDeno(
         ["run", ...flags, `${ROOT}/scripts/dfkit.ts`, "login", "--save", "fresh"],
         { env: { ...env, HOME: home }, cwd: work },
@@ -1220,8 +1207,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const entry = { url: "http://127.0.0.1:9", email: "a@example.com", password: "env:CC_PW" };
-      await Deno.writeTextFile(`${dir}/p.json`, JSON.stringify({ profiles: { a: entry } }));
-      const vars = { DFKIT_PROFILES: `${dir}/p.json` };
+      const vars = { DFKIT_PROFILES: await writeProfiles(dir, { a: entry }) };
       for (
         const [script, args] of [
           ["scripts/provision.ts", ["--profile", "a", "status", "acme-1"]],

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { assertNoSecrets, childEnv, ROOT, runDeno, taskFlags } from "./helpers.ts";
+import { writeProfiles } from "../client/helpers.ts";
 
 const readme = await Deno.readTextFile(`${ROOT}/README.md`);
 
@@ -170,13 +171,9 @@ Deno.test("README: a project with dfkit as a workspace member runs the sample sc
     assert.match(text, /from-the-readme/);
     assertNoSecrets(text, [sb.admin.password], "the sample script's output");
     // The same command with a profiles file's default profile instead of DF_* (it reads a file).
-    await Deno.writeTextFile(
-      `${dir}/profiles.json`,
-      JSON.stringify({
-        default: "local",
-        profiles: { local: { url: sb.url, email: sb.admin.email, password: "env:LOCAL_PW" } },
-      }),
-    );
+    const profiles = await writeProfiles(dir, {
+      local: { url: sb.url, email: sb.admin.email, password: "env:LOCAL_PW" },
+    }, { default: "local" });
     const byProfile = await new Deno.Command("bash", {
       args: ["-c", steps[1]],
       cwd: dir,
@@ -184,7 +181,7 @@ Deno.test("README: a project with dfkit as a workspace member runs the sample sc
         HOME: dir,
         DENO_DIR: denoDir,
         PATH: env.PATH,
-        DFKIT_PROFILES: `${dir}/profiles.json`,
+        DFKIT_PROFILES: profiles,
         LOCAL_PW: sb.admin.password,
       }),
       clearEnv: true,

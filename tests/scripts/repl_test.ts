@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
 import { assertNoSecrets, HAS_PYTHON, onPty, readerKey, runDeno, taskFlags } from "./helpers.ts";
+import { writeProfiles } from "../client/helpers.ts";
 
 /** Drives a real `deno repl` with the REPL task's flags, typing `lines` on its stdin. */
 async function repl(lines: string[], env: Record<string, string> = {}) {
@@ -59,14 +60,9 @@ Deno.test("repl: with no DF_URL or DF_PROFILE it uses the profiles file's defaul
   const sb = await startSandbox({ port: 0 });
   const dir = await Deno.makeTempDir();
   try {
-    const file = `${dir}/profiles.json`;
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify({
-        default: "local",
-        profiles: { local: { url: sb.url, email: sb.admin.email, password: "env:LOCAL_PW" } },
-      }),
-    );
+    const file = await writeProfiles(dir, {
+      local: { url: sb.url, email: sb.admin.email, password: "env:LOCAL_PW" },
+    }, { default: "local" });
     const run = await repl(["close()"], { DFKIT_PROFILES: file, LOCAL_PW: sb.admin.password });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`dfkit REPL: connected to ${sb.url} as admin@example.com`));
@@ -137,17 +133,14 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const entry = { url: sb.url, email: sb.admin.email, password: "env:REPL_PW" };
-      await Deno.writeTextFile(
-        `${dir}/p.json`,
-        JSON.stringify({ default: "loc", profiles: { loc: entry } }),
-      );
+      const file = await writeProfiles(dir, { loc: entry }, { default: "loc" });
       const command = [
         Deno.execPath(),
         "repl",
         ...await taskFlags("repl"),
         "--eval-file=scripts/repl.ts",
       ];
-      const seen = await onPty(command, { DFKIT_PROFILES: `${dir}/p.json` }, [
+      const seen = await onPty(command, { DFKIT_PROFILES: file }, [
         ["Password for profile loc", `${sb.admin.password}\r`],
         ["> ", "df.session.email\r"],
         ['"admin@example.com"', "close()\r"],
