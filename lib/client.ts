@@ -372,7 +372,6 @@ export class DreamFactory {
     return Array.isArray(related) ? related.map((r) => String(r.name)) : undefined;
   }
 
-  /** Field names of a table (from `_schema`, cached), for checking `.order()`. */
   /** A resource's field names: a table's from its `_schema`, a system resource's from the
    * schema DreamFactory adds to a read with `include_schema` (both cached). */
   async #fieldsOf(res: ResourceDescriptor): Promise<string[] | undefined> {
@@ -386,15 +385,11 @@ export class DreamFactory {
   /** A system resource's schema, read once per client with one record (undefined when the
    * resource has none or may not be read). */
   #systemSchema(res: ResourceDescriptor): Promise<TableSchema | undefined> {
-    const key = schemaKey(res);
-    let hit = this.#schemaCache.get(key);
-    if (!hit) {
-      hit = this.#transport.send("GET", res.path, { query: { include_schema: true, limit: 1 } })
-        .then((r) => (r.body as { meta?: { schema?: TableSchema } } | null)?.meta?.schema)
-        .catch(() => undefined); // no access: let the server decide
-      this.#schemaCache.set(key, hit);
-    }
-    return hit;
+    return this.#cachedSchema(
+      schemaKey(res),
+      () => this.#transport.send("GET", res.path, { query: { include_schema: true, limit: 1 } }),
+      (body) => (body as { meta?: { schema?: TableSchema } } | null)?.meta?.schema,
+    );
   }
 
   /** A table's single-column primary key (from `_schema`, cached). */
@@ -407,12 +402,22 @@ export class DreamFactory {
 
   /** A table's schema, read once per client (undefined without schema access). */
   #tableSchema(service: string, table: string): Promise<TableSchema | undefined> {
-    const key = `${service}/${table}`;
+    return this.#cachedSchema(
+      `${service}/${table}`,
+      () => this.#transport.send("GET", `${service}/_schema/${encodeURIComponent(table)}`, {}),
+      (body) => (body ?? undefined) as TableSchema | undefined,
+    );
+  }
+
+  /** One schema read per key and client; a refused read is undefined (the server decides). */
+  #cachedSchema(
+    key: string,
+    read: () => Promise<TransportResponse>,
+    pick: (body: unknown) => TableSchema | undefined,
+  ): Promise<TableSchema | undefined> {
     let hit = this.#schemaCache.get(key);
     if (!hit) {
-      hit = this.#transport.send("GET", `${service}/_schema/${encodeURIComponent(table)}`, {})
-        .then((res) => (res.body ?? undefined) as TableSchema | undefined)
-        .catch(() => undefined); // no schema access: let the server decide
+      hit = read().then((res) => pick(res.body)).catch(() => undefined);
       this.#schemaCache.set(key, hit);
     }
     return hit;

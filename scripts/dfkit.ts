@@ -45,7 +45,6 @@ import { migrateCommand } from "./migrate.ts";
 import { provisionCommand } from "./provision.ts";
 import { enterTaskFolder } from "./cwd.ts";
 import {
-  commanderExitCode,
   EXIT,
   mayRunDrift,
   reportFailure,
@@ -824,14 +823,12 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 batch partly failed`,
   }
 
   // Every command, mounted ones included: help shows the global options, and usage errors
-  // throw (mapped to exit code 2 by reportError) instead of exiting the process.
+  // throw (mapped to exit code 2 by runCommandLine) instead of exiting the process.
   return throwOnUsageErrors(program, { showGlobalOptions: true });
 }
 
 /** Maps an error to a message on stderr and an exit code. */
 export function reportError(e: unknown): number {
-  const commander = commanderExitCode(e); // commander has printed its own message
-  if (commander !== undefined) return commander;
   if (e instanceof DreamFactoryBatchError) {
     // Exit 3 tells a CI job that some writes landed; with none kept it is a plain failure.
     // (A chunked create keeps earlier chunks even when the failing one was rolled back.)

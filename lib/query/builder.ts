@@ -496,7 +496,9 @@ export class Query<T = Record<string, unknown>>
     return this.#readQuery({ limit, offset: s.offset, include_count: true });
   }
 
-  /** The exact first request `await builder` sends (credentials as `$DF_...` placeholders). */
+  /** The exact records request `await builder` sends first (credentials as `$DF_...`
+   * placeholders); once per client, a schema read for `.order()`/`.related()` checks may come
+   * before it. */
   toRequest(): RequestDescription {
     return this.#ctx.describe("GET", this.#res.path, this.#opts(this.#firstPageQuery()));
   }
