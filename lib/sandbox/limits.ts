@@ -25,6 +25,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { batchError, DfError, errorResponse, json, NO_RECORDS_MESSAGE, toBool } from "./http.ts";
 import type { SessionInfo } from "./types.ts";
+import { unhandledVerb } from "./verbs.ts";
 
 /** One API call as the limit evaluator sees it. */
 export interface LimitCall {
@@ -498,8 +499,7 @@ export function limitCacheResource(
           );
         return json({ resource: list });
       }
-      default: {
-        // DELETE (verbs.ts lets no other verb through).
+      case "DELETE": {
         if (toBool(query.get("allow_delete") ?? "") || toBool(query.get("force") ?? "")) {
           s.forgetAll.run();
           return json({ success: true });
@@ -514,6 +514,7 @@ export function limitCacheResource(
         throw new DfError(400, NO_RECORDS_MESSAGE);
       }
     }
+    throw unhandledVerb(method);
   } catch (e) {
     return errorResponse(e);
   }

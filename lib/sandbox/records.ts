@@ -39,6 +39,8 @@ import {
 import { writeRelation } from "./relations.ts";
 import { tableSchema } from "./table_schema.ts";
 import { type Presenter, relatedModels } from "./system/related.ts";
+import { unhandledVerb } from "./verbs.ts";
+import { phpTrim } from "../filter/dreamfactory.ts";
 
 export type { Rec, Row } from "./columns.ts";
 
@@ -251,7 +253,7 @@ export class RecordEngine {
       byName: new Map(this.t.columns.map((c) => [c.name.toLowerCase(), c])),
     };
     const terms = raw.split(",").map((term) => {
-      const [column, direction = ""] = term.trim().split(" ");
+      const [column, direction = ""] = phpTrim(term).split(" ");
       return orderByTerm(this.#columns!, column, phpEmpty(direction) ? "asc" : direction, raw);
     });
     // SQLite reports a syntax error before any name it cannot resolve.
@@ -764,7 +766,7 @@ export class RecordEngine {
         return this.updated(ctx, key, r);
       })));
     }
-    // DELETE (verbs.ts lets no other verb through).
+    if (method !== "DELETE") throw unhandledVerb(method);
     if (id !== undefined) return json(this.atomic(ctx.db, () => this.deleteOne(ctx, id)));
     const idsRaw = ctx.option("ids");
     let ids: unknown[] | null = null;

@@ -25,6 +25,7 @@ import { EMAIL, filled, validateUser } from "./system/user.ts";
 import { run } from "./db/sql.ts";
 import { strval } from "../php.ts";
 import type { SqlValue } from "./db/types.ts";
+import { unhandledVerb } from "./verbs.ts";
 
 type Row = Record<string, unknown>;
 
@@ -332,7 +333,7 @@ export function sessionResource(
       ),
     );
   }
-  // DELETE (verbs.ts lets no other verb through).
+  if (method !== "DELETE") throw unhandledVerb(method);
   if (caller.token) {
     try {
       const claims = decodeToken(caller.token, state.secret);

@@ -98,7 +98,7 @@ const ROUTES: Record<string, Handles> = {
  */
 export function checkVerb(route: string, method: string, service?: string): void {
   const h = ROUTES[route];
-  if (!h) return;
+  if (!h) return; // a route not in the table answers every REST verb
   const verb = h.aliases?.[method as RestVerb] ?? method;
   if (h.verbs.includes(verb as RestVerb)) return;
   if (h.refuse) throw h.refuse(verb);
@@ -110,4 +110,13 @@ export function checkVerb(route: string, method: string, service?: string): void
     400,
     `${verb} requests without a resource are not currently supported by the '${name}' service.`,
   );
+}
+
+/**
+ * The 500 a handler throws for a verb it has no branch for: unreachable while the routers ask
+ * {@link checkVerb} first, so a mistake in the table fails loudly instead of running another
+ * verb's branch (handlers name DELETE explicitly rather than taking it as the default).
+ */
+export function unhandledVerb(method: string): DfError {
+  return new DfError(500, `The sandbox has no ${method} handler here.`);
 }

@@ -220,6 +220,10 @@ Deno.test("order: every term is Builder::orderBy, so an unknown name sorts nothi
     assert.deepEqual(await names("name,"), ["a", "b"]);
     // PHP's empty() direction ("" or "0") is ASC.
     assert.deepEqual(await names("name 0"), ["a", "b"]);
+    // PHP's trim keeps a no-break space: a term "\u00a0name" is no column, so it sorts nothing
+    // (at the ends of the value, Laravel's TrimStrings would remove it first).
+    assert.deepEqual(await names("nosuch,\u00a0name"), ["b", "a"]);
+    assert.deepEqual(await names(" \tname desc"), ["b", "a"]);
     // A qualified name is resolved as SQLite does.
     const qualified = await call(sb, "GET", "system/role?order=role.nosuch", { token });
     assert.deepEqual([qualified.status, messageOf(qualified)], [

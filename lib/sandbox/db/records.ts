@@ -41,6 +41,7 @@ import {
 import { all, q, run, scalar, wrapFailure } from "./sql.ts";
 import { fromSqlValue, isIntegerType, nowTimestamp, type SqlValue, toSqlValue } from "./types.ts";
 import { and, clientFilter, idWhere, roleFilter, type Where } from "./where.ts";
+import { unhandledVerb } from "../verbs.ts";
 
 /** What the record resource needs from its service. */
 export interface DbEnv {
@@ -711,9 +712,10 @@ export function handleTable(
     case "PUT":
     case "PATCH":
       return id !== undefined ? patchOne(r, id) : patchMany(r);
-    default: // DELETE (verbs.ts lets no other verb through)
+    case "DELETE":
       return id !== undefined ? deleteOne(r, id) : deleteMany(r);
   }
+  throw unhandledVerb(ctx.method);
 }
 
 /**

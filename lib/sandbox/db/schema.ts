@@ -8,7 +8,7 @@
  */
 import { DfError, json, toBool, wrap } from "../http.ts";
 import type { RequestContext } from "../types.ts";
-import { checkVerb } from "../verbs.ts";
+import { checkVerb, unhandledVerb } from "../verbs.ts";
 import {
   type FieldInfo,
   fieldToJson,
@@ -629,7 +629,7 @@ function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
       });
       return json(wrap(out));
     }
-    default: { // DELETE (verbs.ts lets no other verb through)
+    case "DELETE": {
       const idsRaw = ctx.option("ids");
       let names: string[];
       if (idsRaw) names = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
@@ -648,6 +648,7 @@ function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
       return json(wrap(out));
     }
   }
+  throw unhandledVerb(ctx.method);
 }
 
 function schemaTable(env: DbEnv, ctx: RequestContext, name: string, full: boolean): Response {
@@ -671,10 +672,11 @@ function schemaTable(env: DbEnv, ctx: RequestContext, name: string, full: boolea
       const real = applyTable(env, def, mode, ctx.flag("check_exist"), [name]);
       return json(schemaOut(env, ctx, real, full));
     }
-    default: // DELETE (verbs.ts lets no other verb through)
+    case "DELETE":
       dropTable(env, name);
       return json({ success: true });
   }
+  throw unhandledVerb(ctx.method);
 }
 
 function schemaField(

@@ -756,3 +756,26 @@ Deno.test("rebuilding a parent table keeps its children and their foreign keys",
     h.close?.();
   }
 });
+
+Deno.test("a verb no branch answers is a 500, never another verb's branch (DELETE was the default)", async () => {
+  const h = createSqliteService(
+    { id: 2, name: "db", type: "sqlite", is_active: true, config: {} },
+    { dataDir: null, maxRecords: 1000 },
+  );
+  const schema = await call(h, "POST", "_schema", {
+    body: {
+      resource: [{ name: "t", field: [{ name: "id", type: "id" }, { name: "a", type: "string" }] }],
+    },
+  });
+  assert.equal(schema.status, 200, schema.text);
+  const made = await call(h, "POST", "_table/t", { body: { resource: [{ a: "x" }] } });
+  assert.equal(made.status, 200, made.text);
+  // The core router refuses such verbs first; a direct call shows the handlers' own guard.
+  for (const path of ["_table/t/1", "_table/t?ids=1", "_schema/t", "_schema?ids=t"]) {
+    const res = await call(h, "COPY", path);
+    assert.equal(res.status, 500, `${path}: ${res.text}`);
+    assert.match(res.text, /no COPY handler/);
+  }
+  const left = await call(h, "GET", "_table/t");
+  assert.deepEqual((left.body as { resource: unknown[] }).resource, [{ id: 1, a: "x" }]);
+});
