@@ -37,9 +37,11 @@ export function isIntegerText(s: string): boolean {
   return /^[ \t\n\r\v\f]*[+-]?\d+[ \t\n\r\v\f]*$/.test(s);
 }
 
-/** PHP's `(string)` cast (`strval`, interpolation) of a scalar: true is "1", false and null are
- * "". Arrays and objects are left to the caller, since PHP's answer for them depends on the
- * context (a warning and "Array", or a TypeError); here they get JavaScript's `String()`. */
+/** PHP's `(string)` cast (`strval`, interpolation) of strings, integers, booleans and null: true
+ * is "1", false and null are "". Floats get JavaScript's `String()` (PHP writes 1e20 as
+ * "1.0E+20"; the callers see request text, not floats). Arrays and objects are left to the
+ * caller, since PHP's answer for them depends on the context (a warning and "Array", or a
+ * TypeError); here they get JavaScript's `String()`. */
 export function strval(v: unknown): string {
   if (v === null || v === undefined || v === false) return "";
   if (v === true) return "1";

@@ -231,6 +231,10 @@ Deno.test("order: every term is Builder::orderBy, so an unknown name sorts nothi
       "SQLSTATE[HY000]: General error: 1 no such column: role.nosuch",
     ]);
     assert.deepEqual(await names("role.name desc"), ["b", "a"]);
+    // Laravel's JSON path syntax is refused, saying what DreamFactory would do with it.
+    const path = await call(sb, "GET", "system/role?order=name-%3Ea", { token });
+    assert.equal(path.status, 400);
+    assert.match(messageOf(path), /reads it as a JSON path/);
   });
 });
 

@@ -110,15 +110,19 @@ interface Term {
 }
 
 /** The sandbox's refusal of clause text it cannot evaluate without running it. */
-function unsupported(what: "order" | "group", text: string): DfError {
+function unsupported(
+  what: "order" | "group",
+  text: string,
+  how = "passes it to the database as raw SQL",
+): DfError {
   const terms = what === "order"
     ? "column names, column positions and quoted names, each optionally followed by asc or desc " +
       "and nulls first or nulls last"
     : "column names, column positions and quoted names";
   return new DfError(
     400,
-    `The sandbox does not run this ${what} clause: '${text}'. DreamFactory passes it to the ` +
-      `database as raw SQL; the sandbox evaluates only ${terms}.`,
+    `The sandbox does not run this ${what} clause: '${text}'. DreamFactory ${how}; the ` +
+      `sandbox evaluates only ${terms}.`,
   );
 }
 
@@ -344,7 +348,9 @@ export function orderByTerm(
   if (dir !== "asc" && dir !== "desc") {
     throw new QueryFailure('Order direction must be "asc" or "desc".', 500);
   }
-  if (field.includes("->")) throw unsupported("order", clause); // Laravel's JSON path syntax
+  if (field.includes("->")) {
+    throw unsupported("order", clause, "hands it to Laravel, which reads it as a JSON path");
+  }
   const text = `${laravelWrap(field)} ${dir}`;
   const segments = field.split(".");
   for (const [i, s] of segments.entries()) {

@@ -26,6 +26,7 @@ import {
   attachRelated,
   attachRelatedPage,
   checkClauses,
+  columnAlias,
   countSql,
   forEachRow,
   parseFields,
@@ -253,17 +254,14 @@ class TableRequest {
     const withKeys = withRelationKeys(this.table, items, related);
     // One SELECT for all the rows (json_each takes the list as one bound value, so no chunking
     // under SQLite's variable limit), answered in the order of `rowids`; a rowid not found is {}.
-    const rowidCol = `c${withKeys.length}`;
+    const rowidCol = columnAlias(withKeys.length);
     const { sql, params } = selectSql({
       table: this.table,
       items: [...withKeys, { sql: "rowid", key: "", type: "integer" }],
       where: { sql: "rowid IN (SELECT value FROM json_each(?))", params: [JSON.stringify(rowids)] },
     });
     const byRowid = new Map<number, Record<string, unknown>>();
-    for (const raw of all(this.db, sql, params)) {
-      const rowid = Number(raw[rowidCol]);
-      if (!byRowid.has(rowid)) byRowid.set(rowid, raw);
-    }
+    for (const raw of all(this.db, sql, params)) byRowid.set(Number(raw[rowidCol]), raw);
     const rows = rowids.map((rowid) => {
       const raw = byRowid.get(rowid);
       return raw ? typedRow(withKeys, raw) : undefined;

@@ -118,10 +118,15 @@ export function checkClauses(spec: SelectSpec): void {
   throw new QueryFailure(`SQLSTATE[HY000]: General error: 1 ${error} (SQL: ${dfStatement(spec)})`);
 }
 
+/** The name a SELECT built here gives its `i`-th item (`typedRow` reads rows by it). */
+export function columnAlias(i: number): string {
+  return `c${i}`;
+}
+
 /** Builds the SELECT statement and its bound values (failing as DreamFactory's would). */
 export function selectSql(spec: SelectSpec): { sql: string; params: SqlValue[] } {
   checkClauses(spec);
-  const cols = spec.items.map((item, i) => `${item.sql} AS "c${i}"`).join(", ");
+  const cols = spec.items.map((item, i) => `${item.sql} AS "${columnAlias(i)}"`).join(", ");
   let sql = `SELECT ${cols} FROM ${q(spec.table.name)}`;
   const params = [...spec.where.params];
   if (spec.where.sql !== "1") sql += ` WHERE ${spec.where.sql}`;
@@ -154,7 +159,7 @@ export function typedRow(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   items.forEach((item, i) => {
-    out[item.key] = fromSqlValue(item.type, raw[`c${i}`]);
+    out[item.key] = fromSqlValue(item.type, raw[columnAlias(i)]);
   });
   return out;
 }
