@@ -448,11 +448,12 @@ export function errorFromResponse(
 }
 
 /**
- * DreamFactory passes a system resource's `fields`, and a table's `group` and several-term
- * `order`, to the database as they are (other `order` names are quoted, so only a qualified one
- * such as `user.x` fails), so a misspelt name comes back as a 500 quoting the SQL error (SQLite: "no such column: x", MySQL: "Unknown column 'x'", PostgreSQL:
- * `column "x" does not exist`), for tables inside "Failed to retrieve records from 't'.". Say what
- * it means.
+ * DreamFactory passes a table's `group` and several-term `order` to the database as they are, and
+ * quotes the names of other `order` terms and of a system resource's `fields` (SQLite reads an
+ * unknown quoted name as a string, so only a qualified one such as `user.x` fails), so a misspelt
+ * name comes back as a 500 quoting the SQL error (SQLite: "no such column: x", MySQL: "Unknown
+ * column 'x'", PostgreSQL: `column "x" does not exist`), for tables inside "Failed to retrieve
+ * records from 't'.". Say what it means.
  */
 function unknownColumnHint(status: number, message: string): string | undefined {
   if (status !== 500) return undefined;

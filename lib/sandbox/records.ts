@@ -36,11 +36,13 @@ import {
   type Row,
   writeValue,
 } from "./columns.ts";
+import { type FieldSelection, selectedRecord, type SelectErrors, selectFields } from "./fields.ts";
 import { writeRelation } from "./relations.ts";
 import { tableSchema } from "./table_schema.ts";
 import { type Presenter, relatedModels } from "./system/related.ts";
 import { unhandledVerb } from "./verbs.ts";
 import { phpTrim } from "../filter/dreamfactory.ts";
+import { strval } from "../php.ts";
 
 export type { Rec, Row } from "./columns.ts";
 
@@ -84,8 +86,6 @@ export interface ResourceDescriptor {
   readOnly?: string[];
   /** Columns of the table this resource never shows (beyond the table's own hidden ones). */
   hidden?: string[];
-  /** Names of attributes `present` always adds (accepted in `fields`). */
-  appendedNames?: string[];
   /**
    * Relations the resource computes itself rather than joining a table (df-limits'
    * `limit_cache_by_limit_id`): name to the value attached to each output record.
@@ -96,8 +96,13 @@ export interface ResourceDescriptor {
    * `getModelFromTable()` names (see system/related.ts).
    */
   relatedModels?: Record<string, Presenter>;
-  /** Adjusts every output record (appended attributes, masks); `all` is true for `fields=*`. */
-  present?: (row: Row, out: Rec, ctx: CallContext, all: boolean) => void;
+  /**
+   * The model's cleanFields: what it makes of the `fields` list before the query (Service adds
+   * `id` and `type` for `config`).
+   */
+  cleanFields?: (fields: string[]) => string[];
+  /** Adjusts every output record (appended attributes, masks), knowing what the query loaded. */
+  present?: (row: Row, out: Rec, ctx: CallContext, sel: FieldSelection) => void;
   /** Fields a new record must carry (400 "Invalid data supplied. The x field is required."). */
   required?: string[];
   /**
@@ -159,10 +164,12 @@ export function resourceGuard(e: DfError): DfError {
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** Parses `fields`: null means every column. */
-function parseFields(v: string | undefined): string[] | null {
-  if (v === undefined || v.trim() === "" || v.trim() === "*") return null;
-  return v.split(",").map((s) => s.trim()).filter(Boolean);
+/** SQLite's error for a statement, as DreamFactory answers it on a system resource. */
+function sqliteError(message: string): DfError {
+  return new DfError(500, `SQLSTATE[HY000]: General error: 1 ${message}`, {
+    code: "HY000",
+    short: true,
+  });
 }
 
 /** The engine for one resource. */
@@ -243,11 +250,12 @@ export class RecordEngine {
    * $direction) = explode(' ', trim($term))`, an empty() direction is asc), which clauses.ts's
    * orderByTerm shares with the db service. Unlike df-sqldb's Table::runQuery (parseOrder) no
    * `;` is refused, several terms are not orderByRaw, and a blank direction is not an error.
-   * (Its groupBy of `group` is not applied by the sandbox.)
+   * (Its groupBy of `group` is not applied by the sandbox.) Comes with SQLite's first syntax
+   * error and first unresolved name, which {@link failOnSql} weighs against the field list's.
    */
-  private orderSql(ctx: CallContext): string {
+  private orderSql(ctx: CallContext): { sql: string; errors: SelectErrors } {
     const raw = ctx.option("order", "sort", "order_by");
-    if (!raw || !raw.trim()) return `${q(this.pk)} ASC`;
+    if (!raw || !raw.trim()) return { sql: `${q(this.pk)} ASC`, errors: {} };
     this.#columns ??= {
       name: this.t.name,
       byName: new Map(this.t.columns.map((c) => [c.name.toLowerCase(), c])),
@@ -256,16 +264,36 @@ export class RecordEngine {
       const [column, direction = ""] = phpTrim(term).split(" ");
       return orderByTerm(this.#columns!, column, phpEmpty(direction) ? "asc" : direction, raw);
     });
-    // SQLite reports a syntax error before any name it cannot resolve.
-    const error = terms.find((t) => t.errors.syntax)?.errors.syntax ??
-      terms.find((t) => t.errors.walk)?.errors.walk;
-    if (error) {
-      throw new DfError(500, `SQLSTATE[HY000]: General error: 1 ${error}`, {
-        code: "HY000",
-        short: true,
-      });
-    }
-    return terms.map((t) => t.sql).filter((sql) => sql !== "").join(", ");
+    return {
+      sql: terms.map((t) => t.sql).filter((sql) => sql !== "").join(", "),
+      errors: {
+        syntax: terms.find((t) => t.errors.syntax)?.errors.syntax,
+        walk: terms.find((t) => t.errors.walk)?.errors.walk,
+      },
+    };
+  }
+
+  /** Resolves `fields` (the model's cleanFields first) against the resource's table. */
+  private selection(raw: string | undefined): FieldSelection {
+    return selectFields(this.t, raw, this.desc.cleanFields);
+  }
+
+  /**
+   * Throws what SQLite answers for DreamFactory's SELECT with these fields and sort terms, if
+   * anything: syntax errors in text order (the field list comes first), then another table's
+   * `x.*`, then names it cannot resolve (result columns before ORDER BY).
+   */
+  private failOnSql(sel: FieldSelection, order?: SelectErrors): void {
+    const error = sel.errors.syntax ?? order?.syntax ?? sel.errors.expand ?? sel.errors.walk ??
+      order?.walk;
+    if (error) throw sqliteError(error);
+  }
+
+  /** The rowid of a row of a table keyed by name (what `fields=rowid` selects there). */
+  private rowidOf(db: DatabaseSync, row: Row): unknown {
+    const r = stmt(db, `SELECT rowid AS r FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ?`)
+      .get(row[this.pk] as SQLInputValue) as { r: number } | undefined;
+    return r === undefined ? null : Number(r.r);
   }
 
   private relationsRequested(ctx: CallContext): RelationDef[] {
@@ -279,19 +307,8 @@ export class RecordEngine {
     });
   }
 
-  /** Builds the JSON view of rows: fields, appended attributes, relations. */
-  view(ctx: CallContext, rows: Row[], fields: string[] | null, rels: RelationDef[]): Rec[] {
-    if (fields) {
-      for (const f of fields) {
-        if (!hasColumn(this.t, f) && !this.desc.appendedNames?.includes(f)) {
-          throw new DfError(500, `SQLSTATE[HY000]: General error: 1 no such column: ${f}`, {
-            code: "HY000",
-            short: true,
-          });
-        }
-      }
-    }
-    const set = fields ? new Set(fields) : null;
+  /** Builds the JSON view of rows: selected fields, appended attributes, relations. */
+  view(ctx: CallContext, rows: Row[], sel: FieldSelection, rels: RelationDef[]): Rec[] {
     const relatedMaps = rels.map((rel) => this.related(ctx, rel, rows));
     const computed = Object.entries(this.desc.computedRelations ?? {});
     const asked = computed.length
@@ -299,8 +316,14 @@ export class RecordEngine {
       : [];
     const attach = computed.filter(([name]) => asked.includes(name));
     return rows.map((row) => {
-      const out = formatRow(this.t, row, set, this.desc.hidden);
-      this.desc.present?.(row, out, ctx, !fields);
+      const out = selectedRecord(
+        this.t,
+        row,
+        sel,
+        this.desc.hidden,
+        () => this.rowidOf(ctx.db, row),
+      );
+      this.desc.present?.(row, out, ctx, sel);
       for (const [name, compute] of attach) out[name] = compute(row, ctx);
       rels.forEach((rel, i) => {
         const many = rel.type === "has_many" || rel.type === "many_many";
@@ -363,14 +386,19 @@ export class RecordEngine {
 
   /** `GET /r` (with or without `ids`). */
   list(ctx: CallContext, idsFromRecords?: string): Response {
-    const fields = parseFields(ctx.option("fields"));
-    const rels = this.relationsRequested(ctx);
     const idsRaw = ctx.option("ids") ?? idsFromRecords;
     const ids = idsRaw !== undefined && idsRaw.trim() !== ""
       ? idsRaw.split(",").map((s) => s.trim()).filter(Boolean)
       : null;
     const s = this.scopeSql();
+    // getSelectionCriteria parses the filter (its 400s) before the query; the query then fails
+    // as SQLite fails it (fields, order), and only its rows' relations are loaded (an unknown
+    // one is a 400); count_only counts after all that (BaseSystemResource::handleGET).
     const f = this.filterSql(ctx);
+    const sel = this.selection(ctx.option("fields"));
+    const order = this.orderSql(ctx);
+    this.failOnSql(sel, order.errors);
+    const rels = this.relationsRequested(ctx);
     let where = `(${s.sql}) AND (${f.sql})`;
     const values = [...s.values, ...f.values];
     if (ids) {
@@ -383,8 +411,7 @@ export class RecordEngine {
         .get(...values) as { n: number };
       return json(Number(n.n));
     }
-    const order = this.orderSql(ctx);
-    const orderBy = order ? ` ORDER BY ${order}` : "";
+    const orderBy = order.sql ? ` ORDER BY ${order.sql}` : "";
     let limit = Number(ctx.option("limit") ?? "");
     if (!Number.isInteger(limit) || limit < 1 || limit > ctx.maxRecords) limit = ctx.maxRecords;
     let offset = Number(ctx.option("offset", "skip") ?? "");
@@ -393,13 +420,26 @@ export class RecordEngine {
       ctx.db,
       `SELECT * FROM ${q(this.t.name)} WHERE ${where}${orderBy} LIMIT ? OFFSET ?`,
     ).all(...values, limit, offset) as Row[];
-    if (ids) return this.selectedByIds(ctx, ids, rows, fields, rels);
+    if (ids) return this.selectedByIds(ctx, ids, rows, sel, rels);
+    const list = this.view(ctx, rows, sel, rels);
     if (ctx.flag("as_list")) {
-      const idField = ctx.option("id_field") ?? this.pk;
-      const col = this.t.columns.find((c) => c.name === idField) ?? columnOf(this.t, this.pk)!;
-      return json(wrap(rows.map((r) => readValue(col, r[col.name]))));
+      // ResourcesWrapper::cleanResources on the records: `id_field` split at commas; one field is
+      // array_column() of them (a record without it is skipped), several "(a,b)" of each.
+      const names = phpTrim(ctx.option("id_field") ?? this.pk, ",").split(",").map((n) =>
+        phpTrim(n)
+      );
+      if (names.length === 1) {
+        return json(wrap(list.filter((r) => names[0] in r).map((r) => r[names[0]])));
+      }
+      return json(wrap(list.map((r) => {
+        let out = "";
+        for (const n of names) {
+          if (!phpEmpty(out)) out += ",";
+          out += strval(r[n]);
+        }
+        return `(${out})`;
+      })));
     }
-    const list = this.view(ctx, rows, fields, rels);
     const meta: Rec = {};
     if (ctx.flag("include_count")) {
       const n = stmt(ctx.db, `SELECT COUNT(*) AS n FROM ${q(this.t.name)} WHERE ${where}`)
@@ -422,16 +462,19 @@ export class RecordEngine {
     ctx: CallContext,
     ids: string[],
     rows: Row[],
-    fields: string[] | null,
+    sel: FieldSelection,
     rels: RelationDef[],
   ): Response {
-    const views = this.view(ctx, rows, fields, rels);
+    const views = this.view(ctx, rows, sel, rels);
     if (rows.length === ids.length) return json(wrap(views));
     const entries: unknown[] = [];
     const failed: number[] = [];
     const cont = ctx.flag("continue");
     for (const [i, id] of ids.entries()) {
-      const at = rows.findIndex((r) => String(r[this.pk]) === String(this.keyValue(id)));
+      // Matched on the records as answered: without the key among the fields none matches.
+      const at = views.findIndex((v) =>
+        v[this.pk] !== undefined && String(v[this.pk]) === String(this.keyValue(id))
+      );
       if (at >= 0) {
         entries.push(views[at]);
         continue;
@@ -445,32 +488,31 @@ export class RecordEngine {
 
   /** `GET /r/{id}`. */
   get(ctx: CallContext, id: string): Response {
+    // selectById: the query fails on its fields before a missing record is a 404.
+    const sel = this.selection(ctx.option("fields"));
+    this.failOnSql(sel);
     const row = this.find(ctx.db, id);
     if (!row) throw this.notFound(id);
-    return json(
-      this.view(ctx, [row], parseFields(ctx.option("fields")), this.relationsRequested(ctx))[0],
-    );
+    return json(this.view(ctx, [row], sel, this.relationsRequested(ctx))[0]);
   }
 
   // ---------------------------------------------------------------- writing
 
-  /** The view returned after a write: `{pk}` unless `fields`/`related` widen it. */
-  /** The answer to a write: BaseModel::buildResult (the key alone unless fields/related ask). */
+  /**
+   * The answer to a write: BaseModel::buildResult. `fields` defaults to the key; exactly the
+   * key's name without `related` is the key alone, anything else selectById's record, which
+   * names only what `fields` selects (`fields=name` leaves the key out).
+   */
   writeView(ctx: CallContext, row: Row): Rec {
-    const fieldsRaw = ctx.option("fields");
+    const raw = ctx.option("fields");
+    const fields = raw === undefined || raw === "" ? this.pk : raw;
     const relsRaw = ctx.option("related");
-    const fields = parseFields(fieldsRaw);
-    const onlyPk = fieldsRaw === undefined || fieldsRaw.trim() === "" ||
-      (fields?.length === 1 && fields[0] === this.pk);
-    if (onlyPk && (!relsRaw || !relsRaw.trim())) {
+    if (fields === this.pk && (!relsRaw || !relsRaw.trim())) {
       return { [this.pk]: readValue(columnOf(this.t, this.pk)!, row[this.pk]) };
     }
-    return this.view(
-      ctx,
-      [row],
-      fields ?? (fieldsRaw?.trim() === "*" ? null : [this.pk]),
-      this.relationsRequested(ctx),
-    )[0];
+    const sel = this.selection(fields);
+    this.failOnSql(sel);
+    return this.view(ctx, [row], sel, this.relationsRequested(ctx))[0];
   }
 
   private columnsFor(rec: Rec, forCreate: boolean): Record<string, SQLInputValue> {

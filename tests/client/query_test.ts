@@ -429,11 +429,16 @@ Deno.test("a misspelt sort term on a table: .order() refuses it; raw, DreamFacto
   );
 });
 
-Deno.test("a misspelt field on a system resource: DreamFactory's 500, and a hint naming it", async () => {
+Deno.test("a misspelt qualified field on a system resource: DreamFactory's 500, and a hint naming it", async () => {
   await using fx = await setup();
+  // Unqualified, a misspelt field is no error: Laravel quotes it and SQLite answers the string it
+  // spells, under its quoted name.
+  await fx.df.system.user.create([{ name: "U", email: "u@x.com" }]);
+  const [user] = (await fx.df.system.user.fields("id", "emial").page()).records;
+  assertEquals((user as Record<string, unknown>)['"emial"'], "emial");
   for (
     const [q, name] of [
-      [fx.df.system.user.fields("id", "emial"), "emial"],
+      [fx.df.system.user.fields("id", "user.emial"), "user.emial"],
       [fx.df.system.user.order("user.emial"), "user.emial"],
     ] as const
   ) {

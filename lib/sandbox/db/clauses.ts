@@ -185,7 +185,7 @@ function isWord(t: Tok | undefined, ...words: string[]): boolean {
   return t?.kind === "id" && words.includes(t.value.toUpperCase());
 }
 
-function nearError(text: string): string {
+export function nearError(text: string): string {
   return `near "${text}": syntax error`;
 }
 
@@ -271,11 +271,17 @@ function ordinal(n: number): string {
   return `${n}${({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th"}`;
 }
 
-/** What a name resolves to in a one-table SELECT on `table` (SQLite's rules, DQS on). */
-function resolveName(
-  table: ClauseTable,
-  parts: Tok[],
-): { sql: string } | { constant: true } | { error: string } {
+/** What a name resolves to in a one-table SELECT: a column or the rowid, a constant, an error. */
+export type Resolved =
+  | { sql: string; column?: string }
+  | { constant: true }
+  | { error: string };
+
+/**
+ * What a name resolves to in a one-table SELECT on `table` (SQLite's rules, DQS on). A column
+ * comes back with its `column` name as the table spells it; the rowid without one.
+ */
+function resolveName(table: ClauseTable, parts: Tok[]): Resolved {
   const values = parts.map((p) => p.value);
   const column = values[values.length - 1];
   const qualifierOk = values.length === 1 ||
@@ -283,12 +289,21 @@ function resolveName(
       (values.length === 2 || values[0].toLowerCase() === "main"));
   if (qualifierOk) {
     const f = table.byName.get(column.toLowerCase());
-    if (f) return { sql: q(f.name) };
+    if (f) return { sql: q(f.name), column: f.name };
     if (ROWID_NAMES.has(column.toLowerCase())) return { sql: "rowid" };
   }
   // A double-quoted name that is no column is the string constant it spells.
   if (parts.length === 1 && parts[0].kind === "dq") return { constant: true };
   return { error: `no such column: ${values.join(".")}` };
+}
+
+/**
+ * What SQLite makes of a name Laravel's Grammar::wrap quoted segment by segment (`a.b` is
+ * `"a"."b"`): a column (or the rowid) of `table`, the string constant a one-segment name spells
+ * when no column has it, or SQLite's "no such column" for a qualified name it cannot resolve.
+ */
+export function resolveWrapped(table: ClauseTable, segments: string[]): Resolved {
+  return resolveName(table, segments.map((s) => ({ kind: "dq", text: `"${s}"`, value: s })));
 }
 
 /** Resolves terms: the SQL for the sandbox and the errors of SQLite's walk and position check. */
@@ -357,8 +372,7 @@ export function orderByTerm(
     if (i === 3) return { text, sql: "", errors: { syntax: nearError(".") } };
     if (s === "*") return { text, sql: "", errors: { syntax: nearError("*") } };
   }
-  const parts = segments.map((s) => ({ kind: "dq" as const, text: `"${s}"`, value: s }));
-  const r = resolveName(table, parts);
+  const r = resolveWrapped(table, segments);
   if ("error" in r) return { text, sql: "", errors: { walk: r.error } };
   if ("constant" in r) return { text, sql: "", errors: {} };
   return { text, sql: `${r.sql} ${dir.toUpperCase()}`, errors: {} };

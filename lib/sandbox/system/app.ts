@@ -65,7 +65,6 @@ export const appDescriptor: ResourceDescriptor = {
   name: "app",
   table: table("app"),
   // App::$rules has only the api_key rule: a missing name is the table's NOT NULL error.
-  appendedNames: ["launch_url"],
   present: presentApp,
   // App::getModelFromTable: its lookups are AppLookups.
   relatedModels: relatedModels("app_id"),

@@ -35,7 +35,6 @@ export const lookupDescriptor: ResourceDescriptor = {
   hidden: ["app_id", "role_id", "user_id"],
   readOnly: ["app_id", "role_id", "user_id"],
   // Lookup has no $rules: a missing name is the table's NOT NULL error.
-  appendedNames: [],
   present: lookupPresenter(null),
   beforeCreate(rec, ctx) {
     checkName(ctx, rec, null);

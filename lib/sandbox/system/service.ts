@@ -94,8 +94,19 @@ export const serviceDescriptor: ResourceDescriptor = {
   readOnly: ["mutable", "deletable"],
   // No `required` rule: Service::$rules has only the name regex, so a missing name or type
   // fails on the table's NOT NULL columns (an SQL error), and any type name is accepted.
-  present(row, out, _ctx, all) {
-    if (all) out.config = configView(row);
+  // Service::cleanFields: asking for `config` adds `id` and `type` (reading it needs them) and
+  // takes that (first) `config` out of the list, so the query does not load it.
+  cleanFields(fields) {
+    const at = fields.indexOf("config");
+    return at < 0 ? fields : [...fields.slice(0, at), ...fields.slice(at + 1), "id", "type"];
+  },
+  // The config reads back when the query loaded its column (`*`) and Service::cleanResult keeps
+  // it: the list starts with `*` or names both `id` and `type`.
+  present(row, out, _ctx, sel) {
+    const f = sel.fields;
+    if (sel.loads("config") && (f[0] === "*" || (f.includes("id") && f.includes("type")))) {
+      out.config = configView(row);
+    }
   },
   beforeCreate(rec: Rec, ctx: CallContext) {
     checkName(rec);

@@ -112,7 +112,6 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
     table: table("user"),
     scope: { where: `is_sys_admin = ?`, values: [admin ? 1 : 0] },
     readOnly: ["is_sys_admin", "last_login_date", "remember_token", "confirm_code"],
-    appendedNames: ["confirmed", "expired"],
     // User::createInternal/updateInternal/deleteInternal wrap only what is not a 400 or 403.
     wrapModelErrors: "server",
     wrapCreateErrors: true,
