@@ -254,7 +254,9 @@ export class Query<T = Record<string, unknown>>
     return this.#with({ ids: flat });
   }
 
-  /** Fields to return (`"*"` for all). Replaces earlier `.fields()`. */
+  /** Fields to return (`"*"` for all). Replaces earlier `.fields()`. On a system resource a
+   * misspelt name is no server error (DreamFactory answers it as a constant string): a read that
+   * gets such an answer throws a `QueryArgumentError` naming it and the resource's fields. */
   fields(...names: string[]): Query<T> {
     return this.#with({ fields: list(names) });
   }
@@ -404,6 +406,32 @@ export class Query<T = Record<string, unknown>>
     }
   }
 
+  /** A key DreamFactory's answer names `"name"`, quotes included: how it answers a misspelt
+   * field of a system resource (it selects `fields` unchecked, Laravel quotes each name and SQLite
+   * reads a quoted unknown name as the string it spells). Checked on the first record only: every
+   * record has the same keys. Undefined (and no await) in the usual case. */
+  #unknownField(first: unknown): Promise<never> | undefined {
+    if (this.#res.kind !== "system" || !this.#s.fields || !first || typeof first !== "object") {
+      return undefined;
+    }
+    for (const key in first) {
+      if (key.length > 1 && key.charCodeAt(0) === 34 && key.charCodeAt(key.length - 1) === 34) {
+        return this.#refuseField(key.slice(1, -1));
+      }
+    }
+    return undefined;
+  }
+
+  async #refuseField(name: string): Promise<never> {
+    const fields = await this.#ctx.fieldsOf?.(this.#res).catch(() => undefined);
+    throw new QueryArgumentError(
+      `.fields(): ${JSON.stringify(name)} is not a field of ${this.#res.path}: DreamFactory ` +
+        `answered it as the constant string ${JSON.stringify(name)} (it selects fields ` +
+        "unchecked, and SQLite reads an unknown quoted name as a string)." +
+        (fields ? ` Fields: ${fields.join(", ")}` : ""),
+    );
+  }
+
   // ---------------------------------------------------------------- reading
 
   /** The read parameters, in a fixed order; `extra` and then `.params()` override. */
@@ -530,6 +558,8 @@ export class Query<T = Record<string, unknown>>
       ),
     );
     let rows = recordsOf<T>(res.body);
+    const unknown = this.#unknownField(rows[0]);
+    if (unknown) await unknown;
     // A resource that ignores `limit` still must not hand back more than asked for.
     const max = s.limit ?? s.pageSize;
     if (max !== undefined && rows.length > max) rows = rows.slice(0, max);
@@ -573,6 +603,8 @@ export class Query<T = Record<string, unknown>>
           throw err;
         }
         const answered = recordsOf<T>(res.body);
+        const unknown = this.#unknownField(answered[0]);
+        if (unknown) await unknown;
         const records = this.#serverOrders() ? answered : inIdOrder(answered, chunk, idf);
         if (withKey.fields) {
           for (const r of records) delete (r as Record<string, unknown>)[idf];
@@ -605,6 +637,8 @@ export class Query<T = Record<string, unknown>>
         })),
       );
       let records = recordsOf<T>(res.body);
+      const unknown = this.#unknownField(records[0]);
+      if (unknown) await unknown;
       const count = totalOf(res.body);
       // A resource that ignores `limit` still must not hand back more than asked for.
       if (remaining !== undefined && records.length > remaining) {
@@ -698,6 +732,8 @@ export class Query<T = Record<string, unknown>>
       `${this.#res.path}/${encodeURIComponent(String(id))}`,
       this.#opts(q),
     );
+    const unknown = this.#unknownField(res.body);
+    if (unknown) await unknown;
     return res.body as T;
   }
 

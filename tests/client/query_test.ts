@@ -429,13 +429,32 @@ Deno.test("a misspelt sort term on a table: .order() refuses it; raw, DreamFacto
   );
 });
 
-Deno.test("a misspelt qualified field on a system resource: DreamFactory's 500, and a hint naming it", async () => {
+Deno.test("a misspelt field on a system resource: refused from the answer, or DreamFactory's 500 and a hint when qualified", async () => {
   await using fx = await setup();
-  // Unqualified, a misspelt field is no error: Laravel quotes it and SQLite answers the string it
-  // spells, under its quoted name.
-  await fx.df.system.user.create([{ name: "U", email: "u@x.com" }]);
-  const [user] = (await fx.df.system.user.fields("id", "emial").page()).records;
-  assertEquals((user as Record<string, unknown>)['"emial"'], "emial");
+  // Unqualified, a misspelt field is no server error: Laravel quotes it and SQLite answers the
+  // string it spells, under its quoted name. The client refuses that answer on every read path,
+  // naming the field and the resource's fields.
+  const [created] = await fx.df.system.user.create([{ name: "U", email: "u@x.com" }]);
+  const raw = await fx.df.request<{ resource: Record<string, unknown>[] }>("GET", "system/user", {
+    query: { fields: "id,emial" },
+  });
+  assertEquals(raw.resource[0]['"emial"'], "emial");
+  const misspelt = fx.df.system.user.fields("id", "emial");
+  for (
+    const read of [
+      () => misspelt.page(),
+      () => misspelt.first(),
+      () => misspelt.all(),
+      () => misspelt.get(created.id),
+      () => misspelt.ids(created.id).all(),
+    ]
+  ) {
+    const wrong = await assertRejects(read, TypeError);
+    assertStringIncludes(wrong.message, '.fields(): "emial" is not a field of system/user');
+    assertStringIncludes(wrong.message, "Fields: id, name, first_name");
+  }
+  // No records, nothing to tell by: the read answers what it got.
+  assertEquals(await misspelt.filter("id = 0").all(), []);
   for (
     const [q, name] of [
       [fx.df.system.user.fields("id", "user.emial"), "user.emial"],
