@@ -40,7 +40,7 @@ import {
   withRelationKeys,
 } from "./select.ts";
 import { all, q, run, scalar, wrapFailure } from "./sql.ts";
-import { fromSqlValue, isIntegerType, nowTimestamp, type SqlValue, toSqlValue } from "./types.ts";
+import { fromSqlValue, isIntegerType, type SqlValue, toSqlValue } from "./types.ts";
 import { and, clientFilter, idWhere, roleFilter, type Where } from "./where.ts";
 import { unhandledVerb } from "../verbs.ts";
 
@@ -417,13 +417,8 @@ class TableRequest {
   insert(record: unknown): number {
     const rec = writeParents(this.env, this.table, asRecord(record), this.writeOptions());
     const parsed = parseRecord(this.table, rec, false, this.ctx.session.userId);
-    const cols = [...parsed.values.keys()];
-    const sql = cols.length > 0
-      ? `insert into ${q(this.table.name)} (${cols.map(q).join(", ")}) values (${
-        cols.map(() => "?").join(", ")
-      })`
-      : `insert into ${q(this.table.name)} default values`;
-    const { lastInsertRowid } = run(this.db, sql, [...parsed.values.values()]);
+    const { sql, params } = insertStatement(this.table, parsed);
+    const { lastInsertRowid } = run(this.db, sql, params);
     this.checkRole([lastInsertRowid]);
     if (parsed.related.length > 0) {
       writeRelated(this.env, this.table, lastInsertRowid, parsed.related, this.writeOptions());
@@ -435,14 +430,11 @@ class TableRequest {
     const rec = writeParents(this.env, this.table, asRecord(record), this.writeOptions());
     const parsed = parseRecord(this.table, rec, true, this.ctx.session.userId, idFields);
     if (parsed.values.size > 0) {
-      const cols = [...parsed.values.keys()];
-      run(
-        this.db,
-        `update ${q(this.table.name)} set ${
-          cols.map((c) => `${q(c)} = ?`).join(", ")
-        } where rowid = ?`,
-        [...parsed.values.values(), rowid],
-      );
+      const set = setList(parsed);
+      run(this.db, `update ${q(this.table.name)} set ${set.sql} where rowid = ?`, [
+        ...set.params,
+        rowid,
+      ]);
       this.checkRole([rowid]);
     }
     if (parsed.related.length > 0) {
@@ -592,9 +584,52 @@ function asRecord(record: unknown): Record<string, unknown> {
 }
 
 /** A record parsed for writing: column values and related payloads. */
+/**
+ * The current time on a write: df-sqldb's Table::getCurrentTimestamp is SqliteSchema's
+ * getTimestampForSet, `raw("datetime('now')")`, a Laravel expression written into the statement
+ * rather than bound (so a failing statement's message shows `datetime('now')`). SQLite stores
+ * UTC `Y-m-d H:i:s`.
+ */
+export const CURRENT_TIMESTAMP: unique symbol = Symbol("datetime('now')");
+
+/** A parsed column value: bound, or the inlined current time. */
+export type WriteValue = SqlValue | typeof CURRENT_TIMESTAMP;
+
 export interface ParsedRecord {
-  values: Map<string, SqlValue>;
+  values: Map<string, WriteValue>;
   related: { name: string; value: unknown }[];
+}
+
+/** A value's placeholder: `?`, or the inlined expression. */
+function placeholder(v: WriteValue): string {
+  return v === CURRENT_TIMESTAMP ? "datetime('now')" : "?";
+}
+
+/** The bound values of a parsed record (inlined expressions left out). */
+function bound(values: Iterable<WriteValue>): SqlValue[] {
+  return [...values].filter((v): v is SqlValue => v !== CURRENT_TIMESTAMP);
+}
+
+/** `insert into` for a parsed record, with its bound values. */
+export function insertStatement(
+  table: TableInfo,
+  parsed: ParsedRecord,
+): { sql: string; params: SqlValue[] } {
+  const cols = [...parsed.values.keys()];
+  if (cols.length === 0) return { sql: `insert into ${q(table.name)} default values`, params: [] };
+  const marks = [...parsed.values.values()].map(placeholder).join(", ");
+  return {
+    sql: `insert into ${q(table.name)} (${cols.map(q).join(", ")}) values (${marks})`,
+    params: bound(parsed.values.values()),
+  };
+}
+
+/** The `set` list of an update for a parsed record, with its bound values. */
+export function setList(parsed: ParsedRecord): { sql: string; params: SqlValue[] } {
+  return {
+    sql: [...parsed.values].map(([c, v]) => `${q(c)} = ${placeholder(v)}`).join(", "),
+    params: bound(parsed.values.values()),
+  };
 }
 
 /**
@@ -608,15 +643,15 @@ export function parseRecord(
   userId: number | null,
   skip: string[] = [],
 ): ParsedRecord {
-  const values = new Map<string, SqlValue>();
+  const values = new Map<string, WriteValue>();
   let given = 0;
   for (const f of table.fields) {
     switch (f.type) {
       case "timestamp_on_create":
-        if (!forUpdate) values.set(f.name, nowTimestamp());
+        if (!forUpdate) values.set(f.name, CURRENT_TIMESTAMP);
         continue;
       case "timestamp_on_update":
-        values.set(f.name, nowTimestamp());
+        values.set(f.name, CURRENT_TIMESTAMP);
         continue;
       case "user_id_on_create":
         if (!forUpdate && userId !== null) values.set(f.name, userId);
@@ -1240,13 +1275,11 @@ function patchMany(r: TableRequest): Response {
       runSingle(r, () => {
         const parsed = parseRecord(r.table, asRecord(records[0]), true, r.ctx.session.userId);
         if (parsed.values.size > 0 && r.matchToTemp() > 0) {
-          const cols = [...parsed.values.keys()];
+          const set = setList(parsed);
           run(
             r.db,
-            `update ${q(r.table.name)} set ${
-              cols.map((c) => `${q(c)} = ?`).join(", ")
-            } where rowid IN (SELECT r FROM ${MATCH})`,
-            [...parsed.values.values()],
+            `update ${q(r.table.name)} set ${set.sql} where rowid IN (SELECT r FROM ${MATCH})`,
+            set.params,
           );
           r.checkRoleMatched();
         }

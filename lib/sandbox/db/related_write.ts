@@ -9,7 +9,7 @@
 import { DfError } from "../http.ts";
 import type { RelationInfo, TableInfo } from "./catalog.ts";
 import type { DbEnv } from "./records.ts";
-import { parseRecord } from "./records.ts";
+import { insertStatement, parseRecord, setList } from "./records.ts";
 import { all, q, run, scalar } from "./sql.ts";
 import { type SqlValue, toSqlValue } from "./types.ts";
 
@@ -39,14 +39,8 @@ function insertRow(
   rec: Record<string, unknown>,
   userId: number | null,
 ): number {
-  const parsed = parseRecord(table, rec, false, userId);
-  const cols = [...parsed.values.keys()];
-  const sql = cols.length > 0
-    ? `insert into ${q(table.name)} (${cols.map(q).join(", ")}) values (${
-      cols.map(() => "?").join(", ")
-    })`
-    : `insert into ${q(table.name)} default values`;
-  return run(env.db, sql, [...parsed.values.values()]).lastInsertRowid;
+  const { sql, params } = insertStatement(table, parseRecord(table, rec, false, userId));
+  return run(env.db, sql, params).lastInsertRowid;
 }
 
 function updateRow(
@@ -62,12 +56,8 @@ function updateRow(
   if (onlyKeys) return;
   const parsed = parseRecord(table, rec, true, userId, table.primaryKey);
   if (parsed.values.size === 0) return;
-  const cols = [...parsed.values.keys()];
-  run(
-    env.db,
-    `update ${q(table.name)} set ${cols.map((c) => `${q(c)} = ?`).join(", ")} where rowid = ?`,
-    [...parsed.values.values(), rowid],
-  );
+  const set = setList(parsed);
+  run(env.db, `update ${q(table.name)} set ${set.sql} where rowid = ?`, [...set.params, rowid]);
 }
 
 /** Rowid of the row of `table` whose primary key is given in `rec`, or null. */

@@ -316,11 +316,6 @@ export function isIntegerType(type: string): boolean {
   return INTEGER_TYPES.has(type);
 }
 
-/** The current time the way DreamFactory stores `timestamp_on_create`/`_update` on SQLite. */
-export function nowTimestamp(): string {
-  return new Date().toISOString().slice(0, 19).replace("T", " ");
-}
-
 /** A value SQLite can bind. */
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
