@@ -18,7 +18,7 @@ import {
   tableToJson,
 } from "./catalog.ts";
 import { type DbEnv, readable } from "./records.ts";
-import { clearStatements, q, scalar } from "./sql.ts";
+import { clearStatements, q, scalar, sqlError } from "./sql.ts";
 import { declaredType, META_TYPES, normaliseType } from "./types.ts";
 
 /** A field definition ready for DDL. */
@@ -61,6 +61,38 @@ function checkName(name: unknown, what: string): string {
   return s;
 }
 
+/** PHP's empty(): null, "", "0", 0, false and [] are empty. */
+function phpEmpty(v: unknown): boolean {
+  return v === undefined || v === null || v === "" || v === "0" || v === 0 || v === false ||
+    (Array.isArray(v) && v.length === 0);
+}
+
+/** buildTableField's plain \Exception for a reference without a table (a short 500). */
+function noRefTable(name: string): DfError {
+  return new DfError(
+    500,
+    `Invalid schema detected - no table element for reference type of ${name}.`,
+    { short: true },
+  );
+}
+
+/**
+ * The checks DbSchemaResource makes on each client field before any DDL (createTableFields /
+ * buildTableFields): cleanClientField's name check, then buildTableField's table check for a
+ * reference (type `reference`/`fk` or is_foreign_key). Both throw plain \Exceptions, answered
+ * as short 500s; Schema::getColumnType's type check comes later, when the DDL is built.
+ */
+function checkClientField(def: Def, exists: boolean): void {
+  if (phpEmpty(def.name)) {
+    throw new DfError(500, "Invalid schema detected - no name element.", { short: true });
+  }
+  if (exists) return; // merged with the column it changes
+  const type = typeof def.type === "string" ? def.type.trim().toLowerCase() : "";
+  if ((type === "reference" || type === "fk" || toBool(def.is_foreign_key)) && !def.ref_table) {
+    throw noRefTable(String(def.name));
+  }
+}
+
 function boolOf(v: unknown, fallback: boolean): boolean {
   return v === undefined || v === null ? fallback : toBool(v);
 }
@@ -92,6 +124,7 @@ function specFromDef(
   base: FieldSpec | null,
   batchTables: string[],
 ): FieldSpec {
+  checkClientField(def, base !== null);
   const name = checkName(def.name, "Field");
   const has = (k: string) => k in def;
   let type = base?.type ?? "";
@@ -125,30 +158,24 @@ function specFromDef(
     });
   }
   const isId = type === "id";
-  const isUserType = type.startsWith("user_id");
   let refTable = base?.refTable ?? null;
   let refField = base?.refField ?? null;
   if (has("ref_table")) {
     refTable = def.ref_table ? String(def.ref_table) : null;
     if (refTable) {
-      const real = env.catalog.resolve(refTable) ??
-        batchTables.find((t) => t.toLowerCase() === refTable!.toLowerCase());
-      if (!real) {
-        throw new DfError(
-          400,
-          `Field '${name}' references table '${refTable}', which does not exist.`,
-        );
+      // Not checked (SqliteSchema writes the reference inline and SQLite accepts a missing
+      // table); an existing one is named as the database spells it.
+      refTable = env.catalog.resolve(refTable) ??
+        batchTables.find((t) => t.toLowerCase() === refTable!.toLowerCase()) ?? refTable;
+      if (refTable.includes("\0")) {
+        throw new DfError(400, `Field '${name}' references a table name with a NUL byte.`);
       }
-      refTable = real;
     }
   }
+  // No guess: without ref_field SqliteSchema::buildColumnDefinition writes
+  // "REFERENCES table()", which SQLite refuses (see columnDdl).
   if (has("ref_field")) refField = def.ref_field ? String(def.ref_field) : null;
-  if (refTable && !refField) {
-    refField = env.catalog.describe(refTable)?.primaryKey[0] ?? "id";
-  }
-  if (type === "reference" && !refTable) {
-    throw new DfError(400, `Field '${name}' of type reference needs 'ref_table'.`);
-  }
+  if (type === "reference" && !refTable) throw noRefTable(name);
   if (refField) checkName(refField, "Field");
   const meta: Record<string, unknown> = { ...(base?.meta ?? {}) };
   for (const k of META_KEYS) if (has(k)) meta[k] = def[k];
@@ -158,7 +185,9 @@ function specFromDef(
     name,
     type,
     dbType,
-    allowNull: isId ? false : boolOf(def.allow_null, base?.allowNull ?? isUserType),
+    // buildColumnDefinition: NOT NULL unless allow_null says otherwise, for every type (the
+    // user_id types included: translateSimpleColumnTypes only makes them integer).
+    allowNull: isId ? false : boolOf(def.allow_null, base?.allowNull ?? false),
     default: has("default") ? (def.default === null ? undefined : def.default) : base?.default,
     isPrimaryKey: isId || boolOf(def.is_primary_key, base?.isPrimaryKey ?? false),
     autoIncrement: isId || boolOf(def.auto_increment, base?.autoIncrement ?? false),
@@ -222,7 +251,7 @@ function columnDdl(s: FieldSpec, compositePk: boolean): string {
   if (s.default !== undefined) sql += ` DEFAULT ${defaultLiteral(s.default, s.name)}`;
   if (s.isUnique && !s.isPrimaryKey) sql += " UNIQUE";
   if (s.refTable) {
-    sql += ` REFERENCES ${q(s.refTable)} (${q(s.refField ?? "id")})`;
+    sql += ` REFERENCES ${q(s.refTable)} (${s.refField === null ? "" : q(s.refField)})`;
     if (s.refOnDelete) sql += ` ON DELETE ${s.refOnDelete}`;
     if (s.refOnUpdate) sql += ` ON UPDATE ${s.refOnUpdate}`;
   }
@@ -338,6 +367,20 @@ function ddl(env: DbEnv, rebuild: boolean, fn: () => void): void {
   }
 }
 
+/**
+ * Runs one DDL statement; SQLite's refusal becomes the QueryException DreamFactory answers
+ * (`SQLSTATE[HY000]: General error: 1 ... (SQL: ...)`, a short 500). The statement shown is the
+ * sandbox's own, not DreamFactory's text.
+ */
+function exec(env: DbEnv, sql: string): void {
+  try {
+    // prepare(): exec() would put the statement and an offset into SQLite's message.
+    env.db.prepare(sql).run();
+  } catch (e) {
+    throw sqlError(e, sql, []);
+  }
+}
+
 function ddlError(e: unknown): DfError {
   if (e instanceof DfError) return e;
   const msg = e instanceof Error ? e.message : String(e);
@@ -351,6 +394,7 @@ function createTable(env: DbEnv, def: Def, batchTables: string[]): string {
     // Schema::createTable's plain \Exception: a 500 in the short {code,message} shape.
     throw new DfError(500, "No valid fields exist in the received table schema.", { short: true });
   }
+  for (const d of defs) checkClientField(d, false);
   const specs: FieldSpec[] = [];
   for (const d of defs) {
     const s = specFromDef(env, d, null, [...batchTables, name]);
@@ -360,7 +404,7 @@ function createTable(env: DbEnv, def: Def, batchTables: string[]): string {
     specs.push(s);
   }
   ddl(env, false, () => {
-    env.db.exec(createSql(name, specs));
+    exec(env, createSql(name, specs));
     createIndexes(env, name, specs);
     for (const s of specs) saveFieldMeta(env, name, s);
     saveTableMeta(env, name, def);
@@ -371,6 +415,9 @@ function createTable(env: DbEnv, def: Def, batchTables: string[]): string {
 /** Adds/alters fields of an existing table; with `replace`, unlisted fields are dropped. */
 function alterTable(env: DbEnv, table: TableInfo, def: Def, replace: boolean): void {
   const defs = fieldDefs(def);
+  for (const d of defs) {
+    checkClientField(d, table.byName.has(String(d.name ?? "").toLowerCase()));
+  }
   const current = table.fields.map((f) => specFromInfo(env, table.name, f));
   const next = [...current];
   const added: FieldSpec[] = [];
@@ -404,7 +451,7 @@ function alterTable(env: DbEnv, table: TableInfo, def: Def, replace: boolean): v
   if (!structural && added.every(simpleAdd)) {
     ddl(env, false, () => {
       for (const s of added) {
-        env.db.exec(`ALTER TABLE ${q(table.name)} ADD COLUMN ${columnDdl(s, false)}`);
+        exec(env, `ALTER TABLE ${q(table.name)} ADD COLUMN ${columnDdl(s, false)}`);
         createIndexes(env, table.name, [s]);
       }
       for (const s of kept) saveFieldMeta(env, table.name, s);
@@ -453,7 +500,7 @@ function rebuildTable(
   const tmp = `${table.name}__dfkit_rebuild`;
   const copied = specs.filter((s) => table.byName.has(s.name.toLowerCase()));
   ddl(env, true, () => {
-    env.db.exec(createSql(tmp, specs));
+    exec(env, createSql(tmp, specs));
     if (copied.length > 0) {
       const cols = copied.map((s) => q(s.name)).join(", ");
       // Existing NULLs of a column that became NOT NULL take its default.
@@ -521,7 +568,10 @@ function applyTable(
   const existing = env.catalog.describe(name);
   if (!existing) return createTable(env, def, batchTables);
   if (mode === "create" && checkExist) {
-    throw new DfError(500, `A table with name '${name}' already exist in the database.`);
+    // updateSchema's plain \Exception: a short 500 (code 0 inside a multi-table batch).
+    throw new DfError(500, `A table with name '${name}' already exist in the database.`, {
+      short: true,
+    });
   }
   alterTable(env, existing, def, mode === "put");
   return existing.name;

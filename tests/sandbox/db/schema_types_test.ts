@@ -123,14 +123,26 @@ Deno.test("_schema relations: a unique or primary-key foreign key still gives ha
           name: "passport",
           field: [
             { name: "id", type: "id" },
-            { name: "person_id", type: "reference", ref_table: "person", is_unique: true },
+            {
+              name: "person_id",
+              type: "reference",
+              ref_table: "person",
+              ref_field: "id",
+              is_unique: true,
+            },
             { name: "no", type: "string" },
           ],
         },
         {
           name: "bio",
           field: [
-            { name: "person_id", type: "reference", ref_table: "person", is_primary_key: true },
+            {
+              name: "person_id",
+              type: "reference",
+              ref_table: "person",
+              ref_field: "id",
+              is_primary_key: true,
+            },
             { name: "text", type: "string" },
           ],
         },
