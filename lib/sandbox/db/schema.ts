@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { phpTrim } from "../../filter/dreamfactory.ts";
 import { DfError, json, toBool, wrap } from "../http.ts";
 import type { RequestContext } from "../types.ts";
 import { checkVerb, unhandledVerb } from "../verbs.ts";
@@ -623,17 +624,191 @@ export function handleSchema(env: DbEnv, ctx: RequestContext, parts: string[]): 
   if (tableName === undefined) return schemaRoot(env, ctx, full);
   if (sub === undefined) return schemaTable(env, ctx, tableName, full);
   const table = mustTable(env, tableName);
-  if (sub === "_field") return schemaField(env, ctx, table, item);
+  // DbSchemaResource's handle<VERB>: `_field` and `_related` collections, one field or
+  // relationship below them, and the deprecated `{table}/{field}` (its `default:` branches).
   if (sub === "_related") {
     checkVerb("{db}/_schema/{table}/_related", ctx.method);
     if (item === undefined) {
+      // describeRelationships tests an undefined $fields, never its $relationships: every
+      // relationship, whatever `ids` names.
       return json(wrap(table.related.map((r) => relationToJson(r, env.serviceId))));
     }
-    const rel = table.related.find((r) => r.name.toLowerCase() === item.toLowerCase());
-    if (!rel) throw new DfError(404, `Relationship '${item}' not found in table '${table.name}'.`);
-    return json(relationToJson(rel, env.serviceId));
+    return json(describeRelationship(env, table, item));
   }
-  throw new DfError(404, `Resource '${sub}' not found for table '${table.name}'.`);
+  if (sub === "_field" && item === undefined) return fieldCollection(env, ctx, table);
+  if (sub === "_field" || item === undefined) return oneField(env, ctx, table, item ?? sub);
+  if (ctx.method !== "GET" && ctx.method !== "DELETE") checkPayload(ctx);
+  throw new DfError(400, `Invalid schema path in ${requestWord(ctx.method)} request.`);
+}
+
+/** The verb word of DbSchemaResource's messages ("No data in schema <word> request."). */
+function requestWord(method: string): string {
+  return method === "GET"
+    ? "describe"
+    : method === "POST"
+    ? "create"
+    : method === "DELETE"
+    ? "delete"
+    : "update";
+}
+
+/** handlePOST/PUT/PATCH's `if (empty($payload))` before anything below a table. */
+function checkPayload(ctx: RequestContext): void {
+  if (phpEmpty(ctx.payload) || isEmptyObject(ctx.payload)) {
+    throw new DfError(400, `No data in schema ${requestWord(ctx.method)} request.`);
+  }
+}
+
+function isEmptyObject(v: unknown): boolean {
+  return !!v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0;
+}
+
+function isObject(v: unknown): v is Def {
+  return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+/** ResourcesWrapper::unwrapResources: `resource`, else a list as is, else nothing. */
+function unwrapResources(payload: unknown): unknown {
+  if (phpEmpty(payload) || typeof payload !== "object") return payload;
+  if (Array.isArray(payload)) return payload;
+  return "resource" in (payload as Def) ? (payload as Def).resource : [];
+}
+
+/**
+ * DataValidator::validateAsArray with "," and check_single: a string is split on commas (ends
+ * trimmed of commas, parts of whitespace), an object becomes a list of one; nothing is a 400.
+ */
+function asList(v: unknown, message: string): unknown[] {
+  let data = v;
+  if (typeof data === "string" && data !== "") {
+    data = phpTrim(data, ",").split(",").map((x) => phpTrim(x));
+  }
+  if (!data || typeof data !== "object" || phpEmpty(data) || isEmptyObject(data)) {
+    throw new DfError(400, message);
+  }
+  return Array.isArray(data) ? data : [data];
+}
+
+/** A list entry's name: the entry itself, or its `name` when it is an object. */
+function entryName(v: unknown): unknown {
+  return isObject(v) ? v.name : v;
+}
+
+/**
+ * describeField (describeTableFields): the first column, in table order, whose name is one of the
+ * comma-separated names, compared case-sensitively (array_search); an empty name matches every
+ * column. None is a 404.
+ */
+function describeField(table: TableInfo, name: unknown): Record<string, unknown> {
+  const wanted = phpEmpty(name) ? null : asList(name, "No valid field names given.").map(String);
+  const f = table.fields.find((c) => wanted === null || wanted.includes(c.name));
+  if (!f) throw new DfError(404, `No requested fields found in table '${table.name}'.`);
+  return fieldToJson(f);
+}
+
+/** describeRelationship (describeTableRelationships), as {@link describeField} for fields. */
+function describeRelationship(
+  env: DbEnv,
+  table: TableInfo,
+  name: string,
+): Record<string, unknown> {
+  const wanted = phpEmpty(name)
+    ? null
+    : asList(name, "No valid relationship names given.").map(String);
+  const r = table.related.find((x) => wanted === null || wanted.includes(x.name));
+  if (!r) throw new DfError(404, `No requested relationships found in table '${table.name}'.`);
+  return relationToJson(r, env.serviceId);
+}
+
+/**
+ * createField / updateField: one field merged into the table by its own updateSchema, answering
+ * `array_get(array_get($result, 0, []), 'field', [])`, which is `[]` since updateSchema answers
+ * `[{name: table}]`; with `fields` (return_schema) describeField's answer instead. POST with
+ * check_exist asks updateSchema not to merge, so the table itself "already exists".
+ */
+function writeField(
+  env: DbEnv,
+  ctx: RequestContext,
+  table: TableInfo,
+  name: unknown,
+  props: unknown,
+) {
+  if (ctx.method === "POST" && ctx.flag("check_exist")) {
+    throw new DfError(500, `A table with name '${table.name}' already exist in the database.`, {
+      short: true,
+    });
+  }
+  const def: Def = { ...(isObject(props) ? props : {}), name };
+  alterTable(env, mustTable(env, table.name), { field: [def] }, false);
+  const fields = ctx.option("fields", "select");
+  // return_schema is PHP-truthy: neither "" nor "0".
+  if (fields === undefined || fields === "" || fields === "0") return [];
+  return describeField(mustTable(env, table.name), name);
+}
+
+/** `_schema/{table}/_field`: describeFields, createFields/updateFields, deleteFields. */
+function fieldCollection(env: DbEnv, ctx: RequestContext, table: TableInfo): Response {
+  const payload = ctx.payload;
+  const ids = () => {
+    const own = isObject(payload) && payload.ids !== undefined ? payload.ids : ctx.option("ids");
+    return phpEmpty(own) ? unwrapResources(payload) : own;
+  };
+  switch (ctx.method) {
+    case "GET": {
+      const wanted = ids();
+      if (phpEmpty(wanted)) return json(wrap(table.fields.map(fieldToJson)));
+      const names = asList(
+        wanted,
+        "The request contains no valid table field names or properties.",
+      );
+      return json(wrap(names.map((n) => describeField(table, entryName(n)))));
+    }
+    case "POST":
+    case "PUT":
+    case "PATCH": {
+      checkPayload(ctx);
+      const list = unwrapResources(payload);
+      if (phpEmpty(list) || isEmptyObject(list)) {
+        throw new DfError(400, `No data in schema ${requestWord(ctx.method)} request.`);
+      }
+      const items = asList(list, "The request contains no valid table field names or properties.");
+      // Each field is its own updateSchema: the ones before a failing field stay changed.
+      return json(items.map((f) => writeField(env, ctx, table, entryName(f), f)));
+    }
+    case "DELETE": {
+      const wanted = ids();
+      if (phpEmpty(wanted) || isEmptyObject(wanted)) {
+        throw new DfError(400, "No data in schema delete request.");
+      }
+      const names = asList(
+        wanted,
+        "The request contains no valid table field names or properties.",
+      );
+      // deleteField drops what getColumn finds and passes over the rest.
+      for (const n of names.map(entryName)) {
+        if (typeof n === "string" && n !== "") dropField(env, mustTable(env, table.name), n);
+      }
+      return json({ success: true });
+    }
+  }
+  throw unhandledVerb(ctx.method);
+}
+
+/** `_schema/{table}/_field/{field}` and the deprecated `_schema/{table}/{field}`. */
+function oneField(env: DbEnv, ctx: RequestContext, table: TableInfo, field: string): Response {
+  switch (ctx.method) {
+    case "GET":
+      return json(describeField(table, field));
+    case "POST":
+    case "PUT":
+    case "PATCH":
+      checkPayload(ctx);
+      return json(writeField(env, ctx, table, field, ctx.payload));
+    case "DELETE":
+      dropField(env, table, field);
+      return json({ success: true });
+  }
+  throw unhandledVerb(ctx.method);
 }
 
 function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
@@ -727,37 +902,4 @@ function schemaTable(env: DbEnv, ctx: RequestContext, name: string, full: boolea
       return json({ success: true });
   }
   throw unhandledVerb(ctx.method);
-}
-
-function schemaField(
-  env: DbEnv,
-  ctx: RequestContext,
-  table: TableInfo,
-  field: string | undefined,
-): Response {
-  if (ctx.method === "GET") {
-    if (field === undefined) return json(wrap(table.fields.map(fieldToJson)));
-    const f = table.byName.get(field.toLowerCase());
-    if (!f) throw new DfError(404, `Field '${field}' not found in table '${table.name}'.`);
-    return json(fieldToJson(f));
-  }
-  if (ctx.method === "DELETE") {
-    if (field === undefined) throw new DfError(400, "No field given for delete request.");
-    dropField(env, table, field);
-    return json({ success: true });
-  }
-  let defs: Def[];
-  if (field !== undefined) {
-    const p = ctx.payload && typeof ctx.payload === "object" && !Array.isArray(ctx.payload)
-      ? ctx.payload as Def
-      : {};
-    defs = [{ ...p, name: field }];
-  } else defs = tableDefs(ctx.payload, ctx.method === "POST" ? "create" : "update");
-  alterTable(env, table, { field: defs }, false);
-  const after = mustTable(env, table.name);
-  const out = defs.map((d) => {
-    const f = after.byName.get(String(d.name).toLowerCase());
-    return f ? fieldToJson(f) : { name: d.name };
-  });
-  return json(field !== undefined ? out[0] : wrap(out));
 }

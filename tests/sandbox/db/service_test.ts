@@ -506,7 +506,12 @@ Deno.test("_schema: types read back as DF types; merge, PATCH/PUT fields, drop f
       "A table with name 'every' already exist in the database.",
     );
     // alter: widen a string, make a column NOT NULL with a default (table rebuilt, data kept)
-    const altered = await call(h, "PATCH", "_schema/every/_field/f_string", {
+    // updateField answers [] unless `fields` asks for describeField's answer.
+    const plain = await call(h, "PATCH", "_schema/every/_field/f_string", {
+      body: { label: "Shorter" },
+    });
+    assertEquals(plain.body, []);
+    const altered = await call(h, "PATCH", "_schema/every/_field/f_string?fields=*", {
       body: { type: "string", length: 10, default: "d", allow_null: false, label: "Short" },
     });
     assertEquals([(altered.body as Rec).db_type, (altered.body as Rec).label], [
@@ -745,7 +750,7 @@ Deno.test("schema definitions dress derived relationships; always_fetch relation
 Deno.test("rebuilding a parent table keeps its children and their foreign keys", async () => {
   const h = await seeded();
   try {
-    const altered = await call(h, "PATCH", "_schema/contact/_field/age", {
+    const altered = await call(h, "PATCH", "_schema/contact/_field/age?fields=*", {
       body: { type: "bigint", allow_null: true },
     });
     assertEquals((altered.body as Rec).db_type, "bigint");
