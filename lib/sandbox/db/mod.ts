@@ -22,7 +22,7 @@ import { DfError, json, toBool, wrap } from "../http.ts";
 import { checkVerb } from "../verbs.ts";
 import type { RequestContext, SandboxEnv, ServiceHandler, ServiceRecord } from "../types.ts";
 import { accessList, Catalog } from "./catalog.ts";
-import { type DbEnv, handleTable, listTables } from "./records.ts";
+import { cleanResources, type DbEnv, handleTable, listTables } from "./records.ts";
 import { handleSchema } from "./schema.ts";
 
 export type {
@@ -122,15 +122,19 @@ function decodeSegment(s: string): string {
   }
 }
 
+/**
+ * The resources df-sqldb's SqlDb service declares (static::$resources; `_proc`/`_func` only where
+ * the driver has routines, not SQLite), as RestHandler::handleGET lists them: the raw entries,
+ * class names included.
+ */
+const RESOURCES: Record<string, unknown>[] = [
+  { name: "_schema", class_name: "DreamFactory\\Core\\SqlDb\\Resources\\Schema", label: "Schema" },
+  { name: "_table", class_name: "DreamFactory\\Core\\SqlDb\\Resources\\Table", label: "Tables" },
+];
+
 /** `GET /api/v2/{service}`: its resources, or the role components with `as_access_list`. */
 function serviceRoot(env: DbEnv, ctx: RequestContext): Response {
   if (toBool(ctx.option("as_access_list"))) return json(wrap(accessList(env.catalog)));
-  const names = ["_schema", "_table"];
-  if (toBool(ctx.option("as_list"))) return json(wrap(names));
-  const fields = ctx.option("fields", "select");
-  if (fields && fields.trim() !== "") {
-    const labels: Record<string, string> = { _schema: "Schema", _table: "Table" };
-    return json(wrap(names.map((name) => ({ name, label: labels[name] }))));
-  }
-  return json(wrap(names.map((name) => ({ name }))));
+  if (toBool(ctx.option("as_list"))) return json(wrap(RESOURCES.map((r) => r.name)));
+  return json(wrap(cleanResources(RESOURCES, ctx.option("fields", "select"))));
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { phpTrim } from "../../filter/dreamfactory.ts";
 import {
   type BatchVerb,
   DfError,
@@ -1434,6 +1435,21 @@ export function listTables(env: DbEnv, ctx: RequestContext): Response {
     return Object.fromEntries(Object.entries(full).filter(([k]) => wanted.has(k)));
   });
   return json(wrap(list));
+}
+
+/**
+ * ResourcesWrapper::cleanResources on a resource listing (not `as_list`): without `fields` only
+ * the identifier (`name`) stays, `*` keeps everything, else the named keys (comma-separated,
+ * trimmed, case-sensitive; array_intersect_key keeps the resource's own key order).
+ */
+export function cleanResources(
+  resources: Record<string, unknown>[],
+  fields: string | undefined,
+): Record<string, unknown>[] {
+  if (fields === undefined || fields === "") return resources.map((r) => ({ name: r.name }));
+  if (fields === "*") return resources;
+  const wanted = new Set(phpTrim(fields, ",").split(",").map((f) => phpTrim(f)));
+  return resources.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => wanted.has(k))));
 }
 
 /** Whether the caller may GET a component of this service. */

@@ -18,7 +18,7 @@ import {
   type TableInfo,
   tableToJson,
 } from "./catalog.ts";
-import { type DbEnv, readable } from "./records.ts";
+import { cleanResources, type DbEnv, maskVerbs, readable } from "./records.ts";
 import { clearStatements, q, scalar, sqlError } from "./sql.ts";
 import { declaredType, META_TYPES, normaliseType } from "./types.ts";
 
@@ -604,6 +604,21 @@ function checkNamed(defs: Def[], create: boolean): void {
   if (unnamed) throw new DfError(400, "Table schema received does not have a valid name.");
 }
 
+/** A table as DbSchemaResource::getResources() lists it. */
+function tableListing(env: DbEnv, ctx: RequestContext, name: string): Record<string, unknown> {
+  const t = env.catalog.describe(name)!;
+  return {
+    alias: t.alias,
+    name: t.name,
+    label: t.label,
+    description: t.description,
+    native: [],
+    plural: t.plural,
+    is_view: t.isView,
+    access: maskVerbs(ctx.access(`_schema/${t.name}`)?.verbMask ?? 0),
+  };
+}
+
 function schemaOut(env: DbEnv, ctx: RequestContext, name: string, full: boolean): unknown {
   if (!full) return { name };
   const t = env.catalog.describe(name)!;
@@ -827,7 +842,14 @@ function schemaRoot(env: DbEnv, ctx: RequestContext, full: boolean): Response {
         : env.catalog.tableNames();
       const visible = names.filter((n) => readable(ctx, `_schema/${n}`));
       if (toBool(ctx.option("as_list"))) return json(wrap(visible));
-      return json(wrap(visible.map((n) => schemaOut(env, ctx, n, full || !!idsRaw))));
+      if (idsRaw) return json(wrap(visible.map((n) => schemaOut(env, ctx, n, true))));
+      // Without ids RestHandler::handleGET lists DbSchemaResource::getResources(): each table's
+      // undiscovered TableSchema::toArray() (no fields, relations or constraints) plus `access`
+      // as verbs, through cleanResources.
+      const listing = full
+        ? visible.map((n) => tableListing(env, ctx, n))
+        : visible.map((name) => ({ name }));
+      return json(wrap(cleanResources(listing, ctx.option("fields", "select"))));
     }
     case "POST":
     case "PATCH":
