@@ -27,6 +27,10 @@ export const DB_DEVIATIONS: Record<string, string> = {
     "answered with DF's wrapped 500 (\"Failed to retrieve records from 't'.\" and SQLite's error) " +
     'but without Laravel\'s " (SQL: ...)" tail: the sandbox compiles filters to its own SQL and ' +
     "never builds DreamFactory's WHERE text.",
+  "schema DDL SQLite refuses: the sandbox's statement in the message":
+    "a definition SQLite refuses (a reference without ref_field: REFERENCES t()) gets DF's short " +
+    '500 QueryException (code HY000, SQLite\'s message, " (SQL: ...)") but the statement shown ' +
+    "is the sandbox's own DDL (quoted names, its clause order), not the CREATE TABLE DF builds.",
   "writes violating role row filters":
     "checked on the stored row after the write (then undone), giving DF's 403 \"Denied access to " +
     'some of the requested fields."',
