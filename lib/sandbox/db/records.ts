@@ -584,7 +584,6 @@ function asRecord(record: unknown): Record<string, unknown> {
   return record as Record<string, unknown>;
 }
 
-/** A record parsed for writing: column values and related payloads. */
 /**
  * The current time on a write: df-sqldb's Table::getCurrentTimestamp is SqliteSchema's
  * getTimestampForSet, `raw("datetime('now')")`, a Laravel expression written into the statement
@@ -596,6 +595,7 @@ export const CURRENT_TIMESTAMP: unique symbol = Symbol("datetime('now')");
 /** A parsed column value: bound, or the inlined current time. */
 export type WriteValue = SqlValue | typeof CURRENT_TIMESTAMP;
 
+/** A record parsed for writing: column values and related payloads. */
 export interface ParsedRecord {
   values: Map<string, WriteValue>;
   related: { name: string; value: unknown }[];
