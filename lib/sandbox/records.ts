@@ -98,10 +98,13 @@ export interface ResourceDescriptor {
   relatedModels?: Record<string, Presenter>;
   /**
    * The model's cleanFields: what it makes of the `fields` list before the query (Service adds
-   * `id` and `type` for `config`).
+   * `id` and `type` for `config`, BaseSystemLookup `private`).
    */
   cleanFields?: (fields: string[]) => string[];
-  /** Adjusts every output record (appended attributes, masks), knowing what the query loaded. */
+  /**
+   * Adjusts every output record (appended attributes, masks) from `row`, the attributes the
+   * query loaded (only the selected columns for a partial `fields`).
+   */
   present?: (row: Row, out: Rec, ctx: CallContext, sel: FieldSelection) => void;
   /** Fields a new record must carry (400 "Invalid data supplied. The x field is required."). */
   required?: string[];
@@ -296,6 +299,13 @@ export class RecordEngine {
     return r === undefined ? null : Number(r.r);
   }
 
+  /** The attributes the query loads of `row`: the columns `sel` selects (all for `*`). */
+  private loaded(row: Row, sel: FieldSelection): Row {
+    const out: Row = {};
+    for (const c of this.t.columns) if (sel.loads(c.name)) out[c.name] = row[c.name];
+    return out;
+  }
+
   private relationsRequested(ctx: CallContext): RelationDef[] {
     const raw = ctx.option("related");
     if (!raw || !raw.trim()) return [];
@@ -309,22 +319,28 @@ export class RecordEngine {
 
   /** Builds the JSON view of rows: selected fields, appended attributes, relations. */
   view(ctx: CallContext, rows: Row[], sel: FieldSelection, rels: RelationDef[]): Rec[] {
-    const relatedMaps = rels.map((rel) => this.related(ctx, rel, rows));
+    // BaseModel::selectById (`with($related)->find($id, $fields)`) and selectByRequest
+    // (`$builder->get($selection)`) load only the selected columns, after the model's cleanFields.
+    // Everything else works from those attributes: the appended ones (User's confirmed/expired),
+    // and eager loading, which keys a relation on the parent's loaded key, so without it a
+    // has_many/many_many is [] and a belongs_to null.
+    const loaded = rows.map((row) => this.loaded(row, sel));
+    const relatedMaps = rels.map((rel) => this.related(ctx, rel, loaded));
     const computed = Object.entries(this.desc.computedRelations ?? {});
     const asked = computed.length
       ? (ctx.option("related") ?? "").split(",").map((s) => s.trim())
       : [];
     const attach = computed.filter(([name]) => asked.includes(name));
-    return rows.map((row) => {
+    return loaded.map((row, at) => {
       const out = selectedRecord(
         this.t,
         row,
         sel,
         this.desc.hidden,
-        () => this.rowidOf(ctx.db, row),
+        () => this.rowidOf(ctx.db, rows[at]),
       );
       this.desc.present?.(row, out, ctx, sel);
-      for (const [name, compute] of attach) out[name] = compute(row, ctx);
+      for (const [name, compute] of attach) out[name] = compute(rows[at], ctx);
       rels.forEach((rel, i) => {
         const many = rel.type === "has_many" || rel.type === "many_many";
         out[rel.name] = relatedMaps[i].get(row[rel.field]) ?? (many ? [] : null);
@@ -471,7 +487,8 @@ export class RecordEngine {
     const failed: number[] = [];
     const cont = ctx.flag("continue");
     for (const [i, id] of ids.entries()) {
-      // Matched on the records as answered: without the key among the fields none matches.
+      // selectByIds looks each id up in the records it answers (`$id == $record[$pk]`): a
+      // `fields` without the key finds none of them.
       const at = views.findIndex((v) =>
         v[this.pk] !== undefined && String(v[this.pk]) === String(this.keyValue(id))
       );

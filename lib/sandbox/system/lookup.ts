@@ -35,6 +35,10 @@ export const lookupDescriptor: ResourceDescriptor = {
   hidden: ["app_id", "role_id", "user_id"],
   readOnly: ["app_id", "role_id", "user_id"],
   // Lookup has no $rules: a missing name is the table's NOT NULL error.
+  // BaseSystemLookup::cleanFields: a list not starting with `*` also loads `private` (the mask
+  // reads it), at the end unless it is named.
+  cleanFields: (fields) =>
+    fields[0] === "*" || fields.includes("private") ? fields : [...fields, "private"],
   present: lookupPresenter(null),
   beforeCreate(rec, ctx) {
     checkName(ctx, rec, null);

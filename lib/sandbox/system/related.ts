@@ -25,11 +25,25 @@ export interface PresentContext {
 /** Adjusts the JSON of one row as its model's `toArray()` would. */
 export type Presenter = (row: Row, out: Rec, ctx: PresentContext) => void;
 
-/** User's appended `confirmed` (code null or `y`) and `expired` (always false here). */
+/** `df.confirm_code_ttl`'s default: minutes a pending confirmation code stays valid. */
+const CONFIRM_CODE_TTL = 1440;
+
+/**
+ * User's appended `confirmed` and `expired` (User::getConfirmedAttribute, isConfirmationExpired),
+ * from the attributes the query loaded: a code not loaded (partial `fields`) reads as null, so
+ * confirmed and not expired; a pending code (neither null nor `y`) is expired once
+ * `last_modified_date` is more than the TTL old, and strtotime() of an unloaded date is false (0).
+ */
 export const presentUser: Presenter = (row, out) => {
   const code = row.confirm_code;
-  out.confirmed = code === null || code === undefined || code === "y";
-  out.expired = false;
+  const pending = code !== null && code !== undefined && code !== "y";
+  out.confirmed = !pending;
+  const modified = typeof row.last_modified_date === "string"
+    ? Date.parse(`${row.last_modified_date.replace(" ", "T")}Z`)
+    : NaN;
+  const since = Math.floor(Date.now() / 1000) -
+    (Number.isFinite(modified) ? Math.floor(modified / 1000) : 0);
+  out.expired = pending && since > CONFIRM_CODE_TTL * 60;
 };
 
 /** Laravel's url(): the origin and the path trimmed of slashes; a full URL as it is. */
