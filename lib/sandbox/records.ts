@@ -383,18 +383,31 @@ export class RecordEngine {
         }
         continue;
       }
+      // Builder::getRelation -> getBelongsToManyByRelationName: Laravel's belongsToMany($model,
+      // $junction, $fk, $rk) eager-loads with this statement: one row per junction row (no
+      // DISTINCT), in the order SQLite gives (no ORDER BY: it scans the junction table, which
+      // has no index on these columns in DreamFactory's schema or the sandbox's, and looks each
+      // target up by key), and each row carries its `pivot` ({fk, rk}), which no model hides.
       const j = rel.junction!;
+      const pivotColumns = [j.field, j.refField].map((name) => columnOf(tableDef(j.table), name)!);
       const found = stmt(
         db,
-        `SELECT DISTINCT j.${q(j.field)} AS "__owner", t.* FROM ${q(target.name)} t JOIN ${
-          q(j.table)
-        } j ON j.${q(j.refField)} = t.${q(rel.refField)} WHERE j.${q(j.field)} IN (${marks})
-         ORDER BY t.${q(target.pk)}`,
+        `select ${q(target.name)}.*, ${
+          pivotColumns.map((c) => `${q(j.table)}.${q(c.name)} as ${q(`pivot_${c.name}`)}`)
+            .join(", ")
+        } from ${q(target.name)} inner join ${q(j.table)} on ${q(target.name)}.${
+          q(rel.refField)
+        } = ${q(j.table)}.${q(j.refField)} where ${q(j.table)}.${q(j.field)} in (${marks})`,
       ).all(...chunk) as Row[];
       for (const r of found) {
-        const list = (out.get(r.__owner) as Rec[] | undefined) ?? [];
-        list.push(toArray(r));
-        out.set(r.__owner, list);
+        const owner = r[`pivot_${j.field}`];
+        const item = toArray(r);
+        item.pivot = Object.fromEntries(
+          pivotColumns.map((c) => [c.name, readValue(c, r[`pivot_${c.name}`])]),
+        );
+        const list = (out.get(owner) as Rec[] | undefined) ?? [];
+        list.push(item);
+        out.set(owner, list);
       }
     }
     return out;

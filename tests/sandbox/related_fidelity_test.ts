@@ -201,3 +201,95 @@ Deno.test("User's confirmed and expired read the loaded confirm_code and last_mo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("many_many rows are Laravel's BelongsToMany: one per junction row, in its order, with pivot", async () => {
+  await withSandbox(async (sb, token) => {
+    await call(sb, "POST", "system/role", {
+      token,
+      body: [{ name: "r1" }, { name: "r2" }],
+    });
+    // Junction rows in this order: (app 1, role 2), (app 2, role 1), (app 3, role 2).
+    const user = await call(sb, "POST", "system/user", {
+      token,
+      body: [{
+        email: "m@x.com",
+        user_to_app_to_role_by_user_id: [
+          { app_id: 1, role_id: 2 },
+          { app_id: 2, role_id: 1 },
+          { app_id: 3, role_id: 2 },
+        ],
+      }],
+    });
+    const uid = user.body.resource[0].id;
+    const read = await call(
+      sb,
+      "GET",
+      `system/user/${uid}?fields=id&related=role_by_user_to_app_to_role,app_by_user_to_app_to_role`,
+      { token },
+    );
+    const roles = read.body.role_by_user_to_app_to_role;
+    assert.deepEqual(
+      roles.map((r: { id: number; pivot: unknown }) => [r.id, r.pivot]),
+      [
+        [2, { user_id: uid, role_id: 2 }],
+        [1, { user_id: uid, role_id: 1 }],
+        [2, { user_id: uid, role_id: 2 }],
+      ],
+    );
+    assert.equal(Object.keys(roles[0]).at(-1), "pivot");
+    const apps = read.body.app_by_user_to_app_to_role;
+    assert.deepEqual(
+      apps.map((a: { name: string; pivot: unknown }) => [a.name, a.pivot]),
+      [
+        ["admin", { user_id: uid, app_id: 1 }],
+        ["api_docs", { user_id: uid, app_id: 2 }],
+        ["file_manager", { user_id: uid, app_id: 3 }],
+      ],
+    );
+    // App's launch_url is appended before the pivot relation.
+    assert.deepEqual(Object.keys(apps[0]).slice(-2), ["launch_url", "pivot"]);
+    // From the role's side: the user once per assignment, after User's appended attributes.
+    const r2 = await call(sb, "GET", "system/role/2?related=user_by_user_to_app_to_role", {
+      token,
+    });
+    const users = r2.body.user_by_user_to_app_to_role;
+    assert.deepEqual(
+      users.map((u: { id: number; pivot: unknown }) => [u.id, u.pivot]),
+      [[uid, { role_id: 2, user_id: uid }], [uid, { role_id: 2, user_id: uid }]],
+    );
+    assert.deepEqual(Object.keys(users[0]).slice(-3), ["confirmed", "expired", "pivot"]);
+    // Services through role_service_access: duplicates kept, access-row order, each a Service
+    // model (config shown, as no model hides it).
+    const role = await call(sb, "POST", "system/role", {
+      token,
+      body: [{
+        name: "r3",
+        role_service_access_by_role_id: [
+          { service_id: 3, component: "*", verb_mask: 1, requestor_mask: 1 },
+          { service_id: 1, component: "*", verb_mask: 1, requestor_mask: 1 },
+          { service_id: 3, component: "x", verb_mask: 1, requestor_mask: 1 },
+        ],
+      }],
+    });
+    const rid = role.body.resource[0].id;
+    const services = (await call(
+      sb,
+      "GET",
+      `system/role/${rid}?fields=id&related=service_by_role_service_access`,
+      { token },
+    )).body.service_by_role_service_access;
+    assert.deepEqual(
+      services.map((s: { name: string; pivot: unknown }) => [s.name, s.pivot]),
+      [
+        ["user", { role_id: rid, service_id: 3 }],
+        ["system", { role_id: rid, service_id: 1 }],
+        ["user", { role_id: rid, service_id: 3 }],
+      ],
+    );
+    assert.deepEqual(Object.keys(services[0]).slice(-2), ["config", "pivot"]);
+    const db = (await call(sb, "GET", "system/app/1?related=service_by_storage_service_id", {
+      token,
+    })).body;
+    assert.equal(db.service_by_storage_service_id, null);
+  });
+});

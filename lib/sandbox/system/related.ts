@@ -4,14 +4,16 @@
  * (hidden columns, appended attributes, masks). Role, User and App map `lookup` to RoleLookup,
  * UserLookup and AppLookup, which hide the two other owner columns and mask private values
  * (df-core src/Models/{Role,User,App}.php getModelFromTable, {Role,User,App}Lookup.php,
- * BaseSystemLookup::toArray); a related user appends `confirmed`/`expired` (User::$appends) and a
- * related app `launch_url` (App::$appends).
+ * BaseSystemLookup::toArray); a related user appends `confirmed`/`expired` (User::$appends), a
+ * related app `launch_url` (App::$appends), and a related service shows its `config` (Service).
+ * Rows of a many_many relation also carry Laravel's `pivot` (records.ts).
  *
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { Rec, Row } from "../columns.ts";
 import { stmt } from "../statements.ts";
+import { configView } from "./service.ts";
 
 // Private lookup values read back as DreamFactory's one mask (BaseSystemLookup::PRIVATE_MASK).
 import { MASK } from "../../secrets.ts";
@@ -100,9 +102,22 @@ export function lookupPresenter(owner: "app_id" | "role_id" | "user_id" | null):
   };
 }
 
+/**
+ * A related service as Service's toArray() shows it: with its `config` (Service::$casts and
+ * getConfigAttribute; no $hidden), as a full read of the service shows it.
+ */
+export const presentService: Presenter = (row, out) => {
+  out.config = configView(row);
+};
+
 /** The presenters of a parent model's related tables (`owner`: whose lookups it maps). */
 export function relatedModels(
   owner: "app_id" | "role_id" | "user_id" | null,
 ): Record<string, Presenter> {
-  return { lookup: lookupPresenter(owner), user: presentUser, app: presentApp };
+  return {
+    lookup: lookupPresenter(owner),
+    user: presentUser,
+    app: presentApp,
+    service: presentService,
+  };
 }
