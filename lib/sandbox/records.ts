@@ -1,8 +1,9 @@
 /**
  * The generic engine behind every system resource: list/get/create/update/delete of rows of a
  * system table, with DreamFactory's options (`ids`, `filter`, `fields`, `related`, `order`,
- * `limit`, `offset`, `include_count`, `count_only`, `continue`, `rollback`), batch errors, and
- * reading and writing relationships. Resources differ only by their {@link ResourceDescriptor}.
+ * `group`, `limit`, `offset`, `include_count`, `count_only`, `include_schema`, `continue`,
+ * `rollback`), batch errors, and reading and writing relationships. Resources differ only by
+ * their {@link ResourceDescriptor}.
  *
  * @module
  */
@@ -24,7 +25,7 @@ import {
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
 import { stmt } from "./statements.ts";
 import { sqlError } from "./db/sql.ts";
-import { type ClauseTable, orderByTerm } from "./db/clauses.ts";
+import { type Clause, type ClauseTable, groupByTerm, orderByTerm } from "./db/clauses.ts";
 import type { SqlValue } from "./db/types.ts";
 import {
   columnOf,
@@ -248,30 +249,43 @@ export class RecordEngine {
   #columns?: ClauseTable;
 
   /**
-   * The ORDER BY terms of a listing ("" sorts nothing). df-core's BaseModel::selectByRequest
+   * The GROUP BY and ORDER BY of a listing ("" for none). df-core's BaseModel::selectByRequest
    * splits `order` at commas and gives each term to Builder::orderBy (`@list($column,
    * $direction) = explode(' ', trim($term))`, an empty() direction is asc), which clauses.ts's
    * orderByTerm shares with the db service. Unlike df-sqldb's Table::runQuery (parseOrder) no
    * `;` is refused, several terms are not orderByRaw, and a blank direction is not an error.
-   * (Its groupBy of `group` is not applied by the sandbox.) Comes with SQLite's first syntax
-   * error and first unresolved name, which {@link failOnSql} weighs against the field list's.
+   * A non-empty() `group` (or `group_by`) is split at commas the same way, each trimmed term a
+   * Builder::groupBy, unchecked: SQLite groups the rows (a bare column reads from one row of its
+   * group, as DreamFactory's own SELECT * does). Comes with SQLite's first syntax error (GROUP BY
+   * precedes ORDER BY in the text) and first unresolved name (ORDER BY is resolved before GROUP
+   * BY), which {@link failOnSql} weighs against the field list's.
    */
-  private orderSql(ctx: CallContext): { sql: string; errors: SelectErrors } {
-    const raw = ctx.option("order", "sort", "order_by");
-    if (!raw || !raw.trim()) return { sql: `${q(this.pk)} ASC`, errors: {} };
+  private clauses(ctx: CallContext): { group: string; order: string; errors: SelectErrors } {
     this.#columns ??= {
       name: this.t.name,
       byName: new Map(this.t.columns.map((c) => [c.name.toLowerCase(), c])),
     };
-    const terms = raw.split(",").map((term) => {
-      const [column, direction = ""] = phpTrim(term).split(" ");
-      return orderByTerm(this.#columns!, column, phpEmpty(direction) ? "asc" : direction, raw);
-    });
+    const raw = ctx.option("order", "sort", "order_by");
+    const orders: Clause[] = !raw || !raw.trim()
+      ? [{ text: "", sql: `${q(this.pk)} ASC`, errors: {} }]
+      : raw.split(",").map((term) => {
+        const [column, direction = ""] = phpTrim(term).split(" ");
+        return orderByTerm(this.#columns!, column, phpEmpty(direction) ? "asc" : direction, raw);
+      });
+    const rawGroup = ctx.option("group", "group_by");
+    const groups = rawGroup === undefined || phpEmpty(rawGroup)
+      ? []
+      : rawGroup.split(",").map((term) => groupByTerm(this.#columns!, phpTrim(term), rawGroup));
+    const join = (terms: Clause[]) =>
+      terms.map((t) => t.sql).filter((sql) => sql !== "").join(", ");
     return {
-      sql: terms.map((t) => t.sql).filter((sql) => sql !== "").join(", "),
+      group: join(groups),
+      order: join(orders),
       errors: {
-        syntax: terms.find((t) => t.errors.syntax)?.errors.syntax,
-        walk: terms.find((t) => t.errors.walk)?.errors.walk,
+        syntax: groups.find((t) => t.errors.syntax)?.errors.syntax ??
+          orders.find((t) => t.errors.syntax)?.errors.syntax,
+        walk: orders.find((t) => t.errors.walk)?.errors.walk ??
+          groups.find((t) => t.errors.walk)?.errors.walk,
       },
     };
   }
@@ -282,13 +296,13 @@ export class RecordEngine {
   }
 
   /**
-   * Throws what SQLite answers for DreamFactory's SELECT with these fields and sort terms, if
-   * anything: syntax errors in text order (the field list comes first), then another table's
-   * `x.*`, then names it cannot resolve (result columns before ORDER BY).
+   * Throws what SQLite answers for DreamFactory's SELECT with these fields and GROUP BY/ORDER BY
+   * terms, if anything: syntax errors in text order (the field list comes first), then another
+   * table's `x.*`, then names it cannot resolve (result columns before ORDER BY, then GROUP BY).
    */
-  private failOnSql(sel: FieldSelection, order?: SelectErrors): void {
-    const error = sel.errors.syntax ?? order?.syntax ?? sel.errors.expand ?? sel.errors.walk ??
-      order?.walk;
+  private failOnSql(sel: FieldSelection, clauses?: SelectErrors): void {
+    const error = sel.errors.syntax ?? clauses?.syntax ?? sel.errors.expand ?? sel.errors.walk ??
+      clauses?.walk;
     if (error) throw sqliteError(error);
   }
 
@@ -421,12 +435,12 @@ export class RecordEngine {
       : null;
     const s = this.scopeSql();
     // getSelectionCriteria parses the filter (its 400s) before the query; the query then fails
-    // as SQLite fails it (fields, order), and only its rows' relations are loaded (an unknown
+    // as SQLite fails it (fields, group, order), and only its rows' relations are loaded (an unknown
     // one is a 400); count_only counts after all that (BaseSystemResource::handleGET).
     const f = this.filterSql(ctx);
     const sel = this.selection(ctx.option("fields"));
-    const order = this.orderSql(ctx);
-    this.failOnSql(sel, order.errors);
+    const clauses = this.clauses(ctx);
+    this.failOnSql(sel, clauses.errors);
     const rels = this.relationsRequested(ctx);
     let where = `(${s.sql}) AND (${f.sql})`;
     const values = [...s.values, ...f.values];
@@ -440,7 +454,9 @@ export class RecordEngine {
         .get(...values) as { n: number };
       return json(Number(n.n));
     }
-    const orderBy = order.sql ? ` ORDER BY ${order.sql}` : "";
+    const { group, order } = clauses;
+    // GROUP BY, then ORDER BY.
+    const orderBy = `${group ? ` GROUP BY ${group}` : ""}${order ? ` ORDER BY ${order}` : ""}`;
     let limit = Number(ctx.option("limit") ?? "");
     if (!Number.isInteger(limit) || limit < 1 || limit > ctx.maxRecords) limit = ctx.maxRecords;
     let offset = Number(ctx.option("offset", "skip") ?? "");
@@ -495,7 +511,11 @@ export class RecordEngine {
     rels: RelationDef[],
   ): Response {
     const views = this.view(ctx, rows, sel, rels);
-    if (rows.length === ids.length) return json(wrap(views));
+    if (rows.length === ids.length) {
+      // BaseSystemResource::handleGET adds meta.schema after either branch, ids or not.
+      const schema = ctx.flag("include_schema") ? { schema: tableSchema(this.t) } : undefined;
+      return json(wrap(views, schema));
+    }
     const entries: unknown[] = [];
     const failed: number[] = [];
     const cont = ctx.flag("continue");

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { startSandbox } from "../../lib/sandbox/mod.ts";
-import { adminLogin, call, withSandbox } from "./_helpers.ts";
+import { adminLogin, call, messageOf, withSandbox } from "./_helpers.ts";
 
 Deno.test("partial fields load only their columns: relations keyed on an unloaded key are empty", async () => {
   await withSandbox(async (sb, token) => {
@@ -140,6 +140,27 @@ Deno.test("partial fields come back in the order they are named (Laravel keeps t
     assert.deepEqual(Object.keys(lookups.body.resource[0]), ["value", "name", "private"]);
     const named = await call(sb, "GET", "system/lookup?fields=private,name", { token });
     assert.deepEqual(Object.keys(named.body.resource[0]), ["private", "name"]);
+  });
+});
+
+Deno.test("services: Service::cleanFields trades `config` for id and type; only `*` shows config", async () => {
+  await withSandbox(async (sb, token) => {
+    const named = await call(sb, "GET", "system/service?fields=name", { token });
+    assert.deepEqual(named.body.resource, [{ name: "system" }, { name: "db" }, { name: "user" }]);
+    const config = await call(sb, "GET", "system/service?fields=name,config", { token });
+    assert.deepEqual(config.body.resource, [
+      { name: "system", id: 1, type: "system" },
+      { name: "db", id: 2, type: "sqlite" },
+      { name: "user", id: 3, type: "user" },
+    ]);
+    assert.deepEqual(Object.keys(config.body.resource[0]), ["name", "id", "type"]);
+    const one = await call(sb, "GET", "system/service/2?fields=config", { token });
+    assert.deepEqual(one.body, { id: 2, type: "sqlite" });
+    const created = await call(sb, "POST", "system/service?fields=label,config", {
+      token,
+      body: [{ name: "lite", type: "sqlite", config: { database: "lite.sqlite" } }],
+    });
+    assert.deepEqual(created.body.resource[0], { label: "lite", id: 4, type: "sqlite" });
   });
 });
 
@@ -291,5 +312,72 @@ Deno.test("many_many rows are Laravel's BelongsToMany: one per junction row, in 
       token,
     })).body;
     assert.equal(db.service_by_storage_service_id, null);
+  });
+});
+
+Deno.test("ids with include_schema answer meta.schema, as handleGET builds meta after either branch", async () => {
+  await withSandbox(async (sb, token) => {
+    await call(sb, "POST", "system/role", { token, body: [{ name: "r1" }] });
+    const all = await call(sb, "GET", "system/role?include_schema=true", { token });
+    const ids = await call(sb, "GET", "system/role?ids=1&include_schema=true&fields=id", { token });
+    assert.equal(ids.status, 200);
+    assert.deepEqual(ids.body, { resource: [{ id: 1 }], meta: { schema: all.body.meta.schema } });
+    // Records in a tunnelled GET's body select the same way.
+    const tunnelled = await call(sb, "POST", "system/role?include_schema=true&fields=name", {
+      token,
+      headers: { "X-HTTP-Method": "GET" },
+      body: { resource: [{ id: 1 }] },
+    });
+    assert.deepEqual(tunnelled.body.meta.schema, all.body.meta.schema);
+  });
+});
+
+Deno.test("group: each term is Builder::groupBy, so SQLite groups the rows or reports the name", async () => {
+  await withSandbox(async (sb, token) => {
+    await call(sb, "POST", "system/role", {
+      token,
+      body: [
+        { name: "r1", is_active: true },
+        { name: "r2", is_active: false },
+        { name: "r3", is_active: true },
+      ],
+    });
+    const grouped = await call(
+      sb,
+      "GET",
+      "system/role?group=is_active&fields=id,is_active&include_count=true",
+      { token },
+    );
+    assert.equal(grouped.status, 200);
+    // One row per group; countByRequest ignores the grouping.
+    assert.deepEqual(
+      grouped.body.resource.map((r: { is_active: boolean }) => r.is_active).sort(),
+      [false, true],
+    );
+    assert.equal(grouped.body.meta.count, 3);
+    // The group_by alias, read when `group` is absent.
+    const alias = await call(sb, "GET", "system/role?group_by=is_active", { token });
+    assert.equal(alias.body.resource.length, 2);
+    // A quoted name no column has is SQLite's string constant: one group.
+    const constant = await call(sb, "GET", "system/role?group=nothing", { token });
+    assert.equal(constant.body.resource.length, 1);
+    // "0" is empty() to PHP: no grouping.
+    assert.equal((await call(sb, "GET", "system/role?group=0", { token })).body.resource.length, 3);
+    const unknown = await call(sb, "GET", "system/role?group=role.nothing", { token });
+    assert.equal(unknown.status, 500);
+    assert.equal(
+      messageOf(unknown),
+      "SQLSTATE[HY000]: General error: 1 no such column: role.nothing",
+    );
+    const aliased = await call(sb, "GET", "system/role?group=name%20as%20n", { token });
+    assert.equal(
+      messageOf(aliased),
+      "SQLSTATE[HY000]: General error: 1 near &quot;as&quot;: syntax error",
+    );
+    // SQLite resolves ORDER BY before GROUP BY.
+    const both = await call(sb, "GET", "system/role?group=role.nothing&order=role.none", {
+      token,
+    });
+    assert.equal(messageOf(both), "SQLSTATE[HY000]: General error: 1 no such column: role.none");
   });
 });

@@ -368,14 +368,49 @@ export function orderByTerm(
   }
   const text = `${laravelWrap(field)} ${dir}`;
   const segments = field.split(".");
-  for (const [i, s] of segments.entries()) {
-    if (i === 3) return { text, sql: "", errors: { syntax: nearError(".") } };
-    if (s === "*") return { text, sql: "", errors: { syntax: nearError("*") } };
-  }
+  const syntax = wrappedSyntax(segments);
+  if (syntax) return { text, sql: "", errors: { syntax } };
   const r = resolveWrapped(table, segments);
   if ("error" in r) return { text, sql: "", errors: { walk: r.error } };
   if ("constant" in r) return { text, sql: "", errors: {} };
   return { text, sql: `${r.sql} ${dir.toUpperCase()}`, errors: {} };
+}
+
+/**
+ * SQLite's syntax error for a wrapped name in an expression (ORDER BY, GROUP BY): a `*` segment,
+ * or a fourth segment; undefined when it parses.
+ */
+function wrappedSyntax(segments: string[]): string | undefined {
+  for (const [i, s] of segments.entries()) {
+    if (i === 3) return nearError(".");
+    if (s === "*") return nearError("*");
+  }
+  return undefined;
+}
+
+/**
+ * One Query\Builder::groupBy($field) on SQLite, what df-core's BaseModel::selectByRequest does
+ * with each comma-separated term of `group` (trimmed, not checked): Grammar::wrap quotes the field
+ * as for orderBy, so a name no column has is a string constant putting every row in one group;
+ * `x as y` is wrapped as an alias (`"x" as "y"`), which SQLite refuses in a GROUP BY. `clause`
+ * is the group text quoted by the sandbox's refusal.
+ */
+export function groupByTerm(table: ClauseTable, field: string, clause: string): Clause {
+  const alias = / as /i.test(field) ? field.split(/\s+as\s+/i) : null;
+  const name = alias ? alias[0] : field;
+  if (!alias && field.includes("->")) {
+    throw unsupported("group", clause, "hands it to Laravel, which reads it as a JSON path");
+  }
+  const text = alias
+    ? `${laravelWrap(name)} as "${(alias[1] ?? "").replace(/"/g, '""')}"`
+    : laravelWrap(field);
+  const segments = name.split(".");
+  const syntax = wrappedSyntax(segments) ?? (alias ? nearError("as") : undefined);
+  if (syntax) return { text, sql: "", errors: { syntax } };
+  const r = resolveWrapped(table, segments);
+  if ("error" in r) return { text, sql: "", errors: { walk: r.error } };
+  if ("constant" in r) return { text, sql: "''", errors: {} };
+  return { text, sql: r.sql, errors: {} };
 }
 
 /**
