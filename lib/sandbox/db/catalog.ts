@@ -495,6 +495,19 @@ export function accessList(catalog: Catalog): string[] {
   return out;
 }
 
+/** The keys every listing of a table starts with (TableSchema::toArray before discovery), after
+ * `alias` where the listing has one. */
+export function tableSummary(t: TableInfo): Record<string, unknown> {
+  return {
+    name: t.name,
+    label: t.label,
+    description: t.description,
+    native: [],
+    plural: t.plural,
+    is_view: t.isView,
+  };
+}
+
 /** DreamFactory's JSON description of a table (`GET _schema/{table}`). */
 export function tableToJson(
   t: TableInfo,
@@ -503,12 +516,7 @@ export function tableToJson(
 ): Record<string, unknown> {
   return {
     alias: t.alias,
-    name: t.name,
-    label: t.label,
-    description: t.description,
-    native: [],
-    plural: t.plural,
-    is_view: t.isView,
+    ...tableSummary(t),
     primary_key: t.primaryKey,
     name_field: null,
     field: t.fields.map(fieldToJson),

@@ -20,7 +20,7 @@ import {
 } from "../http.ts";
 import type { AccessGrant, RequestContext } from "../types.ts";
 import { type BatchMode, batchMode, runBatch } from "./batch.ts";
-import { type Catalog, isRequired, type TableInfo, tableToJson } from "./catalog.ts";
+import { type Catalog, isRequired, type TableInfo, tableSummary, tableToJson } from "./catalog.ts";
 import { type Clause, NO_CLAUSE } from "./clauses.ts";
 import { writeParents, writeRelated } from "./related_write.ts";
 import {
@@ -1423,12 +1423,7 @@ export function listTables(env: DbEnv, ctx: RequestContext): Response {
   const list = names.map((name) => {
     const t = env.catalog.describe(name)!;
     const full: Record<string, unknown> = {
-      name: t.name,
-      label: t.label,
-      description: t.description,
-      native: [],
-      plural: t.plural,
-      is_view: t.isView,
+      ...tableSummary(t),
       access: maskVerbs(ctx.access(`_table/${name}`)?.verbMask ?? 0),
     };
     if (!wanted) return full;

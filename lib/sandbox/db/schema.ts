@@ -16,6 +16,7 @@ import {
   META_TABLE,
   relationToJson,
   type TableInfo,
+  tableSummary,
   tableToJson,
 } from "./catalog.ts";
 import { cleanResources, type DbEnv, maskVerbs, readable } from "./records.ts";
@@ -609,12 +610,7 @@ function tableListing(env: DbEnv, ctx: RequestContext, name: string): Record<str
   const t = env.catalog.describe(name)!;
   return {
     alias: t.alias,
-    name: t.name,
-    label: t.label,
-    description: t.description,
-    native: [],
-    plural: t.plural,
-    is_view: t.isView,
+    ...tableSummary(t),
     access: maskVerbs(ctx.access(`_schema/${t.name}`)?.verbMask ?? 0),
   };
 }
