@@ -467,24 +467,6 @@ export class RecordEngine {
     ).all(...values, limit, offset) as Row[];
     if (ids) return this.selectedByIds(ctx, ids, rows, sel, rels);
     const list = this.view(ctx, rows, sel, rels);
-    if (ctx.flag("as_list")) {
-      // ResourcesWrapper::cleanResources on the records: `id_field` split at commas; one field is
-      // array_column() of them (a record without it is skipped), several "(a,b)" of each.
-      const names = phpTrim(ctx.option("id_field") ?? this.pk, ",").split(",").map((n) =>
-        phpTrim(n)
-      );
-      if (names.length === 1) {
-        return json(wrap(list.filter((r) => names[0] in r).map((r) => r[names[0]])));
-      }
-      return json(wrap(list.map((r) => {
-        let out = "";
-        for (const n of names) {
-          if (!phpEmpty(out)) out += ",";
-          out += strval(r[n]);
-        }
-        return `(${out})`;
-      })));
-    }
     const meta: Rec = {};
     if (ctx.flag("include_count")) {
       const n = stmt(ctx.db, `SELECT COUNT(*) AS n FROM ${q(this.t.name)} WHERE ${where}`)
@@ -492,10 +474,53 @@ export class RecordEngine {
       meta.count = Number(n.n);
     }
     if (ctx.flag("include_schema")) meta.schema = tableSchema(this.t);
-    if (!Object.keys(meta).length && ctx.option("wrap") !== undefined && !ctx.flag("wrap")) {
-      return json(list);
+    return this.answer(ctx, list, meta);
+  }
+
+  /**
+   * The end of every list answer: BaseSystemResource::handleGET/POST/PATCH/DELETE all finish
+   * with ResourcesWrapper::cleanResources($result, as_list, id_field, '*', !empty($meta)), then
+   * handleGET adds `meta`. With `as_list` the records become their `id_field` values (default
+   * the key; see {@link asList}); wrapResources wraps them in `resource` unless a `wrap` option
+   * says false (wrapping on demand wins over the meta's force_wrap: PHP then answers the list's
+   * numeric keys beside `meta`). Single-record answers (by id) never come here.
+   */
+  private answer(ctx: CallContext, records: Rec[], meta: Rec = {}, status = 200): Response {
+    const list = ctx.flag("as_list") ? this.asList(ctx, records) : records;
+    const hasMeta = Object.keys(meta).length > 0;
+    if (ctx.option("wrap") === undefined || ctx.flag("wrap")) {
+      return json(wrap(list, hasMeta ? meta : undefined), status);
     }
-    return json(wrap(list, Object.keys(meta).length ? meta : undefined));
+    return json(hasMeta ? { ...list, meta } : list, status);
+  }
+
+  /**
+   * cleanResources' `as_list`: `id_field` is trimmed of commas and split at them (each name
+   * trimmed). One name is array_column() (records without it are skipped, a null value is
+   * kept); several make each record "(a,b)", PHP's string concatenation of the values (a missing
+   * one is ""), a comma put only after a non-empty() text. A list whose first item is not a
+   * record (an empty one) is left as it is.
+   */
+  private asList(ctx: CallContext, records: Rec[]): unknown[] {
+    const first = records[0];
+    if (!first || typeof first !== "object") return records;
+    const names = phpTrim(ctx.option("id_field") ?? this.pk, ",").split(",").map((n) => phpTrim(n));
+    if (names.length === 1) {
+      return records.filter((r) => Object.hasOwn(r, names[0])).map((r) => r[names[0]]);
+    }
+    return records.map((r) => {
+      let out = "";
+      for (const name of names) {
+        if (!phpEmpty(out)) out += ",";
+        const v = Object.hasOwn(r, name) ? r[name] : "";
+        // PHP's "Array to string conversion", which Laravel raises as an error.
+        if (v !== null && typeof v === "object") {
+          throw new DfError(500, "Server Error", { bare: true });
+        }
+        out += strval(v);
+      }
+      return `(${out})`;
+    });
   }
 
   /**
@@ -513,8 +538,11 @@ export class RecordEngine {
     const views = this.view(ctx, rows, sel, rels);
     if (rows.length === ids.length) {
       // BaseSystemResource::handleGET adds meta.schema after either branch, ids or not.
-      const schema = ctx.flag("include_schema") ? { schema: tableSchema(this.t) } : undefined;
-      return json(wrap(views, schema));
+      return this.answer(
+        ctx,
+        views,
+        ctx.flag("include_schema") ? { schema: tableSchema(this.t) } : {},
+      );
     }
     const entries: unknown[] = [];
     const failed: number[] = [];
@@ -821,7 +849,7 @@ export class RecordEngine {
         records,
         (r) => this.writeView(ctx, this.createOne(ctx, r)),
       );
-      return json(wrap(out), 201);
+      return this.answer(ctx, out, {}, 201);
     }
     if (method === "PATCH" || method === "PUT") {
       if (id !== undefined) {
@@ -836,27 +864,24 @@ export class RecordEngine {
       if (idsRaw !== undefined && idsRaw.trim() !== "") {
         const ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
         const change = records[0];
-        return json(
-          wrap(
-            this.batch(
-              ctx,
-              "updated",
-              ids,
-              (i) => this.updated(ctx, i, change),
-            ),
-          ),
+        return this.answer(
+          ctx,
+          this.batch(ctx, "updated", ids, (i) => this.updated(ctx, i, change)),
         );
       }
-      return json(wrap(this.batch(ctx, "updated", records, (r) => {
-        const key = r?.[this.pk];
-        if (key === undefined || key === null || key === "") {
-          throw new DfError(
-            400,
-            `Identifying field "${this.pk}" can not be empty for update request . `,
-          );
-        }
-        return this.updated(ctx, key, r);
-      })));
+      return this.answer(
+        ctx,
+        this.batch(ctx, "updated", records, (r) => {
+          const key = r?.[this.pk];
+          if (key === undefined || key === null || key === "") {
+            throw new DfError(
+              400,
+              `Identifying field "${this.pk}" can not be empty for update request . `,
+            );
+          }
+          return this.updated(ctx, key, r);
+        }),
+      );
     }
     if (method !== "DELETE") throw unhandledVerb(method);
     if (id !== undefined) return json(this.atomic(ctx.db, () => this.deleteOne(ctx, id)));
@@ -880,6 +905,6 @@ export class RecordEngine {
       }
       throw new DfError(400, "No filter or records given for delete request.");
     }
-    return json(wrap(this.batch(ctx, "deleted", ids, (i) => this.deleteOne(ctx, i))));
+    return this.answer(ctx, this.batch(ctx, "deleted", ids, (i) => this.deleteOne(ctx, i)));
   }
 }

@@ -47,6 +47,7 @@ import { SERVICE_TYPES, serviceTypeResource } from "./system/service_type.ts";
 import { environmentResource } from "./system/environment.ts";
 import type { AccessGrant, RequestContext } from "./types.ts";
 import { stmt } from "./statements.ts";
+import { strval } from "../php.ts";
 import { checkVerb, REST_VERBS } from "./verbs.ts";
 
 type Row = Record<string, unknown>;
@@ -717,8 +718,19 @@ async function sendInvites(
   created: boolean,
   single: boolean,
 ): Promise<Response> {
-  const body = await res.json() as Row;
-  const list = Array.isArray(body.resource) ? body.resource as Row[] : single ? [body] : [];
+  const body = await res.json() as Row | unknown[];
+  // handleInvitation: a list (wrapped or not; `as_list` items are no records, so no id), else
+  // the by-id record, which must carry its id.
+  const list: unknown[] = Array.isArray(body)
+    ? body
+    : Array.isArray(body.resource)
+    ? body.resource
+    : single
+    ? [body]
+    : [];
+  if (!Array.isArray(body) && single && phpEmpty(body.id)) {
+    throw new DfError(500, "Invalid user id in response.");
+  }
   const svc = stmt(db, `SELECT config FROM service WHERE name = ?`).get(
     admin ? "system" : "user",
   ) as Row | undefined;
@@ -730,7 +742,7 @@ async function sendInvites(
     const user = stmt(db, `SELECT id, confirm_code FROM user WHERE id = ?`).get(Number(id)) as
       | Row
       | undefined;
-    if (!user) return new DfError(404, `User not found with id ${id}.`);
+    if (!user) return new DfError(404, `User not found with id ${strval(id)}.`);
     if (String(user.confirm_code ?? "").toLowerCase() === "y") {
       return new DfError(400, "User with this identifier has already confirmed this account.");
     }
@@ -742,7 +754,7 @@ async function sendInvites(
     if (created) stmt(db, `DELETE FROM user WHERE id = ?`).run(Number(user.id));
     return new DfError(500, `Error processing user invite. ${reason}`);
   };
-  const errors = list.map((r) => invite(r.id));
+  const errors = list.map((r) => invite(r && typeof r === "object" ? (r as Row).id : null));
   if (errors.length === 1) throw errors[0];
   if (errors.length) {
     throw new DfError(500, "Not all users were created successfully. Check log for more details.");
