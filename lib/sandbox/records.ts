@@ -81,8 +81,15 @@ export interface ResourceDescriptor {
   /** Path segment under `system/` (or the user service). */
   name: string;
   table: TableDef;
-  /** Rows this resource may see (`is_sys_admin = 0` for users). */
-  scope?: { where: string; values: SQLInputValue[] };
+  /**
+   * Rows a listing sees (`GET /r`, with or without `ids`): the resource's selection criteria
+   * (df-user's User and df-system's Admin getSelectionCriteria: `is_sys_admin`), which also
+   * restrict the counts and, through NonAdminUser/AdminUser::selectById, `GET /r/{id}`; or, with
+   * `listsOnly`, a model's selectByRequest reducer alone (Lookup: global lookups), counted and
+   * read by id without it. Writes never apply it: BaseModel and User's updateInternal and
+   * deleteInternal find the row by key alone (`static::find($id)`), then guard it themselves.
+   */
+  scope?: { where: string; values: SQLInputValue[]; listsOnly?: boolean };
   /** Columns the client may not write (besides the key and audit stamps). */
   readOnly?: string[];
   /** Columns of the table this resource never shows (beyond the table's own hidden ones). */
@@ -194,11 +201,18 @@ export class RecordEngine {
       : { sql: "1", values: [] };
   }
 
-  /** Finds one row by key inside the resource's scope. */
+  /** Finds one row by key as `GET /r/{id}` does (selectById: the scope unless `listsOnly`). */
   find(db: DatabaseSync, id: unknown): Row | undefined {
+    if (this.desc.scope?.listsOnly) return this.findForWrite(db, id);
     const s = this.scopeSql();
     return stmt(db, `SELECT * FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ? AND (${s.sql})`)
       .get(this.keyValue(id), ...s.values) as Row | undefined;
+  }
+
+  /** Finds one row by key alone, as updateInternal/deleteInternal's `static::find($id)`. */
+  findForWrite(db: DatabaseSync, id: unknown): Row | undefined {
+    return stmt(db, `SELECT * FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ?`)
+      .get(this.keyValue(id)) as Row | undefined;
   }
 
   private keyValue(id: unknown): SQLInputValue {
@@ -444,15 +458,22 @@ export class RecordEngine {
     const rels = this.relationsRequested(ctx);
     let where = `(${s.sql}) AND (${f.sql})`;
     const values = [...s.values, ...f.values];
+    // countByRequest: the criteria, without a model's selectByRequest reducer.
+    const counted = this.desc.scope?.listsOnly
+      ? { where: `(${f.sql})`, values: [...f.values] }
+      : { where, values: [...values] };
+    const count = () =>
+      Number(
+        (stmt(ctx.db, `SELECT COUNT(*) AS n FROM ${q(this.t.name)} WHERE ${counted.where}`)
+          .get(...counted.values) as { n: number }).n,
+      );
     if (ids) {
       // BaseModel::selectByIds adds "id IN (...)" to the request's own criteria: the filter,
       // limit and offset still apply (an id they leave out is "not found").
       where += ` AND ${q(this.pk)} IN (${ids.map(() => "?").join(",")})`;
       values.push(...ids.map((id) => this.keyValue(id)));
     } else if (ctx.flag("count_only")) {
-      const n = stmt(ctx.db, `SELECT COUNT(*) AS n FROM ${q(this.t.name)} WHERE ${where}`)
-        .get(...values) as { n: number };
-      return json(Number(n.n));
+      return json(count());
     }
     const { group, order } = clauses;
     // GROUP BY, then ORDER BY.
@@ -468,11 +489,7 @@ export class RecordEngine {
     if (ids) return this.selectedByIds(ctx, ids, rows, sel, rels);
     const list = this.view(ctx, rows, sel, rels);
     const meta: Rec = {};
-    if (ctx.flag("include_count")) {
-      const n = stmt(ctx.db, `SELECT COUNT(*) AS n FROM ${q(this.t.name)} WHERE ${where}`)
-        .get(...values) as { n: number };
-      meta.count = Number(n.n);
-    }
+    if (ctx.flag("include_count")) meta.count = count();
     if (ctx.flag("include_schema")) meta.schema = tableSchema(this.t);
     return this.answer(ctx, list, meta);
   }
@@ -709,7 +726,7 @@ export class RecordEngine {
 
   /** Updates one record (partial) with its children; returns the stored row. */
   updateOne(ctx: CallContext, id: unknown, input: Rec): Row {
-    const old = this.find(ctx.db, id);
+    const old = this.findForWrite(ctx.db, id);
     if (!old) throw this.notFound(id);
     if (!input || typeof input !== "object" || Array.isArray(input)) {
       throw new DfError(400, "Invalid record: each record must be a JSON object.");
@@ -753,7 +770,7 @@ export class RecordEngine {
 
   /** Deletes one record; returns its view from before the delete. */
   deleteOne(ctx: CallContext, id: unknown): Rec {
-    const old = this.find(ctx.db, id);
+    const old = this.findForWrite(ctx.db, id);
     if (!old) throw this.notFound(id);
     return this.asModel("delete", () => {
       this.desc.beforeDelete?.(old, ctx);

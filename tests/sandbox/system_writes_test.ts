@@ -130,3 +130,153 @@ Deno.test("send_invite reads records without an id as handleInvitation does (no 
     assert.equal(messageOf(single), "Invalid user id in response.");
   });
 });
+
+Deno.test("lookups: lists see global ones; by id, counts and writes see every lookup", async () => {
+  await withSandbox(async (sb, token) => {
+    const global = await call(sb, "POST", "system/lookup", {
+      token,
+      body: [{ name: "g", value: "gv" }],
+    });
+    const gid = global.body.resource[0].id;
+    const role = await call(sb, "POST", "system/role?fields=id&related=lookup_by_role_id", {
+      token,
+      body: [{ name: "r", lookup_by_role_id: [{ name: "secret", value: "s3", private: true }] }],
+    });
+    const rid = role.body.resource[0].id;
+    const lid = role.body.resource[0].lookup_by_role_id[0].id;
+    const user = await call(sb, "POST", "system/user?fields=id&related=lookup_by_user_id", {
+      token,
+      body: [{ email: "l@x.com", lookup_by_user_id: [{ name: "mine", value: "m" }] }],
+    });
+    const uid = user.body.resource[0].id;
+    const ulid = user.body.resource[0].lookup_by_user_id[0].id;
+
+    // selectByRequest (lists, ids) adds the global-only reducer; countByRequest does not.
+    const listed = await call(sb, "GET", "system/lookup?include_count=true&fields=id", { token });
+    // (BaseSystemLookup::cleanFields always selects `private`.)
+    assert.deepEqual(listed.body, { resource: [{ id: gid, private: false }], meta: { count: 3 } });
+    const counted = await call(sb, "GET", "system/lookup?count_only=true", { token });
+    assert.equal(counted.body, 3);
+    const filtered = await call(sb, "GET", "system/lookup?count_only=true&filter=name%3D'secret'", {
+      token,
+    });
+    assert.equal(filtered.body, 1);
+    const byIds = await call(sb, "GET", `system/lookup?ids=${lid}`, { token });
+    assert.equal(byIds.status, 400);
+    assert.equal(
+      byIds.body.error.context.resource[0].message,
+      `Record with identifier '${lid}' not found.`,
+    );
+
+    // selectById: Lookup's $hidden owner columns and BaseSystemLookup's mask.
+    const one = await call(sb, "GET", `system/lookup/${lid}`, { token });
+    assert.equal(one.status, 200);
+    assert.equal(one.body.id, lid);
+    assert.equal(one.body.value, "**********");
+    assert.equal(one.body.private, true);
+    for (const owner of ["app_id", "role_id", "user_id"]) assert.ok(!(owner in one.body), owner);
+
+    // updateInternal: find($id), then Lookup::fill's check among global names.
+    const taken = await call(sb, "PATCH", `system/lookup/${lid}`, { token, body: { name: "g" } });
+    assert.equal(taken.status, 500);
+    assert.equal(
+      messageOf(taken),
+      "Failed to update resource: Lookup name can not be modified to one that already exists.",
+    );
+    const changed = await call(sb, "PATCH", `system/lookup/${lid}?fields=name,value`, {
+      token,
+      body: { name: "renamed", value: "**********", description: "d" },
+    });
+    assert.deepEqual(changed.body, { name: "renamed", value: "**********", private: true });
+    const bulk = await call(sb, "PATCH", `system/lookup?ids=${lid},${gid}`, {
+      token,
+      body: [{ description: "both" }],
+    });
+    assert.deepEqual(bulk.body, { resource: [{ id: lid }, { id: gid }] });
+    const roleNow = await call(sb, "GET", `system/role/${rid}?related=lookup_by_role_id`, {
+      token,
+    });
+    const [stored] = roleNow.body.lookup_by_role_id;
+    assert.deepEqual([stored.name, stored.description, stored.role_id], ["renamed", "both", rid]);
+
+    // deleteInternal: find($id) too, by id and in bulk.
+    const gone = await call(sb, "DELETE", `system/lookup/${ulid}`, { token });
+    assert.deepEqual(gone.body, { id: ulid });
+    const bulkGone = await call(sb, "DELETE", "system/lookup", { token, body: [{ id: lid }] });
+    assert.deepEqual(bulkGone.body, { resource: [{ id: lid }] });
+    const userNow = await call(sb, "GET", `system/user/${uid}?related=lookup_by_user_id`, {
+      token,
+    });
+    assert.deepEqual(userNow.body.lookup_by_user_id, []);
+    const left = await call(sb, "GET", "system/lookup?count_only=true", { token });
+    assert.equal(left.body, 1);
+  });
+});
+
+Deno.test("user/admin guards hold in bulk writes too (User::updateInternal's find is unscoped)", async () => {
+  await withSandbox(async (sb, token) => {
+    const made = await call(sb, "POST", "system/user", { token, body: [{ email: "u@x.com" }] });
+    const uid = made.body.resource[0].id;
+    const entry = (r: { body: { error: { context: { resource: unknown[] } } } }, i = 0) =>
+      r.body.error.context.resource[i] as { code: number; message: string };
+    for (
+      const [method, path, body, code, message] of [
+        ["DELETE", "system/user?ids=1", undefined, 403, "Not allowed to delete an admin user."],
+        ["DELETE", "system/user", [{ id: 1 }], 403, "Not allowed to delete an admin user."],
+        [
+          "PATCH",
+          "system/user?ids=1",
+          [{ name: "x" }],
+          403,
+          "Not allowed to change an admin user.",
+        ],
+        [
+          "PATCH",
+          "system/user",
+          [{ id: 1, name: "x" }],
+          403,
+          "Not allowed to change an admin user.",
+        ],
+        [
+          "PATCH",
+          `system/admin?ids=${uid}`,
+          [{ name: "x" }],
+          400,
+          "Cannot update a non-admin user.",
+        ],
+        ["PATCH", "system/admin", [{ id: uid, name: "x" }], 400, "Cannot update a non-admin user."],
+        ["DELETE", `system/admin?ids=${uid}`, undefined, 400, "Cannot delete a non-admin user."],
+        [
+          "DELETE",
+          "system/admin",
+          { resource: [{ id: uid }] },
+          400,
+          "Cannot delete a non-admin user.",
+        ],
+      ] as const
+    ) {
+      const r = await call(sb, method, path, { token, body });
+      assert.equal(r.status, 400, `${method} ${path}`);
+      assert.deepEqual(
+        [entry(r).code, entry(r).message],
+        [code, message],
+        `${method} ${path} ${JSON.stringify(body)}`,
+      );
+    }
+    // By id, the same guards (one path for both now).
+    const byId = await call(sb, "PATCH", "system/user/1", { token, body: { name: "x" } });
+    assert.deepEqual([byId.status, messageOf(byId)], [403, "Not allowed to change an admin user."]);
+    // Reads stay scoped: the resource's criteria and NonAdminUser::selectById.
+    const read = await call(sb, "GET", "system/user/1", { token });
+    assert.equal(read.status, 404);
+    const ids = await call(sb, "GET", "system/user?ids=1", { token });
+    assert.deepEqual([ids.status, entry(ids).code], [400, 404]);
+    // With continue, the others go through.
+    const mixed = await call(sb, "DELETE", `system/user?ids=1,${uid}&continue=true`, { token });
+    assert.equal(mixed.status, 400);
+    assert.deepEqual(mixed.body.error.context.error, [0]);
+    assert.deepEqual(mixed.body.error.context.resource[1], { id: uid });
+    const admin = await call(sb, "GET", "system/admin/1?fields=name", { token });
+    assert.equal(admin.status, 200);
+  });
+});

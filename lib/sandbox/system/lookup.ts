@@ -1,5 +1,6 @@
 /**
- * `system/lookup`: global lookups (no app, role or user). Private values read back masked and
+ * `system/lookup`: lists global lookups (no app, role or user); by id it reads, changes and
+ * deletes any lookup, as df-core's Lookup model does. Private values read back masked and
  * writing the mask back keeps the stored value; names are unique among global lookups.
  *
  * @module
@@ -31,7 +32,14 @@ function checkName(ctx: CallContext, rec: Rec, current: unknown) {
 export const lookupDescriptor: ResourceDescriptor = {
   name: "lookup",
   table: table("lookup"),
-  scope: { where: "app_id IS NULL AND role_id IS NULL AND user_id IS NULL", values: [] },
+  // Lookup::selectByRequest alone adds "(app_id IS NULL) AND (role_id IS NULL) AND (user_id IS
+  // NULL)": lists and `ids` see global lookups only; countByRequest, selectById and the writes'
+  // find($id) see every lookup (shown through Lookup's $hidden owner columns and mask).
+  scope: {
+    where: "app_id IS NULL AND role_id IS NULL AND user_id IS NULL",
+    values: [],
+    listsOnly: true,
+  },
   hidden: ["app_id", "role_id", "user_id"],
   readOnly: ["app_id", "role_id", "user_id"],
   // Lookup has no $rules: a missing name is the table's NOT NULL error.

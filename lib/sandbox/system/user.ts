@@ -105,6 +105,24 @@ function hashSecrets(rec: Rec, old: Row | null) {
   }
 }
 
+/**
+ * User::updateInternal/deleteInternal find the row by id alone (by id and in bulk alike: only
+ * selectById is scoped in NonAdminUser/AdminUser), then refuse the other kind of user before
+ * anything else: system/user (no `admin` parameter) an admin with 403 "Not allowed to change
+ * an admin user." / "...to delete an admin user.", system/admin a non-admin with 400 "Cannot
+ * update a non-admin user." / "Cannot delete a non-admin user.".
+ */
+function kindGuard(admin: boolean, old: Row, verb: "update" | "delete") {
+  const isAdmin = !!old.is_sys_admin;
+  if (isAdmin && !admin) {
+    throw new DfError(
+      403,
+      `Not allowed to ${verb === "delete" ? "delete" : "change"} an admin user.`,
+    );
+  }
+  if (admin && !isAdmin) throw new DfError(400, `Cannot ${verb} a non-admin user.`);
+}
+
 /** The descriptor of `system/user` (`admin: false`) or `system/admin` (`admin: true`). */
 export function userDescriptor(admin: boolean): ResourceDescriptor {
   return {
@@ -138,6 +156,7 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
       return { ...rec, ...(admin ? { is_sys_admin: 1 } : {}) };
     },
     beforeUpdate(rec: Rec, old: Row, ctx: CallContext): Rec {
+      kindGuard(admin, old, "update");
       checkPassword(ctx, rec.password);
       const attrs = { ...old, ...rec };
       if (attrs.username === null || attrs.username === undefined || attrs.username === "") {
@@ -147,23 +166,8 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
       hashSecrets(rec, old);
       return rec;
     },
-    intercept(engine, ctx, method, id) {
-      // A user of the other kind exists under this id: DreamFactory's guard messages (§8.1).
-      if (id === undefined || !["PATCH", "PUT", "DELETE"].includes(method)) return null;
-      if (engine.find(ctx.db, id)) return null;
-      const other = stmt(ctx.db, `SELECT id FROM user WHERE id = ? AND is_sys_admin = ?`).get(
-        Number(id),
-        admin ? 0 : 1,
-      );
-      if (!other) return null;
-      const verb = method === "DELETE" ? "delete" : "update";
-      if (admin) throw new DfError(400, `Cannot ${verb} a non-admin user.`);
-      throw new DfError(
-        403,
-        `Not allowed to ${verb === "delete" ? "delete" : "change"} an admin user.`,
-      );
-    },
     beforeDelete(old: Row, ctx: CallContext) {
+      kindGuard(admin, old, "delete");
       if (ctx.userId !== null && Number(old.id) === ctx.userId) {
         throw new DfError(403, "Cannot delete your account.");
       }
