@@ -123,6 +123,11 @@ export interface ResourceDescriptor {
   requiredOnUpdate?: boolean;
   /** The model's message for a missing required field (default Laravel's). */
   requiredMessage?: (field: string) => string;
+  /**
+   * Rewrites each record of a bulk PATCH (records, not `ids`) before any is written
+   * (AdminUser::fixRecords); may refuse the whole request.
+   */
+  fixUpdateRecord?: (record: unknown) => unknown;
   /** Checks a whole write request before any record is written (not a batch error). */
   validateAll?: (records: Rec[], ctx: CallContext) => void;
   /** Answers requests the generic engine does not (return null to fall through). */
@@ -225,7 +230,9 @@ export class RecordEngine {
   }
 
   private notFound(id: unknown): DfError {
-    return new DfError(404, `Record with identifier '${id}' not found.`);
+    // PHP's interpolation: true is "1", null "", an array "Array".
+    const shown = id !== null && typeof id === "object" ? "Array" : strval(id);
+    return new DfError(404, `Record with identifier '${shown}' not found.`);
   }
 
   // ---------------------------------------------------------------- reading
@@ -879,41 +886,39 @@ export class RecordEngine {
       if (!records.length) throw new DfError(400, NO_RECORDS_MESSAGE);
       const idsRaw = ctx.option("ids");
       if (idsRaw !== undefined && idsRaw.trim() !== "") {
-        const ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
+        // updateByIds: explode(',') keeps empty ids, which fail as keys.
+        const ids = idsRaw.split(",").map((s) => s.trim());
         const change = records[0];
         return this.answer(
           ctx,
-          this.batch(ctx, "updated", ids, (i) => this.updated(ctx, i, change)),
+          this.batch(
+            ctx,
+            "updated",
+            ids,
+            (i) => this.updated(ctx, this.bulkKey({ [this.pk]: i }), change),
+          ),
         );
       }
+      const fix = this.desc.fixUpdateRecord;
+      const list = fix ? records.map((r) => fix(r)) : records;
       return this.answer(
         ctx,
-        this.batch(ctx, "updated", records, (r) => {
-          const key = r?.[this.pk];
-          if (key === undefined || key === null || key === "") {
-            throw new DfError(
-              400,
-              `Identifying field "${this.pk}" can not be empty for update request . `,
-            );
-          }
-          return this.updated(ctx, key, r);
-        }),
+        this.batch(ctx, "updated", list, (r) => this.updated(ctx, this.bulkKey(r), r as Rec)),
       );
     }
     if (method !== "DELETE") throw unhandledVerb(method);
     if (id !== undefined) return json(this.atomic(ctx.db, () => this.deleteOne(ctx, id)));
     const idsRaw = ctx.option("ids");
-    let ids: unknown[] | null = null;
+    // deleteByIds makes each id a record of its own; bulkDelete reads each record's key.
+    let records: unknown[] | null = null;
     if (idsRaw !== undefined && idsRaw.trim() !== "") {
-      ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
+      records = idsRaw.split(",").map((s) => ({ [this.pk]: s.trim() }));
     } else if (payload !== undefined) {
-      const records = recordsOf(payload);
+      const given = recordsOf(payload);
       // An empty list counts as no records: on to the filter, else 400.
-      if (records.length) {
-        ids = records.map((r) => (r && typeof r === "object" ? r[this.pk] : r));
-      }
+      if (given.length) records = given;
     }
-    if (!ids) {
+    if (!records) {
       if (ctx.option("filter")) {
         throw new DfError(
           500,
@@ -922,6 +927,29 @@ export class RecordEngine {
       }
       throw new DfError(400, "No filter or records given for delete request.");
     }
-    return this.answer(ctx, this.batch(ctx, "deleted", ids, (i) => this.deleteOne(ctx, i)));
+    return this.answer(
+      ctx,
+      this.batch(ctx, "deleted", records, (r) => this.deleteOne(ctx, this.bulkKey(r))),
+    );
+  }
+
+  /**
+   * The key of one record of a bulk PATCH or DELETE, as BaseModel::bulkUpdate/bulkDelete read it
+   * (`array_get($record, $pk)`: null unless the record is an object carrying it), after
+   * updateInternal/deleteInternal's first checks: an empty() record is 400 "There are no fields
+   * in the record to create . ", an empty() key 400 'Identifying field "id" can not be empty for
+   * update request . ' (naming "id" whatever the key).
+   */
+  private bulkKey(record: unknown): unknown {
+    if (phpEmpty(record)) {
+      throw new DfError(400, "There are no fields in the record to create . ");
+    }
+    const key = record && typeof record === "object" && !Array.isArray(record)
+      ? (record as Rec)[this.pk]
+      : undefined;
+    if (phpEmpty(key)) {
+      throw new DfError(400, `Identifying field "id" can not be empty for update request . `);
+    }
+    return key;
   }
 }

@@ -280,3 +280,56 @@ Deno.test("user/admin guards hold in bulk writes too (User::updateInternal's fin
     assert.equal(admin.status, 200);
   });
 });
+
+Deno.test("bulk PATCH/DELETE records without a key fail as updateInternal/deleteInternal do", async () => {
+  await withSandbox(async (sb, token) => {
+    await call(sb, "POST", "system/role", { token, body: [{ name: "r1" }, { name: "r2" }] });
+    const NO_FIELDS = "There are no fields in the record to create . ";
+    const NO_ID = "Identifying field &quot;id&quot; can not be empty for update request . ";
+    for (
+      const [method, path, body, message] of [
+        // array_get($record, 'id') is null: a record without it, or no record at all.
+        ["DELETE", "system/role", { resource: [{ name: "r2" }] }, NO_ID],
+        ["DELETE", "system/role", { resource: [2] }, NO_ID],
+        ["DELETE", "system/role", [{ id: 0 }], NO_ID],
+        ["DELETE", "system/role", [{}], NO_FIELDS],
+        ["DELETE", "system/role", [0], NO_FIELDS],
+        ["PATCH", "system/role", { resource: [{}] }, NO_FIELDS],
+        ["PATCH", "system/role", [2], NO_ID],
+        ["PATCH", "system/role", [{ name: "x" }], NO_ID],
+        // explode(',') keeps an empty id, and the key's name is always "id" in the message.
+        ["DELETE", "system/role?ids=,2", undefined, NO_ID],
+        ["PATCH", "system/role?ids=,2", [{ description: "d" }], NO_ID],
+        ["PATCH", "system/event_script", [{ type: "nodejs" }], NO_ID],
+        ["DELETE", "system/event_script", [{ type: "nodejs" }], NO_ID],
+        // AdminUser::fixRecords adds is_sys_admin first: an empty record has fields then.
+        ["PATCH", "system/admin", [{}], NO_ID],
+        ["PATCH", "system/user", [{}], NO_FIELDS],
+      ] as const
+    ) {
+      const r = await call(sb, method, path, { token, body });
+      const label = `${method} ${path} ${JSON.stringify(body)}`;
+      assert.equal(r.status, 400, label);
+      assert.deepEqual(r.body.error.context.error, [0], label);
+      assert.deepEqual(
+        [r.body.error.context.resource[0].code, r.body.error.context.resource[0].message],
+        [400, message],
+        label,
+      );
+    }
+    // A scalar record is PHP's error in AdminUser::fixRecords, before anything is written.
+    const scalar = await call(sb, "PATCH", "system/admin", { token, body: [{ id: 1 }, 5] });
+    assert.deepEqual([scalar.status, scalar.body], [500, { message: "Server Error" }]);
+    // Nothing was deleted.
+    const left = await call(sb, "GET", "system/role?as_list=true", { token });
+    assert.deepEqual(left.body.resource, [1, 2]);
+    // Keys are found and shown as PHP has them: true is the id 1, printed "1".
+    const first = await call(sb, "DELETE", "system/role", { token, body: [{ id: true }] });
+    assert.deepEqual(first.body, { resource: [{ id: 1 }] });
+    const again = await call(sb, "DELETE", "system/role", { token, body: [{ id: true }] });
+    assert.equal(
+      again.body.error.context.resource[0].message,
+      "Record with identifier '1' not found.",
+    );
+  });
+});

@@ -166,6 +166,17 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
       hashSecrets(rec, old);
       return rec;
     },
+    // AdminUser::bulkUpdate's fixRecords sets is_sys_admin = 1 in every record first: an empty
+    // one (or null, false) becomes a record without a key; a scalar is PHP's "Cannot use a
+    // scalar value as an array", a bare 500 before anything is written.
+    fixUpdateRecord: admin
+      ? (record) => {
+        if (record === null || record === false || typeof record === "object") {
+          return { ...(record as Rec | null), is_sys_admin: 1 };
+        }
+        throw new DfError(500, "Server Error", { bare: true });
+      }
+      : undefined,
     beforeDelete(old: Row, ctx: CallContext) {
       kindGuard(admin, old, "delete");
       if (ctx.userId !== null && Number(old.id) === ctx.userId) {
