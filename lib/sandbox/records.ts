@@ -138,6 +138,16 @@ export interface ResourceDescriptor {
     id: string | undefined,
     payload: unknown,
   ) => Response | null;
+  /**
+   * How the model's create shapes the insert, given its columns in Eloquent's order (the
+   * record's fields as given, then `created_by_id`, `last_modified_date`, `created_date`): the
+   * columns of the insert statement, and those a second save writes right after it (User's
+   * password, App's generated key).
+   */
+  splitInsert?: (
+    cols: Record<string, SQLInputValue>,
+    ctx: CallContext,
+  ) => { insert: Record<string, SQLInputValue>; after?: Record<string, SQLInputValue> };
   /** Validates and converts an incoming record before insert (throw DfError for a bad one). */
   beforeCreate?: (rec: Rec, ctx: CallContext) => Rec;
   /** Validates and converts incoming changes before update. */
@@ -625,9 +635,14 @@ export class RecordEngine {
       "created_by_id",
       "last_modified_by_id",
     ]);
-    for (const c of this.t.columns) {
+    // Eloquent keeps attributes in the order they are set: a new model's insert lists the
+    // fields as the record gives them (fill()); an update's dirty attributes come in the loaded
+    // row's order, the table's.
+    const columns = forCreate
+      ? Object.keys(rec).map((name) => columnOf(this.t, name)).filter((c) => c !== undefined)
+      : this.t.columns.filter((c) => c.name in rec);
+    for (const c of columns) {
       if (c.kind === "id" || ro.has(c.name)) continue;
-      if (!(c.name in rec)) continue;
       if (!forCreate && c.name === this.pk) continue;
       out[c.name] = writeValue(c, rec[c.name]);
     }
@@ -638,12 +653,18 @@ export class RecordEngine {
     return this.t.relations.filter((r) => r.name in rec).map((r) => [r, rec[r.name]]);
   }
 
+  /**
+   * Inserts a record as BaseModel::create does: the record's fields, then `created_by_id`, then
+   * Eloquent's timestamps (updated before created), unless the descriptor's `splitInsert` moves
+   * some to a save right after the insert.
+   */
   private insertRow(ctx: CallContext, rec: Rec): Row {
-    const cols = this.columnsFor(rec, true);
+    const all = this.columnsFor(rec, true);
     const now = sqlDateTime();
-    if (hasColumn(this.t, "created_by_id") && ctx.userId !== null) cols.created_by_id = ctx.userId;
-    if (hasColumn(this.t, "last_modified_date")) cols.last_modified_date = now;
-    if (hasColumn(this.t, "created_date")) cols.created_date = now;
+    if (hasColumn(this.t, "created_by_id") && ctx.userId !== null) all.created_by_id = ctx.userId;
+    if (hasColumn(this.t, "last_modified_date")) all.last_modified_date = now;
+    if (hasColumn(this.t, "created_date")) all.created_date = now;
+    const { insert: cols, after = {} } = this.desc.splitInsert?.(all, ctx) ?? { insert: all };
     const keys = Object.keys(cols);
     const sql = keys.length
       ? `insert into ${q(this.t.name)} (${keys.map(q).join(", ")}) values (${
@@ -658,6 +679,19 @@ export class RecordEngine {
     } catch (e) {
       throw this.desc.sqlError?.(e as Error, "create", sql) ??
         sqlError(e, sql, values as SqlValue[]);
+    }
+    const later = Object.keys(after);
+    if (later.length) {
+      const sql = `update ${q(this.t.name)} set ${
+        later.map((k) => `${q(k)} = ?`).join(", ")
+      } where ${q(this.pk)} = ?`;
+      const values = [...later.map((k) => after[k]), key as SQLInputValue];
+      try {
+        stmt(ctx.db, sql).run(...values);
+      } catch (e) {
+        throw this.desc.sqlError?.(e as Error, "update", sql) ??
+          sqlError(e, sql, values as SqlValue[]);
+      }
     }
     return stmt(ctx.db, `SELECT * FROM ${q(this.t.name)} WHERE ${q(this.pk)} = ?`).get(
       key as SQLInputValue,

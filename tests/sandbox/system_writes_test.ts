@@ -333,3 +333,91 @@ Deno.test("bulk PATCH/DELETE records without a key fail as updateInternal/delete
     );
   });
 });
+
+/** The "(SQL: ...)" text of a failed insert, with Laravel's quotes decoded. */
+function insertSql(r: { body: { error: { context: { resource: { message: string }[] } } } }) {
+  const message = r.body.error.context.resource[0].message.replaceAll("&quot;", '"');
+  return /\(SQL: (insert into .*)\)$/.exec(message)?.[1].replace(
+    /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/g,
+    "T",
+  );
+}
+
+Deno.test("a failed insert lists the record's fields as given, as Eloquent's fill() does", async () => {
+  await withSandbox(async (sb, token) => {
+    await call(sb, "POST", "system/role", { token, body: [{ name: "dup" }] });
+    const role = await call(sb, "POST", "system/role", {
+      token,
+      body: [{ is_active: true, description: "d", name: "dup" }],
+    });
+    assert.equal(
+      insertSql(role),
+      `insert into "role" ("is_active", "description", "name", "created_by_id", "last_modified_date", "created_date") values (1, d, dup, 1, T, T)`,
+    );
+
+    // App::createInternal inserts without a key when none is sent, and generates it after.
+    const app = await call(sb, "POST", "system/app", { token, body: [{ type: 0, name: "admin" }] });
+    assert.equal(
+      insertSql(app),
+      `insert into "app" ("type", "name", "created_by_id", "last_modified_date", "created_date") values (0, admin, 1, T, T)`,
+    );
+    const key = "k".repeat(64);
+    const keyed = await call(sb, "POST", "system/app", {
+      token,
+      body: [{ name: "admin", api_key: key }],
+    });
+    assert.equal(
+      insertSql(keyed),
+      `insert into "app" ("name", "api_key", "created_by_id", "last_modified_date", "created_date") values (admin, ${key}, 1, T, T)`,
+    );
+    const made = await call(sb, "POST", "system/app?fields=api_key", {
+      token,
+      body: [{ name: "a1" }, { name: "a2", api_key: key }, { name: "a3", api_key: key }],
+    });
+    const [k1, k2, k3] = made.body.resource.map((r: { api_key: string }) => r.api_key);
+    assert.match(k1, /^[0-9a-f]{64}$/);
+    assert.equal(k2, key);
+    // isApiKeyUnique before the insert: a taken key is replaced after it.
+    assert.match(k3, /^[0-9a-f]{64}$/);
+
+    // User::createInternal: the password and is_sys_admin are saved after the insert; a username
+    // User::save fills in comes after created_by_id.
+    await call(sb, "POST", "system/user", { token, body: [{ email: "u@x.com" }] });
+    const named = await call(sb, "POST", "system/user", {
+      token,
+      body: [{ email: "u@x.com", username: "someone", password: "secret-enough" }],
+    });
+    assert.equal(
+      insertSql(named),
+      `insert into "user" ("email", "username", "name", "created_by_id", "last_modified_date", "created_date") values (u@x.com, someone, u, 1, T, T)`,
+    );
+    await call(sb, "POST", "system/user", {
+      token,
+      body: [{ email: "dupe@x.com", username: "first-user" }],
+    });
+    const admin = await call(sb, "POST", "system/admin", {
+      token,
+      body: [{ password: "secret-enough", email: "dupe@x.com", name: "A" }],
+    });
+    assert.equal(
+      insertSql(admin),
+      `insert into "user" ("email", "name", "created_by_id", "username", "last_modified_date", "created_date") values (dupe@x.com, A, 1, dupe@x.com, T, T)`,
+    );
+    // Both saves happen on success.
+    const ok = await call(sb, "POST", "system/admin?fields=id,username", {
+      token,
+      body: [{ password: "secret-enough", email: "b@x.com", name: "null", username: "null" }],
+    });
+    assert.equal(ok.status, 201);
+    const login = await call(sb, "POST", "system/admin/session", {
+      body: { email: "b@x.com", password: "secret-enough" },
+    });
+    assert.equal(login.status, 200);
+    // "null" became null (removeEmptyAttributes): isset() computes the name, User::save the
+    // username, each in its place.
+    const b = await call(sb, "GET", `system/admin/${ok.body.resource[0].id}?fields=name,username`, {
+      token,
+    });
+    assert.deepEqual(b.body, { name: "b", username: "b@x.com", confirmed: true, expired: false });
+  });
+});

@@ -6,7 +6,8 @@
  * @module
  */
 import { createHash, randomBytes } from "node:crypto";
-import { DfError, invalidData, sqlDateTime } from "../http.ts";
+import type { SQLInputValue } from "node:sqlite";
+import { DfError, invalidData, phpEmpty, sqlDateTime } from "../http.ts";
 import type { CallContext, Rec, ResourceDescriptor } from "../records.ts";
 import { table } from "../tables.ts";
 import { stmt } from "../statements.ts";
@@ -34,12 +35,20 @@ function checkKey(rec: Rec) {
   if (errors.length) throw invalidData({ api_key: errors });
 }
 
-/** App::createInternal: a missing, blank or taken key is replaced by a generated one. */
-function ensureKey(rec: Rec, ctx: CallContext) {
-  const key = rec.api_key;
+/**
+ * App::createInternal: create() inserts the record as given (with an api_key only when one is
+ * sent); then an empty key, or one isApiKeyUnique found taken before the insert, is replaced by
+ * a generated one and saved.
+ */
+function keyAfterInsert(
+  cols: Record<string, SQLInputValue>,
+  ctx: CallContext,
+): { insert: Record<string, SQLInputValue>; after?: Record<string, SQLInputValue> } {
+  const key = cols.api_key;
   const taken = typeof key === "string" && key !== "" &&
     stmt(ctx.db, `SELECT id FROM app WHERE api_key = ?`).get(key);
-  if (typeof key !== "string" || key === "" || taken) rec.api_key = newKey(rec.name);
+  if (phpEmpty(key) || taken) return { insert: cols, after: { api_key: newKey(cols.name) } };
+  return { insert: cols };
 }
 
 /**
@@ -68,11 +77,11 @@ export const appDescriptor: ResourceDescriptor = {
   present: presentApp,
   // App::getModelFromTable: its lookups are AppLookups.
   relatedModels: relatedModels("app_id"),
-  beforeCreate(rec, ctx) {
+  beforeCreate(rec) {
     checkKey(rec);
-    ensureKey(rec, ctx);
     return rec;
   },
+  splitInsert: keyAfterInsert,
   intercept(_engine, ctx, method, id) {
     if (id !== undefined && (method === "PATCH" || method === "PUT") && ctx.flag("regenerate")) {
       regenerateFirstApp(ctx, id);

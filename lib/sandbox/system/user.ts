@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { SQLInputValue } from "node:sqlite";
 import { DfError, invalidData, phpEmpty } from "../http.ts";
 import { hashPassword } from "../auth.ts";
 import type { CallContext, Rec, ResourceDescriptor, Row } from "../records.ts";
@@ -141,19 +142,37 @@ export function userDescriptor(admin: boolean): ResourceDescriptor {
       if (rec.email === undefined) throw new Error(`Undefined array key "email"`);
       // User::createInternal: first and last name, else the part of the email before an `@`
       // that is not its first character (strpos() truthy), else "" (then `required` fails).
-      if (rec.name === undefined) {
+      // (isset(): a name the cleanup turned into null is computed too, in its place.)
+      if (rec.name === undefined || rec.name === null) {
         const full = [rec.first_name, rec.last_name].filter(Boolean).join(" ");
         const email = String(rec.email);
         rec.name = full || (email.indexOf("@") > 0 ? email.slice(0, email.indexOf("@")) : "");
       }
       // The password is checked before the model exists, the model's rules when it is saved.
       checkPassword(ctx, rec.password);
-      // User::save: an empty username is the email (login attribute `email`).
-      if (rec.username === undefined) rec.username = rec.email;
-      validateUser(ctx, rec, null);
+      // User::save: an empty username is the email (login attribute `email`), set in its place
+      // or, when none is given, after created_by_id (splitInsert); the rules see it.
+      if ("username" in rec && phpEmpty(rec.username)) rec.username = rec.email;
+      validateUser(ctx, { ...rec, username: rec.username ?? rec.email }, null);
       hashSecrets(rec, null);
       if (admin) rec.is_sys_admin = true;
       return { ...rec, ...(admin ? { is_sys_admin: 1 } : {}) };
+    },
+    // User::createInternal: create() inserts the fillable fields as given, then created_by_id,
+    // the username User::save fills in and the timestamps; the password (and for an admin
+    // is_sys_admin) are set on the model afterwards and saved by a second save().
+    splitInsert(cols) {
+      const insert: Record<string, SQLInputValue> = {};
+      const after: Record<string, SQLInputValue> = {};
+      for (const [k, v] of Object.entries(cols)) {
+        if (k === "password" || k === "is_sys_admin") {
+          after[k] = v;
+          continue;
+        }
+        if (k === "last_modified_date" && !("username" in insert)) insert.username = cols.email;
+        insert[k] = v;
+      }
+      return { insert, after };
     },
     beforeUpdate(rec: Rec, old: Row, ctx: CallContext): Rec {
       kindGuard(admin, old, "update");
