@@ -421,3 +421,48 @@ Deno.test("a failed insert lists the record's fields as given, as Eloquent's fil
     assert.deepEqual(b.body, { name: "b", username: "b@x.com", confirmed: true, expired: false });
   });
 });
+
+Deno.test("delete_storage=true answers the fields App::handleDELETE forces", async () => {
+  await withSandbox(async (sb, token) => {
+    const made = await call(sb, "POST", "system/app", {
+      token,
+      body: [
+        { name: "a1", storage_container: "c1" },
+        { name: "a2" },
+        { name: "a3", type: 3, path: "p" },
+        { name: "a4" },
+      ],
+    });
+    const [a1, a2, a3, a4] = made.body.resource.map((r: { id: number }) => r.id);
+    const one = await call(sb, "DELETE", `system/app/${a1}?delete_storage=true`, { token });
+    assert.deepEqual(one.body, {
+      id: a1,
+      storage_service_id: null,
+      storage_container: "c1",
+      launch_url: "",
+    });
+    // Given fields get the three appended; `type` and `path` read make launch_url computable.
+    const named = await call(
+      sb,
+      "DELETE",
+      `system/app?ids=${a2},${a3}&delete_storage=true&fields=name,type,path`,
+      {
+        token,
+      },
+    );
+    assert.deepEqual(
+      named.body.resource.map((r: Record<string, unknown>) => Object.keys(r).sort()),
+      [
+        ["id", "launch_url", "name", "path", "storage_container", "storage_service_id", "type"],
+        ["id", "launch_url", "name", "path", "storage_container", "storage_service_id", "type"],
+      ],
+    );
+    assert.equal(named.body.resource[1].launch_url, `${sb.url.replace(/\/$/, "")}/p`);
+    // "*" stays every field.
+    const all = await call(sb, "DELETE", `system/app/${a4}?delete_storage=1&fields=*`, { token });
+    assert.equal(all.body.name, "a4");
+    assert.equal(all.body.is_active, false);
+    const left = await call(sb, "GET", "system/app?as_list=true&id_field=name", { token });
+    assert.deepEqual(left.body.resource, ["admin", "api_docs", "file_manager"]);
+  });
+});

@@ -69,6 +69,26 @@ function regenerateFirstApp(ctx: CallContext, id: string) {
     .run(newKey(first.name), sqlDateTime(), Number(first.id));
 }
 
+/** Requests already given App::handleDELETE's fields. */
+const storageDeletes = new WeakSet<CallContext>();
+
+/**
+ * df-system App::handleDELETE with `delete_storage=true`: the answer must carry what deleting the
+ * app's files needs, so `fields` becomes "id,storage_service_id,storage_container" when empty,
+ * or gets those appended when missing (unless it is "*"). The answer's records then show them,
+ * with App's appended `launch_url` (computed from the fields read: "" without `type`). The
+ * sandbox has no storage services, so no files are deleted.
+ */
+function storageFields(given: string | undefined): string {
+  if (phpEmpty(given)) return "id,storage_service_id,storage_container";
+  if (given === "*") return given;
+  const fields = given!.split(",");
+  for (const f of ["id", "storage_service_id", "storage_container"]) {
+    if (!fields.includes(f)) fields.push(f);
+  }
+  return fields.join(",");
+}
+
 /** The descriptor of `system/app`. */
 export const appDescriptor: ResourceDescriptor = {
   name: "app",
@@ -82,7 +102,19 @@ export const appDescriptor: ResourceDescriptor = {
     return rec;
   },
   splitInsert: keyAfterInsert,
-  intercept(_engine, ctx, method, id) {
+  intercept(engine, ctx, method, id, payload) {
+    if (method === "DELETE" && !storageDeletes.has(ctx) && ctx.flag("delete_storage")) {
+      const fields = storageFields(ctx.option("fields"));
+      // The request as App::handleDELETE hands it on (the lookups stay computed on demand).
+      const inner: CallContext = Object.create(ctx, {
+        option: {
+          value: (name: string, ...aliases: string[]) =>
+            name === "fields" ? fields : ctx.option(name, ...aliases),
+        },
+      });
+      storageDeletes.add(inner);
+      return engine.handle(inner, method, id, payload);
+    }
     if (id !== undefined && (method === "PATCH" || method === "PUT") && ctx.flag("regenerate")) {
       regenerateFirstApp(ctx, id);
     }
