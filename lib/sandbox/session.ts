@@ -506,8 +506,11 @@ export function passwordResource(
     if (!user) return json({ success: true });
     allowed(user);
     if (user.security_question) return json({ security_question: user.security_question });
-    stmt(db, `UPDATE user SET confirm_code = ? WHERE id = ?`).run(
+    // passwordReset: `$user->confirm_code = ...; $user->save()`, which stamps
+    // last_modified_date (the code's age, as isConfirmationExpired reads it).
+    stmt(db, `UPDATE user SET confirm_code = ?, last_modified_date = ? WHERE id = ?`).run(
       confirmationCode(),
+      sqlDateTime(),
       Number(user.id),
     );
     // The code would go out by e-mail; no email service is configured (as on a fresh install).

@@ -4,7 +4,9 @@
  * writes, records without a key, the insert's column order, `delete_storage` and password resets.
  */
 import assert from "node:assert/strict";
-import { call, messageOf, withSandbox } from "./_helpers.ts";
+import { DatabaseSync } from "node:sqlite";
+import { startSandbox } from "../../lib/sandbox/mod.ts";
+import { adminLogin, call, messageOf, withSandbox } from "./_helpers.ts";
 
 Deno.test("as_list: every list answer becomes its id_field values (cleanResources)", async () => {
   await withSandbox(async (sb, token) => {
@@ -465,4 +467,46 @@ Deno.test("delete_storage=true answers the fields App::handleDELETE forces", asy
     const left = await call(sb, "GET", "system/app?as_list=true&id_field=name", { token });
     assert.deepEqual(left.body.resource, ["admin", "api_docs", "file_manager"]);
   });
+});
+
+Deno.test("POST user/password?reset=true saves the new code with a fresh last_modified_date", async () => {
+  const dir = await Deno.makeTempDir();
+  const data = `${dir}/sb.sqlite`;
+  try {
+    const sb = await startSandbox({ port: 0, data });
+    try {
+      const token = await adminLogin(sb);
+      const made = await call(sb, "POST", "system/user", { token, body: [{ email: "r@x.com" }] });
+      const id = made.body.resource[0].id;
+      const raw = new DatabaseSync(data);
+      try {
+        raw.prepare(`UPDATE user SET last_modified_date = '2020-01-01 00:00:00' WHERE id = ?`)
+          .run(id);
+      } finally {
+        raw.close();
+      }
+      const reset = await call(sb, "POST", "user/password?reset=true", {
+        body: { email: "r@x.com" },
+      });
+      // No email service: the code is saved, then sending it fails.
+      assert.equal(reset.status, 500);
+      // A partial selection loads only its columns: confirmed/expired read the loaded
+      // confirm_code (hidden, yet loaded when named) and last_modified_date.
+      const after = await call(
+        sb,
+        "GET",
+        `system/user/${id}?fields=last_modified_date,confirm_code`,
+        { token },
+      );
+      assert.ok(!after.body.last_modified_date.startsWith("2020-"), after.body.last_modified_date);
+      assert.equal(after.body.confirm_code, undefined);
+      assert.equal(after.body.confirmed, false);
+      // The fresh date keeps the pending code within df.confirm_code_ttl.
+      assert.equal(after.body.expired, false);
+    } finally {
+      await sb.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
