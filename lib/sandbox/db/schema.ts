@@ -582,15 +582,16 @@ function applyTable(
 /** DbSchemaResource's verb word in "No data in schema <verb> request." */
 type SchemaVerb = "create" | "update" | "delete";
 
-/** The definitions of a request (ResourcesWrapper::unwrapResources), none being a 400. */
+/** The definitions of a request, none being a 400: ResourcesWrapper::unwrapResources takes
+ * `resource`, else a list as it is, else nothing, so a bare table object (or DreamFactory 2's
+ * `table` key) is no definition. */
 function tableDefs(payload: unknown, verb: SchemaVerb): Def[] {
   let defs: unknown[] = [];
   if (Array.isArray(payload)) defs = payload;
-  else if (payload && typeof payload === "object") {
-    const p = payload as Def;
-    if (Array.isArray(p.resource)) defs = p.resource;
-    else if (Array.isArray(p.table)) defs = p.table;
-    else if (Object.keys(p).length > 0) defs = [p];
+  else if (isObject(payload) && "resource" in payload) {
+    const r = payload.resource;
+    // A `resource` object is one definition (DreamFactory would walk its values).
+    defs = Array.isArray(r) ? r : isObject(r) ? [r] : [];
   }
   if (defs.length === 0) throw new DfError(400, `No data in schema ${verb} request.`);
   return defs.map((d) => (d && typeof d === "object" && !Array.isArray(d) ? d : {}) as Def);

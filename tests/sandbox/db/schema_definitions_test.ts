@@ -180,3 +180,28 @@ Deno.test("_schema user_id types: NOT NULL by default like every type (required 
     await sb.close();
   }
 });
+
+Deno.test("_schema at the root takes `resource` or a list: a bare table object is no definition (unwrapResources)", async () => {
+  const sb = await sandbox();
+  try {
+    const def = { name: "t", field: [{ name: "id", type: "id" }] };
+    for (const [method, verb] of [["POST", "create"], ["PATCH", "update"], ["PUT", "update"]]) {
+      for (const body of [def, { table: [def] }]) {
+        const res = await sb.call(method, "db/_schema", body);
+        assert.equal(res.status, 400, `${method} ${JSON.stringify(body)}`);
+        assert.equal(
+          (res.body as { error: Rec }).error.message,
+          `No data in schema ${verb} request.`,
+        );
+      }
+    }
+    assert.deepEqual((await sb.call("GET", "db/_schema")).body, { resource: [] });
+    // The wrapped form and a bare list both create.
+    assert.equal((await sb.call("POST", "db/_schema", { resource: [def] })).status, 200);
+    const list = await sb.call("POST", "db/_schema", [{ ...def, name: "u" }]);
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body, { resource: [{ name: "u" }] });
+  } finally {
+    await sb.close();
+  }
+});
