@@ -948,9 +948,12 @@ export class RecordEngine {
     if (idsRaw !== undefined && idsRaw.trim() !== "") {
       records = idsRaw.split(",").map((s) => ({ [this.pk]: s.trim() }));
     } else if (payload !== undefined) {
-      const given = recordsOf(payload);
-      // An empty list counts as no records: on to the filter, else 400.
-      if (given.length) records = given;
+      // ResourcesWrapper::unwrapResources: `resource`, else a list, else none (a bare object
+      // too). No records (an empty list as well) is on to the filter, else a 400.
+      const given = Array.isArray(payload)
+        ? payload
+        : (payload as { resource?: unknown } | null)?.resource;
+      if (Array.isArray(given) && given.length) records = given;
     }
     if (!records) {
       if (ctx.option("filter")) {

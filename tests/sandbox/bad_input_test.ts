@@ -41,6 +41,12 @@ Deno.test("bad input: unknown resources, services and ids", async () => {
     const nothing = await call(sb, "DELETE", "system/role", { token });
     equal(nothing.status, 400);
     equal(messageOf(nothing), "No filter or records given for delete request.");
+    // unwrapResources finds no records in a bare object (nor in `resource` that is no list).
+    for (const body of [{ id: 1 }, { resource: {} }, { records: [{ id: 1 }] }, []]) {
+      const bare = await call(sb, "DELETE", "system/role", { token, body });
+      equal(bare.status, 400, JSON.stringify(body));
+      equal(messageOf(bare), "No filter or records given for delete request.");
+    }
     const missingId = await call(sb, "PATCH", "system/role", { token, body: [{ name: "x" }] });
     equal(missingId.status, 400);
     equal(
