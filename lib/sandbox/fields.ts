@@ -59,7 +59,8 @@ export interface FieldSelection {
 
 const clauseTables = new WeakMap<TableDef, ClauseTable>();
 
-function clauseTable(t: TableDef): ClauseTable {
+/** A system table as clauses.ts resolves names in it (built once per table). */
+export function clauseTable(t: TableDef): ClauseTable {
   let c = clauseTables.get(t);
   if (!c) {
     c = { name: t.name, byName: new Map(t.columns.map((col) => [col.name.toLowerCase(), col])) };

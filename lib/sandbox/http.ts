@@ -333,6 +333,17 @@ export function recordsOf(payload: unknown): Record<string, unknown>[] {
   throw new DfError(400, NO_RECORDS_MESSAGE);
 }
 
+/**
+ * ResourcesWrapper::unwrapResources: an empty or non-array payload as it is, else its `resource`,
+ * else the payload when it is a list, else nothing (`[]`): a bare object holds no records.
+ */
+export function unwrapResources(payload: unknown): unknown {
+  if (phpEmpty(payload) || typeof payload !== "object") return payload;
+  if (Array.isArray(payload)) return payload;
+  const wrapper = payload as Record<string, unknown>;
+  return "resource" in wrapper ? wrapper.resource : [];
+}
+
 /** Wraps a list in DreamFactory's `resource` envelope, with `meta` beside it when given. */
 export function wrap(list: unknown[], meta?: Record<string, unknown>): Record<string, unknown> {
   return meta ? { resource: list, meta } : { resource: list };

@@ -20,12 +20,13 @@ import {
   recordsOf,
   rethrowFilterError,
   sqlDateTime,
+  unwrapResources,
   wrap,
 } from "./http.ts";
 import { type RelationDef, table as tableDef, type TableDef } from "./tables.ts";
 import { stmt } from "./statements.ts";
 import { sqlError } from "./db/sql.ts";
-import { type Clause, type ClauseTable, groupByTerm, orderByTerm } from "./db/clauses.ts";
+import { type Clause, groupByTerm, orderByTerm } from "./db/clauses.ts";
 import type { SqlValue } from "./db/types.ts";
 import {
   columnOf,
@@ -37,7 +38,13 @@ import {
   type Row,
   writeValue,
 } from "./columns.ts";
-import { type FieldSelection, selectedRecord, type SelectErrors, selectFields } from "./fields.ts";
+import {
+  clauseTable,
+  type FieldSelection,
+  selectedRecord,
+  type SelectErrors,
+  selectFields,
+} from "./fields.ts";
 import { writeRelation } from "./relations.ts";
 import { tableSchema } from "./table_schema.ts";
 import { type Presenter, relatedModels } from "./system/related.ts";
@@ -277,8 +284,6 @@ export class RecordEngine {
     }
   }
 
-  #columns?: ClauseTable;
-
   /**
    * The GROUP BY and ORDER BY of a listing ("" for none). df-core's BaseModel::selectByRequest
    * splits `order` at commas and gives each term to Builder::orderBy (`@list($column,
@@ -292,21 +297,18 @@ export class RecordEngine {
    * BY), which {@link failOnSql} weighs against the field list's.
    */
   private clauses(ctx: CallContext): { group: string; order: string; errors: SelectErrors } {
-    this.#columns ??= {
-      name: this.t.name,
-      byName: new Map(this.t.columns.map((c) => [c.name.toLowerCase(), c])),
-    };
+    const columns = clauseTable(this.t);
     const raw = ctx.option("order", "sort", "order_by");
     const orders: Clause[] = !raw || !raw.trim()
       ? [{ text: "", sql: `${q(this.pk)} ASC`, errors: {} }]
       : raw.split(",").map((term) => {
         const [column, direction = ""] = phpTrim(term).split(" ");
-        return orderByTerm(this.#columns!, column, phpEmpty(direction) ? "asc" : direction, raw);
+        return orderByTerm(columns, column, phpEmpty(direction) ? "asc" : direction, raw);
       });
     const rawGroup = ctx.option("group", "group_by");
     const groups = rawGroup === undefined || phpEmpty(rawGroup)
       ? []
-      : rawGroup.split(",").map((term) => groupByTerm(this.#columns!, phpTrim(term), rawGroup));
+      : rawGroup.split(",").map((term) => groupByTerm(columns, phpTrim(term), rawGroup));
     const join = (terms: Clause[]) =>
       terms.map((t) => t.sql).filter((sql) => sql !== "").join(", ");
     return {
@@ -948,11 +950,8 @@ export class RecordEngine {
     if (idsRaw !== undefined && idsRaw.trim() !== "") {
       records = idsRaw.split(",").map((s) => ({ [this.pk]: s.trim() }));
     } else if (payload !== undefined) {
-      // ResourcesWrapper::unwrapResources: `resource`, else a list, else none (a bare object
-      // too). No records (an empty list as well) is on to the filter, else a 400.
-      const given = Array.isArray(payload)
-        ? payload
-        : (payload as { resource?: unknown } | null)?.resource;
+      // No records (a bare object, an empty list) is on to the filter, else a 400.
+      const given = unwrapResources(payload);
       if (Array.isArray(given) && given.length) records = given;
     }
     if (!records) {

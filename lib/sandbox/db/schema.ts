@@ -7,7 +7,7 @@
  * @module
  */
 import { phpTrim } from "../../filter/dreamfactory.ts";
-import { DfError, json, toBool, wrap } from "../http.ts";
+import { DfError, json, phpEmpty, toBool, unwrapResources, wrap } from "../http.ts";
 import type { RequestContext } from "../types.ts";
 import { checkVerb, unhandledVerb } from "../verbs.ts";
 import {
@@ -61,12 +61,6 @@ function checkName(name: unknown, what: string): string {
     throw new DfError(400, `The ${what.toLowerCase()} name '${s}' is reserved.`);
   }
   return s;
-}
-
-/** PHP's empty(): null, "", "0", 0, false and [] are empty. */
-function phpEmpty(v: unknown): boolean {
-  return v === undefined || v === null || v === "" || v === "0" || v === 0 || v === false ||
-    (Array.isArray(v) && v.length === 0);
 }
 
 /** buildTableField's plain \Exception for a reference without a table (a short 500). */
@@ -586,13 +580,9 @@ type SchemaVerb = "create" | "update" | "delete";
  * `resource`, else a list as it is, else nothing, so a bare table object (or DreamFactory 2's
  * `table` key) is no definition. */
 function tableDefs(payload: unknown, verb: SchemaVerb): Def[] {
-  let defs: unknown[] = [];
-  if (Array.isArray(payload)) defs = payload;
-  else if (isObject(payload) && "resource" in payload) {
-    const r = payload.resource;
-    // A `resource` object is one definition (DreamFactory would walk its values).
-    defs = Array.isArray(r) ? r : isObject(r) ? [r] : [];
-  }
+  const r = unwrapResources(payload);
+  // A `resource` object is one definition (DreamFactory would walk its values).
+  const defs: unknown[] = phpEmpty(r) ? [] : Array.isArray(r) ? r : isObject(r) ? [r] : [];
   if (defs.length === 0) throw new DfError(400, `No data in schema ${verb} request.`);
   return defs.map((d) => (d && typeof d === "object" && !Array.isArray(d) ? d : {}) as Def);
 }
@@ -666,24 +656,13 @@ function requestWord(method: string): string {
 
 /** handlePOST/PUT/PATCH's `if (empty($payload))` before anything below a table. */
 function checkPayload(ctx: RequestContext): void {
-  if (phpEmpty(ctx.payload) || isEmptyObject(ctx.payload)) {
+  if (phpEmpty(ctx.payload)) {
     throw new DfError(400, `No data in schema ${requestWord(ctx.method)} request.`);
   }
 }
 
-function isEmptyObject(v: unknown): boolean {
-  return !!v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0;
-}
-
 function isObject(v: unknown): v is Def {
   return !!v && typeof v === "object" && !Array.isArray(v);
-}
-
-/** ResourcesWrapper::unwrapResources: `resource`, else a list as is, else nothing. */
-function unwrapResources(payload: unknown): unknown {
-  if (phpEmpty(payload) || typeof payload !== "object") return payload;
-  if (Array.isArray(payload)) return payload;
-  return "resource" in (payload as Def) ? (payload as Def).resource : [];
 }
 
 /**
@@ -695,7 +674,7 @@ function asList(v: unknown, message: string): unknown[] {
   if (typeof data === "string" && data !== "") {
     data = phpTrim(data, ",").split(",").map((x) => phpTrim(x));
   }
-  if (!data || typeof data !== "object" || phpEmpty(data) || isEmptyObject(data)) {
+  if (!data || typeof data !== "object" || phpEmpty(data)) {
     throw new DfError(400, message);
   }
   return Array.isArray(data) ? data : [data];
@@ -780,7 +759,7 @@ function fieldCollection(env: DbEnv, ctx: RequestContext, table: TableInfo): Res
     case "PATCH": {
       checkPayload(ctx);
       const list = unwrapResources(payload);
-      if (phpEmpty(list) || isEmptyObject(list)) {
+      if (phpEmpty(list)) {
         throw new DfError(400, `No data in schema ${requestWord(ctx.method)} request.`);
       }
       const items = asList(list, "The request contains no valid table field names or properties.");
@@ -789,7 +768,7 @@ function fieldCollection(env: DbEnv, ctx: RequestContext, table: TableInfo): Res
     }
     case "DELETE": {
       const wanted = ids();
-      if (phpEmpty(wanted) || isEmptyObject(wanted)) {
+      if (phpEmpty(wanted)) {
         throw new DfError(400, "No data in schema delete request.");
       }
       const names = asList(
